@@ -1,0 +1,59 @@
+"""Per-request DataLoaders: a whole organisation tree costs a constant number of
+queries (containers of the orgs, then deployments and events of all those
+containers), not one per container."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TypeVar
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+from strawberry.dataloader import DataLoader
+
+from app.store.db import SessionFactory
+from app.store.tables import ClusterEventRow, DeploymentStatusRow, TenantContainerRow
+from app.tenancy import service
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+def _batched(
+    sessions: SessionFactory,
+    fetch: Callable[[AsyncSession, list[K]], Awaitable[Mapping[K, V]]],
+    missing: Callable[[], V],
+) -> DataLoader[K, V]:
+    async def load(keys: list[K]) -> Sequence[V]:
+        async with sessions() as session:
+            found = await fetch(session, keys)
+        return [found[key] if key in found else missing() for key in keys]
+
+    return DataLoader(load_fn=load)
+
+
+@dataclass(frozen=True)
+class Loaders:
+    containers_by_org: DataLoader[str, list[TenantContainerRow]]
+    deployment_by_container: DataLoader[str, DeploymentStatusRow | None]
+    events_by_container: DataLoader[str, list[ClusterEventRow]]
+
+
+def make_loaders(sessions: SessionFactory) -> Loaders:
+    return Loaders(
+        containers_by_org=_batched(
+            sessions,
+            lambda s, keys: service.containers_of_orgs(session=s, tenant_org_ids=keys),
+            list,
+        ),
+        deployment_by_container=_batched(
+            sessions,
+            lambda s, keys: service.deployments_of_containers(session=s, container_ids=keys),
+            lambda: None,
+        ),
+        events_by_container=_batched(
+            sessions,
+            lambda s, keys: service.events_of_containers(session=s, container_ids=keys),
+            list,
+        ),
+    )

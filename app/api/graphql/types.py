@@ -1,0 +1,227 @@
+"""GraphQL types: a deliberate contract, separate from the tables. Each type is built
+from rows by an explicit ``from_row``; related objects resolve through the request's
+DataLoaders."""
+
+from __future__ import annotations
+
+from typing import Any, NewType
+
+import strawberry
+
+from app.api.graphql.context import Info
+from app.api.payloads import rfc3339
+from app.store.tables import ClusterEventRow, DeploymentStatusRow, TenantContainerRow
+
+# GraphQL's Int is 32-bit; vector counts can exceed it.
+Long = strawberry.scalar(
+    NewType("Long", int),
+    serialize=int,
+    parse_value=lambda value: _parse_long(value),
+    description="A 64-bit integer.",
+)
+
+
+def _parse_long(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"Long cannot represent a non-integer value: {value!r}")
+    return value
+
+
+@strawberry.type(description="Resource settings the cluster was created with.")
+class DeploymentDetails:
+    cpu_request: str
+    cpu_limit: str
+    mem_request: str
+    mem_limit: str
+    disk_size: str
+    gpu_count: int
+    dimension: int
+    vector_count: Long  # type: ignore[valid-type]
+    index_limit: int
+
+
+@strawberry.type(description="Live state and reported usage of a tenant's deployment.")
+class DeploymentStatus:
+    id: str
+    tenant_org_id: str
+    namespace: str
+    user: str
+    service_name: str
+    status: str = strawberry.field(description="pending, creating, created or failed (see error).")
+    error: str | None = strawberry.field(description="Why the deployment failed, if it did.")
+    cpu_usage: float
+    memory_usage: float
+    disk_usage: float
+    qps: float
+    gpu_count: int
+    dimension: int
+    vector_count: Long  # type: ignore[valid-type]
+    replicas: int
+    created_at: str
+    updated_at: str
+    details: DeploymentDetails
+
+    @classmethod
+    def from_row(cls, row: DeploymentStatusRow) -> DeploymentStatus:
+        return cls(
+            id=row.id,
+            tenant_org_id=row.tenant_org_id,
+            namespace=row.namespace,
+            user=row.user,
+            service_name=row.service_name,
+            status=row.status,
+            error=row.error,
+            cpu_usage=row.cpu_usage,
+            memory_usage=row.memory_usage,
+            disk_usage=row.disk_usage,
+            qps=row.qps,
+            gpu_count=row.gpu_count,
+            dimension=row.dimension,
+            vector_count=row.vector_count,
+            replicas=row.replicas,
+            created_at=rfc3339(row.created_at) or "",
+            updated_at=rfc3339(row.updated_at) or "",
+            details=DeploymentDetails(**row.details),
+        )
+
+
+@strawberry.type(description="One status change of a cluster.")
+class ClusterEvent:
+    at: str
+    from_status: str | None = strawberry.field(name="from")
+    to_status: str = strawberry.field(name="to")
+    reason: str
+
+    @classmethod
+    def from_row(cls, row: ClusterEventRow) -> ClusterEvent:
+        return cls(
+            at=rfc3339(row.at) or "",
+            from_status=row.from_status,
+            to_status=row.to_status,
+            reason=row.reason,
+        )
+
+
+@strawberry.type(description="A tenant's Elasticsearch cluster: one per org, user and service.")
+class TenantContainer:
+    id: str
+    tenant_org_id: str
+    user: str
+    service_name: str
+    namespace: str
+    replicas: int
+    cpu: str = strawberry.field(description="cpu request/limit, e.g. 1/4")
+    memory: str = strawberry.field(description="memory request/limit, e.g. 2Gi/8Gi")
+    disk: str
+    cpu_request: str
+    cpu_limit: str
+    mem_request: str
+    mem_limit: str
+    disk_size: str
+    gpu_count: int
+    dimension: int
+    vector_count: Long  # type: ignore[valid-type]
+    index_limit: int
+    gitlab_url: str | None
+    status: str = strawberry.field(description="pending, creating, created or failed.")
+    error: str | None = strawberry.field(description="Why the cluster failed, if it did.")
+    created_at: str
+    updated_at: str
+    sync_time: str | None
+
+    @classmethod
+    def from_row(cls, row: TenantContainerRow) -> TenantContainer:
+        return cls(
+            id=row.id,
+            tenant_org_id=row.tenant_org_id,
+            user=row.user,
+            service_name=row.service_name,
+            namespace=row.namespace,
+            replicas=row.replicas,
+            cpu=f"{row.cpu_request}/{row.cpu_limit}",
+            memory=f"{row.mem_request}/{row.mem_limit}",
+            disk=row.disk_size,
+            cpu_request=row.cpu_request,
+            cpu_limit=row.cpu_limit,
+            mem_request=row.mem_request,
+            mem_limit=row.mem_limit,
+            disk_size=row.disk_size,
+            gpu_count=row.gpu_count,
+            dimension=row.dimension,
+            vector_count=row.vector_count,
+            index_limit=row.index_limit,
+            gitlab_url=row.gitlab_url,
+            status=row.status,
+            error=row.error,
+            created_at=rfc3339(row.created_at) or "",
+            updated_at=rfc3339(row.updated_at) or "",
+            sync_time=rfc3339(row.sync_time),
+        )
+
+    @strawberry.field
+    async def deployment(self, info: Info) -> DeploymentStatus | None:
+        row = await info.context.loaders.deployment_by_container.load(self.id)
+        return DeploymentStatus.from_row(row) if row is not None else None
+
+    @strawberry.field(description="Status changes, oldest first.")
+    async def events(self, info: Info) -> list[ClusterEvent]:
+        rows = await info.context.loaders.events_by_container.load(self.id)
+        return [ClusterEvent.from_row(row) for row in rows]
+
+
+def containers_from_rows(rows: list[TenantContainerRow]) -> list[TenantContainer]:
+    return [TenantContainer.from_row(row) for row in rows]
+
+
+@strawberry.type(description="A user of an organisation and their clusters.")
+class OrganizationUser:
+    name: str
+    containers: list[TenantContainer]
+
+
+@strawberry.type(description="An organisation (tenant_org_id) and everything it owns.")
+class Organization:
+    id: str
+
+    @strawberry.field
+    async def containers(self, info: Info) -> list[TenantContainer]:
+        rows = await info.context.loaders.containers_by_org.load(self.id)
+        return containers_from_rows(rows)
+
+    @strawberry.field
+    async def users(self, info: Info) -> list[OrganizationUser]:
+        rows = await info.context.loaders.containers_by_org.load(self.id)
+        by_user: dict[str, list[TenantContainerRow]] = {}
+        for row in rows:
+            by_user.setdefault(row.user, []).append(row)
+        return [
+            OrganizationUser(name=name, containers=containers_from_rows(by_user[name]))
+            for name in sorted(by_user)
+        ]
+
+
+@strawberry.input(description="The spec's create parameters; unset fields take the defaults.")
+class CreateClusterInput:
+    tenant_org_id: str | None = None
+    user: str | None = None
+    service_name: str | None = None
+    replicas: int | None = strawberry.field(default=None, description="default 1")
+    cpu_request: str | None = strawberry.field(default=None, description='default "500m"')
+    cpu_limit: str | None = strawberry.field(default=None, description='default "2"')
+    mem_request: str | None = strawberry.field(default=None, description='default "1Gi"')
+    mem_limit: str | None = strawberry.field(default=None, description='default "2Gi"')
+    disk_size: str | None = strawberry.field(default=None, description='default "10Gi"')
+    gpu_count: int | None = strawberry.field(default=None, description="default 0")
+    dimension: int | None = strawberry.field(default=None, description="default 128")
+    vector_count: Long | None = strawberry.field(  # type: ignore[valid-type]
+        default=None, description="default 10000"
+    )
+    index_limit: int | None = strawberry.field(default=None, description="default 0")
+    gitlab_url: str | None = None
+    namespace: str | None = strawberry.field(
+        default=None, description="default {tenantOrgId}-{user}-{serviceName}"
+    )
+
+    def as_payload(self) -> dict[str, Any]:
+        """The same snake_case mapping the REST shim receives, unset fields left out."""
+        return {name: value for name, value in vars(self).items() if value is not None}

@@ -1,0 +1,99 @@
+"""The ``es-serverless`` command."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from pathlib import Path
+
+from app.settings import Settings
+
+
+def _serve(settings: Settings, args: argparse.Namespace) -> None:
+    import uvicorn
+
+    from app.server import create_app
+
+    uvicorn.run(
+        create_app(settings),
+        host=args.host,
+        port=args.port,
+        log_level=settings.log_level.lower(),
+        # Our lifespan owns shutdown; give in-flight provisioning time to park.
+        timeout_graceful_shutdown=15,
+    )
+
+
+def _migrate(settings: Settings, _: argparse.Namespace) -> None:
+    from app.store.db import migrate
+
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    migrate(settings.database_url_resolved)
+    print(f"database at the newest revision: {settings.database_url_resolved}")
+
+
+def _sandbox(settings: Settings, args: argparse.Namespace) -> None:
+    from app.kube.sandbox import serve_forever
+
+    path = Path(args.kubeconfig) if args.kubeconfig else settings.sandbox_kubeconfig_path
+    print(f"sandbox cluster; kubectl --kubeconfig {path} get namespaces", flush=True)
+    asyncio.run(
+        serve_forever(
+            host=args.host,
+            port=args.port,
+            ready_seconds=settings.sandbox_ready_seconds,
+            kubeconfig_path=path,
+        )
+    )
+
+
+def _schema(_: Settings, args: argparse.Namespace) -> None:
+    from app.api.graphql.schema import sdl, write_sdl
+
+    if args.write:
+        write_sdl(Path(args.write))
+    else:
+        sys.stdout.write(sdl())
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="es-serverless",
+        description="Multi-tenant Elasticsearch control plane (GraphQL + REST).",
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="serve REST and GraphQL (applies migrations)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8080)
+    serve.set_defaults(run=_serve)
+
+    migrate = commands.add_parser("migrate", help="bring the database to the newest schema")
+    migrate.set_defaults(run=_migrate)
+
+    sandbox = commands.add_parser("sandbox", help="run the sandbox Kubernetes API server alone")
+    sandbox.add_argument("--host", default="127.0.0.1")
+    sandbox.add_argument("--port", type=int, default=0, help="0 picks a free port")
+    sandbox.add_argument("--kubeconfig", help="where to write its kubeconfig")
+    sandbox.set_defaults(run=_sandbox)
+
+    schema = commands.add_parser("schema", help="print the GraphQL SDL")
+    schema.add_argument("--write", metavar="PATH", help="write it to PATH instead")
+    schema.set_defaults(run=_schema)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = build_parser().parse_args(argv)
+    settings = Settings()
+    logging.basicConfig(
+        level=settings.log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    args.run(settings, args)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,105 @@
+"""Idempotent apply of manifests through kubernetes-asyncio: create, and when the
+object already exists, replace it at the resourceVersion just read (so a concurrent
+writer makes us re-read instead of clobbering its change)."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+from kubernetes_asyncio.client import ApiClient, AppsV1Api, CoreV1Api
+from kubernetes_asyncio.client.exceptions import ApiException
+
+from app.kube.errors import KubeError, from_api_exception, from_connection_error
+
+Manifest = dict[str, Any]
+# Replace races (409 Conflict on a stale resourceVersion) are retried this many times.
+_REPLACE_ATTEMPTS = 5
+
+
+@dataclass(frozen=True)
+class _Verbs:
+    create: Callable[..., Awaitable[Any]]
+    read: Callable[..., Awaitable[Any]]
+    replace: Callable[..., Awaitable[Any]]
+    namespaced: bool
+
+
+def _verbs(api: ApiClient, kind: str) -> _Verbs:
+    core, apps = CoreV1Api(api), AppsV1Api(api)
+    table = {
+        "Namespace": _Verbs(
+            core.create_namespace, core.read_namespace, core.replace_namespace, False
+        ),
+        "Service": _Verbs(
+            core.create_namespaced_service,
+            core.read_namespaced_service,
+            core.replace_namespaced_service,
+            True,
+        ),
+        "StatefulSet": _Verbs(
+            apps.create_namespaced_stateful_set,
+            apps.read_namespaced_stateful_set,
+            apps.replace_namespaced_stateful_set,
+            True,
+        ),
+        "Secret": _Verbs(
+            core.create_namespaced_secret,
+            core.read_namespaced_secret,
+            core.replace_namespaced_secret,
+            True,
+        ),
+    }
+    try:
+        return table[kind]
+    except KeyError:
+        raise ValueError(f"no apply support for kind {kind}") from None
+
+
+async def apply_manifests(api: ApiClient, manifests: list[Manifest]) -> None:
+    for manifest in manifests:
+        await apply_manifest(api, manifest)
+
+
+async def apply_manifest(api: ApiClient, manifest: Manifest) -> None:
+    verbs = _verbs(api, manifest["kind"])
+    name = manifest["metadata"]["name"]
+    scope = {"namespace": manifest["metadata"]["namespace"]} if verbs.namespaced else {}
+    try:
+        await call_api(api, verbs.create, body=manifest, **scope)
+        return
+    except KubeError as exc:
+        if exc.status != 409 or exc.reason != "AlreadyExists":
+            raise
+    for attempt in range(_REPLACE_ATTEMPTS):
+        current = await call_api(api, verbs.read, name=name, **scope)
+        body = _with_server_fields(manifest, current)
+        try:
+            await call_api(api, verbs.replace, name=name, body=body, **scope)
+            return
+        except KubeError as exc:
+            if exc.status != 409 or attempt == _REPLACE_ATTEMPTS - 1:
+                raise
+
+
+def _with_server_fields(manifest: Manifest, current: Any) -> Manifest:
+    """The desired object plus what the server owns: the resourceVersion to replace at
+    and, for Services, the allocated cluster IP (immutable once set)."""
+    body = copy.deepcopy(manifest)
+    body["metadata"]["resourceVersion"] = current.metadata.resource_version
+    spec = getattr(current, "spec", None)
+    if manifest["kind"] == "Service" and spec is not None and spec.cluster_ip:
+        body["spec"]["clusterIP"] = spec.cluster_ip
+    return body
+
+
+async def call_api(api: ApiClient, method: Callable[..., Awaitable[Any]], **kwargs: Any) -> Any:
+    try:
+        return await method(**kwargs)
+    except ApiException as exc:
+        raise from_api_exception(exc) from exc
+    except (aiohttp.ClientError, OSError) as exc:
+        raise from_connection_error(exc, server=api.configuration.host) from exc

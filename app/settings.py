@@ -1,0 +1,75 @@
+"""The one settings object of the control plane, read from the environment (prefix ``ESS_``).
+
+It is built once (in the CLI or the test fixtures) and passed down explicitly; nothing
+else in the code base reads ``os.environ``.
+"""
+
+from __future__ import annotations
+
+import enum
+import os
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Elasticsearch image every tenant cluster runs unless ESS_ES_IMAGE says otherwise.
+DEFAULT_ES_IMAGE = "docker.elastic.co/elasticsearch/elasticsearch:9.1.5"
+
+
+class KubeMode(enum.StrEnum):
+    AUTO = "auto"
+    SANDBOX = "sandbox"
+    KUBECONFIG = "kubeconfig"
+    INCLUSTER = "incluster"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="ESS_", extra="ignore")
+
+    data_dir: Path = Path("./data")
+    # Empty means: a SQLite file in the data dir (see ``database_url_resolved``).
+    database_url: str = ""
+    kube_mode: KubeMode = KubeMode.AUTO
+    # The standard variable, deliberately without the ESS_ prefix.
+    kubeconfig: str | None = Field(default=None, validation_alias="KUBECONFIG")
+    ready_timeout_seconds: float = Field(default=600.0, gt=0)
+    sandbox_ready_seconds: float = Field(default=2.0, ge=0)
+    es_image: str = DEFAULT_ES_IMAGE
+    # Upper bound of clusters provisioned at the same time, so a burst of creates
+    # neither floods the API server nor grows memory without limit.
+    provision_concurrency: int = Field(default=16, ge=1)
+    log_level: str = "INFO"
+
+    @field_validator("es_image")
+    @classmethod
+    def _image_is_set(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("ESS_ES_IMAGE must name an Elasticsearch image")
+        return value
+
+    @property
+    def database_url_resolved(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'es-serverless.db').resolve()}"
+
+    @property
+    def sandbox_kubeconfig_path(self) -> Path:
+        return self.data_dir / "sandbox.kubeconfig"
+
+    @property
+    def in_cluster(self) -> bool:
+        # The variables the kubelet sets in every pod; reading them here keeps
+        # environment access inside the settings module.
+        return (
+            bool(os.environ.get("KUBERNETES_SERVICE_HOST"))
+            and Path("/var/run/secrets/kubernetes.io/serviceaccount/token").exists()
+        )
+
+    @property
+    def default_kubeconfig_path(self) -> Path | None:
+        if self.kubeconfig:
+            return Path(self.kubeconfig.split(os.pathsep)[0])
+        home = Path.home() / ".kube" / "config"
+        return home if home.exists() else None

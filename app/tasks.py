@@ -1,0 +1,71 @@
+"""Named, guarded background tasks.
+
+Every long-lived or background coroutine is started here: it gets a name, an
+unexpected exception is logged (and handed to an ``on_error`` callback that records
+it where a user sees it), and ``stop()`` cancels what is still running and waits for
+it, with a timeout, on shutdown.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+ErrorHandler = Callable[[BaseException], Awaitable[None]]
+
+
+class TaskSupervisor:
+    def __init__(self) -> None:
+        self._tasks: dict[str, asyncio.Task[None]] = {}
+
+    def running(self, name: str) -> bool:
+        return name in self._tasks
+
+    def start(
+        self,
+        name: str,
+        coro: Coroutine[Any, Any, None],
+        *,
+        on_error: ErrorHandler | None = None,
+    ) -> bool:
+        """Start ``coro`` unless a task of that name is already running."""
+        if name in self._tasks:
+            coro.close()
+            return False
+        task = asyncio.create_task(self._guard(name, coro, on_error), name=name)
+        self._tasks[name] = task
+        task.add_done_callback(lambda _: self._tasks.pop(name, None))
+        return True
+
+    async def _guard(
+        self, name: str, coro: Coroutine[Any, Any, None], on_error: ErrorHandler | None
+    ) -> None:
+        try:
+            await coro
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.exception("background task %s failed", name)
+            if on_error is not None:
+                try:
+                    await on_error(exc)
+                except Exception:
+                    log.exception("recording the failure of task %s failed too", name)
+
+    async def stop(self, *, timeout: float = 10.0) -> None:
+        tasks = list(self._tasks.values())
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            _, pending = await asyncio.wait(tasks, timeout=timeout)
+            for task in pending:
+                log.warning("task %s did not stop within %ss", task.get_name(), timeout)
+
+    async def join(self) -> None:
+        """Wait until every task started so far has ended (tests and benchmarks)."""
+        while self._tasks:
+            await asyncio.wait(list(self._tasks.values()))

@@ -1,0 +1,33 @@
+"""Domain errors: values a user can act on, each with the HTTP status and GraphQL code
+the api layer shows them with."""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    http_status = 400
+    code = "BAD_REQUEST"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class InvalidInput(DomainError):
+    http_status = 400
+    code = "BAD_USER_INPUT"
+
+
+class NotFound(DomainError):
+    http_status = 404
+    code = "NOT_FOUND"
+
+
+class Conflict(DomainError):
+    http_status = 409
+    code = "CONFLICT"
+
+
+class QuotaExceeded(DomainError):
+    http_status = 403
+    code = "QUOTA_EXCEEDED"

@@ -1,0 +1,262 @@
+"""Provisioning against the sandbox cluster over real HTTP: the objects created, the
+spec's kubectl queries, readiness timeout, API errors, restarts."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.conftest import ServerProcess, kubectl, server_env, wait_for_status
+
+SEED = {
+    "user": "alice", "service_name": "vector-search", "replicas": 2, "cpu_request": "1",
+    "cpu_limit": "4", "mem_request": "2Gi", "mem_limit": "8Gi", "disk_size": "50Gi",
+    "gpu_count": 1, "dimension": 512, "vector_count": 1000000, "index_limit": 10,
+    "gitlab_url": "https://gitlab.example.com/search/config",
+}  # fmt: skip
+
+
+def kube_get(server: ServerProcess, path: str) -> dict[str, Any]:
+    response = httpx.get(f"{server.sandbox_url}{path}", timeout=10)
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def test_created_cluster_has_the_specs_kubernetes_objects(
+    server: ServerProcess, client: httpx.Client, org: str
+) -> None:
+    assert client.post("/clusters", json={"tenant_org_id": org, **SEED}).status_code == 202
+    wait_for_status(
+        client, user="alice", service_name="vector-search", tenant_org_id=org, wanted={"created"}
+    )
+    ns = f"{org}-alice-vector-search"
+
+    labels = kube_get(server, f"/api/v1/namespaces/{ns}")["metadata"]["labels"]
+    assert labels["es-cluster"] == "true"
+    assert (labels["tenant-org-id"], labels["user"], labels["service-name"]) == (
+        org,
+        "alice",
+        "vector-search",
+    )
+    assert labels["app.kubernetes.io/managed-by"] == "es-serverless"
+
+    sts = kube_get(server, f"/apis/apps/v1/namespaces/{ns}/statefulsets/elasticsearch")
+    assert sts["spec"]["replicas"] == 2
+    assert sts["status"]["readyReplicas"] == 2
+    pod = sts["spec"]["template"]
+    assert pod["metadata"]["labels"]["tenant-org-id"] == org
+    [container] = pod["spec"]["containers"]
+    assert container["resources"] == {
+        "requests": {"cpu": "1", "memory": "2Gi"},
+        "limits": {"cpu": "4", "memory": "8Gi", "nvidia.com/gpu": "1"},
+    }
+    env = {e["name"]: e.get("value") for e in container["env"]}
+    assert env["ESS_VECTOR_DIMENSION"] == "512"
+    assert env["ESS_INDEX_LIMIT"] == "10"
+    assert env["ESS_GITLAB_URL"] == SEED["gitlab_url"]
+    assert env["cluster.initial_master_nodes"] == "elasticsearch-0,elasticsearch-1"
+    assert env["ES_JAVA_OPTS"] == "-Xms4g -Xmx4g"
+    [claim] = sts["spec"]["volumeClaimTemplates"]
+    assert claim["spec"]["resources"]["requests"]["storage"] == "50Gi"
+
+    services = {
+        s["metadata"]["name"]: s
+        for s in kube_get(server, f"/api/v1/namespaces/{ns}/services")["items"]
+    }
+    assert services["elasticsearch-headless"]["spec"]["clusterIP"] == "None"
+    assert [p["port"] for p in services["elasticsearch"]["spec"]["ports"]] == [9200]
+    pvcs = kube_get(server, f"/api/v1/namespaces/{ns}/persistentvolumeclaims")["items"]
+    assert sorted(p["metadata"]["name"] for p in pvcs) == [
+        "data-elasticsearch-0",
+        "data-elasticsearch-1",
+    ]
+    pods = kube_get(server, f"/api/v1/namespaces/{ns}/pods?labelSelector=tenant-org-id%3D{org}")[
+        "items"
+    ]
+    assert len(pods) == 2
+
+
+def test_no_gpu_means_no_gpu_resource(
+    server: ServerProcess, client: httpx.Client, org: str
+) -> None:
+    client.post("/clusters", json={"tenant_org_id": org, "user": "bob", "service_name": "cpu-only"})
+    wait_for_status(
+        client, user="bob", service_name="cpu-only", tenant_org_id=org, wanted={"created"}
+    )
+    sts = kube_get(
+        server, f"/apis/apps/v1/namespaces/{org}-bob-cpu-only/statefulsets/elasticsearch"
+    )
+    limits = sts["spec"]["template"]["spec"]["containers"][0]["resources"]["limits"]
+    assert "nvidia.com/gpu" not in limits
+
+
+def test_the_specs_kubectl_queries_work(
+    server: ServerProcess, client: httpx.Client, org: str
+) -> None:
+    for user, service in [("alice", "vector-search"), ("bob", "image-search")]:
+        client.post("/clusters", json={"tenant_org_id": org, "user": user, "service_name": service})
+    for user, service in [("alice", "vector-search"), ("bob", "image-search")]:
+        wait_for_status(
+            client, user=user, service_name=service, tenant_org_id=org, wanted={"created"}
+        )
+
+    def names(*selector: str) -> set[str]:
+        return set(kubectl(server.kubeconfig, "get", "namespaces", *selector, "-o", "name").split())
+
+    both = {f"namespace/{org}-alice-vector-search", f"namespace/{org}-bob-image-search"}
+    assert names("-l", f"tenant-org-id={org}") == both
+    assert names("-l", f"tenant-org-id={org},user=alice") == {
+        f"namespace/{org}-alice-vector-search"
+    }
+    assert f"namespace/{org}-bob-image-search" in names("-l", "service-name=image-search")
+    assert f"namespace/{org}-alice-vector-search" in names("-l", "user=alice")
+    table = kubectl(server.kubeconfig, "get", "namespaces", "-l", f"tenant-org-id={org}")
+    assert "NAME" in table and f"{org}-bob-image-search" in table
+    ready = kubectl(
+        server.kubeconfig, "-n", f"{org}-alice-vector-search", "get", "sts", "elasticsearch",
+        "-o", "jsonpath={.status.readyReplicas}",
+    )  # fmt: skip
+    assert ready == "1"
+
+
+def hold_readiness(server: ServerProcess, namespace: str) -> None:
+    response = httpx.put(
+        f"{server.sandbox_url}/_sandbox/namespaces/{namespace}/readiness", json={"hold": True}
+    )
+    assert response.is_success, response.text
+
+
+def inject_fault(server: ServerProcess, **fault: Any) -> None:
+    response = httpx.post(f"{server.sandbox_url}/_sandbox/faults", json=fault)
+    assert response.is_success, response.text
+
+
+def test_readiness_timeout_marks_the_cluster_failed(
+    make_server: Callable[..., ServerProcess], org: str
+) -> None:
+    server = make_server(ESS_READY_TIMEOUT_SECONDS="1.5")
+    hold_readiness(server, f"{org}-alice-slow")
+    with httpx.Client(base_url=server.url) as client:
+        client.post(
+            "/clusters", json={"tenant_org_id": org, "user": "alice", "service_name": "slow"}
+        )
+        failed = wait_for_status(
+            client,
+            user="alice",
+            service_name="slow",
+            tenant_org_id=org,
+            wanted={"failed", "created"},
+        )
+        assert failed["status"] == "failed"
+        assert "not ready after 1.5s: 0/1 replicas ready" in failed["error"]
+        deployment = client.get(f"/deployments/{org}-alice-slow").json()
+        assert deployment["status"] == "failed"
+        assert deployment["error"] == failed["error"]
+        assert failed["sync_time"] is None
+
+
+def test_kubernetes_api_error_marks_the_cluster_failed_with_its_message(
+    server: ServerProcess, client: httpx.Client, org: str
+) -> None:
+    ns = f"{org}-alice-broken"
+    inject_fault(
+        server, method="POST", resource="statefulsets", namespace=ns, status=422,
+        message="StatefulSet.apps \"elasticsearch\" is invalid: spec.replicas: Invalid value", count=1,
+    )  # fmt: skip
+    client.post("/clusters", json={"tenant_org_id": org, "user": "alice", "service_name": "broken"})
+    failed = wait_for_status(
+        client, user="alice", service_name="broken", tenant_org_id=org, wanted={"failed", "created"}
+    )
+    assert failed["status"] == "failed"
+    assert failed["error"].startswith("Kubernetes API error 422:")
+    assert "spec.replicas: Invalid value" in failed["error"]
+    # The server is unharmed: the next cluster provisions normally.
+    client.post("/clusters", json={"tenant_org_id": org, "user": "alice", "service_name": "fine"})
+    wait_for_status(
+        client, user="alice", service_name="fine", tenant_org_id=org, wanted={"created"}
+    )
+
+
+def test_records_survive_a_restart(make_server: Callable[..., ServerProcess], org: str) -> None:
+    server = make_server()
+    with httpx.Client(base_url=server.url) as client:
+        client.post("/clusters", json={"tenant_org_id": org, **SEED})
+        before = wait_for_status(
+            client,
+            user="alice",
+            service_name="vector-search",
+            tenant_org_id=org,
+            wanted={"created"},
+        )
+    server.restart()
+    with httpx.Client(base_url=server.url) as client:
+        after = client.get(f"/tenant/containers/org/{org}").json()
+        assert after == [before]
+        # A fresh id sequence after the restart still refuses the duplicate.
+        assert client.post("/clusters", json={"tenant_org_id": org, **SEED}).status_code == 409
+
+
+def test_cluster_left_pending_by_a_killed_server_is_finished_after_restart(
+    make_server: Callable[..., ServerProcess], org: str
+) -> None:
+    server = make_server()
+    hold_readiness(server, f"{org}-alice-resume")
+    with httpx.Client(base_url=server.url) as client:
+        client.post(
+            "/clusters", json={"tenant_org_id": org, "user": "alice", "service_name": "resume"}
+        )
+        wait_for_status(
+            client, user="alice", service_name="resume", tenant_org_id=org, wanted={"creating"}
+        )
+    server.stop(kill=True)
+    server.restart()  # a new process: a new, empty sandbox cluster too
+    with httpx.Client(base_url=server.url) as client:
+        done = wait_for_status(
+            client,
+            user="alice",
+            service_name="resume",
+            tenant_org_id=org,
+            wanted={"created", "failed"},
+        )
+    assert done["status"] == "created"
+
+
+@pytest.fixture
+def standalone_sandbox(tmp_path: Path) -> Iterator[Path]:
+    kubeconfig = tmp_path / "kubeconfig"
+    env = server_env(tmp_path, ESS_SANDBOX_READY_SECONDS="0.2")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "app.cli", "sandbox", "--kubeconfig", str(kubeconfig)],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    deadline = time.monotonic() + 30
+    while not kubeconfig.exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    yield kubeconfig
+    process.terminate()
+    process.wait(timeout=30)
+
+
+def test_kubeconfig_mode_drives_an_external_api_server(
+    standalone_sandbox: Path, make_server: Callable[..., ServerProcess], org: str
+) -> None:
+    server = make_server(ESS_KUBE_MODE="kubeconfig", KUBECONFIG=str(standalone_sandbox))
+    assert not server.kubeconfig.exists()  # no embedded sandbox was started
+    with httpx.Client(base_url=server.url) as client:
+        client.post("/clusters", json={"tenant_org_id": org, "user": "erin", "service_name": "ext"})
+        wait_for_status(
+            client, user="erin", service_name="ext", tenant_org_id=org, wanted={"created"}
+        )
+    listed = json.loads(
+        kubectl(standalone_sandbox, "get", "namespaces", "-l", f"tenant-org-id={org}", "-o", "json")
+    )
+    assert [item["metadata"]["name"] for item in listed["items"]] == [f"{org}-erin-ext"]

@@ -1,0 +1,215 @@
+"""POST /clusters and the query endpoints, end to end: spec shapes, defaults, the
+spec's scenarios and every error."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.conftest import wait_for_status
+
+TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
+CONTAINER_KEYS = {
+    "id", "tenant_org_id", "user", "service_name", "namespace", "replicas", "cpu", "memory",
+    "disk", "gpu_count", "dimension", "vector_count", "status", "created_at", "sync_time",
+}  # fmt: skip
+DEPLOYMENT_KEYS = {
+    "id", "tenant_org_id", "namespace", "user", "service_name", "status", "cpu_usage",
+    "memory_usage", "disk_usage", "qps", "gpu_count", "dimension", "vector_count", "replicas",
+    "created_at", "updated_at", "details",
+}  # fmt: skip
+
+
+def create(client: httpx.Client, **body: Any) -> httpx.Response:
+    return client.post("/clusters", json=body)
+
+
+def test_seed_example_is_accepted_recorded_and_provisioned(client: httpx.Client, org: str) -> None:
+    response = create(
+        client, tenant_org_id=org, user="alice", service_name="vector-search", replicas=2,
+        cpu_request="1", cpu_limit="4", mem_request="2Gi", mem_limit="8Gi", disk_size="50Gi",
+        gpu_count=1, dimension=512, vector_count=1000000, index_limit=10,
+    )  # fmt: skip
+    assert response.status_code == 202, response.text
+    accepted = response.json()
+    assert set(accepted) == CONTAINER_KEYS
+    assert re.fullmatch(r"tenant_alice_vector-search_\d+", accepted["id"])
+    assert accepted["namespace"] == f"{org}-alice-vector-search"
+    assert accepted["status"] in {"pending", "creating"}
+    assert (accepted["cpu"], accepted["memory"], accepted["disk"]) == ("1/4", "2Gi/8Gi", "50Gi")
+    assert (accepted["replicas"], accepted["gpu_count"]) == (2, 1)
+    assert (accepted["dimension"], accepted["vector_count"]) == (512, 1000000)
+    assert TIMESTAMP.match(accepted["created_at"])
+
+    created = wait_for_status(
+        client, user="alice", service_name="vector-search", tenant_org_id=org, wanted={"created"}
+    )
+    assert set(created) == CONTAINER_KEYS
+    assert TIMESTAMP.match(created["sync_time"])
+    assert created["id"] == accepted["id"]
+
+    deployment = client.get(f"/deployments/{org}-alice-vector-search").json()
+    assert set(deployment) == DEPLOYMENT_KEYS
+    assert re.fullmatch(rf"deploy_{org}-alice-vector-search_\d+", deployment["id"])
+    assert deployment["id"].rsplit("_", 1)[1] == accepted["id"].rsplit("_", 1)[1]
+    assert deployment["status"] == "created"
+    assert deployment["tenant_org_id"] == org
+    assert (deployment["cpu_usage"], deployment["qps"]) == (0.0, 0.0)
+    assert deployment["details"] == {
+        "cpu_request": "1", "cpu_limit": "4", "mem_request": "2Gi", "mem_limit": "8Gi",
+        "disk_size": "50Gi", "gpu_count": 1, "dimension": 512, "vector_count": 1000000,
+        "index_limit": 10,
+    }  # fmt: skip
+    assert TIMESTAMP.match(deployment["updated_at"])
+
+
+def test_defaults_are_the_specs(client: httpx.Client, org: str) -> None:
+    body = create(client, tenant_org_id=org, user="bob", service_name="image-search").json()
+    assert body["replicas"] == 1
+    assert (body["cpu"], body["memory"], body["disk"]) == ("500m/2", "1Gi/2Gi", "10Gi")
+    assert (body["gpu_count"], body["dimension"], body["vector_count"]) == (0, 128, 10000)
+    details = client.get(f"/deployments/{org}-bob-image-search").json()["details"]
+    assert details["index_limit"] == 0
+
+
+def test_scenario_several_users_in_one_organisation(client: httpx.Client, org: str) -> None:
+    assert create(client, tenant_org_id=org, user="alice", service_name="vector-search").is_success
+    assert create(client, tenant_org_id=org, user="bob", service_name="image-search").is_success
+    listed = client.get(f"/tenant/containers/org/{org}").json()
+    assert [(c["user"], c["service_name"]) for c in listed] == [
+        ("alice", "vector-search"),
+        ("bob", "image-search"),
+    ]
+    assert all(set(c) == CONTAINER_KEYS for c in listed)
+    everything = client.get("/tenant/containers").json()
+    assert {c["id"] for c in listed} <= {c["id"] for c in everything}
+
+
+def test_scenario_organisations_are_isolated(client: httpx.Client, org: str) -> None:
+    other = f"{org}-b"
+    first = create(client, tenant_org_id=org, user="alice", service_name="search").json()
+    second = create(client, tenant_org_id=other, user="alice", service_name="search").json()
+    assert first["id"] != second["id"]
+    assert (first["namespace"], second["namespace"]) == (
+        f"{org}-alice-search",
+        f"{other}-alice-search",
+    )
+    assert [c["id"] for c in client.get(f"/tenant/containers/org/{org}").json()] == [first["id"]]
+    assert [c["id"] for c in client.get(f"/tenant/containers/org/{other}").json()] == [second["id"]]
+
+    ambiguous = client.get("/tenant/containers/alice/search")
+    assert ambiguous.status_code == 409
+    assert "tenant_org_id" in ambiguous.json()["error"]
+    picked = client.get("/tenant/containers/alice/search", params={"tenant_org_id": other})
+    assert picked.json()["id"] == second["id"]
+
+
+def test_unknown_org_lists_nothing_and_unknown_container_is_404(
+    client: httpx.Client, org: str
+) -> None:
+    assert client.get(f"/tenant/containers/org/{org}").json() == []
+    missing = client.get(f"/tenant/containers/nobody-{org}/nothing")
+    assert missing.status_code == 404
+    assert "nothing" in missing.json()["error"]
+    deployment = client.get(f"/deployments/{org}-none")
+    assert deployment.status_code == 404
+    assert set(deployment.json()) == {"error"}
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ({}, "tenant_org_id is required for multi-tenancy"),
+        ({"user": "alice", "service_name": "s"}, "tenant_org_id is required for multi-tenancy"),
+        ({"tenant_org_id": "", "user": "", "service_name": ""}, "tenant_org_id is required for multi-tenancy"),
+        ({"tenant_org_id": "o", "service_name": "s"}, "user is required"),
+        ({"tenant_org_id": "o", "user": "  ", "service_name": "s"}, "user is required"),
+        ({"tenant_org_id": "o", "user": "alice"}, "service_name is required"),
+        ({"tenant_org_id": "o", "user": "alice", "service_name": None}, "service_name is required"),
+    ],
+)  # fmt: skip
+def test_missing_required_fields_get_the_specs_errors(
+    client: httpx.Client, body: dict[str, Any], message: str
+) -> None:
+    response = create(client, **body)
+    assert response.status_code == 400
+    assert response.json() == {"error": message}
+
+
+@pytest.mark.parametrize(
+    ("extra", "fragment"),
+    [
+        ({"user": "Alice"}, 'user "Alice" is not a valid name'),
+        ({"service_name": "a.b"}, 'service_name "a.b" is not a valid name'),
+        ({"service_name": "a/b"}, "is not a valid name"),
+        ({"service_name": "x" * 64}, "at most 63 characters"),
+        ({"service_name": "s" * 50}, "generated namespace"),
+        ({"user": 5}, "user must be a string"),
+        ({"replicas": 0}, "replicas must be between 1"),
+        ({"replicas": "2"}, "replicas must be an integer, got a string"),
+        ({"replicas": True}, "replicas must be an integer, got a boolean"),
+        ({"replicas": 1.5}, "replicas must be an integer"),
+        ({"gpu_count": -1}, "gpu_count must be between 0"),
+        ({"vector_count": -5}, "vector_count must be between 0"),
+        ({"vector_count": 10**30}, "vector_count must be between 0"),
+        ({"index_limit": -1}, "index_limit must be between 0"),
+        ({"dimension": 0}, "dimension must be between 1"),
+        ({"cpu_request": "2GB"}, "cpu_request"),
+        ({"mem_limit": "lots"}, "mem_limit"),
+        ({"disk_size": 10}, "disk_size must be a Kubernetes quantity string"),
+        ({"disk_size": "0"}, "disk_size must be greater than zero"),
+        ({"cpu_request": "3", "cpu_limit": "2"}, 'cpu_request ("3") must not exceed cpu_limit ("2")'),
+        ({"mem_request": "4Gi"}, "mem_request"),
+        ({"namespace": "Bad_NS"}, 'namespace "Bad_NS" is not a valid name'),
+        ({"namespace": "kube-system"}, "reserved"),
+        ({"gitlab_url": "ftp://x"}, "gitlab_url must be an http(s) URL"),
+    ],
+)  # fmt: skip
+def test_bad_values_are_refused_with_clear_messages(
+    client: httpx.Client, org: str, extra: dict[str, Any], fragment: str
+) -> None:
+    body = {"tenant_org_id": org, "user": "alice", "service_name": "svc", **extra}
+    response = create(client, **body)
+    assert response.status_code == 400, response.text
+    assert fragment in response.json()["error"]
+    assert client.get(f"/tenant/containers/org/{org}").json() == []  # nothing half-written
+
+
+@pytest.mark.parametrize("raw", [b"{not json", b"[1, 2]", b"", b'"text"', b"\xff\xfe"])
+def test_malformed_bodies_are_400(client: httpx.Client, raw: bytes) -> None:
+    response = client.post("/clusters", content=raw, headers={"Content-Type": "application/json"})
+    assert response.status_code == 400
+    assert set(response.json()) == {"error"}
+
+
+def test_same_tenant_twice_is_409(client: httpx.Client, org: str) -> None:
+    assert create(client, tenant_org_id=org, user="alice", service_name="dup").status_code == 202
+    again = create(client, tenant_org_id=org, user="alice", service_name="dup", replicas=3)
+    assert again.status_code == 409
+    assert "already exists" in again.json()["error"]
+    assert len(client.get(f"/tenant/containers/org/{org}").json()) == 1
+
+
+def test_generated_namespace_collision_is_409(client: httpx.Client, org: str) -> None:
+    # a-b + c and a + b-c both generate <org>-a-b-c.
+    assert create(client, tenant_org_id=org, user="a-b", service_name="c").status_code == 202
+    clash = create(client, tenant_org_id=org, user="a", service_name="b-c")
+    assert clash.status_code == 409
+    assert f'namespace "{org}-a-b-c" is already used' in clash.json()["error"]
+    explicit = create(
+        client, tenant_org_id=org, user="a", service_name="b-c", namespace=f"{org}-abc"
+    )
+    assert explicit.status_code == 202
+    assert explicit.json()["namespace"] == f"{org}-abc"
+
+
+def test_unknown_routes_and_methods_answer_json_errors(client: httpx.Client) -> None:
+    missing = client.get("/nope")
+    assert missing.status_code == 404
+    assert set(missing.json()) == {"error"}
+    wrong = client.get("/clusters")
+    assert wrong.status_code == 405
+    assert set(wrong.json()) == {"error"}

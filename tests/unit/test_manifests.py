@@ -1,0 +1,481 @@
+import dataclasses
+import json
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from app.kube.manifests import (
+    CLIENT_SERVICE_NAME,
+    DATA_PATH,
+    HEADLESS_SERVICE_NAME,
+    MANAGED_BY,
+    STATEFULSET_NAME,
+    ClusterShape,
+    client_service_manifest,
+    cluster_manifests,
+    headless_service_manifest,
+    jvm_heap,
+    namespace_manifest,
+    statefulset_manifest,
+    tenant_labels,
+)
+from app.kube.quantity import InvalidQuantity
+
+IMAGE = "docker.elastic.co/elasticsearch/elasticsearch:8.15.0"
+
+# The example request of the spec (section 4).
+BASE = ClusterShape(
+    namespace="org-001-alice-vector-search",
+    tenant_org_id="org-001",
+    user="alice",
+    service_name="vector-search",
+    replicas=2,
+    cpu_request="1",
+    cpu_limit="4",
+    mem_request="2Gi",
+    mem_limit="8Gi",
+    disk_size="50Gi",
+    gpu_count=1,
+    dimension=512,
+    vector_count=1000000,
+    index_limit=10,
+    gitlab_url=None,
+)
+
+DNS1123_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
+DNS1123_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
+LABEL_VALUE = re.compile(r"(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?")
+QUALIFIED_NAME = re.compile(r"([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]")
+PORT_NAME = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
+
+
+def shape(**changes: Any) -> ClusterShape:
+    return dataclasses.replace(BASE, **changes)
+
+
+def statefulset(**changes: Any) -> dict[str, Any]:
+    return statefulset_manifest(shape(**changes), image=IMAGE)
+
+
+def pod_spec(**changes: Any) -> dict[str, Any]:
+    return statefulset(**changes)["spec"]["template"]["spec"]
+
+
+def es_container(**changes: Any) -> dict[str, Any]:
+    (container,) = pod_spec(**changes)["containers"]
+    return container
+
+
+def env(**changes: Any) -> dict[str, Any]:
+    return {item["name"]: item.get("value") for item in es_container(**changes)["env"]}
+
+
+def annotations(**changes: Any) -> dict[str, str]:
+    return statefulset(**changes)["spec"]["template"]["metadata"]["annotations"]
+
+
+def is_dns1123_label(text: str) -> bool:
+    return len(text) <= 63 and DNS1123_LABEL.fullmatch(text) is not None
+
+
+def is_label_value(text: str) -> bool:
+    return len(text) <= 63 and LABEL_VALUE.fullmatch(text) is not None
+
+
+def is_qualified_key(key: str) -> bool:
+    prefix, _, name = key.rpartition("/")
+    if prefix and (len(prefix) > 253 or DNS1123_SUBDOMAIN.fullmatch(prefix) is None):
+        return False
+    return len(name) <= 63 and QUALIFIED_NAME.fullmatch(name) is not None
+
+
+def label_sets(node: Any, parent_kind: str | None = None) -> Iterator[dict[str, str]]:
+    """Every label map in a manifest: labels, matchLabels and Service selectors."""
+    if isinstance(node, list):
+        for item in node:
+            yield from label_sets(item, parent_kind)
+    elif isinstance(node, dict):
+        kind = node.get("kind", parent_kind)
+        for key, value in node.items():
+            if key in ("labels", "matchLabels") or (key == "selector" and kind == "Service"):
+                yield value
+            else:
+                yield from label_sets(value, kind)
+
+
+# --- labels ----------------------------------------------------------------------------
+
+
+def test_tenant_labels_are_exactly_the_spec_labels() -> None:
+    assert tenant_labels(BASE) == {
+        "es-cluster": "true",
+        "tenant-org-id": "org-001",
+        "user": "alice",
+        "service-name": "vector-search",
+    }
+
+
+def test_namespace_carries_tenant_labels_and_managed_by() -> None:
+    manifest = namespace_manifest(BASE)
+    assert (manifest["apiVersion"], manifest["kind"]) == ("v1", "Namespace")
+    assert manifest["metadata"]["name"] == "org-001-alice-vector-search"
+    assert manifest["metadata"]["labels"] == {
+        **tenant_labels(BASE),
+        "app.kubernetes.io/managed-by": "es-serverless",
+    }
+    assert MANAGED_BY == "es-serverless"
+
+
+@pytest.mark.parametrize(
+    "selector",
+    [
+        "tenant-org-id=org-001",
+        "user=alice",
+        "service-name=vector-search",
+        "tenant-org-id=org-001,user=alice",
+        "es-cluster=true",
+    ],
+)
+def test_the_spec_kubectl_queries_select_the_namespace(selector: str) -> None:
+    labels = namespace_manifest(BASE)["metadata"]["labels"]
+    wanted = dict(term.split("=") for term in selector.split(","))
+    assert wanted.items() <= labels.items()
+
+
+def test_other_tenants_do_not_match_each_others_labels() -> None:
+    other = namespace_manifest(shape(tenant_org_id="org-002", namespace="org-002-alice-vs"))
+    assert other["metadata"]["labels"]["tenant-org-id"] == "org-002"
+    assert other["metadata"]["labels"] != namespace_manifest(BASE)["metadata"]["labels"]
+
+
+def test_selector_is_a_subset_of_the_pod_template_labels() -> None:
+    spec = statefulset()["spec"]
+    selector = spec["selector"]["matchLabels"]
+    assert selector == {
+        "app.kubernetes.io/name": "elasticsearch",
+        "app.kubernetes.io/instance": "vector-search",
+    }
+    assert selector.items() <= spec["template"]["metadata"]["labels"].items()
+
+
+def test_pod_and_statefulset_labels_are_selector_plus_tenant_plus_managed_by() -> None:
+    manifest = statefulset()
+    expected = {
+        **manifest["spec"]["selector"]["matchLabels"],
+        **tenant_labels(BASE),
+        "app.kubernetes.io/managed-by": "es-serverless",
+    }
+    assert manifest["spec"]["template"]["metadata"]["labels"] == expected
+    assert manifest["metadata"]["labels"] == expected
+
+
+def test_services_select_exactly_the_statefulset_pods() -> None:
+    selector = statefulset()["spec"]["selector"]["matchLabels"]
+    assert headless_service_manifest(BASE)["spec"]["selector"] == selector
+    assert client_service_manifest(BASE)["spec"]["selector"] == selector
+
+
+def test_label_maps_are_not_shared_between_objects() -> None:
+    manifest = statefulset()
+    manifest["spec"]["selector"]["matchLabels"]["mutated"] = "yes"
+    assert "mutated" not in manifest["spec"]["template"]["metadata"]["labels"]
+    assert "mutated" not in manifest["metadata"]["labels"]
+    assert "mutated" not in statefulset()["spec"]["selector"]["matchLabels"]
+
+
+# --- services --------------------------------------------------------------------------
+
+
+def test_headless_service_is_headless_and_publishes_unready_pods() -> None:
+    manifest = headless_service_manifest(BASE)
+    assert manifest["kind"] == "Service"
+    assert manifest["metadata"]["name"] == HEADLESS_SERVICE_NAME == "elasticsearch-headless"
+    assert manifest["metadata"]["namespace"] == BASE.namespace
+    assert manifest["spec"]["clusterIP"] == "None"  # the string, not JSON null
+    assert manifest["spec"]["publishNotReadyAddresses"] is True
+    ports = {port["name"]: port["port"] for port in manifest["spec"]["ports"]}
+    assert ports == {"http": 9200, "transport": 9300}
+
+
+def test_client_service_is_cluster_ip_on_http_only() -> None:
+    manifest = client_service_manifest(BASE)
+    assert manifest["metadata"]["name"] == CLIENT_SERVICE_NAME == "elasticsearch"
+    assert manifest["metadata"]["namespace"] == BASE.namespace
+    assert manifest["spec"]["type"] == "ClusterIP"
+    assert "clusterIP" not in manifest["spec"]
+    assert [(p["name"], p["port"]) for p in manifest["spec"]["ports"]] == [("http", 9200)]
+
+
+def test_service_target_ports_name_container_ports() -> None:
+    container_ports = {p["name"]: p["containerPort"] for p in es_container()["ports"]}
+    assert container_ports == {"http": 9200, "transport": 9300}
+    for manifest in (headless_service_manifest(BASE), client_service_manifest(BASE)):
+        for port in manifest["spec"]["ports"]:
+            assert container_ports[port["targetPort"]] == port["port"]
+
+
+# --- statefulset -----------------------------------------------------------------------
+
+
+def test_statefulset_basics() -> None:
+    manifest = statefulset()
+    assert (manifest["apiVersion"], manifest["kind"]) == ("apps/v1", "StatefulSet")
+    assert manifest["metadata"]["name"] == STATEFULSET_NAME == "elasticsearch"
+    assert manifest["metadata"]["namespace"] == BASE.namespace
+    spec = manifest["spec"]
+    assert spec["serviceName"] == headless_service_manifest(BASE)["metadata"]["name"]
+    assert spec["replicas"] == 2
+    assert spec["podManagementPolicy"] == "Parallel"
+    assert es_container()["image"] == IMAGE
+    assert es_container()["name"] == "elasticsearch"
+
+
+def test_pod_security_and_termination() -> None:
+    spec = pod_spec()
+    assert spec["terminationGracePeriodSeconds"] == 120
+    assert spec["securityContext"] == {"fsGroup": 1000}
+
+
+def test_resources_without_gpu() -> None:
+    resources = es_container(gpu_count=0)["resources"]
+    assert resources == {
+        "requests": {"cpu": "1", "memory": "2Gi"},
+        "limits": {"cpu": "4", "memory": "8Gi"},
+    }
+
+
+@pytest.mark.parametrize(("count", "shown"), [(1, "1"), (4, "4")])
+def test_gpu_limit_is_set_only_as_a_limit(count: int, shown: str) -> None:
+    resources = es_container(gpu_count=count)["resources"]
+    assert resources["limits"]["nvidia.com/gpu"] == shown
+    assert "nvidia.com/gpu" not in resources["requests"]
+
+
+@pytest.mark.parametrize(
+    ("mem_limit", "heap"),
+    [
+        ("2Gi", "1024m"),
+        ("8Gi", "4g"),
+        ("100Gi", "31g"),
+        ("256Mi", "256m"),
+        ("1Gi", "512m"),
+        ("3Gi", "1536m"),
+        ("4Gi", "2g"),
+        ("60Gi", "30g"),
+        ("62Gi", "31g"),
+        ("64Gi", "31g"),
+        ("5G", "2384m"),  # 2.5e9 bytes = 2384.19 MiB, floored
+        ("100Mi", "256m"),
+        ("1Ti", "31g"),
+    ],
+)
+def test_jvm_heap(mem_limit: str, heap: str) -> None:
+    assert jvm_heap(mem_limit) == heap
+
+
+def test_jvm_heap_rejects_invalid_memory() -> None:
+    with pytest.raises(InvalidQuantity, match="2GB"):
+        jvm_heap("2GB")
+
+
+def test_java_opts_use_half_of_the_memory_limit() -> None:
+    assert env(mem_limit="8Gi")["ES_JAVA_OPTS"] == "-Xms4g -Xmx4g"
+    assert env(mem_limit="2Gi")["ES_JAVA_OPTS"] == "-Xms1024m -Xmx1024m"
+
+
+@pytest.mark.parametrize(
+    ("replicas", "masters"),
+    [
+        (1, "elasticsearch-0"),
+        (3, "elasticsearch-0,elasticsearch-1,elasticsearch-2"),
+    ],
+)
+def test_initial_master_nodes_are_the_pod_names(replicas: int, masters: str) -> None:
+    assert env(replicas=replicas)["cluster.initial_master_nodes"] == masters
+    assert statefulset(replicas=replicas)["spec"]["replicas"] == replicas
+
+
+def test_zero_replicas_is_refused() -> None:
+    with pytest.raises(ValueError, match="at least 1 replica"):
+        statefulset(replicas=0)
+
+
+def test_elasticsearch_settings() -> None:
+    container = es_container()
+    (node_name,) = [item for item in container["env"] if item["name"] == "node.name"]
+    assert node_name["valueFrom"] == {"fieldRef": {"fieldPath": "metadata.name"}}
+    settings = env()
+    assert settings["cluster.name"] == "vector-search"
+    assert settings["discovery.seed_hosts"] == HEADLESS_SERVICE_NAME
+    assert settings["network.host"] == "0.0.0.0"
+    assert settings["xpack.security.enabled"] == "false"
+    assert settings["bootstrap.memory_lock"] == "false"
+
+
+def test_env_names_are_unique_and_values_are_strings() -> None:
+    items = es_container(gitlab_url="https://gitlab.example.com/g/p")["env"]
+    names = [item["name"] for item in items]
+    assert len(names) == len(set(names))
+    assert all(isinstance(item["value"], str) for item in items if "value" in item)
+
+
+def test_env_carries_tenant_and_vector_settings() -> None:
+    settings = env()
+    assert {key: value for key, value in settings.items() if key.startswith("ESS_")} == {
+        "ESS_TENANT_ORG_ID": "org-001",
+        "ESS_USER": "alice",
+        "ESS_SERVICE_NAME": "vector-search",
+        "ESS_VECTOR_DIMENSION": "512",
+        "ESS_VECTOR_COUNT": "1000000",
+        "ESS_INDEX_LIMIT": "10",
+    }
+
+
+def test_pod_annotations_carry_vector_settings() -> None:
+    assert annotations() == {
+        "es-serverless.io/dimension": "512",
+        "es-serverless.io/vector-count": "1000000",
+        "es-serverless.io/index-limit": "10",
+    }
+
+
+@pytest.mark.parametrize("unset", [None, ""])
+def test_gitlab_url_is_absent_when_not_set(unset: str | None) -> None:
+    assert "ESS_GITLAB_URL" not in env(gitlab_url=unset)
+    assert "es-serverless.io/gitlab-url" not in annotations(gitlab_url=unset)
+
+
+def test_gitlab_url_is_passed_when_set() -> None:
+    url = "https://gitlab.example.com/team/es-config"
+    assert env(gitlab_url=url)["ESS_GITLAB_URL"] == url
+    assert annotations(gitlab_url=url)["es-serverless.io/gitlab-url"] == url
+
+
+def test_ports_probe_and_data_mount() -> None:
+    container = es_container()
+    assert container["readinessProbe"] == {
+        "httpGet": {"path": "/_cluster/health?local=true", "port": 9200},
+        "initialDelaySeconds": 10,
+        "periodSeconds": 5,
+        "failureThreshold": 3,
+    }
+    assert container["volumeMounts"] == [{"name": "data", "mountPath": DATA_PATH}]
+    assert DATA_PATH == "/usr/share/elasticsearch/data"
+
+
+def test_sysctl_init_container_raises_max_map_count() -> None:
+    (init,) = pod_spec()["initContainers"]
+    assert init["name"] == "sysctl"
+    name, _, tag = init["image"].partition(":")
+    assert name == "busybox"
+    assert tag and tag != "latest"
+    assert init["command"] == ["sysctl", "-w", "vm.max_map_count=262144"]
+    assert init["securityContext"] == {"privileged": True, "runAsUser": 0}
+
+
+def test_volume_claim_template() -> None:
+    manifest = statefulset(disk_size="50Gi")
+    (claim,) = manifest["spec"]["volumeClaimTemplates"]
+    assert claim["metadata"]["name"] == "data"
+    assert claim["metadata"]["labels"] == {
+        **manifest["spec"]["selector"]["matchLabels"],
+        **tenant_labels(BASE),
+    }
+    assert claim["spec"]["accessModes"] == ["ReadWriteOnce"]
+    assert claim["spec"]["resources"] == {"requests": {"storage": "50Gi"}}
+    (container,) = manifest["spec"]["template"]["spec"]["containers"]
+    assert claim["metadata"]["name"] in {mount["name"] for mount in container["volumeMounts"]}
+
+
+def test_disk_size_is_passed_through() -> None:
+    (claim,) = statefulset(disk_size="1Ti")["spec"]["volumeClaimTemplates"]
+    assert claim["spec"]["resources"]["requests"]["storage"] == "1Ti"
+
+
+@pytest.mark.parametrize(
+    "field", ["cpu_request", "cpu_limit", "mem_request", "mem_limit", "disk_size"]
+)
+def test_malformed_quantities_fail_early(field: str) -> None:
+    with pytest.raises(InvalidQuantity, match="10GB"):
+        statefulset(**{field: "10GB"})
+
+
+# --- the whole cluster -----------------------------------------------------------------
+
+
+def test_cluster_manifests_in_apply_order() -> None:
+    manifests = cluster_manifests(BASE, image=IMAGE)
+    assert [(m["kind"], m["metadata"]["name"]) for m in manifests] == [
+        ("Namespace", "org-001-alice-vector-search"),
+        ("Service", "elasticsearch-headless"),
+        ("Service", "elasticsearch"),
+        ("StatefulSet", "elasticsearch"),
+    ]
+    assert all(m["metadata"]["namespace"] == BASE.namespace for m in manifests[1:])
+    assert manifests[3] == statefulset_manifest(BASE, image=IMAGE)
+
+
+@pytest.mark.parametrize("gitlab_url", [None, "https://gitlab.example.com/a/b"])
+def test_manifests_are_json_ready(gitlab_url: str | None) -> None:
+    manifests = cluster_manifests(shape(gitlab_url=gitlab_url), image=IMAGE)
+    assert json.loads(json.dumps(manifests)) == manifests  # no tuples, Decimals, None ...
+
+
+def test_every_name_is_a_dns1123_label() -> None:
+    manifests = cluster_manifests(BASE, image=IMAGE)
+    pod = manifests[3]["spec"]["template"]["spec"]
+    names = [m["metadata"]["name"] for m in manifests]
+    names += [c["name"] for c in pod["containers"] + pod["initContainers"]]
+    names += [t["metadata"]["name"] for t in manifests[3]["spec"]["volumeClaimTemplates"]]
+    names += [v["name"] for c in pod["containers"] for v in c["volumeMounts"]]
+    pods = [f"{STATEFULSET_NAME}-{ordinal}" for ordinal in range(BASE.replicas)]
+    names += pods + [f"data-{pod}" for pod in pods]  # pod and PersistentVolumeClaim names
+    assert len(names) == 12
+    assert [name for name in names if not is_dns1123_label(name)] == []
+
+
+def test_every_port_name_is_a_valid_service_port_name() -> None:
+    manifests = cluster_manifests(BASE, image=IMAGE)
+    ports = [p for m in manifests[1:3] for p in m["spec"]["ports"]] + es_container()["ports"]
+    assert len(ports) == 5
+    for port in ports:
+        assert len(port["name"]) <= 15
+        assert PORT_NAME.fullmatch(port["name"])
+        assert re.search("[a-z]", port["name"])
+
+
+def test_every_label_key_and_value_is_valid() -> None:
+    manifests = cluster_manifests(BASE, image=IMAGE)
+    found = list(label_sets(manifests))
+    # namespace, 2 x (service labels + selector), statefulset, its selector, pod, claim
+    assert len(found) == 9
+    for labels in found:
+        assert labels
+        assert [key for key in labels if not is_qualified_key(key)] == []
+        assert [value for value in labels.values() if not is_label_value(value)] == []
+
+
+def test_annotation_keys_are_qualified_names() -> None:
+    keys = annotations(gitlab_url="https://gitlab.example.com/a/b")
+    assert len(keys) == 4
+    assert all(is_qualified_key(key) for key in keys)
+
+
+def test_validity_helpers_reject_bad_values() -> None:
+    # the checks above would be worthless if these helpers accepted anything
+    assert not is_dns1123_label("Alice")
+    assert not is_dns1123_label("a" * 64)
+    assert not is_dns1123_label("-a")
+    assert not is_label_value("https://gitlab.example.com")
+    assert not is_label_value("a" * 64)
+    assert not is_qualified_key("Bad_Prefix/name")
+    assert is_qualified_key("app.kubernetes.io/name")
+
+
+def test_cluster_shape_is_frozen_and_keyword_only() -> None:
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        BASE.replicas = 3  # type: ignore[misc]
+    with pytest.raises(TypeError):
+        ClusterShape("ns")  # type: ignore[call-arg, misc]
