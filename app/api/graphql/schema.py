@@ -5,12 +5,19 @@ from __future__ import annotations
 from pathlib import Path
 
 import strawberry
+from strawberry.schema.config import StrawberryConfig
 
 from app.api.graphql.errors import ErrorCodes
 from app.api.graphql.mutations import Mutation
 from app.api.graphql.queries import Query
+from app.api.graphql.types import LONG_SCALAR, Long
 
-schema = strawberry.Schema(query=Query, mutation=Mutation, extensions=[ErrorCodes])
+schema = strawberry.Schema(
+    query=Query,
+    mutation=Mutation,
+    extensions=[ErrorCodes],
+    config=StrawberryConfig(scalar_map={Long: LONG_SCALAR}),
+)
 
 
 def sdl() -> str:

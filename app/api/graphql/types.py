@@ -12,19 +12,20 @@ from app.api.graphql.context import Info
 from app.api.payloads import rfc3339
 from app.store.tables import ClusterEventRow, DeploymentStatusRow, TenantContainerRow
 
-# GraphQL's Int is 32-bit; vector counts can exceed it.
-Long = strawberry.scalar(
-    NewType("Long", int),
-    serialize=int,
-    parse_value=lambda value: _parse_long(value),
-    description="A 64-bit integer.",
-)
+# GraphQL's Int is 32-bit; vector counts can exceed it. The scalar's definition is
+# registered on the schema (LONG_SCALAR in its scalar_map).
+Long = NewType("Long", int)
 
 
 def _parse_long(value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise ValueError(f"Long cannot represent a non-integer value: {value!r}")
     return value
+
+
+LONG_SCALAR = strawberry.scalar(
+    name="Long", serialize=int, parse_value=_parse_long, description="A 64-bit integer."
+)
 
 
 @strawberry.type(description="Resource settings the cluster was created with.")
@@ -36,7 +37,7 @@ class DeploymentDetails:
     disk_size: str
     gpu_count: int
     dimension: int
-    vector_count: Long  # type: ignore[valid-type]
+    vector_count: Long
     index_limit: int
 
 
@@ -55,7 +56,7 @@ class DeploymentStatus:
     qps: float
     gpu_count: int
     dimension: int
-    vector_count: Long  # type: ignore[valid-type]
+    vector_count: Long
     replicas: int
     created_at: str
     updated_at: str
@@ -120,7 +121,7 @@ class TenantContainer:
     disk_size: str
     gpu_count: int
     dimension: int
-    vector_count: Long  # type: ignore[valid-type]
+    vector_count: Long
     index_limit: int
     gitlab_url: str | None
     status: str = strawberry.field(description="pending, creating, created or failed.")
@@ -213,7 +214,7 @@ class CreateClusterInput:
     disk_size: str | None = strawberry.field(default=None, description='default "10Gi"')
     gpu_count: int | None = strawberry.field(default=None, description="default 0")
     dimension: int | None = strawberry.field(default=None, description="default 128")
-    vector_count: Long | None = strawberry.field(  # type: ignore[valid-type]
+    vector_count: Long | None = strawberry.field(
         default=None, description="default 10000"
     )
     index_limit: int | None = strawberry.field(default=None, description="default 0")

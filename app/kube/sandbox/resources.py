@@ -40,6 +40,7 @@ class ResourceType:
     short_names: tuple[str, ...] = ()
     categories: tuple[str, ...] = ()
     subresources: tuple[str, ...] = ()
+    verbs: tuple[str, ...] = ALL_VERBS
     name_rule: NameRule = "dns1123-subdomain"
     # The apiserver answers DELETE with the deleted object for some kinds and with a
     # Status for others; clients (kubectl, the python client) cope with both, but we
@@ -116,6 +117,10 @@ RESOURCES: tuple[ResourceType, ...] = (
     ),
     ResourceType(
         "", "v1", "Event", "events", namespaced=True, short_names=("ev",),
+        field_labels=("involvedObject.kind", "involvedObject.namespace", "involvedObject.name",
+                      "involvedObject.uid", "involvedObject.apiVersion",
+                      "involvedObject.resourceVersion", "involvedObject.fieldPath", "reason",
+                      "reportingComponent", "source", "type"),
     ),
     ResourceType(
         "apps", "v1", "StatefulSet", "statefulsets", namespaced=True, short_names=("sts",),

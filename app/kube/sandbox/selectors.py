@@ -131,7 +131,9 @@ class _LabelParser:
                 raise SelectorError(f"found '{key or ''}', expected: identifier after '!'")
             return _requirement(str(key), "!", ())
         if not _is_identifier(token):
-            raise SelectorError(f"found '{token or ''}', expected: !, identifier, or 'end of string'")
+            raise SelectorError(
+                f"found '{token or ''}', expected: !, identifier, or 'end of string'"
+            )
         key = str(token)
         operator = self._peek()
         if operator is None or operator == ",":
@@ -153,9 +155,7 @@ class _LabelParser:
             if not _is_identifier(value):
                 raise SelectorError(f"found '{value or ''}', expected: integer")
             return _requirement(key, operator, (str(value),))
-        raise SelectorError(
-            f"found '{operator}', expected: in, notin, =, ==, !=, gt, lt"
-        )
+        raise SelectorError(f"found '{operator}', expected: in, notin, =, ==, !=, gt, lt")
 
     def _value_set(self) -> tuple[str, ...]:
         if self._take() != "(":
@@ -204,7 +204,9 @@ def _requirement(key: str, operator: str, values: Iterable[str]) -> Requirement:
                 raise SelectorError(
                     f"values[0][{key}]: Invalid value: {value!r}: {'; '.join(value_problems)}"
                 )
-    return Requirement(key, operator, tuple(sorted(set(values))) if operator in _SET_OPERATORS else values)
+    return Requirement(
+        key, operator, tuple(sorted(set(values))) if operator in _SET_OPERATORS else values
+    )
 
 
 def parse_label_selector(text: str | None) -> LabelSelector:
@@ -226,7 +228,9 @@ def label_selector_from_object(selector: Mapping[str, Any] | None) -> LabelSelec
     for expression in selector.get("matchExpressions") or []:
         operator = operators.get(expression.get("operator", ""))
         if operator is None:
-            raise SelectorError(f"{expression.get('operator')!r} is not a valid label selector operator")
+            raise SelectorError(
+                f"{expression.get('operator')!r} is not a valid label selector operator"
+            )
         requirements.append(
             _requirement(expression.get("key", ""), operator, expression.get("values") or ())
         )
@@ -316,6 +320,15 @@ def _find_unescaped(term: str, operator: str) -> int:
     return index
 
 
+def _split_term(term: str) -> tuple[str, str, str] | None:
+    """(field, operator, raw value); "!=" is tried first so "a!=b" is not "a!" = "b"."""
+    for token, operator in (("!=", "!="), ("==", "="), ("=", "=")):
+        index = _find_unescaped(term, token)
+        if index >= 0:
+            return term[:index], operator, term[index + len(token) :]
+    return None
+
+
 def parse_field_selector(text: str | None, supported: Iterable[str] = ()) -> FieldSelector:
     """Parse a ``fieldSelector`` value, rejecting labels the resource does not support."""
     if not text:
@@ -323,14 +336,11 @@ def parse_field_selector(text: str | None, supported: Iterable[str] = ()) -> Fie
     allowed = set(ALWAYS_SUPPORTED_FIELDS) | set(supported)
     requirements: list[FieldRequirement] = []
     for term in _split_unescaped(text, ","):
-        for token, operator in (("!=", "!="), ("==", "="), ("=", "=")):
-            index = _find_unescaped(term, token)
-            if index >= 0:
-                field, value = term[:index], term[index + len(token) :]
-                break
-        else:
+        parts = _split_term(term)
+        if parts is None:
             raise SelectorError(f"invalid selector: '{text}'; can't understand '{term}'")
+        field, operator, value = parts
         if field not in allowed:
-            raise SelectorError(f'field label not supported: {field}')
+            raise SelectorError(f"field label not supported: {field}")
         requirements.append(FieldRequirement(field, operator, _unescape(value)))
     return FieldSelector(tuple(requirements))

@@ -99,7 +99,9 @@ def validate_object_meta(meta: dict[str, Any], rule: NameRule) -> list[FieldErro
     if name is not None and not isinstance(name, str):
         return [FieldError.invalid("metadata.name", name, "must be a string")]
     if name:
-        errors.extend(FieldError.invalid("metadata.name", name, p) for p in name_problems(name, rule))
+        errors.extend(
+            FieldError.invalid("metadata.name", name, p) for p in name_problems(name, rule)
+        )
     labels = meta.get("labels") or {}
     if not isinstance(labels, dict):
         errors.append(FieldError.invalid("metadata.labels", labels, "must be a map"))
@@ -120,9 +122,10 @@ def validate_object_meta(meta: dict[str, Any], rule: NameRule) -> list[FieldErro
         annotations = {}
     for key, value in annotations.items():
         errors.extend(
-            FieldError.invalid("metadata.annotations", key, p)
-            for p in qualified_name_problems(key)
+            FieldError.invalid("metadata.annotations", key, p) for p in qualified_name_problems(key)
         )
         if not isinstance(value, str):
-            errors.append(FieldError.invalid(f"metadata.annotations[{key}]", value, "must be a string"))
+            errors.append(
+                FieldError.invalid(f"metadata.annotations[{key}]", value, "must be a string")
+            )
     return errors

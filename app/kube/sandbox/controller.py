@@ -1,0 +1,290 @@
+"""The simulated StatefulSet controller.
+
+Follows the real controller's algorithm (pkg/controller/statefulset), simplified where
+the difference is invisible to clients:
+
+* pods ``<set>-<ordinal>`` with the template's labels and spec, an ownerReference to the
+  set, the ``statefulset.kubernetes.io/pod-name`` / ``controller-revision-hash`` labels,
+  and one PVC ``<claim>-<set>-<ordinal>`` per volumeClaimTemplate (kept on scale-down
+  and on deletion unless persistentVolumeClaimRetentionPolicy says Delete);
+* ``OrderedReady`` creates pods one at a time, each after its predecessor is Running and
+  Ready, and removes them highest ordinal first; ``Parallel`` does both at once;
+* a template change is rolled out by deleting the highest-ordinal outdated pod, waiting
+  for its replacement to be ready, and so on (``OnDelete`` leaves pods alone);
+* ``status`` reports replicas/readyReplicas/currentReplicas/updatedReplicas/
+  availableReplicas/currentRevision/updateRevision/observedGeneration like the real one.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import logging
+from typing import Any
+
+from .errors import ApiError
+from .pods import is_running_and_ready
+from .registry import Registry
+from .resources import PODS, PVCS, STATEFULSETS
+from .store import StoreEvent
+from .tasks import TaskSet, consume
+
+logger = logging.getLogger(__name__)
+
+Obj = dict[str, Any]
+
+POD_NAME_LABEL = "statefulset.kubernetes.io/pod-name"
+POD_INDEX_LABEL = "apps.kubernetes.io/pod-index"
+REVISION_LABEL = "controller-revision-hash"
+
+
+def revision_name(statefulset: Obj) -> str:
+    """A stable name for the current pod template, like a ControllerRevision's."""
+    template = statefulset.get("spec", {}).get("template", {})
+    digest = hashlib.sha256(json.dumps(template, sort_keys=True).encode()).hexdigest()[:10]
+    return f"{statefulset['metadata']['name']}-{digest}"
+
+
+def owner_reference(owner: Obj) -> Obj:
+    return {
+        "apiVersion": STATEFULSETS.api_version,
+        "kind": STATEFULSETS.kind,
+        "name": owner["metadata"]["name"],
+        "uid": owner["metadata"]["uid"],
+        "controller": True,
+        "blockOwnerDeletion": True,
+    }
+
+
+def controller_of(obj: Obj) -> Obj | None:
+    for ref in obj.get("metadata", {}).get("ownerReferences") or []:
+        if ref.get("controller") and ref.get("kind") == STATEFULSETS.kind:
+            return ref
+    return None
+
+
+def claim_name(template: Obj, set_name: str, ordinal: int) -> str:
+    return f"{template['metadata']['name']}-{set_name}-{ordinal}"
+
+
+class StatefulSetController:
+    def __init__(self, registry: Registry, tasks: TaskSet) -> None:
+        self._registry = registry
+        self._store = registry.store
+        self._tasks = tasks
+
+    def start(self) -> None:
+        subscription = self._store.subscribe([STATEFULSETS, PODS])
+        self._tasks.spawn(
+            consume(subscription, self._handle, "statefulset controller"),
+            name="sandbox-statefulset-controller",
+        )
+
+    def _handle(self, events: list[StoreEvent]) -> None:
+        keys: set[tuple[str, str]] = set()
+        for event in events:
+            if event.resource == STATEFULSETS:
+                if event.type != "DELETED":
+                    keys.add((event.namespace, event.object["metadata"]["name"]))
+            else:
+                owner = controller_of(event.object)
+                if owner is not None:
+                    keys.add((event.namespace, owner["name"]))
+        for namespace, name in sorted(keys):
+            self.reconcile(namespace, name)
+
+    # --- reconcile --------------------------------------------------------------------
+
+    def reconcile(self, namespace: str, name: str) -> None:
+        statefulset = self._store.get(STATEFULSETS, namespace, name)
+        if statefulset is None or statefulset["metadata"].get("deletionTimestamp"):
+            return
+        revision = revision_name(statefulset)
+        try:
+            self._sync_pods(statefulset, self._owned_pods(statefulset), revision)
+        except ApiError as exc:
+            # e.g. 403 while the namespace terminates; the next event retries.
+            logger.debug("statefulset %s/%s: %s", namespace, name, exc.message)
+        self._sync_status(namespace, name, revision)
+
+    def _owned_pods(self, statefulset: Obj) -> dict[int, Obj]:
+        meta = statefulset["metadata"]
+        prefix = f"{meta['name']}-"
+        owned: dict[int, Obj] = {}
+        for pod in self._store.list(PODS, meta["namespace"]):
+            owner = controller_of(pod)
+            suffix = pod["metadata"]["name"].removeprefix(prefix)
+            if owner and owner.get("uid") == meta["uid"] and suffix.isdigit():
+                owned[int(suffix)] = pod
+        return owned
+
+    def _sync_pods(self, statefulset: Obj, pods: dict[int, Obj], revision: str) -> None:
+        spec = statefulset["spec"]
+        start = int((spec.get("ordinals") or {}).get("start", 0))
+        wanted = range(start, start + int(spec.get("replicas", 1)))
+        monotonic = spec.get("podManagementPolicy", "OrderedReady") != "Parallel"
+
+        for ordinal in wanted:
+            pod = pods.get(ordinal)
+            if pod is None:
+                self._create_pod(statefulset, ordinal, revision)
+                if monotonic:
+                    return
+                continue
+            if pod.get("status", {}).get("phase") == "Failed":
+                self._delete(PODS, pod)  # recreated by the next reconcile
+                if monotonic:
+                    return
+                continue
+            if monotonic and not is_running_and_ready(pod):
+                return
+
+        for ordinal in sorted((o for o in pods if o not in wanted), reverse=True):
+            self._condemn(statefulset, pods[ordinal], ordinal)
+            if monotonic:
+                return
+
+        update = spec.get("updateStrategy") or {}
+        if update.get("type") == "OnDelete":
+            return
+        partition = int((update.get("rollingUpdate") or {}).get("partition", 0))
+        for ordinal in reversed(wanted):
+            if ordinal - start < partition:
+                return
+            pod = pods.get(ordinal)
+            if pod is None:
+                return
+            if pod["metadata"].get("labels", {}).get(REVISION_LABEL) != revision:
+                self._delete(PODS, pod)
+                return
+            if not is_running_and_ready(pod):
+                return
+
+    def _create_pod(self, statefulset: Obj, ordinal: int, revision: str) -> None:
+        meta, spec = statefulset["metadata"], statefulset["spec"]
+        namespace, set_name = meta["namespace"], meta["name"]
+        for template in spec.get("volumeClaimTemplates") or []:
+            self._ensure_claim(statefulset, template, ordinal)
+        template = copy.deepcopy(spec.get("template", {}))
+        template_meta = template.get("metadata") or {}
+        pod_name = f"{set_name}-{ordinal}"
+        pod_spec = template.get("spec") or {}
+        pod_spec["hostname"] = pod_name
+        if spec.get("serviceName"):
+            pod_spec["subdomain"] = spec["serviceName"]
+        volumes = [
+            v
+            for v in pod_spec.get("volumes") or []
+            if v.get("name")
+            not in {t["metadata"]["name"] for t in spec.get("volumeClaimTemplates") or []}
+        ]
+        volumes.extend(
+            {
+                "name": t["metadata"]["name"],
+                "persistentVolumeClaim": {"claimName": claim_name(t, set_name, ordinal)},
+            }
+            for t in spec.get("volumeClaimTemplates") or []
+        )
+        if volumes:
+            pod_spec["volumes"] = volumes
+        pod_meta: Obj = {
+            "name": pod_name,
+            "namespace": namespace,
+            "labels": {
+                **(template_meta.get("labels") or {}),
+                REVISION_LABEL: revision,
+                POD_NAME_LABEL: pod_name,
+                POD_INDEX_LABEL: str(ordinal),
+            },
+            "ownerReferences": [owner_reference(statefulset)],
+        }
+        if template_meta.get("annotations"):
+            pod_meta["annotations"] = dict(template_meta["annotations"])
+        try:
+            self._registry.create(PODS, namespace, {"metadata": pod_meta, "spec": pod_spec})
+        except ApiError as exc:
+            if exc.code != 409:
+                raise
+            logger.warning(
+                "statefulset %s/%s: pod %s exists but is not ours", namespace, set_name, pod_name
+            )
+
+    def _ensure_claim(self, statefulset: Obj, template: Obj, ordinal: int) -> None:
+        meta, spec = statefulset["metadata"], statefulset["spec"]
+        name = claim_name(template, meta["name"], ordinal)
+        if self._store.get(PVCS, meta["namespace"], name) is not None:
+            return  # claims outlive their pods, so a re-created pod reuses its data
+        claim_meta: Obj = {
+            "name": name,
+            "namespace": meta["namespace"],
+            "labels": {
+                **(template["metadata"].get("labels") or {}),
+                **((spec.get("selector") or {}).get("matchLabels") or {}),
+            },
+        }
+        if template["metadata"].get("annotations"):
+            claim_meta["annotations"] = dict(template["metadata"]["annotations"])
+        retention = spec.get("persistentVolumeClaimRetentionPolicy") or {}
+        if retention.get("whenDeleted") == "Delete":
+            claim_meta["ownerReferences"] = [owner_reference(statefulset)]
+        claim = {"metadata": claim_meta, "spec": copy.deepcopy(template.get("spec") or {})}
+        self._registry.create(PVCS, meta["namespace"], claim)
+
+    def _condemn(self, statefulset: Obj, pod: Obj, ordinal: int) -> None:
+        """Scale-down of one ordinal; its claims stay unless whenScaled is Delete."""
+        self._delete(PODS, pod)
+        spec = statefulset["spec"]
+        if (spec.get("persistentVolumeClaimRetentionPolicy") or {}).get("whenScaled") != "Delete":
+            return
+        for template in spec.get("volumeClaimTemplates") or []:
+            name = claim_name(template, statefulset["metadata"]["name"], ordinal)
+            claim = self._store.get(PVCS, statefulset["metadata"]["namespace"], name)
+            if claim is not None:
+                self._delete(PVCS, claim)
+
+    def _delete(self, resource: Any, obj: Obj) -> None:
+        try:
+            self._registry.delete(resource, obj["metadata"]["namespace"], obj["metadata"]["name"])
+        except ApiError as exc:
+            if exc.code != 404:
+                raise
+
+    # --- status -----------------------------------------------------------------------
+
+    def _sync_status(self, namespace: str, name: str, revision: str) -> None:
+        statefulset = self._store.get(STATEFULSETS, namespace, name)
+        if statefulset is None:
+            return
+        pods = list(self._owned_pods(statefulset).values())
+        old = statefulset.get("status") or {}
+        current_revision = old.get("currentRevision") or revision
+        revisions = [p["metadata"].get("labels", {}).get(REVISION_LABEL) for p in pods]
+        ready = sum(1 for p in pods if is_running_and_ready(p))
+        status: Obj = {
+            **old,
+            "observedGeneration": statefulset["metadata"].get("generation", 1),
+            "replicas": len(pods),
+            "readyReplicas": ready,
+            "currentReplicas": revisions.count(current_revision),
+            "updatedReplicas": revisions.count(revision),
+            "availableReplicas": ready,
+            "currentRevision": current_revision,
+            "updateRevision": revision,
+            "collisionCount": old.get("collisionCount", 0),
+        }
+        rolling = (statefulset["spec"].get("updateStrategy") or {}).get("type") != "OnDelete"
+        if rolling and status["updatedReplicas"] == len(pods) and ready == len(pods):
+            status["currentRevision"] = revision
+            status["currentReplicas"] = status["updatedReplicas"]
+        # These are omitempty in the Go type: absent rather than 0 on a real cluster.
+        for key in ("readyReplicas", "currentReplicas", "updatedReplicas"):
+            if not status[key]:
+                del status[key]
+        if status == old:
+            return
+        statefulset["status"] = status
+        try:
+            self._registry.replace(STATEFULSETS, namespace, name, statefulset, subresource="status")
+        except ApiError as exc:
+            logger.debug("statefulset %s/%s status: %s", namespace, name, exc.message)

@@ -1,0 +1,123 @@
+"""The simulated kubelet: pods become Running and Ready after a delay.
+
+Tests steer it per namespace through ``ReadinessPolicy``: hold pods not-ready for as
+long as they like, or change how long pods take to become ready.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from .errors import ApiError
+from .pods import is_running_and_ready, running_status
+from .registry import Registry
+from .resources import PODS
+from .store import StoreEvent
+from .tasks import TaskSet, consume
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class NamespaceReadiness:
+    hold: bool = False
+    ready_seconds: float | None = None  # None: the cluster-wide default
+
+
+class ReadinessPolicy:
+    """Per-namespace readiness settings; namespaces need not exist yet."""
+
+    def __init__(self, default_seconds: float) -> None:
+        if default_seconds < 0:
+            raise ValueError("ready_seconds must be >= 0")
+        self.default_seconds = default_seconds
+        self._namespaces: dict[str, NamespaceReadiness] = {}
+
+    def set(
+        self, namespace: str, *, hold: bool, ready_seconds: float | None = None
+    ) -> dict[str, Any]:
+        if ready_seconds is not None and ready_seconds < 0:
+            raise ValueError("ready_seconds must be >= 0")
+        setting = self._namespaces.setdefault(namespace, NamespaceReadiness())
+        setting.hold = hold
+        if ready_seconds is not None:
+            setting.ready_seconds = ready_seconds
+        return self.describe(namespace)
+
+    def held(self, namespace: str) -> bool:
+        return self._namespaces.get(namespace, NamespaceReadiness()).hold
+
+    def delay(self, namespace: str) -> float:
+        override = self._namespaces.get(namespace, NamespaceReadiness()).ready_seconds
+        return self.default_seconds if override is None else override
+
+    def describe(self, namespace: str) -> dict[str, Any]:
+        return {
+            "namespace": namespace,
+            "hold": self.held(namespace),
+            "ready_seconds": self.delay(namespace),
+        }
+
+
+class Kubelet:
+    def __init__(self, registry: Registry, tasks: TaskSet, policy: ReadinessPolicy) -> None:
+        self._registry = registry
+        self._tasks = tasks
+        self._policy = policy
+        # One pending "become ready" timer per pod uid.
+        self._timers: dict[str, asyncio.Task[Any]] = {}
+
+    def start(self) -> None:
+        subscription = self._registry.store.subscribe([PODS])
+        self._tasks.spawn(consume(subscription, self._handle, "kubelet"), name="sandbox-kubelet")
+
+    def _handle(self, events: list[StoreEvent]) -> None:
+        for event in events:
+            if event.type == "ADDED":
+                self._schedule(event.object)
+            elif event.type == "DELETED":
+                timer = self._timers.pop(event.object["metadata"].get("uid", ""), None)
+                if timer is not None:
+                    timer.cancel()
+
+    def readiness_changed(self, namespace: str) -> None:
+        """Restart the clock for the namespace's not-ready pods under the new setting."""
+        for pod in self._registry.store.list(PODS, namespace):
+            if not is_running_and_ready(pod):
+                self._schedule(pod)
+
+    def _schedule(self, pod: dict[str, Any]) -> None:
+        meta = pod["metadata"]
+        uid = meta.get("uid", "")
+        previous = self._timers.pop(uid, None)
+        if previous is not None:
+            previous.cancel()
+        if self._policy.held(meta["namespace"]):
+            return  # readiness_changed() reschedules once the hold is released
+        task = self._tasks.spawn(
+            self._become_ready(
+                meta["namespace"], meta["name"], uid, self._policy.delay(meta["namespace"])
+            ),
+            name=f"sandbox-kubelet-ready-{meta['namespace']}/{meta['name']}",
+        )
+        if task is not None:
+            self._timers[uid] = task
+
+    async def _become_ready(self, namespace: str, name: str, uid: str, delay: float) -> None:
+        await asyncio.sleep(delay)
+        if self._timers.get(uid) is asyncio.current_task():
+            del self._timers[uid]
+        if self._policy.held(namespace):
+            return
+        pod = self._registry.store.get(PODS, namespace, name)
+        if pod is None or pod["metadata"].get("uid") != uid or is_running_and_ready(pod):
+            return
+        pod["status"] = running_status(pod)
+        try:
+            self._registry.replace(PODS, namespace, name, pod, subresource="status")
+        except ApiError as exc:
+            # e.g. the pod was deleted and re-created in between: the new one has its own timer.
+            logger.debug("pod %s/%s did not become ready: %s", namespace, name, exc.message)

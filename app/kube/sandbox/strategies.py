@@ -1,0 +1,555 @@
+"""Per-kind defaulting, validation and update rules (the apiserver's "strategies").
+
+Only the rules that client code is likely to trip over are emulated: the defaults the
+apiserver fills in (so read-back objects look like a real cluster's), required fields,
+and the immutability rules that make real updates fail (StatefulSet spec fields other
+than replicas/template/..., PVC spec other than storage requests, pod spec, Service
+clusterIP).
+"""
+
+from __future__ import annotations
+
+import base64
+import copy
+import ipaddress
+from collections.abc import Callable
+from typing import Any
+
+from .errors import ApiError, FieldError, invalid
+from .meta import labels_of
+from .pods import NODE_NAME, pending_status
+from .quantity import is_quantity, parse_quantity
+from .resources import ResourceType
+from .selectors import SelectorError, label_selector_from_object
+from .store import ObjectStore
+from .validation import name_problems
+
+Obj = dict[str, Any]
+
+
+class Strategy:
+    """Default behaviour: no extra defaults, no extra rules."""
+
+    def default(self, obj: Obj) -> None:
+        """Idempotent defaulting applied to every written object (create and update)."""
+
+    def prepare_for_create(self, obj: Obj) -> None:
+        """Server-owned fields on create (status, allocations)."""
+
+    def prepare_for_update(self, new: Obj, old: Obj) -> None:
+        """Carry server-owned fields over from the stored object."""
+
+    def validate(self, obj: Obj) -> list[FieldError]:
+        return []
+
+    def validate_update(self, new: Obj, old: Obj) -> list[FieldError]:
+        return []
+
+
+# --- shared pod-spec rules --------------------------------------------------------------
+
+
+def _image_pull_policy(image: str) -> str:
+    tail = image.rsplit("/", 1)[-1]
+    if "@" in tail:
+        return "IfNotPresent"
+    tag = tail.split(":", 1)[1] if ":" in tail else "latest"
+    return "Always" if tag == "latest" else "IfNotPresent"
+
+
+def default_pod_spec(spec: Obj) -> None:
+    spec.setdefault("restartPolicy", "Always")
+    spec.setdefault("dnsPolicy", "ClusterFirst")
+    spec.setdefault("schedulerName", "default-scheduler")
+    spec.setdefault("securityContext", {})
+    spec.setdefault("terminationGracePeriodSeconds", 30)
+    for field in ("containers", "initContainers"):
+        for container in spec.get(field) or []:
+            if not isinstance(container, dict):
+                continue
+            container.setdefault(
+                "imagePullPolicy", _image_pull_policy(str(container.get("image", "")))
+            )
+            container.setdefault("terminationMessagePath", "/dev/termination-log")
+            container.setdefault("terminationMessagePolicy", "File")
+            container.setdefault("resources", {})
+            for port in container.get("ports") or []:
+                if isinstance(port, dict):
+                    port.setdefault("protocol", "TCP")
+
+
+def validate_pod_spec(spec: Any, path: str) -> list[FieldError]:
+    if not isinstance(spec, dict):
+        return [FieldError.required(path)]
+    containers = spec.get("containers")
+    if not containers or not isinstance(containers, list):
+        return [FieldError.required(f"{path}.containers")]
+    errors: list[FieldError] = []
+    seen: set[str] = set()
+    for index, container in enumerate(containers):
+        where = f"{path}.containers[{index}]"
+        if not isinstance(container, dict):
+            errors.append(FieldError.invalid(where, container, "must be an object"))
+            continue
+        name = container.get("name")
+        if not name:
+            errors.append(FieldError.required(f"{where}.name"))
+        else:
+            errors.extend(
+                FieldError.invalid(f"{where}.name", name, p)
+                for p in name_problems(str(name), "dns1123-label")
+            )
+            if name in seen:
+                errors.append(FieldError("FieldValueDuplicate", f"{where}.name", "", name))
+            seen.add(str(name))
+        if not container.get("image"):
+            errors.append(FieldError.required(f"{where}.image"))
+        for kind in ("requests", "limits"):
+            for resource, value in ((container.get("resources") or {}).get(kind) or {}).items():
+                if not is_quantity(value):
+                    errors.append(
+                        FieldError.invalid(
+                            f"{where}.resources.{kind}[{resource}]",
+                            value,
+                            "must be a valid quantity",
+                        )
+                    )
+    return errors
+
+
+# --- kinds ------------------------------------------------------------------------------
+
+
+class NamespaceStrategy(Strategy):
+    def default(self, obj: Obj) -> None:
+        obj.setdefault("spec", {}).setdefault("finalizers", ["kubernetes"])
+        # The apiserver always (re)writes this label, so selectors on it work everywhere.
+        meta = obj.setdefault("metadata", {})
+        if meta.get("name"):
+            meta.setdefault("labels", {})["kubernetes.io/metadata.name"] = meta["name"]
+
+    def prepare_for_create(self, obj: Obj) -> None:
+        obj["status"] = {"phase": "Active"}
+
+
+class PodStrategy(Strategy):
+    def default(self, obj: Obj) -> None:
+        default_pod_spec(obj.setdefault("spec", {}))
+
+    def prepare_for_create(self, obj: Obj) -> None:
+        # Scheduling is instantaneous in the sandbox: one node takes every pod.
+        obj["spec"].setdefault("nodeName", NODE_NAME)
+        obj["status"] = pending_status(obj)
+
+    def validate(self, obj: Obj) -> list[FieldError]:
+        return validate_pod_spec(obj.get("spec"), "spec")
+
+    def validate_update(self, new: Obj, old: Obj) -> list[FieldError]:
+        def without_images(spec: Obj) -> Obj:
+            spec = copy.deepcopy(spec)
+            for field in ("containers", "initContainers"):
+                for container in spec.get(field) or []:
+                    container.pop("image", None)
+            spec.pop("activeDeadlineSeconds", None)
+            return spec
+
+        if without_images(new.get("spec", {})) != without_images(old.get("spec", {})):
+            return [
+                FieldError.forbidden(
+                    "spec",
+                    "pod updates may not change fields other than `spec.containers[*].image`,"
+                    "`spec.initContainers[*].image`,`spec.activeDeadlineSeconds`,"
+                    "`spec.tolerations` (only additions to existing tolerations),"
+                    "`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was "
+                    "previously negative)",
+                )
+            ]
+        return []
+
+
+_SERVICE_CIDR = ipaddress.ip_network("10.96.0.0/12")
+# 10.96.0.1 belongs to the "kubernetes" service and 10.96.0.10 to DNS on real clusters.
+_FIRST_FREE_OFFSET = 11
+
+
+def _free_cluster_ip(used: set[Any]) -> str:
+    base = int(_SERVICE_CIDR.network_address)
+    for offset in range(_FIRST_FREE_OFFSET, _SERVICE_CIDR.num_addresses - 1):
+        candidate = str(ipaddress.ip_address(base + offset))
+        if candidate not in used:
+            return candidate
+    raise ApiError(500, "the service cluster IP range is exhausted")
+
+
+_SERVICE_TYPES = ("ClusterIP", "NodePort", "LoadBalancer", "ExternalName")
+
+
+class ServiceStrategy(Strategy):
+    """Allocates cluster IPs (and node ports) from what the store already holds."""
+
+    def __init__(self, store: ObjectStore, services: ResourceType) -> None:
+        self._store = store
+        self._services = services
+
+    def default(self, obj: Obj) -> None:
+        spec = obj.setdefault("spec", {})
+        spec.setdefault("type", "ClusterIP")
+        spec.setdefault("sessionAffinity", "None")
+        if spec["type"] != "ExternalName":
+            spec.setdefault("internalTrafficPolicy", "Cluster")
+        for port in spec.get("ports") or []:
+            if isinstance(port, dict):
+                port.setdefault("protocol", "TCP")
+                port.setdefault("targetPort", port.get("port"))
+
+    def _used(self, field: str) -> set[Any]:
+        used: set[Any] = set()
+        for service in self._store.list(self._services):
+            spec = service.get("spec", {})
+            if field == "clusterIP":
+                used.add(spec.get("clusterIP"))
+            else:
+                used.update(p.get("nodePort") for p in spec.get("ports") or [])
+        return used
+
+    def prepare_for_create(self, obj: Obj) -> None:
+        spec = obj["spec"]
+        if spec["type"] != "ExternalName":
+            requested = spec.get("clusterIP") or (spec.get("clusterIPs") or [""])[0]
+            used = self._used("clusterIP")
+            if requested and requested != "None" and requested in used:
+                raise invalid(
+                    self._services,
+                    obj["metadata"].get("name", ""),
+                    [
+                        FieldError.invalid(
+                            "spec.clusterIPs",
+                            [requested],
+                            f"failed to allocate IP {requested}: provided IP is already allocated",
+                        )
+                    ],
+                )
+            if not requested:
+                requested = _free_cluster_ip(used)
+            spec["clusterIP"] = requested
+            spec["clusterIPs"] = [requested]
+            if requested != "None":
+                spec.setdefault("ipFamilies", ["IPv4"])
+                spec.setdefault("ipFamilyPolicy", "SingleStack")
+        if spec["type"] in ("NodePort", "LoadBalancer"):
+            used_ports = self._used("nodePort")
+            free = (p for p in range(30000, 32768) if p not in used_ports)
+            for port in spec.get("ports") or []:
+                if not port.get("nodePort"):
+                    port["nodePort"] = next(free)
+        obj["status"] = {"loadBalancer": {}}
+
+    def prepare_for_update(self, new: Obj, old: Obj) -> None:
+        # Since Kubernetes 1.20 an update that omits clusterIP keeps the allocated one.
+        spec, old_spec = new.setdefault("spec", {}), old.get("spec", {})
+        if not spec.get("clusterIP") and old_spec.get("clusterIP"):
+            spec["clusterIP"] = old_spec["clusterIP"]
+            spec["clusterIPs"] = old_spec.get("clusterIPs", [old_spec["clusterIP"]])
+        for field in ("ipFamilies", "ipFamilyPolicy"):
+            if field in old_spec:
+                spec.setdefault(field, old_spec[field])
+
+    def validate(self, obj: Obj) -> list[FieldError]:
+        spec = obj.get("spec", {})
+        errors: list[FieldError] = []
+        if spec.get("type") not in _SERVICE_TYPES:
+            errors.append(
+                FieldError(
+                    "FieldValueNotSupported",
+                    "spec.type",
+                    'supported values: "' + '", "'.join(_SERVICE_TYPES) + '"',
+                    spec.get("type"),
+                )
+            )
+        ports = spec.get("ports") or []
+        headless = spec.get("clusterIP") == "None"
+        if not ports and not headless and spec.get("type") != "ExternalName":
+            errors.append(FieldError.required("spec.ports"))
+        for index, port in enumerate(ports):
+            number = port.get("port") if isinstance(port, dict) else None
+            if not isinstance(number, int) or not 1 <= number <= 65535:
+                errors.append(
+                    FieldError.invalid(
+                        f"spec.ports[{index}].port",
+                        number,
+                        "must be between 1 and 65535, inclusive",
+                    )
+                )
+            if len(ports) > 1 and not (isinstance(port, dict) and port.get("name")):
+                errors.append(FieldError.required(f"spec.ports[{index}].name"))
+        return errors
+
+    def validate_update(self, new: Obj, old: Obj) -> list[FieldError]:
+        before, after = old.get("spec", {}).get("clusterIP"), new.get("spec", {}).get("clusterIP")
+        if before and after != before and new.get("spec", {}).get("type") != "ExternalName":
+            return [FieldError.invalid("spec.clusterIPs[0]", after, "may not change once set")]
+        return []
+
+
+class PersistentVolumeClaimStrategy(Strategy):
+    """Claims bind at once: the sandbox is its own dynamic provisioner."""
+
+    def default(self, obj: Obj) -> None:
+        obj.setdefault("spec", {}).setdefault("volumeMode", "Filesystem")
+
+    def prepare_for_create(self, obj: Obj) -> None:
+        spec = obj["spec"]
+        spec.setdefault("storageClassName", "standard")  # the DefaultStorageClass admission
+        spec["volumeName"] = f"pvc-{obj['metadata']['uid']}"
+        annotations = obj["metadata"].setdefault("annotations", {})
+        annotations.setdefault("pv.kubernetes.io/bind-completed", "yes")
+        annotations.setdefault("pv.kubernetes.io/bound-by-controller", "yes")
+        obj["status"] = self._bound_status(spec)
+
+    @staticmethod
+    def _bound_status(spec: Obj) -> Obj:
+        return {
+            "phase": "Bound",
+            "accessModes": list(spec.get("accessModes") or []),
+            "capacity": {"storage": spec.get("resources", {}).get("requests", {}).get("storage")},
+        }
+
+    def prepare_for_update(self, new: Obj, old: Obj) -> None:
+        # Volume expansion completes instantly: capacity follows a larger request.
+        new_size = new.get("spec", {}).get("resources", {}).get("requests", {}).get("storage")
+        old_size = old.get("spec", {}).get("resources", {}).get("requests", {}).get("storage")
+        if new_size != old_size and is_quantity(new_size):
+            new["status"] = {**new.get("status", {}), "capacity": {"storage": new_size}}
+
+    def validate(self, obj: Obj) -> list[FieldError]:
+        spec = obj.get("spec", {})
+        errors: list[FieldError] = []
+        if not spec.get("accessModes"):
+            errors.append(
+                FieldError.required("spec.accessModes", "at least 1 access mode is required")
+            )
+        storage = spec.get("resources", {}).get("requests", {}).get("storage")
+        if storage is None:
+            errors.append(FieldError.required("spec.resources[storage]"))
+        elif not is_quantity(storage):
+            errors.append(
+                FieldError.invalid("spec.resources[storage]", storage, "must be a valid quantity")
+            )
+        return errors
+
+    def validate_update(self, new: Obj, old: Obj) -> list[FieldError]:
+        def frozen(spec: Obj) -> Obj:
+            spec = copy.deepcopy(spec)
+            spec.get("resources", {}).pop("requests", None)
+            spec.pop("volumeAttributesClassName", None)
+            return spec
+
+        new_spec, old_spec = new.get("spec", {}), old.get("spec", {})
+        if frozen(new_spec) != frozen(old_spec):
+            return [
+                FieldError.forbidden(
+                    "spec",
+                    "spec is immutable after creation except resources.requests and "
+                    "volumeAttributesClassName for bound claims",
+                )
+            ]
+        new_size = new_spec.get("resources", {}).get("requests", {}).get("storage")
+        capacity = old.get("status", {}).get("capacity", {}).get("storage")
+        if (
+            is_quantity(new_size)
+            and is_quantity(capacity)
+            and (parse_quantity(new_size) < parse_quantity(capacity))
+        ):
+            return [
+                FieldError.forbidden(
+                    "spec.resources.requests.storage", "field can not be less than status.capacity"
+                )
+            ]
+        return []
+
+
+_STS_MUTABLE = (
+    "replicas",
+    "ordinals",
+    "template",
+    "updateStrategy",
+    "persistentVolumeClaimRetentionPolicy",
+    "minReadySeconds",
+)
+
+
+class StatefulSetStrategy(Strategy):
+    def default(self, obj: Obj) -> None:
+        spec = obj.setdefault("spec", {})
+        spec.setdefault("replicas", 1)
+        spec.setdefault("podManagementPolicy", "OrderedReady")
+        strategy = spec.setdefault("updateStrategy", {"type": "RollingUpdate"})
+        strategy.setdefault("type", "RollingUpdate")
+        if strategy["type"] == "RollingUpdate":
+            strategy.setdefault("rollingUpdate", {}).setdefault("partition", 0)
+        spec.setdefault("revisionHistoryLimit", 10)
+        spec.setdefault(
+            "persistentVolumeClaimRetentionPolicy",
+            {"whenDeleted": "Retain", "whenScaled": "Retain"},
+        )
+        default_pod_spec(spec.setdefault("template", {}).setdefault("spec", {}))
+        for claim in spec.get("volumeClaimTemplates") or []:
+            if isinstance(claim, dict):
+                claim.setdefault("apiVersion", "v1")
+                claim.setdefault("kind", "PersistentVolumeClaim")
+                claim.setdefault("spec", {}).setdefault("volumeMode", "Filesystem")
+                claim.setdefault("status", {"phase": "Pending"})
+
+    def prepare_for_create(self, obj: Obj) -> None:
+        obj["status"] = {"replicas": 0, "availableReplicas": 0}
+
+    def validate(self, obj: Obj) -> list[FieldError]:
+        spec = obj.get("spec", {})
+        errors: list[FieldError] = []
+        replicas = spec.get("replicas")
+        if not isinstance(replicas, int) or replicas < 0:
+            errors.append(
+                FieldError.invalid("spec.replicas", replicas, "must be greater than or equal to 0")
+            )
+        selector_obj = spec.get("selector")
+        if not selector_obj:
+            errors.append(FieldError.required("spec.selector"))
+        else:
+            try:
+                selector = label_selector_from_object(selector_obj)
+            except SelectorError as exc:
+                errors.append(FieldError.invalid("spec.selector", selector_obj, str(exc)))
+            else:
+                template_labels = labels_of(spec.get("template", {}))
+                if selector.is_empty():
+                    errors.append(
+                        FieldError.invalid(
+                            "spec.selector",
+                            selector_obj,
+                            "empty selector is invalid for statefulset",
+                        )
+                    )
+                elif not selector.matches(template_labels):
+                    errors.append(
+                        FieldError.invalid(
+                            "spec.template.metadata.labels",
+                            template_labels,
+                            "`selector` does not match template `labels`",
+                        )
+                    )
+        policy = spec.get("podManagementPolicy")
+        if policy not in ("OrderedReady", "Parallel"):
+            errors.append(
+                FieldError(
+                    "FieldValueNotSupported",
+                    "spec.podManagementPolicy",
+                    'supported values: "OrderedReady", "Parallel"',
+                    policy,
+                )
+            )
+        update_type = spec.get("updateStrategy", {}).get("type")
+        if update_type not in ("RollingUpdate", "OnDelete"):
+            errors.append(
+                FieldError(
+                    "FieldValueNotSupported",
+                    "spec.updateStrategy.type",
+                    'supported values: "OnDelete", "RollingUpdate"',
+                    update_type,
+                )
+            )
+        template_spec = spec.get("template", {}).get("spec")
+        errors.extend(validate_pod_spec(template_spec, "spec.template.spec"))
+        restart = (template_spec or {}).get("restartPolicy")
+        if restart != "Always":
+            errors.append(
+                FieldError(
+                    "FieldValueNotSupported",
+                    "spec.template.spec.restartPolicy",
+                    'supported values: "Always"',
+                    restart,
+                )
+            )
+        for index, claim in enumerate(spec.get("volumeClaimTemplates") or []):
+            claim_name = (
+                (claim.get("metadata") or {}).get("name") if isinstance(claim, dict) else None
+            )
+            if not claim_name:
+                errors.append(
+                    FieldError.required(f"spec.volumeClaimTemplates[{index}].metadata.name")
+                )
+        return errors
+
+    def validate_update(self, new: Obj, old: Obj) -> list[FieldError]:
+        def frozen(spec: Obj) -> Obj:
+            return {k: v for k, v in spec.items() if k not in _STS_MUTABLE}
+
+        if frozen(new.get("spec", {})) != frozen(old.get("spec", {})):
+            return [
+                FieldError.forbidden(
+                    "spec",
+                    "updates to statefulset spec for fields other than 'replicas', 'ordinals', "
+                    "'template', 'updateStrategy', 'persistentVolumeClaimRetentionPolicy' and "
+                    "'minReadySeconds' are forbidden",
+                )
+            ]
+        return []
+
+
+class SecretStrategy(Strategy):
+    def default(self, obj: Obj) -> None:
+        obj.setdefault("type", "Opaque")
+        # stringData is write-only: the apiserver folds it into base64 data.
+        string_data = obj.pop("stringData", None)
+        if isinstance(string_data, dict):
+            data = obj.setdefault("data", {})
+            for key, value in string_data.items():
+                data[key] = base64.b64encode(str(value).encode()).decode()
+
+    def validate(self, obj: Obj) -> list[FieldError]:
+        errors = []
+        for key, value in (obj.get("data") or {}).items():
+            try:
+                base64.b64decode(str(value), validate=True)
+            except ValueError:
+                errors.append(
+                    FieldError.invalid(
+                        f"data[{key}]", "<secret contents redacted>", "illegal base64 data"
+                    )
+                )
+        return errors
+
+    def validate_update(self, new: Obj, old: Obj) -> list[FieldError]:
+        if new.get("type") != old.get("type"):
+            return [FieldError.invalid("type", new.get("type"), "field is immutable")]
+        return []
+
+
+class NetworkPolicyStrategy(Strategy):
+    def default(self, obj: Obj) -> None:
+        spec = obj.setdefault("spec", {})
+        spec.setdefault("podSelector", {})
+        if "policyTypes" not in spec:
+            spec["policyTypes"] = ["Ingress", "Egress"] if spec.get("egress") else ["Ingress"]
+        for direction in ("ingress", "egress"):
+            for rule in spec.get(direction) or []:
+                for port in (rule or {}).get("ports") or []:
+                    if isinstance(port, dict):
+                        port.setdefault("protocol", "TCP")
+
+
+StrategyFactory = Callable[[ObjectStore, ResourceType], Strategy]
+
+_FACTORIES: dict[str, StrategyFactory] = {
+    "/namespaces": lambda store, rt: NamespaceStrategy(),
+    "/pods": lambda store, rt: PodStrategy(),
+    "/services": ServiceStrategy,
+    "/persistentvolumeclaims": lambda store, rt: PersistentVolumeClaimStrategy(),
+    "/secrets": lambda store, rt: SecretStrategy(),
+    "apps/statefulsets": lambda store, rt: StatefulSetStrategy(),
+    "networking.k8s.io/networkpolicies": lambda store, rt: NetworkPolicyStrategy(),
+}
+
+
+def strategy_for(store: ObjectStore, resource: ResourceType) -> Strategy:
+    factory = _FACTORIES.get(resource.storage_key)
+    return factory(store, resource) if factory else Strategy()
