@@ -1,6 +1,6 @@
 """The composition root: builds the database, the Kubernetes connection (starting the
-sandbox cluster when that is the target) and the provisioner from one Settings, and
-takes them down again in reverse order."""
+sandbox cluster when that is the target), the worker and the reconciler from one
+Settings, and takes them down again in reverse order."""
 
 from __future__ import annotations
 
@@ -8,14 +8,17 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 
+from app.kube.client import KubeClient, RetryPolicy
 from app.kube.connection import KubeTarget, open_api_client, resolve_target
 from app.kube.sandbox import SandboxCluster
 from app.settings import KubeMode, Settings
 from app.store.db import SessionFactory, make_engine, make_session_factory, migrate_async
 from app.tasks import TaskSupervisor
 from app.tenancy.naming import IdSequence
-from app.tenancy.provisioning import Provisioner, ProvisioningSettings
+from app.tenancy.provisioning import ClusterWorker, WorkerSettings
+from app.tenancy.reconciler import Reconciler
 
 log = logging.getLogger(__name__)
 
@@ -25,10 +28,31 @@ class Runtime:
     settings: Settings
     sessions: SessionFactory
     ids: IdSequence
-    provisioner: Provisioner
+    worker: ClusterWorker
+    reconciler: Reconciler
     tasks: TaskSupervisor
     kube_target: KubeTarget
     sandbox: SandboxCluster | None
+
+    @property
+    def usage_retention(self) -> timedelta:
+        return timedelta(hours=self.settings.usage_retention_hours)
+
+
+async def _start_sandbox(
+    stack: AsyncExitStack, settings: Settings, target: KubeTarget
+) -> SandboxCluster:
+    sandbox = SandboxCluster(ready_seconds=settings.sandbox_ready_seconds)
+    await sandbox.start()
+    stack.push_async_callback(sandbox.stop)
+    assert target.kubeconfig is not None
+    sandbox.write_kubeconfig(target.kubeconfig)
+    log.info(
+        "sandbox cluster at %s; kubectl --kubeconfig %s get namespaces",
+        sandbox.url,
+        target.kubeconfig,
+    )
+    return sandbox
 
 
 @asynccontextmanager
@@ -44,40 +68,43 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
         log.info("Kubernetes target: %s", target.mode.value)
         sandbox = None
         if target.mode is KubeMode.SANDBOX:
-            sandbox = SandboxCluster(ready_seconds=settings.sandbox_ready_seconds)
-            await sandbox.start()
-            stack.push_async_callback(sandbox.stop)
-            assert target.kubeconfig is not None
-            sandbox.write_kubeconfig(target.kubeconfig)
-            log.info(
-                "sandbox cluster at %s; kubectl --kubeconfig %s get namespaces",
-                sandbox.url,
-                target.kubeconfig,
-            )
-        api = await open_api_client(target)
-        stack.push_async_callback(api.close)
+            sandbox = await _start_sandbox(stack, settings, target)
+        kube = KubeClient(
+            await open_api_client(target),
+            retry=RetryPolicy(deadline=settings.kube_retry_seconds),
+            max_in_flight=settings.kube_max_in_flight,
+        )
+        stack.push_async_callback(kube.close)
 
         tasks = TaskSupervisor()
         # Registered last, so it runs first: in-flight work stops before its
         # connections close, leaving clusters in a state the next start resumes.
         stack.push_async_callback(tasks.stop)
         sessions = make_session_factory(engine)
-        provisioner = Provisioner(
+        worker = ClusterWorker(
             sessions=sessions,
-            api=api,
+            kube=kube,
             tasks=tasks,
-            settings=ProvisioningSettings(
+            settings=WorkerSettings(
                 image=settings.es_image,
                 ready_timeout=settings.ready_timeout_seconds,
                 concurrency=settings.provision_concurrency,
             ),
         )
-        await provisioner.resume_unfinished()
+        reconciler = Reconciler(
+            sessions=sessions,
+            kube=kube,
+            worker=worker,
+            interval=settings.reconcile_interval_seconds,
+        )
+        await worker.resume_unfinished()
+        tasks.start("reconciler", reconciler.run_forever())
         yield Runtime(
             settings=settings,
             sessions=sessions,
             ids=IdSequence(),
-            provisioner=provisioner,
+            worker=worker,
+            reconciler=reconciler,
             tasks=tasks,
             kube_target=target,
             sandbox=sandbox,

@@ -39,6 +39,12 @@ class Settings(BaseSettings):
     # Upper bound of clusters provisioned at the same time, so a burst of creates
     # neither floods the API server nor grows memory without limit.
     provision_concurrency: int = Field(default=16, ge=1)
+    # Kubernetes API calls in flight at once, across all clusters.
+    kube_max_in_flight: int = Field(default=32, ge=1)
+    # How long one Kubernetes call keeps retrying transient failures.
+    kube_retry_seconds: float = Field(default=60.0, gt=0)
+    reconcile_interval_seconds: float = Field(default=30.0, gt=0)
+    usage_retention_hours: float = Field(default=24.0 * 7, gt=0)
     log_level: str = "INFO"
 
     @field_validator("es_image")

@@ -56,6 +56,14 @@ class TaskSupervisor:
                 except Exception:
                     log.exception("recording the failure of task %s failed too", name)
 
+    async def cancel(self, name: str, *, timeout: float = 10.0) -> None:
+        """Cancel the task of that name, if any, and wait for it to end."""
+        task = self._tasks.get(name)
+        if task is None:
+            return
+        task.cancel()
+        await asyncio.wait([task], timeout=timeout)
+
     async def stop(self, *, timeout: float = 10.0) -> None:
         tasks = list(self._tasks.values())
         for task in tasks:
@@ -64,8 +72,3 @@ class TaskSupervisor:
             _, pending = await asyncio.wait(tasks, timeout=timeout)
             for task in pending:
                 log.warning("task %s did not stop within %ss", task.get_name(), timeout)
-
-    async def join(self) -> None:
-        """Wait until every task started so far has ended (tests and benchmarks)."""
-        while self._tasks:
-            await asyncio.wait(list(self._tasks.values()))

@@ -6,7 +6,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from app.store.tables import ClusterEventRow, DeploymentStatusRow, TenantContainerRow
+from app.store.tables import (
+    ClusterEventRow,
+    DeploymentStatusRow,
+    TenantContainerRow,
+    UsageSampleRow,
+)
 
 
 def rfc3339(moment: datetime | None) -> str | None:
@@ -37,9 +42,16 @@ def tenant_container(row: TenantContainerRow) -> dict[str, Any]:
         "created_at": rfc3339(row.created_at),
         "sync_time": rfc3339(row.sync_time),
     }
+    _optional_keys(payload, row)
+    return payload
+
+
+def _optional_keys(payload: dict[str, Any], row: TenantContainerRow | DeploymentStatusRow) -> None:
+    """Keys beyond the spec's shape appear only when they say something."""
     if row.error:
         payload["error"] = row.error
-    return payload
+    if row.deleted_at is not None:
+        payload["deleted_at"] = rfc3339(row.deleted_at)
 
 
 def deployment_status(row: DeploymentStatusRow) -> dict[str, Any]:
@@ -62,8 +74,7 @@ def deployment_status(row: DeploymentStatusRow) -> dict[str, Any]:
         "updated_at": rfc3339(row.updated_at),
         "details": dict(row.details),
     }
-    if row.error:
-        payload["error"] = row.error
+    _optional_keys(payload, row)
     return payload
 
 
@@ -73,4 +84,14 @@ def cluster_event(row: ClusterEventRow) -> dict[str, Any]:
         "from": row.from_status,
         "to": row.to_status,
         "reason": row.reason,
+    }
+
+
+def usage_sample(row: UsageSampleRow) -> dict[str, Any]:
+    return {
+        "at": rfc3339(row.at),
+        "cpu_usage": row.cpu_usage,
+        "memory_usage": row.memory_usage,
+        "disk_usage": row.disk_usage,
+        "qps": row.qps,
     }

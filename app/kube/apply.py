@@ -1,6 +1,6 @@
-"""Idempotent apply of manifests through kubernetes-asyncio: create, and when the
-object already exists, replace it at the resourceVersion just read (so a concurrent
-writer makes us re-read instead of clobbering its change)."""
+"""Idempotent apply of manifests: create, and when the object already exists, replace
+it at the resourceVersion just read (so a concurrent writer makes us re-read instead
+of clobbering its change)."""
 
 from __future__ import annotations
 
@@ -9,11 +9,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-import aiohttp
-from kubernetes_asyncio.client import ApiClient, AppsV1Api, CoreV1Api
-from kubernetes_asyncio.client.exceptions import ApiException
-
-from app.kube.errors import KubeError, from_api_exception, from_connection_error
+from app.kube.client import KubeClient
+from app.kube.errors import KubeError
 
 Manifest = dict[str, Any]
 # Replace races (409 Conflict on a stale resourceVersion) are retried this many times.
@@ -28,8 +25,8 @@ class _Verbs:
     namespaced: bool
 
 
-def _verbs(api: ApiClient, kind: str) -> _Verbs:
-    core, apps = CoreV1Api(api), AppsV1Api(api)
+def _verbs(kube: KubeClient, kind: str) -> _Verbs:
+    core, apps = kube.core, kube.apps
     table = {
         "Namespace": _Verbs(
             core.create_namespace, core.read_namespace, core.replace_namespace, False
@@ -59,26 +56,26 @@ def _verbs(api: ApiClient, kind: str) -> _Verbs:
         raise ValueError(f"no apply support for kind {kind}") from None
 
 
-async def apply_manifests(api: ApiClient, manifests: list[Manifest]) -> None:
+async def apply_manifests(kube: KubeClient, manifests: list[Manifest]) -> None:
     for manifest in manifests:
-        await apply_manifest(api, manifest)
+        await apply_manifest(kube, manifest)
 
 
-async def apply_manifest(api: ApiClient, manifest: Manifest) -> None:
-    verbs = _verbs(api, manifest["kind"])
+async def apply_manifest(kube: KubeClient, manifest: Manifest) -> None:
+    verbs = _verbs(kube, manifest["kind"])
     name = manifest["metadata"]["name"]
     scope = {"namespace": manifest["metadata"]["namespace"]} if verbs.namespaced else {}
     try:
-        await call_api(api, verbs.create, body=manifest, **scope)
+        await kube.call(verbs.create, body=manifest, **scope)
         return
     except KubeError as exc:
         if exc.status != 409 or exc.reason != "AlreadyExists":
             raise
     for attempt in range(_REPLACE_ATTEMPTS):
-        current = await call_api(api, verbs.read, name=name, **scope)
+        current = await kube.call(verbs.read, name=name, **scope)
         body = _with_server_fields(manifest, current)
         try:
-            await call_api(api, verbs.replace, name=name, body=body, **scope)
+            await kube.call(verbs.replace, name=name, body=body, **scope)
             return
         except KubeError as exc:
             if exc.status != 409 or attempt == _REPLACE_ATTEMPTS - 1:
@@ -94,12 +91,3 @@ def _with_server_fields(manifest: Manifest, current: Any) -> Manifest:
     if manifest["kind"] == "Service" and spec is not None and spec.cluster_ip:
         body["spec"]["clusterIP"] = spec.cluster_ip
     return body
-
-
-async def call_api(api: ApiClient, method: Callable[..., Awaitable[Any]], **kwargs: Any) -> Any:
-    try:
-        return await method(**kwargs)
-    except ApiException as exc:
-        raise from_api_exception(exc) from exc
-    except (aiohttp.ClientError, OSError) as exc:
-        raise from_connection_error(exc, server=api.configuration.host) from exc

@@ -41,5 +41,8 @@ def from_api_exception(exc: ApiException) -> KubeError:
     )
 
 
-def from_connection_error(exc: aiohttp.ClientError | OSError, *, server: str) -> KubeError:
-    return KubeError(f"cannot reach the Kubernetes API server at {server}: {exc}")
+def from_connection_error(
+    exc: aiohttp.ClientError | OSError | TimeoutError, *, server: str
+) -> KubeError:
+    detail = str(exc) or type(exc).__name__
+    return KubeError(f"cannot reach the Kubernetes API server at {server}: {detail}")

@@ -1,4 +1,6 @@
-"""Waiting for a StatefulSet to be ready, as the real controller reports it."""
+"""Whether a StatefulSet has rolled out: its newest spec observed, every replica
+updated to it and ready, as the real controller reports it (the same test as
+``kubectl rollout status``)."""
 
 from __future__ import annotations
 
@@ -6,9 +8,7 @@ import asyncio
 import time
 from dataclasses import dataclass
 
-from kubernetes_asyncio.client import ApiClient, AppsV1Api
-
-from app.kube.apply import call_api
+from app.kube.client import KubeClient
 from app.kube.errors import KubeError
 
 
@@ -16,33 +16,44 @@ from app.kube.errors import KubeError
 class Readiness:
     ready: int
     wanted: int
-    observed: bool  # the controller has seen the newest spec
+    updated: int
+    observed: bool  # the controller has seen the newest generation
+    revision_current: bool  # currentRevision == updateRevision
 
     @property
     def done(self) -> bool:
-        return self.observed and self.ready >= self.wanted
+        return (
+            self.observed
+            and self.revision_current
+            and self.ready >= self.wanted
+            and self.updated >= self.wanted
+        )
 
 
 class NotReadyInTime(KubeError):
     pass
 
 
-async def statefulset_readiness(api: ApiClient, *, namespace: str, name: str) -> Readiness:
-    sts = await call_api(
-        api, AppsV1Api(api).read_namespaced_stateful_set_status, name=name, namespace=namespace
+async def statefulset_readiness(kube: KubeClient, *, namespace: str, name: str) -> Readiness:
+    sts = await kube.call(
+        kube.apps.read_namespaced_stateful_set_status, name=name, namespace=namespace
     )
     status = sts.status
-    generation = sts.metadata.generation or 0
-    observed = status is not None and (status.observed_generation or 0) >= generation
+    wanted = sts.spec.replicas if sts.spec.replicas is not None else 1
+    if status is None:
+        return Readiness(ready=0, wanted=wanted, updated=0, observed=False, revision_current=False)
+    revisions = (status.current_revision, status.update_revision)
     return Readiness(
-        ready=(status.ready_replicas or 0) if status else 0,
-        wanted=sts.spec.replicas if sts.spec.replicas is not None else 1,
-        observed=observed,
+        ready=status.ready_replicas or 0,
+        wanted=wanted,
+        updated=status.updated_replicas or 0,
+        observed=(status.observed_generation or 0) >= (sts.metadata.generation or 0),
+        revision_current=None in revisions or revisions[0] == revisions[1],
     )
 
 
 async def wait_until_ready(
-    api: ApiClient,
+    kube: KubeClient,
     *,
     namespace: str,
     name: str,
@@ -50,11 +61,11 @@ async def wait_until_ready(
     first_delay: float = 0.2,
     max_delay: float = 2.0,
 ) -> Readiness:
-    """Poll with exponential backoff until ``readyReplicas`` reaches ``spec.replicas``."""
+    """Poll with exponential backoff until the rollout is complete."""
     deadline = time.monotonic() + timeout
     delay = first_delay
     while True:
-        readiness = await statefulset_readiness(api, namespace=namespace, name=name)
+        readiness = await statefulset_readiness(kube, namespace=namespace, name=name)
         if readiness.done:
             return readiness
         remaining = deadline - time.monotonic()

@@ -20,10 +20,28 @@ class ClusterStatus(enum.StrEnum):
     CREATING = "creating"
     CREATED = "created"
     FAILED = "failed"
+    UPDATING = "updating"
+    DEGRADED = "degraded"
+    DELETING = "deleting"
+    DELETED = "deleted"
 
     @property
     def in_progress(self) -> bool:
-        return self in (ClusterStatus.PENDING, ClusterStatus.CREATING)
+        """Work the control plane owes: resumed from the database after a restart."""
+        return self in IN_PROGRESS
+
+
+IN_PROGRESS = frozenset(
+    {ClusterStatus.PENDING, ClusterStatus.CREATING, ClusterStatus.UPDATING, ClusterStatus.DELETING}
+)
+# Only live (not deleted) records hold their tenant key and namespace, so a deleted
+# service can be created again while its history is kept for billing.
+LIVE = sa.text("deleted_at IS NULL")
+
+
+def _live_unique(name: str, *columns: str) -> sa.Index:
+    # Partial unique indexes: supported alike by SQLite and PostgreSQL.
+    return sa.Index(name, *columns, unique=True, sqlite_where=LIVE, postgresql_where=LIVE)
 
 
 def utcnow() -> datetime:
@@ -33,10 +51,8 @@ def utcnow() -> datetime:
 class TenantContainerRow(SQLModel, table=True):
     __tablename__ = "tenant_containers"
     __table_args__ = (
-        sa.UniqueConstraint(
-            "tenant_org_id", "user", "service_name", name="uq_tenant_containers_org_user_service"
-        ),
-        sa.UniqueConstraint("namespace", name="uq_tenant_containers_namespace"),
+        _live_unique("uq_tenant_containers_live_tenant", "tenant_org_id", "user", "service_name"),
+        _live_unique("uq_tenant_containers_live_namespace", "namespace"),
     )
 
     id: str = Field(primary_key=True, max_length=200)
@@ -64,11 +80,15 @@ class TenantContainerRow(SQLModel, table=True):
         default=None,
         sa_type=sa.DateTime(timezone=True),  # type: ignore[call-overload]
     )
+    deleted_at: datetime | None = Field(
+        default=None,
+        sa_type=sa.DateTime(timezone=True),  # type: ignore[call-overload]
+    )
 
 
 class DeploymentStatusRow(SQLModel, table=True):
     __tablename__ = "deployment_statuses"
-    __table_args__ = (sa.UniqueConstraint("namespace", name="uq_deployment_statuses_namespace"),)
+    __table_args__ = (_live_unique("uq_deployment_statuses_live_namespace", "namespace"),)
 
     id: str = Field(primary_key=True, max_length=200)
     container_id: str = Field(
@@ -96,6 +116,10 @@ class DeploymentStatusRow(SQLModel, table=True):
     created_at: datetime = Field(sa_type=sa.DateTime(timezone=True))  # type: ignore[call-overload]
     updated_at: datetime = Field(sa_type=sa.DateTime(timezone=True))  # type: ignore[call-overload]
     details: dict[str, Any] = Field(sa_type=sa.JSON)  # type: ignore[call-overload]
+    deleted_at: datetime | None = Field(
+        default=None,
+        sa_type=sa.DateTime(timezone=True),  # type: ignore[call-overload]
+    )
 
 
 class ClusterEventRow(SQLModel, table=True):
@@ -116,3 +140,24 @@ class ClusterEventRow(SQLModel, table=True):
     from_status: str | None = Field(default=None, max_length=16)
     to_status: str = Field(max_length=16)
     reason: str = Field(default="", sa_type=sa.Text)  # type: ignore[call-overload]
+
+
+class UsageSampleRow(SQLModel, table=True):
+    """One usage report of a running deployment (kept for a bounded time)."""
+
+    __tablename__ = "usage_samples"
+
+    id: int | None = Field(default=None, primary_key=True)
+    deployment_id: str = Field(
+        sa_column=sa.Column(
+            sa.String(200),
+            sa.ForeignKey("deployment_statuses.id", ondelete="CASCADE"),
+            nullable=False,
+            index=True,
+        )
+    )
+    at: datetime = Field(sa_type=sa.DateTime(timezone=True), index=True)  # type: ignore[call-overload]
+    cpu_usage: float
+    memory_usage: float
+    disk_usage: float
+    qps: float

@@ -19,12 +19,20 @@ from app.store.tables import (
     utcnow,
 )
 
+S = ClusterStatus
 ALLOWED: dict[ClusterStatus | None, frozenset[ClusterStatus]] = {
-    None: frozenset({ClusterStatus.PENDING}),
-    ClusterStatus.PENDING: frozenset({ClusterStatus.CREATING, ClusterStatus.FAILED}),
-    ClusterStatus.CREATING: frozenset({ClusterStatus.CREATED, ClusterStatus.FAILED}),
-    ClusterStatus.CREATED: frozenset(),
-    ClusterStatus.FAILED: frozenset(),
+    None: frozenset({S.PENDING}),
+    S.PENDING: frozenset({S.CREATING, S.FAILED, S.DELETING}),
+    S.CREATING: frozenset({S.CREATED, S.FAILED, S.DELETING}),
+    S.CREATED: frozenset({S.UPDATING, S.DEGRADED, S.DELETING}),
+    S.UPDATING: frozenset({S.CREATED, S.FAILED, S.DELETING}),
+    # A degraded cluster heals by itself (readiness regained) or by an update
+    # that re-applies its objects.
+    S.DEGRADED: frozenset({S.CREATED, S.UPDATING, S.DELETING}),
+    # A failed cluster can be fixed by an update (which re-applies everything).
+    S.FAILED: frozenset({S.UPDATING, S.DELETING}),
+    S.DELETING: frozenset({S.DELETED, S.FAILED}),
+    S.DELETED: frozenset(),
 }
 
 
@@ -45,11 +53,14 @@ def record_transition(
     if to not in ALLOWED[current]:
         raise IllegalTransition(f"cluster {container.id}: {current} -> {to} is not allowed")
     at = at or utcnow()
-    error = reason if to is ClusterStatus.FAILED else None
+    # The reason is shown as the error while the cluster is failed or degraded.
+    error = reason if to in (ClusterStatus.FAILED, ClusterStatus.DEGRADED) else None
     for row in (container, deployment):
         row.status = to.value
         row.error = error
         row.updated_at = at
+        if to is ClusterStatus.DELETED:
+            row.deleted_at = at
     if to is ClusterStatus.CREATED:
         container.sync_time = at
     session.add_all([container, deployment])

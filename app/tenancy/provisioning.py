@@ -1,34 +1,40 @@
-"""Background provisioning: steps 5-9 of the create flow.
+"""The background worker: carries out in Kubernetes what the records say a cluster
+should be (spec section 4, steps 5-9, and the lifecycle operations).
 
-Everything it needs is in the database, so it can start (or resume after a crash or
-restart) from a cluster id alone. Applying is idempotent, so resuming a cluster that
-was half-provisioned just finishes the job.
+Everything it needs is in the database, so it can start, or resume after a crash or
+restart, from a cluster id alone: the status says what is owed (pending/creating:
+provision; updating: apply the new shape; deleting: remove the namespace), and every
+step is idempotent, so repeating a half-done one just finishes it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Collection
 from dataclasses import dataclass
 
-from kubernetes_asyncio.client import ApiClient
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.kube.apply import apply_manifests
+from app.kube.client import KubeClient
 from app.kube.errors import KubeError
 from app.kube.manifests import STATEFULSET_NAME, ClusterShape, cluster_manifests
 from app.kube.readiness import wait_until_ready
+from app.kube.teardown import delete_namespace
+from app.kube.volumes import grow_volumes
 from app.store.db import SessionFactory, session_scope
-from app.store.tables import ClusterStatus, DeploymentStatusRow, TenantContainerRow
+from app.store.tables import IN_PROGRESS, ClusterStatus, DeploymentStatusRow, TenantContainerRow
 from app.tasks import TaskSupervisor
-from app.tenancy import service
+from app.tenancy import queries
 from app.tenancy.lifecycle import record_transition
 
 log = logging.getLogger(__name__)
+S = ClusterStatus
 
 
 @dataclass(frozen=True, kw_only=True)
-class ProvisioningSettings:
+class WorkerSettings:
     image: str
     ready_timeout: float
     concurrency: int
@@ -54,90 +60,128 @@ def shape_of(container: TenantContainerRow) -> ClusterShape:
     )
 
 
-class Provisioner:
+def task_name(container_id: str) -> str:
+    return f"cluster:{container_id}"
+
+
+class ClusterWorker:
     def __init__(
         self,
         *,
         sessions: SessionFactory,
-        api: ApiClient,
-        settings: ProvisioningSettings,
+        kube: KubeClient,
+        settings: WorkerSettings,
         tasks: TaskSupervisor,
     ) -> None:
         self._sessions = sessions
-        self._api = api
+        self._kube = kube
         self._settings = settings
         self._tasks = tasks
+        # Bounds clusters worked on at once: a burst of creates queues here.
         self._slots = asyncio.Semaphore(settings.concurrency)
 
-    def submit(self, container_id: str) -> None:
-        async def record_crash(exc: BaseException) -> None:
-            await self._finish(container_id, ClusterStatus.FAILED, f"internal error: {exc}")
+    def busy(self, container_id: str) -> bool:
+        return self._tasks.running(task_name(container_id))
 
-        self._tasks.start(
-            f"provision:{container_id}", self._provision(container_id), on_error=record_crash
-        )
+    def submit(self, container_id: str) -> None:
+        """Work on the cluster until its records and Kubernetes agree (no-op when a
+        task for it is already running)."""
+
+        async def record_crash(exc: BaseException) -> None:
+            await self._finish(container_id, IN_PROGRESS, S.FAILED, f"internal error: {exc}")
+
+        self._tasks.start(task_name(container_id), self._work(container_id), on_error=record_crash)
+
+    async def resubmit(self, container_id: str) -> None:
+        """Stop what is being done for the cluster and start over from its records
+        (a delete overtakes a create still in progress)."""
+        await self._tasks.cancel(task_name(container_id))
+        self.submit(container_id)
 
     async def resume_unfinished(self) -> int:
-        """Pick up every cluster a previous run left pending or creating."""
+        """Pick up every cluster a previous run left with work owed."""
         async with self._sessions() as session:
-            unfinished = await service.containers_in_progress(session=session)
+            unfinished = await queries.containers_in_progress(session=session)
         for container in unfinished:
             self.submit(container.id)
         if unfinished:
-            log.info("resuming provisioning of %d cluster(s)", len(unfinished))
+            log.info("resuming work on %d cluster(s)", len(unfinished))
         return len(unfinished)
 
-    async def _provision(self, container_id: str) -> None:
+    async def _work(self, container_id: str) -> None:
         async with self._slots:
-            container = await self._start(container_id)
+            container = await self._begin(container_id)
             if container is None:
                 return
+            status = S(container.status)
             try:
-                await apply_manifests(
-                    self._api, cluster_manifests(shape_of(container), image=self._settings.image)
-                )
-                await wait_until_ready(
-                    self._api,
-                    namespace=container.namespace,
-                    name=STATEFULSET_NAME,
-                    timeout=self._settings.ready_timeout,
-                )
+                if status is S.DELETING:
+                    await self._delete(container)
+                else:
+                    await self._converge(container, status)
             except KubeError as exc:
                 log.warning("cluster %s failed: %s", container_id, exc.message)
-                await self._finish(container_id, ClusterStatus.FAILED, exc.message)
-                return
-            await self._finish(
-                container_id, ClusterStatus.CREATED, "all replicas ready; metadata synced"
-            )
+                await self._finish(container_id, {status}, S.FAILED, exc.message)
 
-    async def _start(self, container_id: str) -> TenantContainerRow | None:
-        """Move a pending cluster to creating; a cluster already creating (resumed after
-        a restart) carries on; anything else has nothing left to do."""
+    async def _begin(self, container_id: str) -> TenantContainerRow | None:
+        """The cluster as recorded, a pending one moved to creating; None when no work
+        is owed."""
         async with session_scope(self._sessions) as session:
             container, deployment = await _load(session, container_id)
             if container is None or deployment is None:
                 return None
-            status = ClusterStatus(container.status)
-            if status is ClusterStatus.PENDING:
+            if container.status == S.PENDING:
                 record_transition(
                     session=session,
                     container=container,
                     deployment=deployment,
-                    to=ClusterStatus.CREATING,
+                    to=S.CREATING,
                     reason="applying Namespace, Services and StatefulSet",
                 )
-            elif status is not ClusterStatus.CREATING:
-                return None
-            return container
+            return container if S(container.status) in IN_PROGRESS else None
 
-    async def _finish(self, container_id: str, to: ClusterStatus, reason: str) -> None:
+    async def _converge(self, container: TenantContainerRow, status: ClusterStatus) -> None:
+        shape = shape_of(container)
+        timeout = self._settings.ready_timeout
+        if status is S.UPDATING:
+            await grow_volumes(
+                self._kube,
+                namespace=shape.namespace,
+                statefulset=STATEFULSET_NAME,
+                size=shape.disk_size,
+                timeout=timeout,
+            )
+        await apply_manifests(self._kube, cluster_manifests(shape, image=self._settings.image))
+        await wait_until_ready(
+            self._kube, namespace=shape.namespace, name=STATEFULSET_NAME, timeout=timeout
+        )
+        reason = (
+            "all replicas ready; metadata synced"
+            if status is S.CREATING
+            else "update rolled out; all replicas ready"
+        )
+        await self._finish(container.id, {status}, S.CREATED, reason)
+
+    async def _delete(self, container: TenantContainerRow) -> None:
+        await delete_namespace(
+            self._kube, name=container.namespace, timeout=self._settings.ready_timeout
+        )
+        await self._finish(
+            container.id, {S.DELETING}, S.DELETED, f"namespace {container.namespace} removed"
+        )
+
+    async def _finish(
+        self,
+        container_id: str,
+        expected: Collection[ClusterStatus],
+        to: ClusterStatus,
+        reason: str,
+    ) -> None:
+        """Record the outcome, unless the cluster moved on meanwhile (for example a
+        delete overtook the create): then this outcome is stale and dropped."""
         async with session_scope(self._sessions) as session:
             container, deployment = await _load(session, container_id)
-            if container is None or deployment is None:
-                return
-            if not ClusterStatus(container.status).in_progress:
-                return
-            if container.status == ClusterStatus.PENDING and to is ClusterStatus.CREATED:
+            if container is None or deployment is None or container.status not in expected:
                 return
             record_transition(
                 session=session, container=container, deployment=deployment, to=to, reason=reason
@@ -147,10 +191,10 @@ class Provisioner:
 async def _load(
     session: AsyncSession, container_id: str
 ) -> tuple[TenantContainerRow | None, DeploymentStatusRow | None]:
-    container = await service.get_container(session=session, container_id=container_id)
+    container = await queries.get_container(session=session, container_id=container_id)
     if container is None:
         return None, None
-    deployments = await service.deployments_of_containers(
+    deployments = await queries.deployments_of_containers(
         session=session, container_ids=[container.id]
     )
     return container, deployments.get(container.id)

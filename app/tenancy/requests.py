@@ -169,3 +169,57 @@ def _json_type(value: object) -> str:
         dict: "an object",
     }
     return names.get(type(value), type(value).__name__)
+
+
+UPDATABLE = (
+    "replicas",
+    "cpu_request",
+    "cpu_limit",
+    "mem_request",
+    "mem_limit",
+    "disk_size",
+    "gpu_count",
+    "index_limit",
+)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ClusterUpdate:
+    """The full wanted shape after an update (unchanged fields carried over)."""
+
+    replicas: int
+    cpu_request: str
+    cpu_limit: str
+    mem_request: str
+    mem_limit: str
+    disk_size: str
+    gpu_count: int
+    index_limit: int
+
+
+def parse_update_request(payload: Mapping[str, Any], *, current: ClusterUpdate) -> ClusterUpdate:
+    fixed = sorted(key for key in payload if key not in UPDATABLE and payload[key] is not None)
+    if fixed:
+        raise InvalidInput(
+            f"{', '.join(fixed)} cannot be changed on an existing cluster; "
+            f"updatable fields: {', '.join(UPDATABLE)}"
+        )
+    merged = {**vars(current), **{k: v for k, v in payload.items() if v is not None}}
+    cpu_request, cpu_limit = _request_limit(merged, "cpu_request", "cpu_limit")
+    mem_request, mem_limit = _request_limit(merged, "mem_request", "mem_limit")
+    disk_size, disk_amount = _quantity(merged, "disk_size")
+    if disk_amount < parse_quantity(current.disk_size):
+        raise InvalidInput(
+            f'disk_size can only grow: the cluster has "{current.disk_size}", '
+            f'"{disk_size}" would shrink it'
+        )
+    return ClusterUpdate(
+        replicas=_integer(merged, "replicas", low=1, high=MAX_REPLICAS),
+        cpu_request=cpu_request,
+        cpu_limit=cpu_limit,
+        mem_request=mem_request,
+        mem_limit=mem_limit,
+        disk_size=disk_size,
+        gpu_count=_integer(merged, "gpu_count", low=0, high=INT32_MAX),
+        index_limit=_integer(merged, "index_limit", low=0, high=INT32_MAX),
+    )

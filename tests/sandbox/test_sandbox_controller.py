@@ -304,3 +304,27 @@ async def test_readiness_override_per_namespace(
 
 async def _running(core: client.CoreV1Api, namespace: str) -> bool:
     return all(p.status.phase == "Running" for p in await pods_of(core, namespace))
+
+
+async def test_recreated_statefulset_adopts_orphaned_pods(
+    core: client.CoreV1Api, apps: client.AppsV1Api, namespace: str
+) -> None:
+    """The volume-growing dance: resize the claims, orphan-delete the set, re-create it
+    with a larger claim template; the new set adopts the running pods."""
+    await apps.create_namespaced_stateful_set(namespace, statefulset_manifest(replicas=2))
+    await fully_ready(apps, namespace, 2)
+    before = {p.metadata.name: p.metadata.uid for p in await pods_of(core, namespace)}
+    for claim in ("data-es-0", "data-es-1"):
+        await core.patch_namespaced_persistent_volume_claim(
+            claim, namespace, {"spec": {"resources": {"requests": {"storage": "20Gi"}}}}
+        )
+    await apps.delete_namespaced_stateful_set("es", namespace, propagation_policy="Orphan")
+    bigger = statefulset_manifest(replicas=2)
+    bigger["spec"]["volumeClaimTemplates"][0]["spec"]["resources"]["requests"]["storage"] = "20Gi"
+    created = await apps.create_namespaced_stateful_set(namespace, bigger)
+    await fully_ready(apps, namespace, 2)
+    pods = await pods_of(core, namespace)
+    assert {p.metadata.name: p.metadata.uid for p in pods} == before  # adopted, not re-created
+    assert {p.metadata.owner_references[0].uid for p in pods} == {created.metadata.uid}
+    claims = (await core.list_namespaced_persistent_volume_claim(namespace)).items
+    assert {c.status.capacity["storage"] for c in claims} == {"20Gi"}

@@ -208,3 +208,22 @@ async def test_label_patch_and_delete_statefulset(
         return not (await core.list_namespaced_pod(namespace)).items
 
     await wait_for(no_pods, what="pods garbage-collected")
+
+
+async def test_api_resources_describe_annotate_and_wide_output(
+    kubectl: Kubectl, apps: client.AppsV1Api, namespace: str
+) -> None:
+    resources = (await kubectl("api-resources")).stdout.splitlines()
+    rows = {line.split()[0]: line.split() for line in resources[1:]}
+    assert rows["statefulsets"][1:] == ["sts", "apps/v1", "true", "StatefulSet"]
+    assert rows["namespaces"][1:] == ["ns", "v1", "false", "Namespace"]
+    assert rows["networkpolicies"][1] == "netpol"
+    await apps.create_namespaced_stateful_set(namespace, statefulset_manifest(replicas=1))
+    await kubectl("-n", namespace, "annotate", "statefulset", "es", "owner=search-team")
+    described = (await kubectl("-n", namespace, "describe", "statefulset", "es")).stdout
+    assert "owner: search-team" in described
+    assert "Image:" in described and "elasticsearch:9.1.5" in described
+    await kubectl("-n", namespace, "rollout", "status", "statefulset/es", "--timeout=20s")
+    wide = (await kubectl("-n", namespace, "get", "pods", "-o", "wide")).stdout.splitlines()
+    assert wide[0].split() == ["NAME", "READY", "STATUS", "RESTARTS", "AGE", "IP", "NODE"]
+    assert wide[1].split()[6] == "sandbox-node"

@@ -24,10 +24,15 @@ async def collect(stream: Any, count: int) -> list[tuple[str, str]]:
 
 
 async def test_watch_streams_added_modified_deleted(core: client.CoreV1Api, namespace: str) -> None:
+    # Watching from the list's resourceVersion makes the test independent of when the
+    # watch connects: later events are replayed from the history.
+    version = (await core.list_namespaced_config_map(namespace)).metadata.resource_version
     watcher = watch.Watch()
-    stream = watcher.stream(core.list_namespaced_config_map, namespace, timeout_seconds=5)
+    stream = watcher.stream(
+        core.list_namespaced_config_map, namespace, resource_version=version, timeout_seconds=5
+    )
     received = asyncio.create_task(collect(stream, 3))
-    await asyncio.sleep(0.05)  # let the watch connect
+    await asyncio.sleep(0.05)  # usually connected by now; the history covers it otherwise
     await core.create_namespaced_config_map(namespace, {"metadata": {"name": "cfg"}})
     await core.patch_namespaced_config_map("cfg", namespace, {"data": {"a": "1"}})
     await core.delete_namespaced_config_map("cfg", namespace)
@@ -109,12 +114,13 @@ async def test_watch_from_a_compacted_version_is_expired(
 async def test_selector_watch_reports_objects_leaving_the_selection(
     core: client.CoreV1Api, namespace: str
 ) -> None:
+    version = (await core.list_namespaced_config_map(namespace)).metadata.resource_version
     watcher = watch.Watch()
     stream = watcher.stream(
-        core.list_namespaced_config_map, namespace, label_selector="tier=hot", timeout_seconds=5
-    )
+        core.list_namespaced_config_map, namespace, label_selector="tier=hot",
+        resource_version=version, timeout_seconds=5,
+    )  # fmt: skip
     received = asyncio.create_task(collect(stream, 3))
-    await asyncio.sleep(0.05)
     await core.create_namespaced_config_map(
         namespace, {"metadata": {"name": "cold", "labels": {"tier": "cold"}}}
     )

@@ -12,8 +12,13 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from strawberry.dataloader import DataLoader
 
 from app.store.db import SessionFactory
-from app.store.tables import ClusterEventRow, DeploymentStatusRow, TenantContainerRow
-from app.tenancy import service
+from app.store.tables import (
+    ClusterEventRow,
+    DeploymentStatusRow,
+    TenantContainerRow,
+    UsageSampleRow,
+)
+from app.tenancy import queries
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -34,26 +39,33 @@ def _batched(
 
 @dataclass(frozen=True)
 class Loaders:
-    containers_by_org: DataLoader[str, list[TenantContainerRow]]
+    # keyed by (tenant_org_id, include_deleted)
+    containers_by_org: DataLoader[tuple[str, bool], list[TenantContainerRow]]
     deployment_by_container: DataLoader[str, DeploymentStatusRow | None]
     events_by_container: DataLoader[str, list[ClusterEventRow]]
+    usage_by_deployment: DataLoader[str, list[UsageSampleRow]]
 
 
 def make_loaders(sessions: SessionFactory) -> Loaders:
     return Loaders(
         containers_by_org=_batched(
             sessions,
-            lambda s, keys: service.containers_of_orgs(session=s, tenant_org_ids=keys),
+            lambda s, keys: queries.containers_of_orgs(session=s, keys=keys),
             list,
         ),
         deployment_by_container=_batched(
             sessions,
-            lambda s, keys: service.deployments_of_containers(session=s, container_ids=keys),
+            lambda s, keys: queries.deployments_of_containers(session=s, container_ids=keys),
             lambda: None,
         ),
         events_by_container=_batched(
             sessions,
-            lambda s, keys: service.events_of_containers(session=s, container_ids=keys),
+            lambda s, keys: queries.events_of_containers(session=s, container_ids=keys),
+            list,
+        ),
+        usage_by_deployment=_batched(
+            sessions,
+            lambda s, keys: queries.usage_history(session=s, deployment_ids=keys),
             list,
         ),
     )

@@ -10,11 +10,13 @@ from strawberry.schema.config import StrawberryConfig
 from app.api.graphql.errors import ErrorCodes
 from app.api.graphql.mutations import Mutation
 from app.api.graphql.queries import Query
+from app.api.graphql.subscriptions import Subscription
 from app.api.graphql.types import LONG_SCALAR, Long
 
 schema = strawberry.Schema(
     query=Query,
     mutation=Mutation,
+    subscription=Subscription,
     extensions=[ErrorCodes],
     config=StrawberryConfig(scalar_map={Long: LONG_SCALAR}),
 )

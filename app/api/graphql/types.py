@@ -10,7 +10,12 @@ import strawberry
 
 from app.api.graphql.context import Info
 from app.api.payloads import rfc3339
-from app.store.tables import ClusterEventRow, DeploymentStatusRow, TenantContainerRow
+from app.store.tables import (
+    ClusterEventRow,
+    DeploymentStatusRow,
+    TenantContainerRow,
+    UsageSampleRow,
+)
 
 # GraphQL's Int is 32-bit; vector counts can exceed it. The scalar's definition is
 # registered on the schema (LONG_SCALAR in its scalar_map).
@@ -28,7 +33,30 @@ LONG_SCALAR = strawberry.scalar(
 )
 
 
-@strawberry.type(description="Resource settings the cluster was created with.")
+STATUS_DESCRIPTION = "pending, creating, created, updating, degraded, failed, deleting or deleted."
+ERROR_DESCRIPTION = "Why the cluster is failed or degraded; null otherwise."
+
+
+@strawberry.type(description="One usage report of a running deployment.")
+class UsageSample:
+    at: str
+    cpu_usage: float = strawberry.field(description="cores")
+    memory_usage: float = strawberry.field(description="bytes")
+    disk_usage: float = strawberry.field(description="bytes")
+    qps: float = strawberry.field(description="queries per second")
+
+    @classmethod
+    def from_row(cls, row: UsageSampleRow) -> UsageSample:
+        return cls(
+            at=rfc3339(row.at) or "",
+            cpu_usage=row.cpu_usage,
+            memory_usage=row.memory_usage,
+            disk_usage=row.disk_usage,
+            qps=row.qps,
+        )
+
+
+@strawberry.type(description="Resource settings the cluster runs with.")
 class DeploymentDetails:
     cpu_request: str
     cpu_limit: str
@@ -60,7 +88,13 @@ class DeploymentStatus:
     replicas: int
     created_at: str
     updated_at: str
+    deleted_at: str | None
     details: DeploymentDetails
+
+    @strawberry.field(description="Usage reports, oldest first (bounded retention).")
+    async def usage_history(self, info: Info, last: int = 100) -> list[UsageSample]:
+        rows = await info.context.loaders.usage_by_deployment.load(self.id)
+        return [UsageSample.from_row(row) for row in rows[-max(last, 0) :]] if last else []
 
     @classmethod
     def from_row(cls, row: DeploymentStatusRow) -> DeploymentStatus:
@@ -82,6 +116,7 @@ class DeploymentStatus:
             replicas=row.replicas,
             created_at=rfc3339(row.created_at) or "",
             updated_at=rfc3339(row.updated_at) or "",
+            deleted_at=rfc3339(row.deleted_at),
             details=DeploymentDetails(**row.details),
         )
 
@@ -124,11 +159,12 @@ class TenantContainer:
     vector_count: Long
     index_limit: int
     gitlab_url: str | None
-    status: str = strawberry.field(description="pending, creating, created or failed.")
-    error: str | None = strawberry.field(description="Why the cluster failed, if it did.")
+    status: str = strawberry.field(description=STATUS_DESCRIPTION)
+    error: str | None = strawberry.field(description=ERROR_DESCRIPTION)
     created_at: str
     updated_at: str
     sync_time: str | None
+    deleted_at: str | None
 
     @classmethod
     def from_row(cls, row: TenantContainerRow) -> TenantContainer:
@@ -157,6 +193,7 @@ class TenantContainer:
             created_at=rfc3339(row.created_at) or "",
             updated_at=rfc3339(row.updated_at) or "",
             sync_time=rfc3339(row.sync_time),
+            deleted_at=rfc3339(row.deleted_at),
         )
 
     @strawberry.field
@@ -168,6 +205,12 @@ class TenantContainer:
     async def events(self, info: Info) -> list[ClusterEvent]:
         rows = await info.context.loaders.events_by_container.load(self.id)
         return [ClusterEvent.from_row(row) for row in rows]
+
+
+def given_fields(graphql_input: object) -> dict[str, Any]:
+    """An input as the same snake_case mapping the REST shim receives, unset fields
+    left out, so both surfaces share one validation."""
+    return {name: value for name, value in vars(graphql_input).items() if value is not None}
 
 
 def containers_from_rows(rows: list[TenantContainerRow]) -> list[TenantContainer]:
@@ -185,13 +228,13 @@ class Organization:
     id: str
 
     @strawberry.field
-    async def containers(self, info: Info) -> list[TenantContainer]:
-        rows = await info.context.loaders.containers_by_org.load(self.id)
+    async def containers(self, info: Info, include_deleted: bool = False) -> list[TenantContainer]:
+        rows = await info.context.loaders.containers_by_org.load((self.id, include_deleted))
         return containers_from_rows(rows)
 
     @strawberry.field
-    async def users(self, info: Info) -> list[OrganizationUser]:
-        rows = await info.context.loaders.containers_by_org.load(self.id)
+    async def users(self, info: Info, include_deleted: bool = False) -> list[OrganizationUser]:
+        rows = await info.context.loaders.containers_by_org.load((self.id, include_deleted))
         by_user: dict[str, list[TenantContainerRow]] = {}
         for row in rows:
             by_user.setdefault(row.user, []).append(row)
@@ -214,9 +257,7 @@ class CreateClusterInput:
     disk_size: str | None = strawberry.field(default=None, description='default "10Gi"')
     gpu_count: int | None = strawberry.field(default=None, description="default 0")
     dimension: int | None = strawberry.field(default=None, description="default 128")
-    vector_count: Long | None = strawberry.field(
-        default=None, description="default 10000"
-    )
+    vector_count: Long | None = strawberry.field(default=None, description="default 10000")
     index_limit: int | None = strawberry.field(default=None, description="default 0")
     gitlab_url: str | None = None
     namespace: str | None = strawberry.field(
@@ -224,5 +265,29 @@ class CreateClusterInput:
     )
 
     def as_payload(self) -> dict[str, Any]:
-        """The same snake_case mapping the REST shim receives, unset fields left out."""
-        return {name: value for name, value in vars(self).items() if value is not None}
+        return given_fields(self)
+
+
+@strawberry.input(description="What to change; unset fields keep their value.")
+class UpdateClusterInput:
+    replicas: int | None = None
+    cpu_request: str | None = None
+    cpu_limit: str | None = None
+    mem_request: str | None = None
+    mem_limit: str | None = None
+    disk_size: str | None = strawberry.field(default=None, description="can only grow")
+    gpu_count: int | None = None
+    index_limit: int | None = None
+
+    def as_payload(self) -> dict[str, Any]:
+        return given_fields(self)
+
+
+@strawberry.type(description="A status change of a cluster, as it happens.")
+class ClusterEventUpdate:
+    container_id: str
+    tenant_org_id: str
+    user: str
+    service_name: str
+    namespace: str
+    event: ClusterEvent

@@ -27,6 +27,7 @@ from .errors import ApiError
 from .pods import is_running_and_ready
 from .registry import Registry
 from .resources import PODS, PVCS, STATEFULSETS
+from .selectors import label_selector_from_object
 from .store import StoreEvent
 from .tasks import TaskSet, consume
 
@@ -57,10 +58,11 @@ def owner_reference(owner: Obj) -> Obj:
     }
 
 
-def controller_of(obj: Obj) -> Obj | None:
+def controller_of(obj: Obj, *, any_kind: bool = False) -> Obj | None:
+    """The controlling owner reference (only a StatefulSet's unless ``any_kind``)."""
     for ref in obj.get("metadata", {}).get("ownerReferences") or []:
-        if ref.get("controller") and ref.get("kind") == STATEFULSETS.kind:
-            return ref
+        if ref.get("controller") and (any_kind or ref.get("kind") == STATEFULSETS.kind):
+            return dict(ref)
     return None
 
 
@@ -109,14 +111,31 @@ class StatefulSetController:
         self._sync_status(namespace, name, revision)
 
     def _owned_pods(self, statefulset: Obj) -> dict[int, Obj]:
+        """The set's pods by ordinal, adopting orphans like the real controller does.
+
+        An orphan is a pod named ``<set>-<ordinal>`` that matches the selector and has no
+        controller (e.g. left behind by ``propagationPolicy=Orphan``); the new owner
+        takes it over instead of failing to create a pod of the same name.
+        """
         meta = statefulset["metadata"]
+        selector = label_selector_from_object(statefulset["spec"].get("selector"))
         prefix = f"{meta['name']}-"
         owned: dict[int, Obj] = {}
         for pod in self._store.list(PODS, meta["namespace"]):
-            owner = controller_of(pod)
-            suffix = pod["metadata"]["name"].removeprefix(prefix)
-            if owner and owner.get("uid") == meta["uid"] and suffix.isdigit():
-                owned[int(suffix)] = pod
+            name = pod["metadata"]["name"]
+            suffix = name.removeprefix(prefix)
+            if not name.startswith(prefix) or not suffix.isdigit():
+                continue
+            owner = controller_of(pod, any_kind=True)
+            if owner is None and selector.matches(pod["metadata"].get("labels")):
+                pod["metadata"]["ownerReferences"] = [
+                    *(pod["metadata"].get("ownerReferences") or []),
+                    owner_reference(statefulset),
+                ]
+                pod = self._registry.replace(PODS, meta["namespace"], name, pod)
+            elif owner is None or owner.get("uid") != meta["uid"]:
+                continue
+            owned[int(suffix)] = pod
         return owned
 
     def _sync_pods(self, statefulset: Obj, pods: dict[int, Obj], revision: str) -> None:

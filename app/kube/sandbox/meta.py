@@ -34,15 +34,6 @@ def generated_name(prefix: str) -> str:
     return f"{prefix}{suffix}"
 
 
-def metadata(obj: dict[str, Any]) -> dict[str, Any]:
-    """The object's metadata dict, created if missing (objects are plain JSON dicts)."""
-    meta = obj.get("metadata")
-    if not isinstance(meta, dict):
-        meta = {}
-        obj["metadata"] = meta
-    return meta
-
-
 def labels_of(obj: dict[str, Any]) -> dict[str, str]:
     labels = obj.get("metadata", {}).get("labels")
     return labels if isinstance(labels, dict) else {}

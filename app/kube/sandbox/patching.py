@@ -111,8 +111,9 @@ def _smp_map(
         if value is None:
             result.pop(key, None)
         elif isinstance(value, dict):
+            current = result.get(key)
             merged = _smp_map(
-                result.get(key) if isinstance(result.get(key), dict) else {},
+                current if isinstance(current, dict) else {},
                 value,
                 field_path,
                 kind,

@@ -123,7 +123,7 @@ def running_status(pod: dict[str, Any]) -> dict[str, Any]:
 def condition_true(pod: dict[str, Any], kind: str) -> bool:
     for condition in pod.get("status", {}).get("conditions") or []:
         if condition.get("type") == kind:
-            return condition.get("status") == "True"
+            return bool(condition.get("status") == "True")
     return False
 
 

@@ -27,6 +27,9 @@ from .strategies import Strategy, strategy_for
 from .validation import validate_object_meta
 
 Obj = dict[str, Any]
+# An alias so annotations inside Registry do not resolve to its ``list`` method.
+Objs = list[Obj]
+FieldErrors = list[FieldError]
 
 # Namespaces every cluster has and that the apiserver refuses to delete.
 SYSTEM_NAMESPACES: tuple[str, ...] = ("default", "kube-system", "kube-public", "kube-node-lease")
@@ -111,7 +114,7 @@ class Registry:
         namespace: str | None,
         labels: LabelSelector | None = None,
         fields: FieldSelector | None = None,
-    ) -> list[Obj]:
+    ) -> Objs:
         """Stored objects (with kind/apiVersion) matching the selectors."""
         return [
             with_type(resource, obj)
@@ -461,7 +464,7 @@ class Registry:
         return obj
 
     @staticmethod
-    def _raise_invalid(resource: ResourceType, obj: Obj, problems: list[FieldError]) -> None:
+    def _raise_invalid(resource: ResourceType, obj: Obj, problems: FieldErrors) -> None:
         if problems:
             meta = obj.get("metadata", {})
             raise errors.invalid(

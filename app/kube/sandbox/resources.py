@@ -84,9 +84,6 @@ class ResourceType:
     def has_status(self) -> bool:
         return "status" in self.subresources
 
-    def url_prefix(self) -> str:
-        return f"/apis/{self.group}/{self.version}" if self.group else f"/api/{self.version}"
-
 
 RESOURCES: tuple[ResourceType, ...] = (
     ResourceType(

@@ -26,6 +26,9 @@ EventType = Literal["ADDED", "MODIFIED", "DELETED"]
 
 DEFAULT_HISTORY = 5000
 
+# Aliases so annotations inside ObjectStore do not resolve to its ``list`` method.
+Objects = list[dict[str, Any]]
+
 
 @dataclass(frozen=True)
 class StoreEvent:
@@ -39,7 +42,10 @@ class StoreEvent:
 
     @property
     def namespace(self) -> str:
-        return self.object.get("metadata", {}).get("namespace", "")
+        return str(self.object.get("metadata", {}).get("namespace", ""))
+
+
+Events = list[StoreEvent]
 
 
 class HistoryExpired(Exception):
@@ -101,7 +107,7 @@ class ObjectStore:
         obj = self._objects.get(resource.storage_key, {}).get((namespace, name))
         return copy.deepcopy(obj) if obj is not None else None
 
-    def list(self, resource: ResourceType, namespace: str | None = None) -> list[dict[str, Any]]:
+    def list(self, resource: ResourceType, namespace: str | None = None) -> Objects:
         """Objects sorted by (namespace, name), like etcd's key order; None = everywhere."""
         bucket = self._objects.get(resource.storage_key, {})
         keys = sorted(k for k in bucket if namespace is None or k[0] == namespace)
@@ -150,7 +156,7 @@ class ObjectStore:
 
     # --- history and subscriptions ----------------------------------------------------
 
-    def events_since(self, revision: int, resource: ResourceType) -> list[StoreEvent]:
+    def events_since(self, revision: int, resource: ResourceType) -> Events:
         """Events for ``resource`` after ``revision``; HistoryExpired if not retained."""
         # Every event after ``revision`` is retained unless something newer than it was
         # dropped from the deque or compacted away.

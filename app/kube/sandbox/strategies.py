@@ -13,12 +13,14 @@ import base64
 import copy
 import ipaddress
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
+
+from app.kube.quantity import InvalidQuantity, parse_quantity
 
 from .errors import ApiError, FieldError, invalid
 from .meta import labels_of
 from .pods import NODE_NAME, pending_status
-from .quantity import is_quantity, parse_quantity
 from .resources import ResourceType
 from .selectors import SelectorError, label_selector_from_object
 from .store import ObjectStore
@@ -44,6 +46,19 @@ class Strategy:
 
     def validate_update(self, new: Obj, old: Obj) -> list[FieldError]:
         return []
+
+
+def quantity(value: Any) -> Decimal | None:
+    """A quantity field's value, or None when it is not a valid (non-negative) quantity.
+    JSON numbers are accepted too, as the apiserver decodes them into quantities."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return Decimal(str(value)) if value >= 0 else None
+    try:
+        return parse_quantity(value)
+    except InvalidQuantity:
+        return None
 
 
 # --- shared pod-spec rules --------------------------------------------------------------
@@ -106,7 +121,7 @@ def validate_pod_spec(spec: Any, path: str) -> list[FieldError]:
             errors.append(FieldError.required(f"{where}.image"))
         for kind in ("requests", "limits"):
             for resource, value in ((container.get("resources") or {}).get(kind) or {}).items():
-                if not is_quantity(value):
+                if quantity(value) is None:
                     errors.append(
                         FieldError.invalid(
                             f"{where}.resources.{kind}[{resource}]",
@@ -318,7 +333,7 @@ class PersistentVolumeClaimStrategy(Strategy):
         # Volume expansion completes instantly: capacity follows a larger request.
         new_size = new.get("spec", {}).get("resources", {}).get("requests", {}).get("storage")
         old_size = old.get("spec", {}).get("resources", {}).get("requests", {}).get("storage")
-        if new_size != old_size and is_quantity(new_size):
+        if new_size != old_size and quantity(new_size) is not None:
             new["status"] = {**new.get("status", {}), "capacity": {"storage": new_size}}
 
     def validate(self, obj: Obj) -> list[FieldError]:
@@ -331,7 +346,7 @@ class PersistentVolumeClaimStrategy(Strategy):
         storage = spec.get("resources", {}).get("requests", {}).get("storage")
         if storage is None:
             errors.append(FieldError.required("spec.resources[storage]"))
-        elif not is_quantity(storage):
+        elif quantity(storage) is None:
             errors.append(
                 FieldError.invalid("spec.resources[storage]", storage, "must be a valid quantity")
             )
@@ -355,11 +370,8 @@ class PersistentVolumeClaimStrategy(Strategy):
             ]
         new_size = new_spec.get("resources", {}).get("requests", {}).get("storage")
         capacity = old.get("status", {}).get("capacity", {}).get("storage")
-        if (
-            is_quantity(new_size)
-            and is_quantity(capacity)
-            and (parse_quantity(new_size) < parse_quantity(capacity))
-        ):
+        requested, current = quantity(new_size), quantity(capacity)
+        if requested is not None and current is not None and requested < current:
             return [
                 FieldError.forbidden(
                     "spec.resources.requests.storage", "field can not be less than status.capacity"

@@ -14,7 +14,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from dataclasses import dataclass
 from typing import Any
 
@@ -82,7 +82,9 @@ def parse_resource_version(value: str | None) -> int | None:
     return version
 
 
-async def watch_events(store: ObjectStore, request: WatchRequest) -> AsyncIterator[WatchEvent]:
+async def watch_events(
+    store: ObjectStore, request: WatchRequest
+) -> AsyncGenerator[WatchEvent, None]:
     """Yield (type, object) pairs until the store closes; the caller applies timeouts."""
     since = request.resource_version or 0
     # Subscribing and reading the starting state happen in one synchronous step, so no

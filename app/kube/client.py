@@ -1,0 +1,73 @@
+"""A kubernetes-asyncio ApiClient with the control plane's calling discipline:
+transient failures (5xx, 429, timeouts, refused connections) are retried with
+exponential backoff and full jitter under a deadline; permanent ones (4xx) surface at
+once with the API server's message; and calls in flight are bounded, so a burst of
+work never floods the API server."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+from kubernetes_asyncio.client import ApiClient, AppsV1Api, CoreV1Api
+from kubernetes_asyncio.client.exceptions import ApiException
+
+from app.kube.errors import KubeError, from_api_exception, from_connection_error
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, kw_only=True)
+class RetryPolicy:
+    deadline: float = 60.0  # seconds one call may spend retrying
+    first_delay: float = 0.1
+    max_delay: float = 5.0
+
+    def delay(self, attempt: int) -> float:
+        # Full jitter: spreads retries of many clusters instead of synchronising them.
+        return random.uniform(0, min(self.max_delay, self.first_delay * 2**attempt))
+
+
+class KubeClient:
+    def __init__(self, api: ApiClient, *, retry: RetryPolicy, max_in_flight: int) -> None:
+        self.api = api
+        self.core = CoreV1Api(api)
+        self.apps = AppsV1Api(api)
+        self._retry = retry
+        self._in_flight = asyncio.Semaphore(max_in_flight)
+
+    @property
+    def server(self) -> str:
+        return str(self.api.configuration.host)
+
+    async def call(self, method: Callable[..., Awaitable[Any]], **kwargs: Any) -> Any:
+        deadline = time.monotonic() + self._retry.deadline
+        attempt = 0
+        while True:
+            try:
+                return await self._once(method, **kwargs)
+            except KubeError as exc:
+                pause = self._retry.delay(attempt)
+                if not exc.transient or time.monotonic() + pause > deadline:
+                    raise
+                log.info("transient Kubernetes error, retrying in %.2fs: %s", pause, exc)
+                await asyncio.sleep(pause)
+                attempt += 1
+
+    async def _once(self, method: Callable[..., Awaitable[Any]], **kwargs: Any) -> Any:
+        async with self._in_flight:
+            try:
+                return await method(**kwargs)
+            except ApiException as exc:
+                raise from_api_exception(exc) from exc
+            except (aiohttp.ClientError, OSError, TimeoutError) as exc:
+                raise from_connection_error(exc, server=self.server) from exc
+
+    async def close(self) -> None:
+        await self.api.close()

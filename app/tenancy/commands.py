@@ -1,0 +1,258 @@
+"""The write side of tenancy: every change of a tenant's records, each in one
+transaction, each status change through ``record_transition``.
+
+These record intent; the background worker carries it out in Kubernetes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import delete
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from app.store.db import SessionFactory, session_scope
+from app.store.tables import (
+    ClusterStatus,
+    DeploymentStatusRow,
+    TenantContainerRow,
+    UsageSampleRow,
+    utcnow,
+)
+from app.tenancy import naming, queries
+from app.tenancy.errors import Conflict
+from app.tenancy.lifecycle import record_transition
+from app.tenancy.quota import check_quota
+from app.tenancy.requests import ClusterRequest, ClusterUpdate, parse_update_request
+
+# Attempts at a fresh id when another control-plane replica took the same one.
+_ID_ATTEMPTS = 5
+UPDATABLE_FROM = frozenset({ClusterStatus.CREATED, ClusterStatus.FAILED, ClusterStatus.DEGRADED})
+
+
+async def create_cluster(
+    *, sessions: SessionFactory, ids: naming.IdSequence, request: ClusterRequest
+) -> TenantContainerRow:
+    """Steps 2-4 of the create flow: check the quota, then record both records (status
+    ``pending``) in one transaction. The unique indexes make the duplicate and
+    namespace checks atomic; the look-ups before them only word the error."""
+    for _ in range(_ID_ATTEMPTS):
+        try:
+            async with session_scope(sessions) as session:
+                await check_quota(session=session, request=request)
+                await _refuse_conflicts(session=session, request=request)
+                return _new_records(session=session, request=request, n=ids.next())
+        except IntegrityError:
+            # Lost a race: either a concurrent create of the same tenant or namespace
+            # (the look-up now words the 409), or an id clash (draw a new one).
+            async with sessions() as session:
+                await _refuse_conflicts(session=session, request=request)
+    raise Conflict("could not record the cluster after several attempts; try again")
+
+
+async def _refuse_conflicts(*, session: AsyncSession, request: ClusterRequest) -> None:
+    live = col(TenantContainerRow.deleted_at).is_(None)
+    same_tenant = await session.exec(
+        select(TenantContainerRow.id).where(
+            live,
+            TenantContainerRow.tenant_org_id == request.tenant_org_id,
+            TenantContainerRow.user == request.user,
+            TenantContainerRow.service_name == request.service_name,
+        )
+    )
+    if same_tenant.first() is not None:
+        raise Conflict(
+            f'a cluster for service "{request.service_name}" of user "{request.user}" '
+            f'already exists in organisation "{request.tenant_org_id}"'
+        )
+    same_namespace = await session.exec(
+        select(TenantContainerRow.id).where(live, TenantContainerRow.namespace == request.namespace)
+    )
+    if same_namespace.first() is not None:
+        # Deliberately not naming the tenant that holds it: that may be another org.
+        raise Conflict(
+            f'namespace "{request.namespace}" is already used by another tenant\'s cluster; '
+            "pass a different namespace"
+        )
+
+
+def _new_records(*, session: AsyncSession, request: ClusterRequest, n: int) -> TenantContainerRow:
+    now = utcnow()
+    container = TenantContainerRow(
+        id=naming.container_id(user=request.user, service_name=request.service_name, n=n),
+        tenant_org_id=request.tenant_org_id,
+        user=request.user,
+        service_name=request.service_name,
+        namespace=request.namespace,
+        replicas=request.replicas,
+        cpu_request=request.cpu_request,
+        cpu_limit=request.cpu_limit,
+        mem_request=request.mem_request,
+        mem_limit=request.mem_limit,
+        disk_size=request.disk_size,
+        gpu_count=request.gpu_count,
+        dimension=request.dimension,
+        vector_count=request.vector_count,
+        index_limit=request.index_limit,
+        gitlab_url=request.gitlab_url,
+        status="",
+        created_at=now,
+        updated_at=now,
+    )
+    deployment = DeploymentStatusRow(
+        id=naming.deployment_id(namespace=request.namespace, n=n),
+        container_id=container.id,
+        tenant_org_id=request.tenant_org_id,
+        namespace=request.namespace,
+        user=request.user,
+        service_name=request.service_name,
+        status="",
+        gpu_count=request.gpu_count,
+        dimension=request.dimension,
+        vector_count=request.vector_count,
+        replicas=request.replicas,
+        created_at=now,
+        updated_at=now,
+        details=deployment_details(container),
+    )
+    # The container row must exist before rows that reference it.
+    session.add(container)
+    record_transition(
+        session=session,
+        container=container,
+        deployment=deployment,
+        to=ClusterStatus.PENDING,
+        reason="cluster recorded; provisioning queued",
+        at=now,
+    )
+    return container
+
+
+def deployment_details(container: TenantContainerRow) -> dict[str, object]:
+    return {
+        "cpu_request": container.cpu_request,
+        "cpu_limit": container.cpu_limit,
+        "mem_request": container.mem_request,
+        "mem_limit": container.mem_limit,
+        "disk_size": container.disk_size,
+        "gpu_count": container.gpu_count,
+        "dimension": container.dimension,
+        "vector_count": container.vector_count,
+        "index_limit": container.index_limit,
+    }
+
+
+def current_shape(container: TenantContainerRow) -> ClusterUpdate:
+    return ClusterUpdate(
+        replicas=container.replicas,
+        cpu_request=container.cpu_request,
+        cpu_limit=container.cpu_limit,
+        mem_request=container.mem_request,
+        mem_limit=container.mem_limit,
+        disk_size=container.disk_size,
+        gpu_count=container.gpu_count,
+        index_limit=container.index_limit,
+    )
+
+
+async def _locked_pair(
+    session: AsyncSession, container_id: str
+) -> tuple[TenantContainerRow, DeploymentStatusRow]:
+    container = await session.get(TenantContainerRow, container_id, with_for_update=True)
+    assert container is not None
+    deployments = await queries.deployments_of_containers(
+        session=session, container_ids=[container_id]
+    )
+    return container, deployments[container_id]
+
+
+async def request_update(
+    *, sessions: SessionFactory, namespace: str, payload: Mapping[str, Any]
+) -> TenantContainerRow:
+    """Record the wanted shape and move the cluster to ``updating``. An empty update
+    re-applies the cluster's objects: the way to repair a degraded or failed one."""
+    async with session_scope(sessions) as session:
+        found = await queries.find_by_namespace(session=session, namespace=namespace)
+        container, deployment = await _locked_pair(session, found.id)
+        status = ClusterStatus(container.status)
+        if status not in UPDATABLE_FROM:
+            raise Conflict(
+                f'cluster in namespace "{namespace}" is {status.value}; it can be updated '
+                f"when {', '.join(sorted(s.value for s in UPDATABLE_FROM))}"
+            )
+        wanted = parse_update_request(payload, current=current_shape(container))
+        for field, value in vars(wanted).items():
+            setattr(container, field, value)
+        deployment.replicas = wanted.replicas
+        deployment.gpu_count = wanted.gpu_count
+        deployment.details = deployment_details(container)
+        changed = sorted(k for k, v in payload.items() if v is not None)
+        record_transition(
+            session=session,
+            container=container,
+            deployment=deployment,
+            to=ClusterStatus.UPDATING,
+            reason=f"update requested: {', '.join(changed)}" if changed else "re-apply requested",
+        )
+        return container
+
+
+async def request_delete(
+    *, sessions: SessionFactory, container_id: str
+) -> tuple[TenantContainerRow, bool]:
+    """Move the cluster to ``deleting``; a cluster already deleting or deleted is left
+    as it is (deleting twice is not an error). Says whether it moved."""
+    async with session_scope(sessions) as session:
+        container, deployment = await _locked_pair(session, container_id)
+        if container.status in (ClusterStatus.DELETING, ClusterStatus.DELETED):
+            return container, False
+        record_transition(
+            session=session,
+            container=container,
+            deployment=deployment,
+            to=ClusterStatus.DELETING,
+            reason="delete requested",
+        )
+        return container, True
+
+
+async def record_usage(
+    *,
+    sessions: SessionFactory,
+    namespace: str,
+    values: Mapping[str, float],
+    retention: timedelta,
+) -> DeploymentStatusRow:
+    async with session_scope(sessions) as session:
+        deployment = await queries.get_deployment(session=session, namespace=namespace)
+        if deployment.status in (ClusterStatus.DELETING, ClusterStatus.DELETED):
+            raise Conflict(
+                f'cluster in namespace "{namespace}" is {deployment.status}; '
+                "it takes no usage reports"
+            )
+        now = utcnow()
+        for field, value in values.items():
+            setattr(deployment, field, value)
+        deployment.updated_at = now
+        session.add(deployment)
+        session.add(
+            UsageSampleRow(
+                deployment_id=deployment.id,
+                at=now,
+                cpu_usage=deployment.cpu_usage,
+                memory_usage=deployment.memory_usage,
+                disk_usage=deployment.disk_usage,
+                qps=deployment.qps,
+            )
+        )
+        await session.execute(
+            delete(UsageSampleRow).where(
+                col(UsageSampleRow.deployment_id) == deployment.id,
+                col(UsageSampleRow.at) < now - retention,
+            )
+        )
+        return deployment

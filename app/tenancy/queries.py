@@ -1,0 +1,209 @@
+"""The read side of tenancy: keyword-only queries taking their session explicitly.
+
+Deleted clusters stay in the database (billing needs them) but are left out unless a
+caller asks for them with ``include_deleted``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from app.store.tables import (
+    IN_PROGRESS,
+    ClusterEventRow,
+    DeploymentStatusRow,
+    TenantContainerRow,
+    UsageSampleRow,
+)
+from app.tenancy.errors import Conflict, NotFound
+
+
+def _ordered(statement: Any) -> Any:
+    return statement.order_by(col(TenantContainerRow.created_at), col(TenantContainerRow.id))
+
+
+def _containers(*, include_deleted: bool) -> Any:
+    statement = select(TenantContainerRow)
+    if not include_deleted:
+        statement = statement.where(col(TenantContainerRow.deleted_at).is_(None))
+    return statement
+
+
+async def list_containers(
+    *, session: AsyncSession, include_deleted: bool = False
+) -> Sequence[TenantContainerRow]:
+    statement = _containers(include_deleted=include_deleted)
+    return (await session.exec(_ordered(statement))).all()
+
+
+async def list_org_containers(
+    *, session: AsyncSession, tenant_org_id: str, include_deleted: bool = False
+) -> Sequence[TenantContainerRow]:
+    statement = _containers(include_deleted=include_deleted).where(
+        TenantContainerRow.tenant_org_id == tenant_org_id
+    )
+    return (await session.exec(_ordered(statement))).all()
+
+
+async def containers_of_orgs(
+    *, session: AsyncSession, keys: Sequence[tuple[str, bool]]
+) -> dict[tuple[str, bool], list[TenantContainerRow]]:
+    """One query for many (organisation, include_deleted) keys: the DataLoader batch."""
+    found: dict[tuple[str, bool], list[TenantContainerRow]] = {key: [] for key in keys}
+    statement = select(TenantContainerRow).where(
+        col(TenantContainerRow.tenant_org_id).in_(sorted({org for org, _ in keys}))
+    )
+    for row in (await session.exec(_ordered(statement))).all():
+        for include_deleted in (True, False):
+            key = (row.tenant_org_id, include_deleted)
+            if key in found and (include_deleted or row.deleted_at is None):
+                found[key].append(row)
+    return found
+
+
+async def find_container(
+    *,
+    session: AsyncSession,
+    user: str,
+    service_name: str,
+    tenant_org_id: str | None = None,
+    include_deleted: bool = False,
+) -> TenantContainerRow:
+    """The one container of ``user``/``service_name`` (per organisation the live one,
+    else with ``include_deleted`` the newest deleted one)."""
+    statement = _containers(include_deleted=include_deleted).where(
+        TenantContainerRow.user == user, TenantContainerRow.service_name == service_name
+    )
+    if tenant_org_id is not None:
+        statement = statement.where(TenantContainerRow.tenant_org_id == tenant_org_id)
+    per_org: dict[str, TenantContainerRow] = {}
+    for row in (await session.exec(_ordered(statement))).all():
+        kept = per_org.get(row.tenant_org_id)
+        if kept is None or kept.deleted_at is not None:
+            per_org[row.tenant_org_id] = row
+    if not per_org:
+        where = f' in organisation "{tenant_org_id}"' if tenant_org_id is not None else ""
+        raise NotFound(f'no cluster for service "{service_name}" of user "{user}"{where}')
+    if len(per_org) > 1:
+        raise Conflict(
+            f'service "{service_name}" of user "{user}" exists in several organisations '
+            f"({', '.join(sorted(per_org))}); pass tenant_org_id to choose one"
+        )
+    return next(iter(per_org.values()))
+
+
+async def find_by_namespace(
+    *, session: AsyncSession, namespace: str, include_deleted: bool = False
+) -> TenantContainerRow:
+    """The live container in ``namespace``; with ``include_deleted`` the newest deleted
+    one when no live one exists."""
+    statement = _containers(include_deleted=include_deleted).where(
+        TenantContainerRow.namespace == namespace
+    )
+    rows = (await session.exec(_ordered(statement))).all()
+    live = [row for row in rows if row.deleted_at is None]
+    if live:
+        return live[0]
+    if rows:
+        return rows[-1]
+    raise NotFound(f'no cluster in namespace "{namespace}"')
+
+
+async def get_container(*, session: AsyncSession, container_id: str) -> TenantContainerRow | None:
+    return await session.get(TenantContainerRow, container_id)
+
+
+async def get_deployment(
+    *, session: AsyncSession, namespace: str, include_deleted: bool = True
+) -> DeploymentStatusRow:
+    """The deployment in ``namespace``: the live one, else the newest deleted one."""
+    container = await find_by_namespace(
+        session=session, namespace=namespace, include_deleted=include_deleted
+    )
+    deployments = await deployments_of_containers(session=session, container_ids=[container.id])
+    if container.id not in deployments:  # pragma: no cover - both are written together
+        raise NotFound(f'no deployment in namespace "{namespace}"')
+    return deployments[container.id]
+
+
+async def deployments_of_containers(
+    *, session: AsyncSession, container_ids: Sequence[str]
+) -> dict[str, DeploymentStatusRow]:
+    statement = select(DeploymentStatusRow).where(
+        col(DeploymentStatusRow.container_id).in_(list(container_ids))
+    )
+    return {row.container_id: row for row in (await session.exec(statement)).all()}
+
+
+async def events_of_containers(
+    *, session: AsyncSession, container_ids: Sequence[str]
+) -> dict[str, list[ClusterEventRow]]:
+    found: dict[str, list[ClusterEventRow]] = {cid: [] for cid in container_ids}
+    statement = (
+        select(ClusterEventRow)
+        .where(col(ClusterEventRow.container_id).in_(list(container_ids)))
+        .order_by(col(ClusterEventRow.id))
+    )
+    for row in (await session.exec(statement)).all():
+        found[row.container_id].append(row)
+    return found
+
+
+async def events_after(
+    *, session: AsyncSession, after_id: int, tenant_org_id: str, namespace: str | None = None
+) -> list[tuple[ClusterEventRow, TenantContainerRow]]:
+    """Events newer than ``after_id`` of one organisation (and namespace), oldest first."""
+    statement = (
+        select(ClusterEventRow, TenantContainerRow)
+        .join(TenantContainerRow, col(TenantContainerRow.id) == col(ClusterEventRow.container_id))
+        .where(col(ClusterEventRow.id) > after_id)
+        .where(TenantContainerRow.tenant_org_id == tenant_org_id)
+        .order_by(col(ClusterEventRow.id))
+    )
+    if namespace is not None:
+        statement = statement.where(TenantContainerRow.namespace == namespace)
+    return [(event, container) for event, container in (await session.exec(statement)).all()]
+
+
+async def last_event_id(*, session: AsyncSession) -> int:
+    statement = select(ClusterEventRow.id).order_by(col(ClusterEventRow.id).desc()).limit(1)
+    return (await session.exec(statement)).first() or 0
+
+
+async def containers_in_progress(*, session: AsyncSession) -> Sequence[TenantContainerRow]:
+    statement = select(TenantContainerRow).where(
+        col(TenantContainerRow.status).in_([status.value for status in IN_PROGRESS])
+    )
+    return (await session.exec(_ordered(statement))).all()
+
+
+async def containers_with_status(
+    *, session: AsyncSession, statuses: Sequence[str]
+) -> Sequence[TenantContainerRow]:
+    statement = select(TenantContainerRow).where(col(TenantContainerRow.status).in_(statuses))
+    return (await session.exec(_ordered(statement))).all()
+
+
+async def usage_history(
+    *,
+    session: AsyncSession,
+    deployment_ids: Sequence[str],
+    since: datetime | None = None,
+    limit: int = 1000,
+) -> dict[str, list[UsageSampleRow]]:
+    """Usage samples of several deployments, oldest first, the newest ``limit`` each."""
+    found: dict[str, list[UsageSampleRow]] = {did: [] for did in deployment_ids}
+    statement = select(UsageSampleRow).where(
+        col(UsageSampleRow.deployment_id).in_(list(deployment_ids))
+    )
+    if since is not None:
+        statement = statement.where(col(UsageSampleRow.at) >= since)
+    statement = statement.order_by(col(UsageSampleRow.at), col(UsageSampleRow.id))
+    for row in (await session.exec(statement)).all():
+        found[row.deployment_id].append(row)
+    return {did: rows[-limit:] for did, rows in found.items()}

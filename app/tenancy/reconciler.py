@@ -1,0 +1,85 @@
+"""The periodic reconciler: notices when Kubernetes drifts from the records behind the
+control plane's back (namespace or StatefulSet removed, readiness lost) and says so
+on the cluster (``degraded`` with the reason), and notices when it heals (``created``
+again). Repair is an explicit update (``updateCluster`` with no changes re-applies
+every object)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from app.kube.client import KubeClient
+from app.kube.errors import KubeError
+from app.kube.manifests import STATEFULSET_NAME
+from app.kube.observe import cluster_problem
+from app.store.db import SessionFactory, session_scope
+from app.store.tables import ClusterStatus, TenantContainerRow
+from app.tenancy import queries
+from app.tenancy.lifecycle import record_transition
+from app.tenancy.provisioning import ClusterWorker
+
+log = logging.getLogger(__name__)
+WATCHED = (ClusterStatus.CREATED.value, ClusterStatus.DEGRADED.value)
+
+
+class Reconciler:
+    def __init__(
+        self, *, sessions: SessionFactory, kube: KubeClient, worker: ClusterWorker, interval: float
+    ) -> None:
+        self._sessions = sessions
+        self._kube = kube
+        self._worker = worker
+        self._interval = interval
+
+    async def run_forever(self) -> None:
+        while True:
+            await asyncio.sleep(self._interval)
+            try:
+                await self.pass_once()
+            except Exception:
+                # One bad pass (a database hiccup, say) must not end reconciling.
+                log.exception("reconciler pass failed; trying again next interval")
+
+    async def pass_once(self) -> int:
+        """Check every running cluster once; returns how many changed status."""
+        async with self._sessions() as session:
+            clusters = await queries.containers_with_status(session=session, statuses=WATCHED)
+        changed = 0
+        for container in clusters:
+            if self._worker.busy(container.id):
+                continue
+            try:
+                problem = await cluster_problem(
+                    self._kube, namespace=container.namespace, statefulset=STATEFULSET_NAME
+                )
+            except KubeError as exc:
+                log.warning("reconciler could not observe %s: %s", container.namespace, exc)
+                continue
+            changed += await self._record(container, problem)
+        return changed
+
+    async def _record(self, seen: TenantContainerRow, problem: str | None) -> int:
+        if seen.status == ClusterStatus.CREATED and problem is not None:
+            to, reason = ClusterStatus.DEGRADED, problem
+        elif seen.status == ClusterStatus.DEGRADED and problem is None:
+            to, reason = ClusterStatus.CREATED, "all replicas ready again"
+        else:
+            return 0
+        async with session_scope(self._sessions) as session:
+            container = await queries.get_container(session=session, container_id=seen.id)
+            deployments = await queries.deployments_of_containers(
+                session=session, container_ids=[seen.id]
+            )
+            # Only if nothing else moved the cluster since we looked.
+            if container is None or container.status != seen.status:
+                return 0
+            record_transition(
+                session=session,
+                container=container,
+                deployment=deployments[seen.id],
+                to=to,
+                reason=reason,
+            )
+        log.info("cluster %s is %s: %s", seen.namespace, to.value, reason)
+        return 1
