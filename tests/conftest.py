@@ -11,7 +11,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -164,18 +164,28 @@ def wait_for_status(
     tenant_org_id: str,
     wanted: set[str],
     timeout: float = 30,
+    include_deleted: bool = False,
 ) -> dict[str, Any]:
     deadline = time.monotonic() + timeout
+    params = {"tenant_org_id": tenant_org_id, "include_deleted": str(include_deleted).lower()}
     while True:
-        response = http.get(
-            f"/tenant/containers/{user}/{service_name}", params={"tenant_org_id": tenant_org_id}
-        )
+        response = http.get(f"/tenant/containers/{user}/{service_name}", params=params)
         assert response.status_code == 200, response.text
         container: dict[str, Any] = response.json()
         if container["status"] in wanted:
             return container
         if time.monotonic() > deadline:
             raise AssertionError(f"status stayed {container['status']}: {container}")
+        time.sleep(0.1)
+
+
+def wait_until(
+    condition: Callable[[], bool], *, timeout: float = 30, what: str = "condition"
+) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what} did not hold within {timeout}s")
         time.sleep(0.1)
 
 
