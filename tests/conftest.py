@@ -147,6 +147,40 @@ def org() -> str:
     return f"org-t{os.getpid()}-{next(_org_numbers)}"
 
 
+@dataclass
+class StandaloneSandbox:
+    """``es-serverless sandbox`` in its own process, so it outlives a server killed with
+    SIGKILL (the embedded one dies with its server)."""
+
+    kubeconfig: Path
+
+    @property
+    def url(self) -> str:
+        config = yaml.safe_load(self.kubeconfig.read_text())
+        return str(config["clusters"][0]["cluster"]["server"])
+
+    def control(self, method: str, path: str, **kwargs: Any) -> Any:
+        response = httpx.request(method, f"{self.url}/_sandbox/{path}", timeout=10, **kwargs)
+        assert response.is_success, response.text
+        return response.json() if response.content else None
+
+
+@pytest.fixture
+def standalone_sandbox(tmp_path: Path) -> Iterator[StandaloneSandbox]:
+    kubeconfig = tmp_path / "standalone.kubeconfig"
+    env = server_env(tmp_path, ESS_SANDBOX_READY_SECONDS="0.2")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "app.cli", "sandbox", "--kubeconfig", str(kubeconfig)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    wait_until(kubeconfig.exists, what="the sandbox kubeconfig")
+    yield StandaloneSandbox(kubeconfig)
+    process.terminate()
+    process.wait(timeout=30)
+
+
 def graphql(
     http: httpx.Client, query: str, variables: dict[str, Any] | None = None
 ) -> dict[str, Any]:

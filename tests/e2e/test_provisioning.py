@@ -4,17 +4,12 @@ spec's kubectl queries, readiness timeout, API errors, restarts."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
-import time
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import httpx
-import pytest
 
-from tests.conftest import ServerProcess, kubectl, server_env, wait_for_status
+from tests.conftest import ServerProcess, StandaloneSandbox, kubectl, wait_for_status
 
 SEED = {
     "user": "alice", "service_name": "vector-search", "replicas": 2, "cpu_request": "1",
@@ -230,26 +225,10 @@ def test_cluster_left_pending_by_a_killed_server_is_finished_after_restart(
     assert done["status"] == "created"
 
 
-@pytest.fixture
-def standalone_sandbox(tmp_path: Path) -> Iterator[Path]:
-    kubeconfig = tmp_path / "kubeconfig"
-    env = server_env(tmp_path, ESS_SANDBOX_READY_SECONDS="0.2")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "app.cli", "sandbox", "--kubeconfig", str(kubeconfig)],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    deadline = time.monotonic() + 30
-    while not kubeconfig.exists() and time.monotonic() < deadline:
-        time.sleep(0.1)
-    yield kubeconfig
-    process.terminate()
-    process.wait(timeout=30)
-
-
 def test_kubeconfig_mode_drives_an_external_api_server(
-    standalone_sandbox: Path, make_server: Callable[..., ServerProcess], org: str
+    standalone_sandbox: StandaloneSandbox, make_server: Callable[..., ServerProcess], org: str
 ) -> None:
-    server = make_server(ESS_KUBE_MODE="kubeconfig", KUBECONFIG=str(standalone_sandbox))
+    server = make_server(ESS_KUBE_MODE="kubeconfig", KUBECONFIG=str(standalone_sandbox.kubeconfig))
     assert not server.kubeconfig.exists()  # no embedded sandbox was started
     with httpx.Client(base_url=server.url) as client:
         client.post("/clusters", json={"tenant_org_id": org, "user": "erin", "service_name": "ext"})
@@ -257,6 +236,14 @@ def test_kubeconfig_mode_drives_an_external_api_server(
             client, user="erin", service_name="ext", tenant_org_id=org, wanted={"created"}
         )
     listed = json.loads(
-        kubectl(standalone_sandbox, "get", "namespaces", "-l", f"tenant-org-id={org}", "-o", "json")
+        kubectl(
+            standalone_sandbox.kubeconfig,
+            "get",
+            "namespaces",
+            "-l",
+            f"tenant-org-id={org}",
+            "-o",
+            "json",
+        )
     )
     assert [item["metadata"]["name"] for item in listed["items"]] == [f"{org}-erin-ext"]

@@ -11,6 +11,8 @@ from kubernetes_asyncio import client
 from kubernetes_asyncio.client.exceptions import ApiException
 
 from app.kube.sandbox import SandboxCluster
+from app.kube.sandbox.errors import ApiError
+from app.kube.sandbox.stats import RequestStats
 from tests.sandbox.support import READY_SECONDS, statefulset_manifest, wait_for
 
 
@@ -93,27 +95,60 @@ async def test_explicit_reason_and_bad_fault_specs(
         sandbox.inject_fault(status=99)
 
 
-async def test_stats_count_per_method_and_resource(
+async def test_stats_count_requests_and_responses(
     sandbox: SandboxCluster, http: aiohttp.ClientSession, apps: client.AppsV1Api, namespace: str
 ) -> None:
     async with http.delete("/_sandbox/stats") as response:
-        assert (await response.json()) == {"requests": {}}
+        assert (await response.json()) == {
+            "requests": {},
+            "responses": {},
+            "in_flight": 0,
+            "max_in_flight": 0,
+        }
     await apps.create_namespaced_stateful_set(namespace, statefulset_manifest(claims=False))
     await apps.read_namespaced_stateful_set("es", namespace)
     await apps.list_namespaced_stateful_set(namespace)
     await apps.read_namespaced_stateful_set_status("es", namespace)
     await apps.read_namespaced_stateful_set_scale("es", namespace)
+    with pytest.raises(ApiException):
+        await apps.create_namespaced_stateful_set(namespace, statefulset_manifest(claims=False))
+    sandbox.inject_fault(method="GET", resource="statefulsets", status=503)
+    with pytest.raises(ApiException):
+        await apps.read_namespaced_stateful_set("es", namespace)
     async with http.get("/_sandbox/stats") as response:
         stats = await response.json()
-    assert stats == {
-        "requests": {
-            "GET statefulsets": 2,
-            "GET statefulsets/scale": 1,
-            "GET statefulsets/status": 1,
-            "POST statefulsets": 1,
-        }
+    assert stats["requests"] == {
+        "GET statefulsets": 3,
+        "GET statefulsets/scale": 1,
+        "GET statefulsets/status": 1,
+        "POST statefulsets": 2,
     }
+    assert stats["responses"] == {
+        "GET statefulsets 200": 2,
+        "GET statefulsets 503": 1,
+        "GET statefulsets/scale 200": 1,
+        "GET statefulsets/status 200": 1,
+        "POST statefulsets 201": 1,
+        "POST statefulsets 409": 1,
+    }
+    assert stats["in_flight"] == 0 and stats["max_in_flight"] >= 1
     assert sandbox.stats() == stats  # both entrances see the same counters
+
+
+async def test_in_flight_tracking_leaves_watches_out() -> None:
+    stats = RequestStats()
+    with stats.track("GET", "pods"), stats.track("POST", "pods") as outcome:
+        outcome.status = 201
+        with stats.track("GET", "pods", long_running=True):
+            assert stats.snapshot()["in_flight"] == 2
+    with pytest.raises(ApiError), stats.track("DELETE", "pods"):
+        raise ApiError(404, "gone")
+    snapshot = stats.snapshot()
+    assert (snapshot["in_flight"], snapshot["max_in_flight"]) == (0, 2)
+    # Requests whose handler set no status (the client went away) count no response.
+    assert snapshot["responses"] == {"POST pods 201": 1, "DELETE pods 404": 1}
+    stats.reset()
+    assert stats.snapshot()["max_in_flight"] == 0
 
 
 async def test_readiness_hold_via_http_before_the_namespace_exists(

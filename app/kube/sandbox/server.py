@@ -151,19 +151,22 @@ class ApiServer:
             raise errors.method_not_allowed(
                 "the server does not allow this method on the requested resource"
             )
-        self._stats.record(request.method, target.stats_key)
-        fault = self._faults.take(
-            request.method,
-            target.stats_key,
-            await self._fault_namespace(request, target),
-            target.name or "",
-        )
-        if fault is not None:
-            raise fault
-        dry_run = "All" in query.getall("dryRun", [])
-        if target.is_collection:
-            return await self._collection(request, target, verb, dry_run)
-        return await self._item(request, target, verb, dry_run)
+        with self._stats.track(request.method, target.stats_key, long_running=watching) as outcome:
+            fault = self._faults.take(
+                request.method,
+                target.stats_key,
+                await self._fault_namespace(request, target),
+                target.name or "",
+            )
+            if fault is not None:
+                raise fault
+            dry_run = "All" in query.getall("dryRun", [])
+            if target.is_collection:
+                response = await self._collection(request, target, verb, dry_run)
+            else:
+                response = await self._item(request, target, verb, dry_run)
+            outcome.status = response.status
+            return response
 
     async def _fault_namespace(self, request: web.Request, target: ResourceTarget) -> str:
         """The namespace a fault filter compares with; a Namespace counts as its own."""
