@@ -92,6 +92,8 @@ def main(argv: list[str] | None = None) -> None:
         level=settings.log_level.upper(),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    # Alembic announces every plugin it loads at INFO; that is noise on each start.
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
     args.run(settings, args)
 
 

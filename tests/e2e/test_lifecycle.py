@@ -312,3 +312,27 @@ def test_reconciler_notices_drift_and_recovery(
         )
         assert healed["status"] == "created", healed
         assert sandbox_status(server, f"/api/v1/namespaces/{ns}") == 200
+
+
+def test_reconciler_notices_lost_and_regained_readiness(
+    make_server: Callable[..., ServerProcess], org: str
+) -> None:
+    server = make_server(ESS_RECONCILE_INTERVAL_SECONDS="0.3")
+    with httpx.Client(base_url=server.url) as client:
+        ns = create_and_wait(client, org, "iris", "flap")["namespace"]
+        # A pod dies and its replacement cannot become ready.
+        httpx.put(f"{server.sandbox_url}/_sandbox/namespaces/{ns}/readiness", json={"hold": True})
+        kubectl(server.kubeconfig, "-n", ns, "delete", "pod", "elasticsearch-0", "--wait=false")
+        degraded = wait_for_status(
+            client, user="iris", service_name="flap", tenant_org_id=org, wanted={"degraded"}
+        )
+        assert "0/1 replicas" in degraded["error"]
+        httpx.put(f"{server.sandbox_url}/_sandbox/namespaces/{ns}/readiness", json={"hold": False})
+        healed = wait_for_status(
+            client, user="iris", service_name="flap", tenant_org_id=org, wanted={"created"}
+        )
+        assert "error" not in healed
+        events = client.get(
+            "/tenant/containers/iris/flap/events", params={"tenant_org_id": org}
+        ).json()
+        assert [e["to"] for e in events][-2:] == ["degraded", "created"]
