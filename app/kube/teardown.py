@@ -2,15 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
-import time
-
 from app.kube.client import KubeClient
 from app.kube.errors import KubeError
-
-
-class NotGoneInTime(KubeError):
-    pass
+from app.kube.waiting import wait_gone
 
 
 async def delete_namespace(kube: KubeClient, *, name: str, timeout: float) -> None:
@@ -21,16 +15,6 @@ async def delete_namespace(kube: KubeClient, *, name: str, timeout: float) -> No
     except KubeError as exc:
         if exc.status != 404:
             raise
-    deadline = time.monotonic() + timeout
-    delay = 0.1
-    while True:
-        try:
-            await kube.call(kube.core.read_namespace, name=name)
-        except KubeError as exc:
-            if exc.status == 404:
-                return
-            raise
-        if time.monotonic() > deadline:
-            raise NotGoneInTime(f"namespace {name} was still terminating after {timeout:g}s")
-        await asyncio.sleep(delay)
-        delay = min(delay * 2, 2.0)
+    await wait_gone(
+        kube, kube.core.read_namespace, what=f"namespace {name}", timeout=timeout, name=name
+    )

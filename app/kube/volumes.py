@@ -8,12 +8,10 @@ orphaned pods."""
 
 from __future__ import annotations
 
-import asyncio
-import time
-
 from app.kube.client import KubeClient
 from app.kube.errors import KubeError
 from app.kube.quantity import parse_quantity
+from app.kube.waiting import wait_gone
 
 
 async def grow_volumes(
@@ -48,23 +46,16 @@ async def grow_volumes(
         namespace=namespace,
         propagation_policy="Orphan",
     )
-    await _wait_deleted(kube, namespace=namespace, name=statefulset, timeout=timeout)
+    await wait_gone(
+        kube,
+        kube.apps.read_namespaced_stateful_set,
+        what=f"StatefulSet {statefulset} in namespace {namespace}",
+        timeout=timeout,
+        name=statefulset,
+        namespace=namespace,
+    )
     return True
 
 
 def _storage(requests: dict[str, str] | None) -> str:
     return (requests or {}).get("storage", "0")
-
-
-async def _wait_deleted(kube: KubeClient, *, namespace: str, name: str, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            await kube.call(kube.apps.read_namespaced_stateful_set, name=name, namespace=namespace)
-        except KubeError as exc:
-            if exc.status == 404:
-                return
-            raise
-        if time.monotonic() > deadline:
-            raise KubeError(f"StatefulSet {name} in namespace {namespace} was not deleted in time")
-        await asyncio.sleep(0.1)

@@ -27,7 +27,8 @@ from app.tenancy import naming, queries
 from app.tenancy.errors import Conflict
 from app.tenancy.lifecycle import record_transition
 from app.tenancy.quota import check_quota
-from app.tenancy.requests import ClusterRequest, ClusterUpdate, parse_update_request
+from app.tenancy.requests import ClusterRequest, parse_update_request
+from app.tenancy.shapes import deployment_details, resource_shape
 
 # Attempts at a fresh id when another control-plane replica took the same one.
 _ID_ATTEMPTS = 5
@@ -132,33 +133,6 @@ def _new_records(*, session: AsyncSession, request: ClusterRequest, n: int) -> T
     return container
 
 
-def deployment_details(container: TenantContainerRow) -> dict[str, object]:
-    return {
-        "cpu_request": container.cpu_request,
-        "cpu_limit": container.cpu_limit,
-        "mem_request": container.mem_request,
-        "mem_limit": container.mem_limit,
-        "disk_size": container.disk_size,
-        "gpu_count": container.gpu_count,
-        "dimension": container.dimension,
-        "vector_count": container.vector_count,
-        "index_limit": container.index_limit,
-    }
-
-
-def current_shape(container: TenantContainerRow) -> ClusterUpdate:
-    return ClusterUpdate(
-        replicas=container.replicas,
-        cpu_request=container.cpu_request,
-        cpu_limit=container.cpu_limit,
-        mem_request=container.mem_request,
-        mem_limit=container.mem_limit,
-        disk_size=container.disk_size,
-        gpu_count=container.gpu_count,
-        index_limit=container.index_limit,
-    )
-
-
 async def _locked_pair(
     session: AsyncSession, container_id: str
 ) -> tuple[TenantContainerRow, DeploymentStatusRow]:
@@ -184,7 +158,7 @@ async def request_update(
                 f'cluster in namespace "{namespace}" is {status.value}; it can be updated '
                 f"when {', '.join(sorted(s.value for s in UPDATABLE_FROM))}"
             )
-        wanted = parse_update_request(payload, current=current_shape(container))
+        wanted = parse_update_request(payload, current=resource_shape(container))
         for field, value in vars(wanted).items():
             setattr(container, field, value)
         deployment.replicas = wanted.replicas

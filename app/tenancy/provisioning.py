@@ -19,7 +19,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from app.kube.apply import apply_manifests
 from app.kube.client import KubeClient
 from app.kube.errors import KubeError
-from app.kube.manifests import STATEFULSET_NAME, ClusterShape, cluster_manifests
+from app.kube.manifests import STATEFULSET_NAME, cluster_manifests
 from app.kube.readiness import wait_until_ready
 from app.kube.teardown import delete_namespace
 from app.kube.volumes import grow_volumes
@@ -28,6 +28,7 @@ from app.store.tables import IN_PROGRESS, ClusterStatus, DeploymentStatusRow, Te
 from app.tasks import TaskSupervisor
 from app.tenancy import queries
 from app.tenancy.lifecycle import record_transition
+from app.tenancy.shapes import kube_shape
 
 log = logging.getLogger(__name__)
 S = ClusterStatus
@@ -38,26 +39,6 @@ class WorkerSettings:
     image: str
     ready_timeout: float
     concurrency: int
-
-
-def shape_of(container: TenantContainerRow) -> ClusterShape:
-    return ClusterShape(
-        namespace=container.namespace,
-        tenant_org_id=container.tenant_org_id,
-        user=container.user,
-        service_name=container.service_name,
-        replicas=container.replicas,
-        cpu_request=container.cpu_request,
-        cpu_limit=container.cpu_limit,
-        mem_request=container.mem_request,
-        mem_limit=container.mem_limit,
-        disk_size=container.disk_size,
-        gpu_count=container.gpu_count,
-        dimension=container.dimension,
-        vector_count=container.vector_count,
-        index_limit=container.index_limit,
-        gitlab_url=container.gitlab_url,
-    )
 
 
 def task_name(container_id: str) -> str:
@@ -141,7 +122,7 @@ class ClusterWorker:
             return container if S(container.status) in IN_PROGRESS else None
 
     async def _converge(self, container: TenantContainerRow, status: ClusterStatus) -> None:
-        shape = shape_of(container)
+        shape = kube_shape(container)
         timeout = self._settings.ready_timeout
         if status is S.UPDATING:
             await grow_volumes(
