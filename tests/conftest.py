@@ -44,6 +44,12 @@ class ServerProcess:
         return f"http://127.0.0.1:{self.port}"
 
     @property
+    def headers(self) -> dict[str, str]:
+        """What an administrator sends with every request."""
+        token = self.env.get("ESS_ADMIN_TOKEN")
+        return {"Authorization": f"Bearer {token}"} if token else {}
+
+    @property
     def kubeconfig(self) -> Path:
         return self.data_dir / "sandbox.kubeconfig"
 
