@@ -8,11 +8,21 @@ import logging
 import sys
 from pathlib import Path
 
-from app.settings import Settings
+from app.settings import AuthMode, Settings
+
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1", "localhost"})
 
 
 def _serve(settings: Settings, args: argparse.Namespace) -> None:
     import uvicorn
+
+    if settings.auth is AuthMode.DISABLED and args.host not in LOOPBACK_HOSTS:
+        raise SystemExit(
+            f"ESS_AUTH=disabled lets anyone in as the admin; refusing to serve on {args.host}. "
+            "Bind to 127.0.0.1 (the default) or enable auth."
+        )
+    if settings.auth is AuthMode.DISABLED:
+        logging.getLogger(__name__).warning("authentication is DISABLED (loopback only)")
 
     from app.server import create_app
 

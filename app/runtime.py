@@ -10,10 +10,12 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 
+from app.access.authenticate import Authenticator
 from app.kube.client import KubeClient, RetryPolicy
 from app.kube.connection import KubeTarget, open_api_client, resolve_target
 from app.kube.sandbox import SandboxCluster
-from app.settings import KubeMode, Settings
+from app.secrets import SecretDeriver, load_or_create_secret
+from app.settings import AuthMode, KubeMode, Settings
 from app.store.db import SessionFactory, make_engine, make_session_factory, migrate_async
 from app.tasks import TaskSupervisor
 from app.tenancy.naming import IdSequence
@@ -33,6 +35,8 @@ class Runtime:
     tasks: TaskSupervisor
     kube_target: KubeTarget
     sandbox: SandboxCluster | None
+    authenticator: Authenticator
+    secrets: SecretDeriver
 
     @property
     def usage_retention(self) -> timedelta:
@@ -53,6 +57,13 @@ async def _start_sandbox(
         target.kubeconfig,
     )
     return sandbox
+
+
+def _secret(settings: Settings, name: str, *, what: str) -> str:
+    configured = getattr(settings, name)
+    if configured is not None:
+        return str(configured.get_secret_value())
+    return load_or_create_secret(settings.data_dir / name.replace("_", "-"), what=what)
 
 
 @asynccontextmanager
@@ -76,6 +87,12 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
         )
         stack.push_async_callback(kube.close)
 
+        secrets = SecretDeriver(_secret(settings, "secret_key", what="server secret key"))
+        authenticator = Authenticator(
+            sessions=make_session_factory(engine),
+            admin_token=_secret(settings, "admin_token", what="admin token"),
+            enabled=settings.auth is AuthMode.ENABLED,
+        )
         tasks = TaskSupervisor()
         # Registered last, so it runs first: in-flight work stops before its
         # connections close, leaving clusters in a state the next start resumes.
@@ -85,10 +102,13 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
             sessions=sessions,
             kube=kube,
             tasks=tasks,
+            secrets=secrets,
             settings=WorkerSettings(
                 image=settings.es_image,
                 ready_timeout=settings.ready_timeout_seconds,
                 concurrency=settings.provision_concurrency,
+                platform_namespace=settings.platform_namespace,
+                public_url=settings.public_url,
             ),
         )
         reconciler = Reconciler(
@@ -108,4 +128,6 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
             tasks=tasks,
             kube_target=target,
             sandbox=sandbox,
+            authenticator=authenticator,
+            secrets=secrets,
         )

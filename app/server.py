@@ -1,5 +1,5 @@
-"""The ASGI application: REST shim and GraphQL on one port, with the runtime opened
-and closed by the lifespan."""
+"""The ASGI application: REST shim and GraphQL on one port behind the security
+middleware, with the runtime opened and closed by the lifespan."""
 
 from __future__ import annotations
 
@@ -7,11 +7,13 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.routing import Route, WebSocketRoute
 
-from app.api import rest
+from app.api import openapi, rest
 from app.api.graphql.context import GraphQLApp
-from app.api.graphql.schema import schema
+from app.api.graphql.schema import make_schema
+from app.api.security import SecurityMiddleware
 from app.runtime import open_runtime
 from app.settings import Settings
 
@@ -23,13 +25,22 @@ def create_app(settings: Settings) -> Starlette:
             app.state.runtime = runtime
             yield
 
-    graphql = GraphQLApp(schema)
+    graphql = GraphQLApp(
+        make_schema(
+            max_depth=settings.graphql_max_depth,
+            max_aliases=settings.graphql_max_aliases,
+            max_tokens=settings.graphql_max_tokens,
+            introspection=settings.graphql_introspection,
+        )
+    )
     return Starlette(
         routes=[
             *rest.routes,
+            *openapi.routes,
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
         ],
+        middleware=[Middleware(SecurityMiddleware)],
         exception_handlers=rest.exception_handlers,  # type: ignore[arg-type]
         lifespan=lifespan,
     )

@@ -10,7 +10,7 @@ import enum
 import os
 from pathlib import Path
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Elasticsearch image every tenant cluster runs unless ESS_ES_IMAGE says otherwise.
@@ -22,6 +22,11 @@ class KubeMode(enum.StrEnum):
     SANDBOX = "sandbox"
     KUBECONFIG = "kubeconfig"
     INCLUSTER = "incluster"
+
+
+class AuthMode(enum.StrEnum):
+    ENABLED = "enabled"
+    DISABLED = "disabled"
 
 
 class Settings(BaseSettings):
@@ -46,6 +51,35 @@ class Settings(BaseSettings):
     reconcile_interval_seconds: float = Field(default=30.0, gt=0)
     usage_retention_hours: float = Field(default=24.0 * 7, gt=0)
     log_level: str = "INFO"
+
+    # -- security ---------------------------------------------------------------------
+    # The platform administrator's bearer token; generated into the data dir when unset.
+    admin_token: SecretStr | None = None
+    # "disabled" lets every request in as the admin: only for local experiments, and
+    # refused unless the server binds to loopback only.
+    auth: AuthMode = AuthMode.ENABLED
+    # Key for the per-cluster secrets derived by HMAC (elastic password, report token);
+    # generated into the data dir when unset. Every replica must share it.
+    secret_key: SecretStr | None = None
+    # The namespace the control plane runs in: the only other namespace whose pods the
+    # tenant NetworkPolicies let reach Elasticsearch.
+    platform_namespace: str = "es-serverless"
+    # How tenant clusters reach the control plane (their usage reporter posts here).
+    public_url: str = "http://127.0.0.1:8080"
+    rate_limit_per_minute: int = Field(default=600, ge=1)
+    max_body_bytes: int = Field(default=1 << 20, ge=1024)
+    graphql_max_depth: int = Field(default=10, ge=2)
+    graphql_max_aliases: int = Field(default=30, ge=1)
+    graphql_max_tokens: int = Field(default=5000, ge=50)
+    graphql_introspection: bool = True
+
+    @field_validator("admin_token", "secret_key")
+    @classmethod
+    def _long_enough(cls, value: SecretStr | None) -> SecretStr | None:
+        # Refuse placeholders such as "changeme": a short secret is a guessable one.
+        if value is not None and len(value.get_secret_value()) < 16:
+            raise ValueError("must be at least 16 characters (or unset, to generate one)")
+        return value
 
     @field_validator("es_image")
     @classmethod

@@ -21,6 +21,7 @@ import pytest
 import yaml
 
 STARTUP_SECONDS = 60
+ADMIN_TOKEN = "test-admin-token-0123456789"
 
 
 def free_port() -> int:
@@ -49,6 +50,10 @@ class ServerProcess:
         token = self.env.get("ESS_ADMIN_TOKEN")
         return {"Authorization": f"Bearer {token}"} if token else {}
 
+    def client(self, **kwargs: Any) -> httpx.Client:
+        """An HTTP client speaking to this server as the administrator."""
+        return httpx.Client(base_url=self.url, headers=self.headers, timeout=30, **kwargs)
+
     @property
     def kubeconfig(self) -> Path:
         return self.data_dir / "sandbox.kubeconfig"
@@ -72,7 +77,7 @@ class ServerProcess:
             if self.process.poll() is not None:
                 raise RuntimeError(f"server exited at start:\n{self.log()}")
             try:
-                httpx.get(f"{self.url}/tenant/containers", timeout=1)
+                httpx.get(f"{self.url}/openapi.json", timeout=1)
                 return self
             except httpx.TransportError:
                 time.sleep(0.1)
@@ -107,6 +112,7 @@ def server_env(data_dir: Path, **overrides: str) -> dict[str, str]:
         ESS_SANDBOX_READY_SECONDS="0.3",
         ESS_READY_TIMEOUT_SECONDS="60",
         ESS_LOG_LEVEL="INFO",
+        ESS_ADMIN_TOKEN=ADMIN_TOKEN,
         HOME=str(data_dir),  # no ~/.kube/config of the machine leaks in
     )
     env.update(overrides)
@@ -140,7 +146,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
 
 @pytest.fixture
 def client(server: ServerProcess) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=server.url, timeout=30) as http:
+    with server.client() as http:
         yield http
 
 

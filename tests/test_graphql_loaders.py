@@ -8,8 +8,8 @@ from typing import Any
 
 from sqlalchemy import event
 
+from app.access.principals import Principal
 from app.api.graphql.context import Context
-from app.api.graphql.loaders import make_loaders
 from app.api.graphql.schema import schema
 from app.runtime import Runtime, open_runtime
 from app.settings import KubeMode, Settings
@@ -43,7 +43,7 @@ async def _queries_for_tree(runtime: Runtime, org: str) -> tuple[int, dict[str, 
 
     event.listen(engine.sync_engine, "before_cursor_execute", count)
     try:
-        context = Context(runtime=runtime, loaders=make_loaders(runtime.sessions))
+        context = Context(runtime=runtime, principal=Principal.admin())
         result = await schema.execute(TREE, variable_values={"id": org}, context_value=context)
     finally:
         event.remove(engine.sync_engine, "before_cursor_execute", count)

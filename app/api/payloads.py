@@ -7,6 +7,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from app.store.tables import (
+    ApiKeyRow,
+    AuditEntryRow,
     ClusterEventRow,
     DeploymentStatusRow,
     TenantContainerRow,
@@ -94,4 +96,31 @@ def usage_sample(row: UsageSampleRow) -> dict[str, Any]:
         "memory_usage": row.memory_usage,
         "disk_usage": row.disk_usage,
         "qps": row.qps,
+    }
+
+
+def api_key(row: ApiKeyRow, *, secret: str | None = None) -> dict[str, Any]:
+    payload: dict[str, Any] = {
+        "id": row.id,
+        "tenant_org_id": row.tenant_org_id,
+        "user": row.user,
+        "name": row.name,
+        "created_at": rfc3339(row.created_at),
+        "last_used_at": rfc3339(row.last_used_at),
+        "revoked_at": rfc3339(row.revoked_at),
+    }
+    if secret is not None:
+        payload["secret"] = secret
+    return payload
+
+
+def audit_entry(row: AuditEntryRow) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "at": rfc3339(row.at),
+        "actor": row.actor,
+        "tenant_org_id": row.tenant_org_id,
+        "action": row.action,
+        "target": row.target,
+        "outcome": row.outcome,
     }

@@ -1,5 +1,6 @@
 """The REST-compatible shim: the specification's endpoints with its exact JSON shapes,
-plus the lifecycle endpoints. Every error body is ``{"error": "..."}``."""
+plus the lifecycle, API-key and audit endpoints. Every error body is
+``{"error": "..."}``; every write is audited."""
 
 from __future__ import annotations
 
@@ -11,17 +12,26 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from app.access import audit, keys
+from app.access.audit import audited
+from app.access.principals import Principal
+from app.access.reports import report_scope
 from app.api import payloads
 from app.runtime import Runtime
 from app.tenancy import flows, queries
-from app.tenancy.errors import DomainError, InvalidInput
-
-MAX_BODY_BYTES = 1 << 20
+from app.tenancy.errors import DomainError, InvalidInput, Unauthenticated
 
 
 def runtime_of(request: Request) -> Runtime:
     runtime: Runtime = request.app.state.runtime
     return runtime
+
+
+def principal_of(request: Request) -> Principal:
+    principal: Principal | None = request.state.principal
+    if principal is None:  # the middleware lets no anonymous request this far
+        raise Unauthenticated("missing or invalid bearer token")
+    return principal
 
 
 def error_response(status: int, message: str) -> JSONResponse:
@@ -35,10 +45,15 @@ def _flag(request: Request, name: str) -> bool:
     return value in ("true", "1")
 
 
+def _limit(request: Request, default: int = 100) -> int:
+    raw = request.query_params.get("limit", str(default))
+    if not raw.isdigit() or not 1 <= int(raw) <= audit.MAX_LIMIT:
+        raise InvalidInput(f"limit must be an integer between 1 and {audit.MAX_LIMIT}")
+    return int(raw)
+
+
 async def _json_object(request: Request, *, empty_ok: bool = False) -> dict[str, Any]:
     body = await request.body()
-    if len(body) > MAX_BODY_BYTES:
-        raise InvalidInput(f"request body is larger than {MAX_BODY_BYTES} bytes")
     if empty_ok and not body.strip():
         return {}
     try:
@@ -50,58 +65,89 @@ async def _json_object(request: Request, *, empty_ok: bool = False) -> dict[str,
     return parsed
 
 
-async def create_cluster(request: Request) -> Response:
-    runtime = runtime_of(request)
-    container = await flows.create_cluster(
-        sessions=runtime.sessions,
-        ids=runtime.ids,
-        worker=runtime.worker,
-        payload=await _json_object(request),
+def _audited(request: Request, action: str, **context: Any) -> Any:
+    return audited(
+        sessions=runtime_of(request).sessions,
+        principal=request.state.principal,
+        action=action,
+        target=request.url.path,
+        **context,
     )
+
+
+# -- clusters --------------------------------------------------------------------------
+
+
+async def create_cluster(request: Request) -> Response:
+    runtime, principal = runtime_of(request), principal_of(request)
+    async with _audited(request, "createCluster") as note:
+        body = await _json_object(request)
+        note.tenant_org_id = (
+            body.get("tenant_org_id")
+            if isinstance(body.get("tenant_org_id"), str)
+            else note.tenant_org_id
+        )
+        container = await flows.create_cluster(
+            sessions=runtime.sessions,
+            ids=runtime.ids,
+            worker=runtime.worker,
+            scope=principal.scope,
+            payload=body,
+        )
+        note.target = container.namespace
     return JSONResponse(payloads.tenant_container(container), status_code=202)
 
 
 async def update_cluster(request: Request) -> Response:
-    runtime = runtime_of(request)
-    container = await flows.update_cluster(
-        sessions=runtime.sessions,
-        worker=runtime.worker,
-        namespace=request.path_params["namespace"],
-        payload=await _json_object(request, empty_ok=True),
-    )
+    runtime, principal = runtime_of(request), principal_of(request)
+    async with _audited(request, "updateCluster") as note:
+        container = await flows.update_cluster(
+            sessions=runtime.sessions,
+            worker=runtime.worker,
+            scope=principal.scope,
+            namespace=request.path_params["namespace"],
+            payload=await _json_object(request, empty_ok=True),
+        )
+        note.tenant_org_id, note.target = container.tenant_org_id, container.namespace
     return JSONResponse(payloads.tenant_container(container), status_code=202)
 
 
 async def delete_cluster(request: Request) -> Response:
     """DELETE /clusters/{namespace}, or DELETE /clusters with tenant_org_id, user and
     service_name in the query string or a JSON body."""
-    runtime = runtime_of(request)
-    key: dict[str, Any] = dict(request.query_params)
-    if "namespace" not in request.path_params and not key:
-        key = await _json_object(request, empty_ok=True)
-    container = await flows.delete_cluster(
-        sessions=runtime.sessions,
-        worker=runtime.worker,
-        namespace=request.path_params.get("namespace"),
-        tenant_org_id=key.get("tenant_org_id"),
-        user=key.get("user"),
-        service_name=key.get("service_name"),
-    )
+    runtime, principal = runtime_of(request), principal_of(request)
+    async with _audited(request, "deleteCluster") as note:
+        key: dict[str, Any] = dict(request.query_params)
+        if "namespace" not in request.path_params and not key:
+            key = await _json_object(request, empty_ok=True)
+        container = await flows.delete_cluster(
+            sessions=runtime.sessions,
+            worker=runtime.worker,
+            scope=principal.scope,
+            namespace=request.path_params.get("namespace"),
+            tenant_org_id=key.get("tenant_org_id"),
+            user=key.get("user"),
+            service_name=key.get("service_name"),
+        )
+        note.tenant_org_id, note.target = container.tenant_org_id, container.namespace
     return JSONResponse(payloads.tenant_container(container), status_code=202)
 
 
 async def list_containers(request: Request) -> Response:
+    scope = principal_of(request).scope
     async with runtime_of(request).sessions() as session:
         rows = await queries.list_containers(
-            session=session, include_deleted=_flag(request, "include_deleted")
+            session=session, scope=scope, include_deleted=_flag(request, "include_deleted")
         )
     return JSONResponse([payloads.tenant_container(row) for row in rows])
 
 
 async def list_org_containers(request: Request) -> Response:
+    scope = principal_of(request).scope
     async with runtime_of(request).sessions() as session:
         rows = await queries.list_org_containers(
             session=session,
+            scope=scope,
             tenant_org_id=request.path_params["tenant_org_id"],
             include_deleted=_flag(request, "include_deleted"),
         )
@@ -109,9 +155,11 @@ async def list_org_containers(request: Request) -> Response:
 
 
 async def _find_container(request: Request) -> Any:
+    scope = principal_of(request).scope
     async with runtime_of(request).sessions() as session:
         return await queries.find_container(
             session=session,
+            scope=scope,
             user=request.path_params["user"],
             service_name=request.path_params["service_name"],
             tenant_org_id=request.query_params.get("tenant_org_id") or None,
@@ -131,22 +179,91 @@ async def get_container_events(request: Request) -> Response:
 
 
 async def get_deployment(request: Request) -> Response:
+    scope = principal_of(request).scope
     async with runtime_of(request).sessions() as session:
         row = await queries.get_deployment(
-            session=session, namespace=request.path_params["namespace"]
+            session=session, scope=scope, namespace=request.path_params["namespace"]
         )
     return JSONResponse(payloads.deployment_status(row))
 
 
 async def report_deployment(request: Request) -> Response:
-    runtime = runtime_of(request)
-    row = await flows.report_usage(
-        sessions=runtime.sessions,
-        namespace=request.path_params["namespace"],
-        payload=await _json_object(request),
-        retention=runtime.usage_retention,
-    )
+    runtime, principal = runtime_of(request), principal_of(request)
+    namespace = request.path_params["namespace"]
+    async with _audited(request, "reportDeploymentStatus") as note:
+        scope = await report_scope(
+            sessions=runtime.sessions,
+            deriver=runtime.secrets,
+            principal=principal,
+            namespace=namespace,
+        )
+        row = await flows.report_usage(
+            sessions=runtime.sessions,
+            scope=scope,
+            namespace=namespace,
+            payload=await _json_object(request),
+            retention=runtime.usage_retention,
+        )
+        note.tenant_org_id, note.target = row.tenant_org_id, namespace
     return JSONResponse(payloads.deployment_status(row))
+
+
+# -- API keys and audit (admin) --------------------------------------------------------
+
+
+async def create_api_key(request: Request) -> Response:
+    principal = principal_of(request)
+    async with _audited(request, "createApiKey") as note:
+        principal.require_admin()
+        body = await _json_object(request)
+        for field in ("tenant_org_id", "name"):
+            if not isinstance(body.get(field), str) or not body[field]:
+                raise InvalidInput(f"{field} is required")
+        user = body.get("user")
+        if user is not None and not isinstance(user, str):
+            raise InvalidInput("user must be a string")
+        issued = await keys.create_api_key(
+            sessions=runtime_of(request).sessions,
+            tenant_org_id=body["tenant_org_id"],
+            user=user or None,
+            name=body["name"],
+        )
+        note.tenant_org_id, note.target = issued.row.tenant_org_id, f"api-key {issued.row.id}"
+    return JSONResponse(payloads.api_key(issued.row, secret=issued.token), status_code=201)
+
+
+async def list_api_keys(request: Request) -> Response:
+    principal_of(request).require_admin()
+    async with runtime_of(request).sessions() as session:
+        rows = await keys.list_api_keys(
+            session=session, tenant_org_id=request.query_params.get("tenant_org_id") or None
+        )
+    return JSONResponse([payloads.api_key(row) for row in rows])
+
+
+async def revoke_api_key(request: Request) -> Response:
+    principal = principal_of(request)
+    async with _audited(request, "revokeApiKey") as note:
+        principal.require_admin()
+        row = await keys.revoke_api_key(
+            sessions=runtime_of(request).sessions, key_id=request.path_params["key_id"]
+        )
+        note.tenant_org_id, note.target = row.tenant_org_id, f"api-key {row.id}"
+    return JSONResponse(payloads.api_key(row))
+
+
+async def list_audit(request: Request) -> Response:
+    principal_of(request).require_admin()
+    async with runtime_of(request).sessions() as session:
+        rows = await audit.list_entries(
+            session=session,
+            tenant_org_id=request.query_params.get("tenant_org_id") or None,
+            limit=_limit(request),
+        )
+    return JSONResponse([payloads.audit_entry(row) for row in rows])
+
+
+# -- errors ----------------------------------------------------------------------------
 
 
 async def domain_error(_: Request, exc: Exception) -> Response:
@@ -180,6 +297,10 @@ routes = [
     Route("/tenant/containers/{user}/{service_name}/events", get_container_events, methods=["GET"]),
     Route("/deployments/{namespace}", get_deployment, methods=["GET"]),
     Route("/deployments/{namespace}/report", report_deployment, methods=["POST"]),
+    Route("/api-keys", create_api_key, methods=["POST"]),
+    Route("/api-keys", list_api_keys, methods=["GET"]),
+    Route("/api-keys/{key_id}", revoke_api_key, methods=["DELETE"]),
+    Route("/audit", list_audit, methods=["GET"]),
 ]
 
 exception_handlers = {

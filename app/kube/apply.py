@@ -26,7 +26,7 @@ class _Verbs:
 
 
 def _verbs(kube: KubeClient, kind: str) -> _Verbs:
-    core, apps = kube.core, kube.apps
+    core, apps, networking = kube.core, kube.apps, kube.networking
     table = {
         "Namespace": _Verbs(
             core.create_namespace, core.read_namespace, core.replace_namespace, False
@@ -41,6 +41,12 @@ def _verbs(kube: KubeClient, kind: str) -> _Verbs:
             apps.create_namespaced_stateful_set,
             apps.read_namespaced_stateful_set,
             apps.replace_namespaced_stateful_set,
+            True,
+        ),
+        "NetworkPolicy": _Verbs(
+            networking.create_namespaced_network_policy,
+            networking.read_namespaced_network_policy,
+            networking.replace_namespaced_network_policy,
             True,
         ),
         "Secret": _Verbs(
@@ -80,6 +86,28 @@ async def apply_manifest(kube: KubeClient, manifest: Manifest) -> None:
         except KubeError as exc:
             if exc.status != 409 or attempt == _REPLACE_ATTEMPTS - 1:
                 raise
+
+
+async def create_if_absent(
+    kube: KubeClient, *, kind: str, name: str, namespace: str, build: Callable[[], Manifest]
+) -> bool:
+    """Create the object unless it exists; never replace it. For objects whose content
+    is generated afresh each time (certificates): replacing would change them under
+    running pods. ``build`` runs only when the object is missing. True when created."""
+    verbs = _verbs(kube, kind)
+    try:
+        await kube.call(verbs.read, name=name, namespace=namespace)
+        return False
+    except KubeError as exc:
+        if exc.status != 404:
+            raise
+    try:
+        await kube.call(verbs.create, body=build(), namespace=namespace)
+    except KubeError as exc:
+        if exc.status != 409:  # created meanwhile by another worker: just as good
+            raise
+        return False
+    return True
 
 
 def _with_server_fields(manifest: Manifest, current: Any) -> Manifest:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
-from kubernetes_asyncio.client import ApiClient, AppsV1Api, CoreV1Api
+from kubernetes_asyncio.client import ApiClient, AppsV1Api, CoreV1Api, NetworkingV1Api
 from kubernetes_asyncio.client.exceptions import ApiException
 
 from app.kube.errors import KubeError, from_api_exception, from_connection_error
@@ -39,6 +39,7 @@ class KubeClient:
         self.api = api
         self.core = CoreV1Api(api)
         self.apps = AppsV1Api(api)
+        self.networking = NetworkingV1Api(api)
         self._retry = retry
         self._in_flight = asyncio.Semaphore(max_in_flight)
 

@@ -2,41 +2,65 @@
 
 Every function returns plain, JSON-ready dicts (no Kubernetes client objects, no I/O),
 freshly built on each call so callers may mutate them. The objects follow what an
-Elasticsearch operator (ECK) creates: a labelled Namespace, a headless Service for
-discovery and transport, a ClusterIP Service for clients and a StatefulSet whose
-volumeClaimTemplate gives every node its own PersistentVolumeClaim.
+Elasticsearch operator (ECK) creates: a labelled Namespace, Secrets for the credentials
+and the transport certificates, a NetworkPolicy fencing the cluster in, a headless
+Service for discovery and transport, a ClusterIP Service for clients and a StatefulSet
+whose volumeClaimTemplate gives every node its own PersistentVolumeClaim.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from app.kube.quantity import parse_quantity
 
+if TYPE_CHECKING:
+    # Only for the annotation: app.kube.certificates imports names from this module,
+    # and the pure builders need no cryptography at run time.
+    from app.kube.certificates import TlsBundle
+
 __all__ = [
+    "CERTS_PATH",
     "CLIENT_SERVICE_NAME",
+    "CREDENTIALS_SECRET_NAME",
     "DATA_PATH",
+    "ELASTIC_USERNAME",
     "HEADLESS_SERVICE_NAME",
     "HTTP_PORT",
     "MANAGED_BY",
+    "NETWORK_POLICY_NAME",
+    "REPORTER_SECRET_NAME",
     "STATEFULSET_NAME",
     "SYSCTL_IMAGE",
+    "TLS_SECRET_NAME",
     "TRANSPORT_PORT",
+    "ClusterSecrets",
     "ClusterShape",
     "client_service_manifest",
     "cluster_manifests",
+    "credentials_secret_manifest",
     "headless_service_manifest",
     "jvm_heap",
     "namespace_manifest",
+    "network_policy_manifest",
+    "reporter_secret_manifest",
     "statefulset_manifest",
     "tenant_labels",
+    "transport_tls_secret_manifest",
 ]
 
 STATEFULSET_NAME = "elasticsearch"
 HEADLESS_SERVICE_NAME = "elasticsearch-headless"
 CLIENT_SERVICE_NAME = "elasticsearch"
+CREDENTIALS_SECRET_NAME = "elasticsearch-credentials"
+REPORTER_SECRET_NAME = "es-serverless-reporter"
+TLS_SECRET_NAME = "elasticsearch-transport-tls"
+NETWORK_POLICY_NAME = "elasticsearch"
+ELASTIC_USERNAME = "elastic"  # Elasticsearch's built-in superuser
 DATA_PATH = "/usr/share/elasticsearch/data"
+# Inside the config directory, so elasticsearch.yml settings can name files relative to it.
+CERTS_PATH = "/usr/share/elasticsearch/config/certs"
 MANAGED_BY = "es-serverless"
 HTTP_PORT = 9200
 TRANSPORT_PORT = 9300
@@ -44,6 +68,10 @@ SYSCTL_IMAGE = "busybox:1.36"
 
 _CONTAINER_NAME = "elasticsearch"
 _DATA_VOLUME = "data"
+_CERTS_VOLUME = "transport-certs"
+_CERTS_DIR = "certs"  # CERTS_PATH relative to the config directory
+# local=true: the node answers from its own cluster state, without asking the master.
+_HEALTH_PATH = "/_cluster/health?local=true"
 _ANNOTATION_PREFIX = "es-serverless.io/"
 _MAX_MAP_COUNT = 262144  # Elasticsearch's bootstrap check refuses to start below this
 
@@ -73,6 +101,25 @@ class ClusterShape:
     vector_count: int
     index_limit: int
     gitlab_url: str | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class ClusterSecrets:
+    """The generated secrets of one tenant's cluster.
+
+    Generate them once per cluster and keep them: every apply replaces the Secrets with
+    these values, and the readiness probe authenticates with the one the pods see.
+    Left out of ``repr`` so that logging a value or a traceback never shows them.
+    """
+
+    elastic_password: str = field(repr=False)  # the built-in `elastic` superuser's password
+    report_token: str = field(repr=False)  # the deployment's usage-report token
+
+    def __post_init__(self) -> None:
+        # An empty ELASTIC_PASSWORD leaves `elastic` without a password: the probe could
+        # never authenticate and the cluster would never become ready.
+        if not self.elastic_password or not self.report_token:
+            raise ValueError("elastic_password and report_token must not be empty")
 
 
 # --- labels and metadata -------------------------------------------------------------
@@ -106,6 +153,15 @@ def _workload_labels(shape: ClusterShape) -> dict[str, str]:
 
 def _metadata(shape: ClusterShape, name: str) -> Manifest:
     return {"name": name, "namespace": shape.namespace, "labels": _workload_labels(shape)}
+
+
+def _owned_metadata(shape: ClusterShape, name: str) -> Manifest:
+    """Metadata of objects that belong to the tenant but are not part of the workload."""
+    return {
+        "name": name,
+        "namespace": shape.namespace,
+        "labels": {**tenant_labels(shape), **_managed_by()},
+    }
 
 
 # --- Namespace and Services ----------------------------------------------------------
@@ -152,6 +208,104 @@ def client_service_manifest(shape: ClusterShape) -> Manifest:
             "type": "ClusterIP",
             "selector": _selector_labels(shape),
             "ports": [_service_port("http", HTTP_PORT)],
+        },
+    }
+
+
+# --- Secrets -------------------------------------------------------------------------
+
+
+def _opaque_secret(shape: ClusterShape, name: str, data: dict[str, str]) -> Manifest:
+    # stringData rather than data: the API server does the base64 encoding, and the
+    # builders stay readable. It is write-only: a read returns the encoded `data`.
+    return {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": _owned_metadata(shape, name),
+        "type": "Opaque",
+        "stringData": data,
+    }
+
+
+def credentials_secret_manifest(shape: ClusterShape, *, secrets: ClusterSecrets) -> Manifest:
+    """The `elastic` superuser's credentials: the nodes read the password from it."""
+    return _opaque_secret(
+        shape,
+        CREDENTIALS_SECRET_NAME,
+        {"username": ELASTIC_USERNAME, "password": secrets.elastic_password},
+    )
+
+
+def reporter_secret_manifest(
+    shape: ClusterShape, *, secrets: ClusterSecrets, report_url: str
+) -> Manifest:
+    """What the cluster's usage reporter needs to call the control plane.
+
+    ``report_url`` is the control plane's ``POST /deployments/{namespace}/report`` URL.
+    """
+    return _opaque_secret(
+        shape, REPORTER_SECRET_NAME, {"token": secrets.report_token, "url": report_url}
+    )
+
+
+def transport_tls_secret_manifest(shape: ClusterShape, *, tls: TlsBundle) -> Manifest:
+    """The transport certificates, under the key names of a ``kubernetes.io/tls`` Secret
+    plus ``ca.crt`` (the layout cert-manager writes), so tools that know it can read them.
+
+    Create it once per cluster and never replace it: see ``cluster_manifests``.
+    """
+    return _opaque_secret(
+        shape,
+        TLS_SECRET_NAME,
+        {"ca.crt": tls.ca_crt, "tls.crt": tls.tls_crt, "tls.key": tls.tls_key},
+    )
+
+
+# --- NetworkPolicy -------------------------------------------------------------------
+
+
+def _tcp_ports(*ports: int) -> list[Manifest]:
+    return [{"protocol": "TCP", "port": port} for port in ports]
+
+
+def network_policy_manifest(shape: ClusterShape, *, platform_namespace: str) -> Manifest:
+    """Admit only this namespace's pods and the control plane to Elasticsearch.
+
+    Selecting the pods with an Ingress policy denies every other source, so other
+    tenants' namespaces cannot reach the cluster. Egress is left open: the nodes talk
+    to each other and the usage reporter calls the control plane.
+    """
+    if not platform_namespace:
+        raise ValueError("platform_namespace must not be empty")
+    return {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "NetworkPolicy",
+        "metadata": _owned_metadata(shape, NETWORK_POLICY_NAME),
+        "spec": {
+            "podSelector": {"matchLabels": _selector_labels(shape)},
+            "policyTypes": ["Ingress"],
+            "ingress": [
+                {
+                    # An empty podSelector without a namespaceSelector means "every pod
+                    # of this namespace": the other nodes (transport) and the tenant's
+                    # own workloads and reporter (HTTP).
+                    "from": [{"podSelector": {}}],
+                    "ports": _tcp_ports(HTTP_PORT, TRANSPORT_PORT),
+                },
+                {
+                    # The control plane, by the label the API server itself sets on every
+                    # namespace to its name (other labels could be set by anyone who can
+                    # edit a namespace, this one cannot be changed).
+                    "from": [
+                        {
+                            "namespaceSelector": {
+                                "matchLabels": {"kubernetes.io/metadata.name": platform_namespace}
+                            }
+                        }
+                    ],
+                    "ports": _tcp_ports(HTTP_PORT),
+                },
+            ],
         },
     }
 
@@ -218,9 +372,25 @@ def _elasticsearch_env(shape: ClusterShape) -> list[Manifest]:
         _env("cluster.initial_master_nodes", _initial_master_nodes(shape.replicas)),
         _env("network.host", "0.0.0.0"),
         _env("ES_JAVA_OPTS", f"-Xms{heap} -Xmx{heap}"),
-        # Security is off for now, which also lets the readiness probe use plain HTTP.
-        # A later issue turns it on (TLS + credentials); the probe must change with it.
-        _env("xpack.security.enabled", "false"),
+        _env("xpack.security.enabled", "true"),
+        # The official image sets the `elastic` user's password from this on first start.
+        {
+            "name": "ELASTIC_PASSWORD",
+            "valueFrom": {"secretKeyRef": {"name": CREDENTIALS_SECRET_NAME, "key": "password"}},
+        },
+        # With security on, Elasticsearch >= 8 refuses to form a multi-node cluster
+        # without transport TLS. `certificate` mode checks that a peer's certificate is
+        # signed by this cluster's own CA, not its host name (the nodes share one cert).
+        _env("xpack.security.transport.ssl.enabled", "true"),
+        _env("xpack.security.transport.ssl.verification_mode", "certificate"),
+        _env("xpack.security.transport.ssl.key", f"{_CERTS_DIR}/tls.key"),
+        _env("xpack.security.transport.ssl.certificate", f"{_CERTS_DIR}/tls.crt"),
+        _env("xpack.security.transport.ssl.certificate_authorities", f"{_CERTS_DIR}/ca.crt"),
+        # HTTP stays plain: only this namespace and the control plane can reach port 9200
+        # (see the NetworkPolicy), and requests still need credentials. TLS on HTTP is a
+        # later step. Set explicitly so the image's security auto-configuration never
+        # turns it on behind the control plane's back.
+        _env("xpack.security.http.ssl.enabled", "false"),
         _env("bootstrap.memory_lock", "false"),
         *(_env(name, value) for name, _, value in _tenant_settings(shape)),
     ]
@@ -253,13 +423,29 @@ def _elasticsearch_container(shape: ClusterShape, image: str) -> Manifest:
             {"name": "transport", "containerPort": TRANSPORT_PORT, "protocol": "TCP"},
         ],
         "readinessProbe": {
-            "httpGet": {"path": "/_cluster/health?local=true", "port": HTTP_PORT},
+            "exec": {"command": _readiness_command()},
             "initialDelaySeconds": 10,
             "periodSeconds": 5,
             "failureThreshold": 3,
         },
-        "volumeMounts": [{"name": _DATA_VOLUME, "mountPath": DATA_PATH}],
+        "volumeMounts": [
+            {"name": _DATA_VOLUME, "mountPath": DATA_PATH},
+            {"name": _CERTS_VOLUME, "mountPath": CERTS_PATH, "readOnly": True},
+        ],
     }
+
+
+def _readiness_command() -> list[str]:
+    # An httpGet probe cannot send credentials, and with security on every request needs
+    # them, so - like ECK - the probe runs curl inside the container (the image has bash
+    # and curl). The password comes from the container's own ELASTIC_PASSWORD; bash, not
+    # Kubernetes, expands it, so it never appears in the pod spec.
+    script = (
+        "curl -s -o /dev/null -w '%{http_code}' "
+        '-u "elastic:${ELASTIC_PASSWORD}" '
+        f"'http://127.0.0.1:{HTTP_PORT}{_HEALTH_PATH}' | grep -q 200"
+    )
+    return ["bash", "-c", script]
 
 
 def _sysctl_init_container() -> Manifest:
@@ -320,6 +506,7 @@ def statefulset_manifest(shape: ClusterShape, *, image: str) -> Manifest:
                     "securityContext": {"fsGroup": 1000},  # the elasticsearch group owns data
                     "initContainers": [_sysctl_init_container()],
                     "containers": [_elasticsearch_container(shape, image)],
+                    "volumes": [{"name": _CERTS_VOLUME, "secret": {"secretName": TLS_SECRET_NAME}}],
                 },
             },
             "volumeClaimTemplates": [_data_claim_template(shape)],
@@ -327,10 +514,27 @@ def statefulset_manifest(shape: ClusterShape, *, image: str) -> Manifest:
     }
 
 
-def cluster_manifests(shape: ClusterShape, *, image: str) -> list[Manifest]:
-    """All objects of one tenant cluster, in the order they must be applied."""
+def cluster_manifests(
+    shape: ClusterShape,
+    *,
+    image: str,
+    secrets: ClusterSecrets,
+    report_url: str,
+    platform_namespace: str,
+) -> list[Manifest]:
+    """The objects of one tenant cluster that are applied (create or replace), in order.
+
+    The transport TLS Secret (``transport_tls_secret_manifest``) is deliberately not in
+    this list: its certificates are generated at random, so replacing it on every apply
+    would hand running nodes a new CA they do not trust. The caller creates it once
+    (create-only, keeping an existing one) after the namespace and before the
+    StatefulSet, whose pods cannot start without it.
+    """
     return [
         namespace_manifest(shape),
+        credentials_secret_manifest(shape, secrets=secrets),
+        reporter_secret_manifest(shape, secrets=secrets, report_url=report_url),
+        network_policy_manifest(shape, platform_namespace=platform_namespace),
         headless_service_manifest(shape),
         client_service_manifest(shape),
         statefulset_manifest(shape, image=image),

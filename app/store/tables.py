@@ -161,3 +161,39 @@ class UsageSampleRow(SQLModel, table=True):
     memory_usage: float
     disk_usage: float
     qps: float
+
+
+class ApiKeyRow(SQLModel, table=True):
+    """An organisation API key. Only a hash of its secret is kept."""
+
+    __tablename__ = "api_keys"
+
+    id: str = Field(primary_key=True, max_length=32)
+    tenant_org_id: str = Field(index=True, max_length=63)
+    # Set: the key sees and changes only this user's services.
+    user: str | None = Field(default=None, max_length=63)
+    name: str = Field(max_length=200)
+    secret_sha256: str = Field(max_length=64)
+    created_at: datetime = Field(sa_type=sa.DateTime(timezone=True))  # type: ignore[call-overload]
+    last_used_at: datetime | None = Field(
+        default=None,
+        sa_type=sa.DateTime(timezone=True),  # type: ignore[call-overload]
+    )
+    revoked_at: datetime | None = Field(
+        default=None,
+        sa_type=sa.DateTime(timezone=True),  # type: ignore[call-overload]
+    )
+
+
+class AuditEntryRow(SQLModel, table=True):
+    """Who did what to which tenant's resources, and how it ended."""
+
+    __tablename__ = "audit_log"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(sa_type=sa.DateTime(timezone=True), index=True)  # type: ignore[call-overload]
+    actor: str = Field(max_length=64)  # "admin", "key:<id>", "report:<namespace>", "anonymous"
+    tenant_org_id: str | None = Field(default=None, index=True, max_length=63)
+    action: str = Field(max_length=64)
+    target: str = Field(default="", max_length=300)
+    outcome: str = Field(max_length=200)

@@ -28,6 +28,7 @@ from app.tenancy.errors import Conflict
 from app.tenancy.lifecycle import record_transition
 from app.tenancy.quota import check_quota
 from app.tenancy.requests import ClusterRequest, parse_update_request
+from app.tenancy.scope import Scope
 from app.tenancy.shapes import deployment_details, resource_shape
 
 # Attempts at a fresh id when another control-plane replica took the same one.
@@ -145,12 +146,12 @@ async def _locked_pair(
 
 
 async def request_update(
-    *, sessions: SessionFactory, namespace: str, payload: Mapping[str, Any]
+    *, sessions: SessionFactory, scope: Scope, namespace: str, payload: Mapping[str, Any]
 ) -> TenantContainerRow:
     """Record the wanted shape and move the cluster to ``updating``. An empty update
     re-applies the cluster's objects: the way to repair a degraded or failed one."""
     async with session_scope(sessions) as session:
-        found = await queries.find_by_namespace(session=session, namespace=namespace)
+        found = await queries.find_by_namespace(session=session, scope=scope, namespace=namespace)
         container, deployment = await _locked_pair(session, found.id)
         status = ClusterStatus(container.status)
         if status not in UPDATABLE_FROM:
@@ -197,12 +198,13 @@ async def request_delete(
 async def record_usage(
     *,
     sessions: SessionFactory,
+    scope: Scope,
     namespace: str,
     values: Mapping[str, float],
     retention: timedelta,
 ) -> DeploymentStatusRow:
     async with session_scope(sessions) as session:
-        deployment = await queries.get_deployment(session=session, namespace=namespace)
+        deployment = await queries.get_deployment(session=session, scope=scope, namespace=namespace)
         if deployment.status in (ClusterStatus.DELETING, ClusterStatus.DELETED):
             raise Conflict(
                 f'cluster in namespace "{namespace}" is {deployment.status}; '

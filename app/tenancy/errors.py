@@ -31,3 +31,13 @@ class Conflict(DomainError):
 class QuotaExceeded(DomainError):
     http_status = 403
     code = "QUOTA_EXCEEDED"
+
+
+class Unauthenticated(DomainError):
+    http_status = 401
+    code = "UNAUTHENTICATED"
+
+
+class Forbidden(DomainError):
+    http_status = 403
+    code = "FORBIDDEN"

@@ -17,6 +17,7 @@ from app.tenancy.errors import InvalidInput
 from app.tenancy.naming import IdSequence
 from app.tenancy.provisioning import ClusterWorker
 from app.tenancy.requests import REQUIRED_MESSAGES, parse_create_request
+from app.tenancy.scope import Scope
 from app.tenancy.usage import parse_usage_report
 
 
@@ -25,9 +26,11 @@ async def create_cluster(
     sessions: SessionFactory,
     ids: IdSequence,
     worker: ClusterWorker,
+    scope: Scope,
     payload: Mapping[str, Any],
 ) -> TenantContainerRow:
     request = parse_create_request(payload)
+    scope.require_acting(tenant_org_id=request.tenant_org_id, user=request.user)
     container = await commands.create_cluster(sessions=sessions, ids=ids, request=request)
     worker.submit(container.id)
     return container
@@ -37,11 +40,12 @@ async def update_cluster(
     *,
     sessions: SessionFactory,
     worker: ClusterWorker,
+    scope: Scope,
     namespace: str,
     payload: Mapping[str, Any],
 ) -> TenantContainerRow:
     container = await commands.request_update(
-        sessions=sessions, namespace=namespace, payload=payload
+        sessions=sessions, scope=scope, namespace=namespace, payload=payload
     )
     worker.submit(container.id)
     return container
@@ -51,6 +55,7 @@ async def delete_cluster(
     *,
     sessions: SessionFactory,
     worker: ClusterWorker,
+    scope: Scope,
     namespace: str | None = None,
     tenant_org_id: str | None = None,
     user: str | None = None,
@@ -60,7 +65,7 @@ async def delete_cluster(
     async with sessions() as session:
         if namespace:
             target = await queries.find_by_namespace(
-                session=session, namespace=namespace, include_deleted=True
+                session=session, scope=scope, namespace=namespace, include_deleted=True
             )
         else:
             key = {"tenant_org_id": tenant_org_id, "user": user, "service_name": service_name}
@@ -69,6 +74,7 @@ async def delete_cluster(
                     raise InvalidInput(f"{message} (or give the namespace)")
             target = await queries.find_container(
                 session=session,
+                scope=scope,
                 user=str(user),
                 service_name=str(service_name),
                 tenant_org_id=str(tenant_org_id),
@@ -86,11 +92,12 @@ async def delete_cluster(
 async def report_usage(
     *,
     sessions: SessionFactory,
+    scope: Scope,
     namespace: str,
     payload: Mapping[str, Any],
     retention: timedelta,
 ) -> DeploymentStatusRow:
     values = parse_usage_report(payload)
     return await commands.record_usage(
-        sessions=sessions, namespace=namespace, values=values, retention=retention
+        sessions=sessions, scope=scope, namespace=namespace, values=values, retention=retention
     )

@@ -16,13 +16,22 @@ from dataclasses import dataclass
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.kube.apply import apply_manifests
+from app.kube.apply import apply_manifests, create_if_absent
+from app.kube.certificates import generate_transport_tls
 from app.kube.client import KubeClient
 from app.kube.errors import KubeError
-from app.kube.manifests import STATEFULSET_NAME, cluster_manifests
+from app.kube.manifests import (
+    STATEFULSET_NAME,
+    TLS_SECRET_NAME,
+    ClusterSecrets,
+    ClusterShape,
+    cluster_manifests,
+    transport_tls_secret_manifest,
+)
 from app.kube.readiness import wait_until_ready
 from app.kube.teardown import delete_namespace
 from app.kube.volumes import grow_volumes
+from app.secrets import SecretDeriver
 from app.store.db import SessionFactory, session_scope
 from app.store.tables import IN_PROGRESS, ClusterStatus, DeploymentStatusRow, TenantContainerRow
 from app.tasks import TaskSupervisor
@@ -39,6 +48,8 @@ class WorkerSettings:
     image: str
     ready_timeout: float
     concurrency: int
+    platform_namespace: str
+    public_url: str  # how tenant clusters reach the control plane
 
 
 def task_name(container_id: str) -> str:
@@ -53,9 +64,11 @@ class ClusterWorker:
         kube: KubeClient,
         settings: WorkerSettings,
         tasks: TaskSupervisor,
+        secrets: SecretDeriver,
     ) -> None:
         self._sessions = sessions
         self._kube = kube
+        self._secrets = secrets
         self._settings = settings
         self._tasks = tasks
         # Bounds clusters worked on at once: a burst of creates queues here.
@@ -91,20 +104,23 @@ class ClusterWorker:
 
     async def _work(self, container_id: str) -> None:
         async with self._slots:
-            container = await self._begin(container_id)
-            if container is None:
+            begun = await self._begin(container_id)
+            if begun is None:
                 return
+            container, deployment = begun
             status = S(container.status)
             try:
                 if status is S.DELETING:
                     await self._delete(container)
                 else:
-                    await self._converge(container, status)
+                    await self._converge(container, deployment, status)
             except KubeError as exc:
                 log.warning("cluster %s failed: %s", container_id, exc.message)
                 await self._finish(container_id, {status}, S.FAILED, exc.message)
 
-    async def _begin(self, container_id: str) -> TenantContainerRow | None:
+    async def _begin(
+        self, container_id: str
+    ) -> tuple[TenantContainerRow, DeploymentStatusRow] | None:
         """The cluster as recorded, a pending one moved to creating; None when no work
         is owed."""
         async with session_scope(self._sessions) as session:
@@ -119,9 +135,11 @@ class ClusterWorker:
                     to=S.CREATING,
                     reason="applying Namespace, Services and StatefulSet",
                 )
-            return container if S(container.status) in IN_PROGRESS else None
+            return (container, deployment) if S(container.status) in IN_PROGRESS else None
 
-    async def _converge(self, container: TenantContainerRow, status: ClusterStatus) -> None:
+    async def _converge(
+        self, container: TenantContainerRow, deployment: DeploymentStatusRow, status: ClusterStatus
+    ) -> None:
         shape = kube_shape(container)
         timeout = self._settings.ready_timeout
         if status is S.UPDATING:
@@ -132,7 +150,7 @@ class ClusterWorker:
                 size=shape.disk_size,
                 timeout=timeout,
             )
-        await apply_manifests(self._kube, cluster_manifests(shape, image=self._settings.image))
+        await self._apply(shape, container, deployment)
         await wait_until_ready(
             self._kube, namespace=shape.namespace, name=STATEFULSET_NAME, timeout=timeout
         )
@@ -142,6 +160,35 @@ class ClusterWorker:
             else "update rolled out; all replicas ready"
         )
         await self._finish(container.id, {status}, S.CREATED, reason)
+
+    async def _apply(
+        self, shape: ClusterShape, container: TenantContainerRow, deployment: DeploymentStatusRow
+    ) -> None:
+        settings = self._settings
+        manifests = cluster_manifests(
+            shape,
+            image=settings.image,
+            secrets=ClusterSecrets(
+                elastic_password=self._secrets.elastic_password(container.id),
+                report_token=self._secrets.report_token(deployment.id),
+            ),
+            report_url=f"{settings.public_url.rstrip('/')}/deployments/{shape.namespace}/report",
+            platform_namespace=settings.platform_namespace,
+        )
+        # The Namespace first, then the transport certificates (generated once, kept
+        # for the cluster's life), then the rest; the StatefulSet comes last.
+        namespace = [m for m in manifests if m["kind"] == "Namespace"]
+        await apply_manifests(self._kube, namespace)
+        await create_if_absent(
+            self._kube,
+            kind="Secret",
+            name=TLS_SECRET_NAME,
+            namespace=shape.namespace,
+            build=lambda: transport_tls_secret_manifest(
+                shape, tls=generate_transport_tls(namespace=shape.namespace)
+            ),
+        )
+        await apply_manifests(self._kube, [m for m in manifests if m not in namespace])
 
     async def _delete(self, container: TenantContainerRow) -> None:
         await delete_namespace(

@@ -21,41 +21,42 @@ from app.store.tables import (
     UsageSampleRow,
 )
 from app.tenancy.errors import Conflict, NotFound
+from app.tenancy.scope import Scope
 
 
 def _ordered(statement: Any) -> Any:
     return statement.order_by(col(TenantContainerRow.created_at), col(TenantContainerRow.id))
 
 
-def _containers(*, include_deleted: bool) -> Any:
-    statement = select(TenantContainerRow)
+def _containers(*, scope: Scope, include_deleted: bool) -> Any:
+    statement = scope.restrict(select(TenantContainerRow))
     if not include_deleted:
         statement = statement.where(col(TenantContainerRow.deleted_at).is_(None))
     return statement
 
 
 async def list_containers(
-    *, session: AsyncSession, include_deleted: bool = False
+    *, session: AsyncSession, scope: Scope, include_deleted: bool = False
 ) -> Sequence[TenantContainerRow]:
-    statement = _containers(include_deleted=include_deleted)
+    statement = _containers(scope=scope, include_deleted=include_deleted)
     return (await session.exec(_ordered(statement))).all()
 
 
 async def list_org_containers(
-    *, session: AsyncSession, tenant_org_id: str, include_deleted: bool = False
+    *, session: AsyncSession, scope: Scope, tenant_org_id: str, include_deleted: bool = False
 ) -> Sequence[TenantContainerRow]:
-    statement = _containers(include_deleted=include_deleted).where(
+    statement = _containers(scope=scope, include_deleted=include_deleted).where(
         TenantContainerRow.tenant_org_id == tenant_org_id
     )
     return (await session.exec(_ordered(statement))).all()
 
 
 async def containers_of_orgs(
-    *, session: AsyncSession, keys: Sequence[tuple[str, bool]]
+    *, session: AsyncSession, scope: Scope, keys: Sequence[tuple[str, bool]]
 ) -> dict[tuple[str, bool], list[TenantContainerRow]]:
     """One query for many (organisation, include_deleted) keys: the DataLoader batch."""
     found: dict[tuple[str, bool], list[TenantContainerRow]] = {key: [] for key in keys}
-    statement = select(TenantContainerRow).where(
+    statement = scope.restrict(select(TenantContainerRow)).where(
         col(TenantContainerRow.tenant_org_id).in_(sorted({org for org, _ in keys}))
     )
     for row in (await session.exec(_ordered(statement))).all():
@@ -69,6 +70,7 @@ async def containers_of_orgs(
 async def find_container(
     *,
     session: AsyncSession,
+    scope: Scope,
     user: str,
     service_name: str,
     tenant_org_id: str | None = None,
@@ -76,7 +78,7 @@ async def find_container(
 ) -> TenantContainerRow:
     """The one container of ``user``/``service_name`` (per organisation the live one,
     else with ``include_deleted`` the newest deleted one)."""
-    statement = _containers(include_deleted=include_deleted).where(
+    statement = _containers(scope=scope, include_deleted=include_deleted).where(
         TenantContainerRow.user == user, TenantContainerRow.service_name == service_name
     )
     if tenant_org_id is not None:
@@ -98,11 +100,11 @@ async def find_container(
 
 
 async def find_by_namespace(
-    *, session: AsyncSession, namespace: str, include_deleted: bool = False
+    *, session: AsyncSession, scope: Scope, namespace: str, include_deleted: bool = False
 ) -> TenantContainerRow:
     """The live container in ``namespace``; with ``include_deleted`` the newest deleted
     one when no live one exists."""
-    statement = _containers(include_deleted=include_deleted).where(
+    statement = _containers(scope=scope, include_deleted=include_deleted).where(
         TenantContainerRow.namespace == namespace
     )
     rows = (await session.exec(_ordered(statement))).all()
@@ -119,11 +121,11 @@ async def get_container(*, session: AsyncSession, container_id: str) -> TenantCo
 
 
 async def get_deployment(
-    *, session: AsyncSession, namespace: str, include_deleted: bool = True
+    *, session: AsyncSession, scope: Scope, namespace: str, include_deleted: bool = True
 ) -> DeploymentStatusRow:
     """The deployment in ``namespace``: the live one, else the newest deleted one."""
     container = await find_by_namespace(
-        session=session, namespace=namespace, include_deleted=include_deleted
+        session=session, scope=scope, namespace=namespace, include_deleted=include_deleted
     )
     deployments = await deployments_of_containers(session=session, container_ids=[container.id])
     if container.id not in deployments:  # pragma: no cover - both are written together
@@ -155,10 +157,15 @@ async def events_of_containers(
 
 
 async def events_after(
-    *, session: AsyncSession, after_id: int, tenant_org_id: str, namespace: str | None = None
+    *,
+    session: AsyncSession,
+    scope: Scope,
+    after_id: int,
+    tenant_org_id: str,
+    namespace: str | None = None,
 ) -> list[tuple[ClusterEventRow, TenantContainerRow]]:
     """Events newer than ``after_id`` of one organisation (and namespace), oldest first."""
-    statement = (
+    statement = scope.restrict(
         select(ClusterEventRow, TenantContainerRow)
         .join(TenantContainerRow, col(TenantContainerRow.id) == col(ClusterEventRow.container_id))
         .where(col(ClusterEventRow.id) > after_id)

@@ -290,7 +290,7 @@ def test_reconciler_notices_drift_and_recovery(
     make_server: Callable[..., ServerProcess], org: str
 ) -> None:
     server = make_server(ESS_RECONCILE_INTERVAL_SECONDS="0.3")
-    with httpx.Client(base_url=server.url) as client:
+    with server.client() as client:
         ns = create_and_wait(client, org, "hank", "drift")["namespace"]
         # Someone deletes the namespace behind the control plane's back.
         kubectl(server.kubeconfig, "delete", "namespace", ns, "--wait=false")
@@ -318,7 +318,7 @@ def test_reconciler_notices_lost_and_regained_readiness(
     make_server: Callable[..., ServerProcess], org: str
 ) -> None:
     server = make_server(ESS_RECONCILE_INTERVAL_SECONDS="0.3")
-    with httpx.Client(base_url=server.url) as client:
+    with server.client() as client:
         ns = create_and_wait(client, org, "iris", "flap")["namespace"]
         # A pod dies and its replacement cannot become ready.
         httpx.put(f"{server.sandbox_url}/_sandbox/namespaces/{ns}/readiness", json={"hold": True})

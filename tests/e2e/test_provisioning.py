@@ -142,7 +142,7 @@ def test_readiness_timeout_marks_the_cluster_failed(
 ) -> None:
     server = make_server(ESS_READY_TIMEOUT_SECONDS="1.5")
     hold_readiness(server, f"{org}-alice-slow")
-    with httpx.Client(base_url=server.url) as client:
+    with server.client() as client:
         client.post(
             "/clusters", json={"tenant_org_id": org, "user": "alice", "service_name": "slow"}
         )
@@ -185,7 +185,7 @@ def test_kubernetes_api_error_marks_the_cluster_failed_with_its_message(
 
 def test_records_survive_a_restart(make_server: Callable[..., ServerProcess], org: str) -> None:
     server = make_server()
-    with httpx.Client(base_url=server.url) as client:
+    with server.client() as client:
         client.post("/clusters", json={"tenant_org_id": org, **SEED})
         before = wait_for_status(
             client,
@@ -195,7 +195,7 @@ def test_records_survive_a_restart(make_server: Callable[..., ServerProcess], or
             wanted={"created"},
         )
     server.restart()
-    with httpx.Client(base_url=server.url) as client:
+    with server.client() as client:
         after = client.get(f"/tenant/containers/org/{org}").json()
         assert after == [before]
         # A fresh id sequence after the restart still refuses the duplicate.
@@ -208,7 +208,7 @@ def test_cluster_left_in_progress_by_a_stopped_server_is_finished_after_restart(
 ) -> None:
     server = make_server()
     hold_readiness(server, f"{org}-alice-resume")
-    with httpx.Client(base_url=server.url) as client:
+    with server.client() as client:
         client.post(
             "/clusters", json={"tenant_org_id": org, "user": "alice", "service_name": "resume"}
         )
@@ -219,7 +219,7 @@ def test_cluster_left_in_progress_by_a_stopped_server_is_finished_after_restart(
     server.stop(kill=kill)
     assert time.monotonic() - started < 20  # SIGTERM stops in-flight work promptly
     server.restart()  # a new process: a new, empty sandbox cluster too
-    with httpx.Client(base_url=server.url) as client:
+    with server.client() as client:
         done = wait_for_status(
             client,
             user="alice",
@@ -235,7 +235,7 @@ def test_kubeconfig_mode_drives_an_external_api_server(
 ) -> None:
     server = make_server(ESS_KUBE_MODE="kubeconfig", KUBECONFIG=str(standalone_sandbox.kubeconfig))
     assert not server.kubeconfig.exists()  # no embedded sandbox was started
-    with httpx.Client(base_url=server.url) as client:
+    with server.client() as client:
         client.post("/clusters", json={"tenant_org_id": org, "user": "erin", "service_name": "ext"})
         wait_for_status(
             client, user="erin", service_name="ext", tenant_org_id=org, wanted={"created"}

@@ -39,7 +39,7 @@ def test_kill_9_mid_provisioning_then_restart_finishes_every_cluster_once(
         KUBECONFIG=str(standalone_sandbox.kubeconfig),
         ESS_PROVISION_CONCURRENCY="3",
     )
-    with httpx.Client(base_url=server.url) as client:
+    with server.client() as client:
         for service in services:
             client.post(
                 "/clusters", json={"tenant_org_id": org, "user": "kim", "service_name": service}
@@ -53,7 +53,7 @@ def test_kill_9_mid_provisioning_then_restart_finishes_every_cluster_once(
         )
 
     server.restart()
-    with httpx.Client(base_url=server.url) as client:
+    with server.client() as client:
         wait_until(_all_created(client, org, len(services)), timeout=60, what="all created")
     stats = standalone_sandbox.control("GET", "stats")
     assert stats["responses"]["POST statefulsets 201"] == len(services)
@@ -108,12 +108,14 @@ def test_a_burst_of_200_creates_is_provisioned_with_bounded_pressure(
 
     def create(n: int) -> int:
         body = {"tenant_org_id": org, "user": f"u{n % 10}", "service_name": f"s{n}"}
-        return httpx.post(f"{server.url}/clusters", json=body, timeout=60).status_code
+        return httpx.post(
+            f"{server.url}/clusters", json=body, headers=server.headers, timeout=60
+        ).status_code
 
     with ThreadPoolExecutor(max_workers=32) as pool:
         codes = list(pool.map(create, range(count)))
     assert codes == [202] * count
-    with httpx.Client(base_url=server.url) as client:
+    with server.client() as client:
         wait_until(_all_created(client, org, count), timeout=180, what=f"{count} clusters created")
 
     stats = httpx.get(f"{server.sandbox_url}/_sandbox/stats").json()

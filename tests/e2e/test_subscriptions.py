@@ -21,8 +21,10 @@ subscription($org: String!, $ns: String) {
 """
 
 
-def _subscribe(ws: ClientConnection, variables: dict[str, Any]) -> None:
-    ws.send(json.dumps({"type": "connection_init"}))
+def _subscribe(
+    ws: ClientConnection, variables: dict[str, Any], init: dict[str, Any] | None = None
+) -> None:
+    ws.send(json.dumps({"type": "connection_init", "payload": init or {}}))
     assert json.loads(ws.recv(timeout=10))["type"] == "connection_ack"
     ws.send(
         json.dumps(
@@ -53,8 +55,11 @@ def test_subscription_streams_the_lifecycle_in_order(
     server: ServerProcess, client: httpx.Client, org: str
 ) -> None:
     ws_url = server.url.replace("http://", "ws://") + "/graphql"
+    # The browser way: the token travels in connection_init, not in a header.
     with connect(ws_url, subprotocols=["graphql-transport-ws"]) as ws:  # type: ignore[list-item]
-        _subscribe(ws, {"org": org, "ns": None})
+        _subscribe(
+            ws, {"org": org, "ns": None}, init={"Authorization": server.headers["Authorization"]}
+        )
         client.post("/clusters", json={"tenant_org_id": org, "user": "ivy", "service_name": "live"})
         # Another organisation's changes never reach this subscriber.
         client.post(
@@ -80,7 +85,9 @@ def test_subscription_can_follow_one_namespace(
     server: ServerProcess, client: httpx.Client, org: str
 ) -> None:
     ws_url = server.url.replace("http://", "ws://") + "/graphql"
-    with connect(ws_url, subprotocols=["graphql-transport-ws"]) as ws:  # type: ignore[list-item]
+    with connect(
+        ws_url, subprotocols=["graphql-transport-ws"], additional_headers=server.headers
+    ) as ws:  # type: ignore[list-item]
         _subscribe(ws, {"org": org, "ns": f"{org}-jo-b"})
         client.post("/clusters", json={"tenant_org_id": org, "user": "jo", "service_name": "a"})
         client.post("/clusters", json={"tenant_org_id": org, "user": "jo", "service_name": "b"})

@@ -1,29 +1,53 @@
 import dataclasses
 import json
+import os
 import re
+import shutil
+import subprocess
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
+from app.kube.certificates import TlsBundle
 from app.kube.manifests import (
+    CERTS_PATH,
     CLIENT_SERVICE_NAME,
+    CREDENTIALS_SECRET_NAME,
     DATA_PATH,
     HEADLESS_SERVICE_NAME,
     MANAGED_BY,
+    NETWORK_POLICY_NAME,
+    REPORTER_SECRET_NAME,
     STATEFULSET_NAME,
+    TLS_SECRET_NAME,
+    ClusterSecrets,
     ClusterShape,
     client_service_manifest,
     cluster_manifests,
+    credentials_secret_manifest,
     headless_service_manifest,
     jvm_heap,
     namespace_manifest,
+    network_policy_manifest,
+    reporter_secret_manifest,
     statefulset_manifest,
     tenant_labels,
+    transport_tls_secret_manifest,
 )
 from app.kube.quantity import InvalidQuantity
 
 IMAGE = "docker.elastic.co/elasticsearch/elasticsearch:8.15.0"
+SECRETS = ClusterSecrets(
+    elastic_password="pw-0123456789abcdef", report_token="tok-fedcba9876543210"
+)
+REPORT_URL = (
+    "http://es-serverless.es-serverless.svc:8080/deployments/org-001-alice-vector-search/report"
+)
+PLATFORM_NAMESPACE = "es-serverless"
+RBAC_PATH = Path(__file__).resolve().parents[2] / "deploy" / "rbac.yaml"
 
 # The example request of the spec (section 4).
 BASE = ClusterShape(
@@ -70,6 +94,20 @@ def es_container(**changes: Any) -> dict[str, Any]:
 
 def env(**changes: Any) -> dict[str, Any]:
     return {item["name"]: item.get("value") for item in es_container(**changes)["env"]}
+
+
+def all_manifests(cluster: ClusterShape = BASE) -> list[dict[str, Any]]:
+    return cluster_manifests(
+        cluster,
+        image=IMAGE,
+        secrets=SECRETS,
+        report_url=REPORT_URL,
+        platform_namespace=PLATFORM_NAMESPACE,
+    )
+
+
+def network_policy(platform_namespace: str = PLATFORM_NAMESPACE) -> dict[str, Any]:
+    return network_policy_manifest(BASE, platform_namespace=platform_namespace)
 
 
 def annotations(**changes: Any) -> dict[str, str]:
@@ -310,7 +348,7 @@ def test_elasticsearch_settings() -> None:
     assert settings["cluster.name"] == "vector-search"
     assert settings["discovery.seed_hosts"] == HEADLESS_SERVICE_NAME
     assert settings["network.host"] == "0.0.0.0"
-    assert settings["xpack.security.enabled"] == "false"
+    assert settings["xpack.security.enabled"] == "true"
     assert settings["bootstrap.memory_lock"] == "false"
 
 
@@ -353,16 +391,312 @@ def test_gitlab_url_is_passed_when_set() -> None:
     assert annotations(gitlab_url=url)["es-serverless.io/gitlab-url"] == url
 
 
-def test_ports_probe_and_data_mount() -> None:
+def test_data_and_certificate_mounts() -> None:
     container = es_container()
-    assert container["readinessProbe"] == {
-        "httpGet": {"path": "/_cluster/health?local=true", "port": 9200},
+    assert container["volumeMounts"] == [
+        {"name": "data", "mountPath": DATA_PATH},
+        {"name": "transport-certs", "mountPath": CERTS_PATH, "readOnly": True},
+    ]
+    assert DATA_PATH == "/usr/share/elasticsearch/data"
+    assert CERTS_PATH == "/usr/share/elasticsearch/config/certs"
+
+
+def test_certificate_volume_is_the_tls_secret() -> None:
+    assert pod_spec()["volumes"] == [
+        {"name": "transport-certs", "secret": {"secretName": "elasticsearch-transport-tls"}}
+    ]
+    assert TLS_SECRET_NAME == "elasticsearch-transport-tls"
+    # every mount but the claim template's must name a pod volume
+    pod_volumes = {volume["name"] for volume in pod_spec()["volumes"]}
+    mounts = {mount["name"] for mount in es_container()["volumeMounts"]}
+    assert mounts - pod_volumes == {"data"}
+
+
+# --- security --------------------------------------------------------------------------
+
+
+def test_elastic_password_comes_from_the_credentials_secret() -> None:
+    (item,) = [item for item in es_container()["env"] if item["name"] == "ELASTIC_PASSWORD"]
+    assert item == {
+        "name": "ELASTIC_PASSWORD",
+        "valueFrom": {"secretKeyRef": {"name": "elasticsearch-credentials", "key": "password"}},
+    }
+    # the reference must point at a key the credentials Secret really has
+    secret = credentials_secret_manifest(BASE, secrets=SECRETS)
+    ref = item["valueFrom"]["secretKeyRef"]
+    assert ref["name"] == secret["metadata"]["name"]
+    assert secret["stringData"][ref["key"]] == SECRETS.elastic_password
+
+
+def test_transport_tls_settings() -> None:
+    settings = env()
+    transport = {k: v for k, v in settings.items() if k.startswith("xpack.security.transport.")}
+    assert transport == {
+        "xpack.security.transport.ssl.enabled": "true",
+        "xpack.security.transport.ssl.verification_mode": "certificate",
+        "xpack.security.transport.ssl.key": "certs/tls.key",
+        "xpack.security.transport.ssl.certificate": "certs/tls.crt",
+        "xpack.security.transport.ssl.certificate_authorities": "certs/ca.crt",
+    }
+    assert settings["xpack.security.http.ssl.enabled"] == "false"
+
+
+def test_transport_tls_files_are_keys_of_the_mounted_secret() -> None:
+    # Elasticsearch resolves the relative paths against its config directory.
+    config_dir = "/usr/share/elasticsearch/config"
+    tls = TlsBundle(ca_crt="ca", tls_crt="crt", tls_key="key")
+    secret_keys = set(transport_tls_secret_manifest(BASE, tls=tls)["stringData"])
+    settings = env()
+    for setting in ("key", "certificate", "certificate_authorities"):
+        path = f"{config_dir}/{settings['xpack.security.transport.ssl.' + setting]}"
+        directory, _, file = path.rpartition("/")
+        assert directory == CERTS_PATH
+        assert file in secret_keys
+
+
+def test_readiness_probe_authenticates_with_an_exec_probe() -> None:
+    probe = es_container()["readinessProbe"]
+    assert "httpGet" not in probe
+    assert {k: v for k, v in probe.items() if k != "exec"} == {
         "initialDelaySeconds": 10,
         "periodSeconds": 5,
         "failureThreshold": 3,
     }
-    assert container["volumeMounts"] == [{"name": "data", "mountPath": DATA_PATH}]
-    assert DATA_PATH == "/usr/share/elasticsearch/data"
+    shell, flag, script = probe["exec"]["command"]
+    assert (shell, flag) == ("bash", "-c")
+    assert '-u "elastic:${ELASTIC_PASSWORD}"' in script
+    assert "'http://127.0.0.1:9200/_cluster/health?local=true'" in script
+    assert script.endswith("| grep -q 200")
+
+
+def run_probe(tmp_path: Path, status: str, password: str) -> tuple[int, list[str]]:
+    """Run the probe's script with a fake curl that records its arguments."""
+    bash = shutil.which("bash")
+    if bash is None:
+        pytest.skip("no bash on this machine")
+    record = tmp_path / "args"
+    curl = tmp_path / "curl"
+    curl.write_text(
+        '#!/bin/sh\nfor arg in "$@"; do printf \'%s\\n\' "$arg"; done > "$RECORD"\n'
+        'printf %s "$STATUS"\n'
+    )
+    curl.chmod(0o755)
+    _, _, script = es_container()["readinessProbe"]["exec"]["command"]
+    environ = {
+        "PATH": f"{tmp_path}{os.pathsep}{os.environ.get('PATH', '')}",
+        "ELASTIC_PASSWORD": password,
+        "RECORD": str(record),
+        "STATUS": status,
+    }
+    done = subprocess.run([bash, "-c", script], env=environ, check=False, timeout=10)
+    return done.returncode, record.read_text().splitlines()
+
+
+def test_readiness_probe_sends_the_password_and_needs_a_200(tmp_path: Path) -> None:
+    password = "p w$(x)'\"z"  # spaces and quotes must reach curl unchanged, unexpanded
+    code, args = run_probe(tmp_path, "200", password)
+    assert code == 0
+    assert args[args.index("-u") + 1] == f"elastic:{password}"
+    assert args[-1] == "http://127.0.0.1:9200/_cluster/health?local=true"
+    assert run_probe(tmp_path, "401", password)[0] != 0  # wrong password: not ready
+    assert run_probe(tmp_path, "000", password)[0] != 0  # not listening yet: not ready
+
+
+def test_the_password_is_only_in_the_credentials_secret() -> None:
+    holders = [m for m in all_manifests() if SECRETS.elastic_password in json.dumps(m)]
+    assert [(m["kind"], m["metadata"]["name"]) for m in holders] == [
+        ("Secret", CREDENTIALS_SECRET_NAME)
+    ]
+    token_holders = [m for m in all_manifests() if SECRETS.report_token in json.dumps(m)]
+    assert [m["metadata"]["name"] for m in token_holders] == [REPORTER_SECRET_NAME]
+
+
+# --- secrets ---------------------------------------------------------------------------
+
+
+def test_cluster_secrets_are_frozen_keyword_only_and_hidden_from_repr() -> None:
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        SECRETS.elastic_password = "other"  # type: ignore[misc]
+    with pytest.raises(TypeError):
+        ClusterSecrets("a", "b")  # type: ignore[misc]
+    shown = repr(SECRETS)
+    assert SECRETS.elastic_password not in shown
+    assert SECRETS.report_token not in shown
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"elastic_password": "", "report_token": "t"},
+        {"elastic_password": "p", "report_token": ""},
+    ],
+)
+def test_cluster_secrets_must_not_be_empty(fields: dict[str, str]) -> None:
+    with pytest.raises(ValueError, match="must not be empty"):
+        ClusterSecrets(**fields)
+
+
+def owned_labels() -> dict[str, str]:
+    return {**tenant_labels(BASE), "app.kubernetes.io/managed-by": "es-serverless"}
+
+
+def test_credentials_secret() -> None:
+    assert credentials_secret_manifest(BASE, secrets=SECRETS) == {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {
+            "name": "elasticsearch-credentials",
+            "namespace": "org-001-alice-vector-search",
+            "labels": owned_labels(),
+        },
+        "type": "Opaque",
+        "stringData": {"username": "elastic", "password": "pw-0123456789abcdef"},
+    }
+    assert CREDENTIALS_SECRET_NAME == "elasticsearch-credentials"
+
+
+def test_reporter_secret() -> None:
+    assert reporter_secret_manifest(BASE, secrets=SECRETS, report_url=REPORT_URL) == {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {
+            "name": "es-serverless-reporter",
+            "namespace": "org-001-alice-vector-search",
+            "labels": owned_labels(),
+        },
+        "type": "Opaque",
+        "stringData": {"token": "tok-fedcba9876543210", "url": REPORT_URL},
+    }
+    assert REPORTER_SECRET_NAME == "es-serverless-reporter"
+
+
+def test_transport_tls_secret() -> None:
+    tls = TlsBundle(ca_crt="CA PEM", tls_crt="CERT PEM", tls_key="KEY PEM")
+    assert transport_tls_secret_manifest(BASE, tls=tls) == {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {
+            "name": "elasticsearch-transport-tls",
+            "namespace": "org-001-alice-vector-search",
+            "labels": owned_labels(),
+        },
+        "type": "Opaque",
+        "stringData": {"ca.crt": "CA PEM", "tls.crt": "CERT PEM", "tls.key": "KEY PEM"},
+    }
+
+
+# --- network policy --------------------------------------------------------------------
+
+
+def test_network_policy_admits_only_the_namespace_and_the_platform() -> None:
+    manifest = network_policy()
+    assert (manifest["apiVersion"], manifest["kind"]) == ("networking.k8s.io/v1", "NetworkPolicy")
+    assert manifest["metadata"] == {
+        "name": "elasticsearch",
+        "namespace": "org-001-alice-vector-search",
+        "labels": owned_labels(),
+    }
+    assert NETWORK_POLICY_NAME == "elasticsearch"
+    assert manifest["spec"]["policyTypes"] == ["Ingress"]
+    assert manifest["spec"]["ingress"] == [
+        {
+            "from": [{"podSelector": {}}],
+            "ports": [{"protocol": "TCP", "port": 9200}, {"protocol": "TCP", "port": 9300}],
+        },
+        {
+            "from": [
+                {
+                    "namespaceSelector": {
+                        "matchLabels": {"kubernetes.io/metadata.name": "es-serverless"}
+                    }
+                }
+            ],
+            "ports": [{"protocol": "TCP", "port": 9200}],
+        },
+    ]
+
+
+def test_network_policy_selects_exactly_the_elasticsearch_pods() -> None:
+    selector = network_policy()["spec"]["podSelector"]
+    assert selector == {"matchLabels": statefulset()["spec"]["selector"]["matchLabels"]}
+    pod_labels = statefulset()["spec"]["template"]["metadata"]["labels"]
+    assert selector["matchLabels"].items() <= pod_labels.items()
+
+
+def test_network_policy_uses_the_given_platform_namespace() -> None:
+    (_, platform_rule) = network_policy("control-plane")["spec"]["ingress"]
+    (source,) = platform_rule["from"]
+    assert source == {
+        "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "control-plane"}}
+    }
+    assert "podSelector" not in source  # every pod of the platform namespace
+
+
+def test_network_policy_refuses_an_empty_platform_namespace() -> None:
+    with pytest.raises(ValueError, match="platform_namespace"):
+        network_policy("")
+
+
+# --- RBAC for running in a cluster -----------------------------------------------------
+
+
+def rbac_documents() -> list[dict[str, Any]]:
+    return [doc for doc in yaml.safe_load_all(RBAC_PATH.read_text()) if doc is not None]
+
+
+def test_rbac_objects() -> None:
+    objects = {(doc["kind"], doc["metadata"]["name"]): doc for doc in rbac_documents()}
+    assert set(objects) == {
+        ("Namespace", "es-serverless"),
+        ("ServiceAccount", "es-serverless"),
+        ("ClusterRole", "es-serverless"),
+        ("ClusterRoleBinding", "es-serverless"),
+    }
+    assert objects["ServiceAccount", "es-serverless"]["metadata"]["namespace"] == "es-serverless"
+    binding = objects["ClusterRoleBinding", "es-serverless"]
+    assert binding["roleRef"] == {
+        "apiGroup": "rbac.authorization.k8s.io",
+        "kind": "ClusterRole",
+        "name": "es-serverless",
+    }
+    assert binding["subjects"] == [
+        {"kind": "ServiceAccount", "name": "es-serverless", "namespace": "es-serverless"}
+    ]
+    # the namespace must come before the ServiceAccount that lives in it
+    kinds = [doc["kind"] for doc in rbac_documents()]
+    assert kinds.index("Namespace") < kinds.index("ServiceAccount")
+
+
+def test_rbac_grants_exactly_what_the_control_plane_uses() -> None:
+    (role,) = [doc for doc in rbac_documents() if doc["kind"] == "ClusterRole"]
+    granted: dict[tuple[str, str], set[str]] = {}
+    for rule in role["rules"]:
+        assert set(rule) == {"apiGroups", "resources", "verbs"}  # no resourceNames, no URLs
+        for group in rule["apiGroups"]:
+            for resource in rule["resources"]:
+                key = (group, resource)
+                assert key not in granted, f"{key} granted twice"
+                granted[key] = set(rule["verbs"])
+    assert granted == {
+        ("", "namespaces"): {"get", "list", "watch", "create", "update", "delete"},
+        ("apps", "statefulsets"): {"get", "list", "watch", "create", "update", "delete"},
+        ("apps", "statefulsets/status"): {"get"},
+        ("", "services"): {"get", "create", "update"},
+        ("", "secrets"): {"get", "create", "update"},
+        ("networking.k8s.io", "networkpolicies"): {"get", "create", "update"},
+        ("", "persistentvolumeclaims"): {"get", "list", "patch"},
+        ("", "pods"): {"get", "list"},
+    }
+    assert all("*" not in verbs for verbs in granted.values())
+
+
+def test_the_platform_namespace_of_the_rbac_is_the_one_policies_admit() -> None:
+    (namespace,) = [doc for doc in rbac_documents() if doc["kind"] == "Namespace"]
+    platform = namespace["metadata"]["name"]
+    (_, rule) = network_policy(platform)["spec"]["ingress"]
+    assert rule["from"][0]["namespaceSelector"]["matchLabels"] == {
+        "kubernetes.io/metadata.name": "es-serverless"
+    }
 
 
 def test_sysctl_init_container_raises_max_map_count() -> None:
@@ -406,39 +740,58 @@ def test_malformed_quantities_fail_early(field: str) -> None:
 
 
 def test_cluster_manifests_in_apply_order() -> None:
-    manifests = cluster_manifests(BASE, image=IMAGE)
-    assert [(m["kind"], m["metadata"]["name"]) for m in manifests] == [
-        ("Namespace", "org-001-alice-vector-search"),
-        ("Service", "elasticsearch-headless"),
-        ("Service", "elasticsearch"),
-        ("StatefulSet", "elasticsearch"),
+    manifests = all_manifests()
+    assert [(m["apiVersion"], m["kind"], m["metadata"]["name"]) for m in manifests] == [
+        ("v1", "Namespace", "org-001-alice-vector-search"),
+        ("v1", "Secret", "elasticsearch-credentials"),
+        ("v1", "Secret", "es-serverless-reporter"),
+        ("networking.k8s.io/v1", "NetworkPolicy", "elasticsearch"),
+        ("v1", "Service", "elasticsearch-headless"),
+        ("v1", "Service", "elasticsearch"),
+        ("apps/v1", "StatefulSet", "elasticsearch"),
     ]
     assert all(m["metadata"]["namespace"] == BASE.namespace for m in manifests[1:])
-    assert manifests[3] == statefulset_manifest(BASE, image=IMAGE)
+    assert manifests[1] == credentials_secret_manifest(BASE, secrets=SECRETS)
+    assert manifests[2] == reporter_secret_manifest(BASE, secrets=SECRETS, report_url=REPORT_URL)
+    assert manifests[3] == network_policy_manifest(BASE, platform_namespace=PLATFORM_NAMESPACE)
+    assert manifests[6] == statefulset_manifest(BASE, image=IMAGE)
+
+
+def test_tls_secret_is_not_applied_with_the_rest() -> None:
+    # create-only: the caller creates it once, re-applying would rotate the CA under
+    # running nodes
+    names = [m["metadata"]["name"] for m in all_manifests() if m["kind"] == "Secret"]
+    assert TLS_SECRET_NAME not in names
+    assert len(names) == 2
 
 
 @pytest.mark.parametrize("gitlab_url", [None, "https://gitlab.example.com/a/b"])
 def test_manifests_are_json_ready(gitlab_url: str | None) -> None:
-    manifests = cluster_manifests(shape(gitlab_url=gitlab_url), image=IMAGE)
+    manifests = all_manifests(shape(gitlab_url=gitlab_url))
     assert json.loads(json.dumps(manifests)) == manifests  # no tuples, Decimals, None ...
+    tls = transport_tls_secret_manifest(BASE, tls=TlsBundle(ca_crt="a", tls_crt="b", tls_key="c"))
+    assert json.loads(json.dumps(tls)) == tls
 
 
 def test_every_name_is_a_dns1123_label() -> None:
-    manifests = cluster_manifests(BASE, image=IMAGE)
-    pod = manifests[3]["spec"]["template"]["spec"]
-    names = [m["metadata"]["name"] for m in manifests]
+    manifests = all_manifests()
+    pod = manifests[6]["spec"]["template"]["spec"]
+    names = [m["metadata"]["name"] for m in manifests] + [TLS_SECRET_NAME]
     names += [c["name"] for c in pod["containers"] + pod["initContainers"]]
-    names += [t["metadata"]["name"] for t in manifests[3]["spec"]["volumeClaimTemplates"]]
+    names += [t["metadata"]["name"] for t in manifests[6]["spec"]["volumeClaimTemplates"]]
     names += [v["name"] for c in pod["containers"] for v in c["volumeMounts"]]
+    names += [v["name"] for v in pod["volumes"]]
     pods = [f"{STATEFULSET_NAME}-{ordinal}" for ordinal in range(BASE.replicas)]
     names += pods + [f"data-{pod}" for pod in pods]  # pod and PersistentVolumeClaim names
-    assert len(names) == 12
+    assert len(names) == 18
     assert [name for name in names if not is_dns1123_label(name)] == []
 
 
 def test_every_port_name_is_a_valid_service_port_name() -> None:
-    manifests = cluster_manifests(BASE, image=IMAGE)
-    ports = [p for m in manifests[1:3] for p in m["spec"]["ports"]] + es_container()["ports"]
+    manifests = all_manifests()
+    services = [m for m in manifests if m["kind"] == "Service"]
+    assert len(services) == 2
+    ports = [p for m in services for p in m["spec"]["ports"]] + es_container()["ports"]
     assert len(ports) == 5
     for port in ports:
         assert len(port["name"]) <= 15
@@ -447,10 +800,11 @@ def test_every_port_name_is_a_valid_service_port_name() -> None:
 
 
 def test_every_label_key_and_value_is_valid() -> None:
-    manifests = cluster_manifests(BASE, image=IMAGE)
-    found = list(label_sets(manifests))
-    # namespace, 2 x (service labels + selector), statefulset, its selector, pod, claim
-    assert len(found) == 9
+    tls = transport_tls_secret_manifest(BASE, tls=TlsBundle(ca_crt="a", tls_crt="b", tls_key="c"))
+    found = list(label_sets([*all_manifests(), tls]))
+    # namespace, 3 secrets, policy labels + pod and namespace selectors,
+    # 2 x (service labels + selector), statefulset, its selector, pod, claim
+    assert len(found) == 15
     for labels in found:
         assert labels
         assert [key for key in labels if not is_qualified_key(key)] == []

@@ -19,6 +19,7 @@ from app.store.tables import (
     UsageSampleRow,
 )
 from app.tenancy import queries
+from app.tenancy.scope import Scope
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -46,11 +47,11 @@ class Loaders:
     usage_by_deployment: DataLoader[str, list[UsageSampleRow]]
 
 
-def make_loaders(sessions: SessionFactory) -> Loaders:
+def make_loaders(sessions: SessionFactory, scope: Scope) -> Loaders:
     return Loaders(
         containers_by_org=_batched(
             sessions,
-            lambda s, keys: queries.containers_of_orgs(session=s, keys=keys),
+            lambda s, keys: queries.containers_of_orgs(session=s, scope=scope, keys=keys),
             list,
         ),
         deployment_by_container=_batched(

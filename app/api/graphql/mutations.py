@@ -1,17 +1,34 @@
-"""GraphQL mutations: the same flows as the REST shim, with the same validation."""
+"""GraphQL mutations: the same flows as the REST shim, with the same validation,
+scoped to the caller and audited."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import strawberry
 
+from app.access import keys
+from app.access.audit import audited
+from app.access.reports import report_scope
 from app.api.graphql.context import Info
 from app.api.graphql.types import (
+    ApiKey,
     CreateClusterInput,
     DeploymentStatus,
+    IssuedApiKey,
     TenantContainer,
     UpdateClusterInput,
 )
 from app.tenancy import flows
+
+
+def _audited(info: Info, action: str, **context: Any) -> Any:
+    return audited(
+        sessions=info.context.runtime.sessions,
+        principal=info.context.principal,
+        action=action,
+        **context,
+    )
 
 
 @strawberry.type
@@ -23,12 +40,15 @@ class Mutation:
     )
     async def create_cluster(self, info: Info, input: CreateClusterInput) -> TenantContainer:
         runtime = info.context.runtime
-        row = await flows.create_cluster(
-            sessions=runtime.sessions,
-            ids=runtime.ids,
-            worker=runtime.worker,
-            payload=input.as_payload(),
-        )
+        async with _audited(info, "createCluster", tenant_org_id=input.tenant_org_id) as note:
+            row = await flows.create_cluster(
+                sessions=runtime.sessions,
+                ids=runtime.ids,
+                worker=runtime.worker,
+                scope=info.context.caller.scope,
+                payload=input.as_payload(),
+            )
+            note.target = row.namespace
         return TenantContainer.from_row(row)
 
     @strawberry.mutation(
@@ -40,12 +60,15 @@ class Mutation:
         self, info: Info, namespace: str, input: UpdateClusterInput
     ) -> TenantContainer:
         runtime = info.context.runtime
-        row = await flows.update_cluster(
-            sessions=runtime.sessions,
-            worker=runtime.worker,
-            namespace=namespace,
-            payload=input.as_payload(),
-        )
+        async with _audited(info, "updateCluster", target=namespace) as note:
+            row = await flows.update_cluster(
+                sessions=runtime.sessions,
+                worker=runtime.worker,
+                scope=info.context.caller.scope,
+                namespace=namespace,
+                payload=input.as_payload(),
+            )
+            note.tenant_org_id = row.tenant_org_id
         return TenantContainer.from_row(row)
 
     @strawberry.mutation(
@@ -62,19 +85,23 @@ class Mutation:
         service_name: str | None = None,
     ) -> TenantContainer:
         runtime = info.context.runtime
-        row = await flows.delete_cluster(
-            sessions=runtime.sessions,
-            worker=runtime.worker,
-            namespace=namespace,
-            tenant_org_id=tenant_org_id,
-            user=user,
-            service_name=service_name,
-        )
+        async with _audited(info, "deleteCluster", target=namespace or "") as note:
+            row = await flows.delete_cluster(
+                sessions=runtime.sessions,
+                worker=runtime.worker,
+                scope=info.context.caller.scope,
+                namespace=namespace,
+                tenant_org_id=tenant_org_id,
+                user=user,
+                service_name=service_name,
+            )
+            note.tenant_org_id, note.target = row.tenant_org_id, row.namespace
         return TenantContainer.from_row(row)
 
     @strawberry.mutation(
         description="A running cluster reports its usage (cpu in cores, memory and disk "
-        "in bytes, qps); fields left out keep their last value."
+        "in bytes, qps); fields left out keep their last value. Takes the deployment's "
+        "report token (or the admin's)."
     )
     async def report_deployment_status(
         self,
@@ -92,10 +119,45 @@ class Mutation:
             "disk_usage": disk_usage,
             "qps": qps,
         }
-        row = await flows.report_usage(
-            sessions=runtime.sessions,
-            namespace=namespace,
-            payload={k: v for k, v in report.items() if v is not None},
-            retention=runtime.usage_retention,
-        )
+        async with _audited(info, "reportDeploymentStatus", target=namespace) as note:
+            scope = await report_scope(
+                sessions=runtime.sessions,
+                deriver=runtime.secrets,
+                principal=info.context.caller,
+                namespace=namespace,
+            )
+            row = await flows.report_usage(
+                sessions=runtime.sessions,
+                scope=scope,
+                namespace=namespace,
+                payload={k: v for k, v in report.items() if v is not None},
+                retention=runtime.usage_retention,
+            )
+            note.tenant_org_id = row.tenant_org_id
         return DeploymentStatus.from_row(row)
+
+    @strawberry.mutation(
+        description="Create an organisation API key (admin only); bound to a user when "
+        "given. The secret is in the answer and never again."
+    )
+    async def create_api_key(
+        self, info: Info, tenant_org_id: str, name: str, user: str | None = None
+    ) -> IssuedApiKey:
+        async with _audited(info, "createApiKey", tenant_org_id=tenant_org_id) as note:
+            info.context.caller.require_admin()
+            issued = await keys.create_api_key(
+                sessions=info.context.runtime.sessions,
+                tenant_org_id=tenant_org_id,
+                user=user,
+                name=name,
+            )
+            note.target = f"api-key {issued.row.id}"
+        return IssuedApiKey(key=ApiKey.from_row(issued.row), secret=issued.token)
+
+    @strawberry.mutation(description="Revoke an API key (admin only); revoking twice is fine.")
+    async def revoke_api_key(self, info: Info, id: str) -> ApiKey:
+        async with _audited(info, "revokeApiKey", target=f"api-key {id}") as note:
+            info.context.caller.require_admin()
+            row = await keys.revoke_api_key(sessions=info.context.runtime.sessions, key_id=id)
+            note.tenant_org_id = row.tenant_org_id
+        return ApiKey.from_row(row)

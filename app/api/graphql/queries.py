@@ -1,11 +1,19 @@
-"""GraphQL queries."""
+"""GraphQL queries. Everything is read through the caller's scope: foreign rows are
+never in a list, and a foreign single object is null, like one that does not exist."""
 
 from __future__ import annotations
 
 import strawberry
 
+from app.access import audit, keys
 from app.api.graphql.context import Info
-from app.api.graphql.types import DeploymentStatus, Organization, TenantContainer
+from app.api.graphql.types import (
+    ApiKey,
+    AuditEntry,
+    DeploymentStatus,
+    Organization,
+    TenantContainer,
+)
 from app.tenancy import queries
 from app.tenancy.errors import NotFound
 
@@ -13,21 +21,26 @@ from app.tenancy.errors import NotFound
 @strawberry.type
 class Query:
     @strawberry.field(description="An organisation's tree; empty lists when it owns nothing.")
-    def organization(self, id: str) -> Organization:
+    def organization(self, info: Info, id: str) -> Organization:
+        info.context.caller  # noqa: B018 - authenticated callers only
         return Organization(id=id)
 
     @strawberry.field(description="All tenant containers, or one organisation's.")
     async def tenant_containers(
         self, info: Info, tenant_org_id: str | None = None, include_deleted: bool = False
     ) -> list[TenantContainer]:
+        scope = info.context.caller.scope
         async with info.context.runtime.sessions() as session:
             if tenant_org_id is None:
                 rows = await queries.list_containers(
-                    session=session, include_deleted=include_deleted
+                    session=session, scope=scope, include_deleted=include_deleted
                 )
             else:
                 rows = await queries.list_org_containers(
-                    session=session, tenant_org_id=tenant_org_id, include_deleted=include_deleted
+                    session=session,
+                    scope=scope,
+                    tenant_org_id=tenant_org_id,
+                    include_deleted=include_deleted,
                 )
         return [TenantContainer.from_row(row) for row in rows]
 
@@ -43,10 +56,12 @@ class Query:
         tenant_org_id: str | None = None,
         include_deleted: bool = False,
     ) -> TenantContainer | None:
+        scope = info.context.caller.scope
         async with info.context.runtime.sessions() as session:
             try:
                 row = await queries.find_container(
                     session=session,
+                    scope=scope,
                     user=user,
                     service_name=service_name,
                     tenant_org_id=tenant_org_id,
@@ -61,9 +76,30 @@ class Query:
         "deleted one); null when none."
     )
     async def deployment_status(self, info: Info, namespace: str) -> DeploymentStatus | None:
+        scope = info.context.caller.scope
         async with info.context.runtime.sessions() as session:
             try:
-                row = await queries.get_deployment(session=session, namespace=namespace)
+                row = await queries.get_deployment(
+                    session=session, scope=scope, namespace=namespace
+                )
             except NotFound:
                 return None
         return DeploymentStatus.from_row(row)
+
+    @strawberry.field(description="API keys, without secrets (admin only).")
+    async def api_keys(self, info: Info, tenant_org_id: str | None = None) -> list[ApiKey]:
+        info.context.caller.require_admin()
+        async with info.context.runtime.sessions() as session:
+            rows = await keys.list_api_keys(session=session, tenant_org_id=tenant_org_id)
+        return [ApiKey.from_row(row) for row in rows]
+
+    @strawberry.field(description="The audit log, newest first (admin only).")
+    async def audit_log(
+        self, info: Info, tenant_org_id: str | None = None, limit: int = 100
+    ) -> list[AuditEntry]:
+        info.context.caller.require_admin()
+        async with info.context.runtime.sessions() as session:
+            rows = await audit.list_entries(
+                session=session, tenant_org_id=tenant_org_id, limit=limit
+            )
+        return [AuditEntry.from_row(row) for row in rows]

@@ -1,10 +1,18 @@
-"""The GraphQL schema and its published SDL (``schema/schema.graphql``)."""
+"""The GraphQL schema, its protective limits, and its published SDL
+(``schema/schema.graphql``)."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import strawberry
+from strawberry.extensions import (
+    DisableIntrospection,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    QueryDepthLimiter,
+)
 from strawberry.schema.config import StrawberryConfig
 
 from app.api.graphql.errors import ErrorCodes
@@ -13,13 +21,32 @@ from app.api.graphql.queries import Query
 from app.api.graphql.subscriptions import Subscription
 from app.api.graphql.types import LONG_SCALAR, Long
 
-schema = strawberry.Schema(
-    query=Query,
-    mutation=Mutation,
-    subscription=Subscription,
-    extensions=[ErrorCodes],
-    config=StrawberryConfig(scalar_map={Long: LONG_SCALAR}),
-)
+
+def make_schema(
+    *, max_depth: int, max_aliases: int, max_tokens: int, introspection: bool
+) -> strawberry.Schema:
+    """Depth, alias and token limits stop expensive documents before they run (query
+    batching is not enabled at all); unexpected errors are masked."""
+    # Factories, so every request gets fresh extension instances.
+    extensions: list[Any] = [
+        ErrorCodes,
+        lambda: QueryDepthLimiter(max_depth=max_depth),
+        lambda: MaxAliasesLimiter(max_alias_count=max_aliases),
+        lambda: MaxTokensLimiter(max_token_count=max_tokens),
+    ]
+    if not introspection:
+        extensions.append(DisableIntrospection)
+    return strawberry.Schema(
+        query=Query,
+        mutation=Mutation,
+        subscription=Subscription,
+        extensions=extensions,
+        config=StrawberryConfig(scalar_map={Long: LONG_SCALAR}),
+    )
+
+
+# The schema with default limits: what the SDL is printed from.
+schema = make_schema(max_depth=10, max_aliases=30, max_tokens=5000, introspection=True)
 
 
 def sdl() -> str:

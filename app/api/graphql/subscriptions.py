@@ -27,12 +27,19 @@ class Subscription:
         self, info: Info, tenant_org_id: str, namespace: str | None = None
     ) -> AsyncGenerator[ClusterEventUpdate, None]:
         sessions = info.context.runtime.sessions
+        # Another organisation's events are filtered out like a nonexistent one's:
+        # the subscription stays silent rather than confirming anything.
+        scope = info.context.caller.scope
         async with sessions() as session:
             last = await queries.last_event_id(session=session)
         while True:
             async with sessions() as session:
                 news = await queries.events_after(
-                    session=session, after_id=last, tenant_org_id=tenant_org_id, namespace=namespace
+                    session=session,
+                    scope=scope,
+                    after_id=last,
+                    tenant_org_id=tenant_org_id,
+                    namespace=namespace,
                 )
             for event, container in news:
                 last = event.id or last

@@ -8,14 +8,19 @@ from typing import Any, NewType
 
 import strawberry
 
+from app.access.principals import Role
 from app.api.graphql.context import Info
 from app.api.payloads import rfc3339
+from app.kube.manifests import CLIENT_SERVICE_NAME
 from app.store.tables import (
+    ApiKeyRow,
+    AuditEntryRow,
     ClusterEventRow,
     DeploymentStatusRow,
     TenantContainerRow,
     UsageSampleRow,
 )
+from app.tenancy.errors import Forbidden
 
 # GraphQL's Int is 32-bit; vector counts can exceed it. The scalar's definition is
 # registered on the schema (LONG_SCALAR in its scalar_map).
@@ -138,6 +143,13 @@ class ClusterEvent:
         )
 
 
+@strawberry.type(description="Where and as whom to reach a cluster's Elasticsearch.")
+class ClusterConnection:
+    endpoint: str
+    username: str
+    password: str
+
+
 @strawberry.type(description="A tenant's Elasticsearch cluster: one per org, user and service.")
 class TenantContainer:
     id: str
@@ -200,6 +212,20 @@ class TenantContainer:
     async def deployment(self, info: Info) -> DeploymentStatus | None:
         row = await info.context.loaders.deployment_by_container.load(self.id)
         return DeploymentStatus.from_row(row) if row is not None else None
+
+    @strawberry.field(
+        description="How to reach the cluster's Elasticsearch (inside the cluster network). "
+        "Readable only with an API key of the cluster's organisation."
+    )
+    def connection(self, info: Info) -> ClusterConnection:
+        caller = info.context.caller
+        if caller.role is not Role.ORG_KEY or caller.tenant_org_id != self.tenant_org_id:
+            raise Forbidden("connection details are readable only with the organisation's keys")
+        return ClusterConnection(
+            endpoint=f"http://{CLIENT_SERVICE_NAME}.{self.namespace}.svc:9200",
+            username="elastic",
+            password=info.context.runtime.secrets.elastic_password(self.id),
+        )
 
     @strawberry.field(description="Status changes, oldest first.")
     async def events(self, info: Info) -> list[ClusterEvent]:
@@ -291,3 +317,55 @@ class ClusterEventUpdate:
     service_name: str
     namespace: str
     event: ClusterEvent
+
+
+@strawberry.type(description="An organisation API key (its secret is never shown again).")
+class ApiKey:
+    id: str
+    tenant_org_id: str
+    user: str | None
+    name: str
+    created_at: str
+    last_used_at: str | None
+    revoked_at: str | None
+
+    @classmethod
+    def from_row(cls, row: ApiKeyRow) -> ApiKey:
+        return cls(
+            id=row.id,
+            tenant_org_id=row.tenant_org_id,
+            user=row.user,
+            name=row.name,
+            created_at=rfc3339(row.created_at) or "",
+            last_used_at=rfc3339(row.last_used_at),
+            revoked_at=rfc3339(row.revoked_at),
+        )
+
+
+@strawberry.type(description="A new API key with its secret, shown this once.")
+class IssuedApiKey:
+    key: ApiKey
+    secret: str
+
+
+@strawberry.type(description="One audited write.")
+class AuditEntry:
+    id: int
+    at: str
+    actor: str
+    tenant_org_id: str | None
+    action: str
+    target: str
+    outcome: str
+
+    @classmethod
+    def from_row(cls, row: AuditEntryRow) -> AuditEntry:
+        return cls(
+            id=row.id or 0,
+            at=rfc3339(row.at) or "",
+            actor=row.actor,
+            tenant_org_id=row.tenant_org_id,
+            action=row.action,
+            target=row.target,
+            outcome=row.outcome,
+        )

@@ -1,0 +1,92 @@
+"""The audit log: every mutation and REST write, who did it, to what, and how it
+ended. Written in its own transaction, so a failed operation is logged too."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from app.access.principals import Principal
+from app.store.db import SessionFactory, session_scope
+from app.store.tables import AuditEntryRow, utcnow
+from app.tenancy.errors import DomainError
+
+log = logging.getLogger(__name__)
+MAX_LIMIT = 1000
+
+
+async def record(
+    *,
+    sessions: SessionFactory,
+    principal: Principal | None,
+    action: str,
+    tenant_org_id: str | None,
+    target: str,
+    outcome: str,
+) -> None:
+    entry = AuditEntryRow(
+        at=utcnow(),
+        actor=principal.actor if principal else "anonymous",
+        tenant_org_id=tenant_org_id,
+        action=action,
+        target=target[:300],
+        outcome=outcome[:200],
+    )
+    try:
+        async with session_scope(sessions) as session:
+            session.add(entry)
+    except Exception:
+        # Losing an audit line must not turn a done operation into an error.
+        log.exception("could not write audit entry %s %s", action, target)
+
+
+async def list_entries(
+    *, session: AsyncSession, tenant_org_id: str | None = None, limit: int = 100
+) -> Sequence[AuditEntryRow]:
+    """Newest first."""
+    statement = select(AuditEntryRow).order_by(col(AuditEntryRow.id).desc())
+    if tenant_org_id is not None:
+        statement = statement.where(AuditEntryRow.tenant_org_id == tenant_org_id)
+    return (await session.exec(statement.limit(max(1, min(limit, MAX_LIMIT))))).all()
+
+
+@dataclass
+class AuditNote:
+    """What the audited operation learns about its target while it runs."""
+
+    tenant_org_id: str | None
+    target: str
+
+
+@asynccontextmanager
+async def audited(
+    *,
+    sessions: SessionFactory,
+    principal: Principal | None,
+    action: str,
+    tenant_org_id: str | None = None,
+    target: str = "",
+) -> AsyncIterator[AuditNote]:
+    """Record the operation run inside, with its outcome, whether it succeeds or not."""
+    note = AuditNote(tenant_org_id or (principal.tenant_org_id if principal else None), target)
+    outcome = "error 500"
+    try:
+        yield note
+        outcome = "ok"
+    except DomainError as exc:
+        outcome = f"error {exc.http_status} {exc.code}"
+        raise
+    finally:
+        await record(
+            sessions=sessions,
+            principal=principal,
+            action=action,
+            tenant_org_id=note.tenant_org_id,
+            target=note.target,
+            outcome=outcome,
+        )

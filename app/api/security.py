@@ -1,0 +1,197 @@
+"""HTTP security in front of every endpoint (pure ASGI middleware): request body size
+limit, bearer-token authentication, per-caller rate limit, security headers, and an
+audit line for every refused write."""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from starlette.datastructures import Headers
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.access import audit
+from app.access.principals import Principal
+from app.runtime import Runtime
+
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+SECURITY_HEADERS = [
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"cache-control", b"no-store"),
+]
+# GraphiQL is an HTML page that loads its scripts and styles from unpkg.
+HTML_CSP = (
+    b"default-src 'self'; script-src 'self' 'unsafe-inline' https://unpkg.com; "
+    b"style-src 'self' 'unsafe-inline' https://unpkg.com; img-src 'self' data:; "
+    b"font-src 'self' data: https://unpkg.com; connect-src 'self'; frame-ancestors 'none'; "
+    b"base-uri 'none'; form-action 'self'"
+)
+
+
+def _public(method: str, path: str, headers: Headers) -> bool:
+    """Requests that need no token: the OpenAPI document and the GraphiQL page itself
+    (it holds no data; its queries carry the token the user types into it)."""
+    if method != "GET":
+        return False
+    if path == "/openapi.json":
+        return True
+    return path == "/graphql" and "text/html" in headers.get("accept", "")
+
+
+class BodyTooLarge(Exception):
+    pass
+
+
+@dataclass
+class _Bucket:
+    tokens: float
+    stamp: float
+
+
+@dataclass
+class RateLimiter:
+    """A token bucket per caller: ``per_minute`` requests, refilled continuously."""
+
+    per_minute: int
+    _buckets: dict[str, _Bucket] = field(default_factory=dict)
+
+    def retry_after(self, caller: str) -> float:
+        """0 when the request may go ahead, else the seconds until it may."""
+        now = time.monotonic()
+        rate = self.per_minute / 60.0
+        bucket = self._buckets.setdefault(caller, _Bucket(float(self.per_minute), now))
+        bucket.tokens = min(float(self.per_minute), bucket.tokens + (now - bucket.stamp) * rate)
+        bucket.stamp = now
+        if bucket.tokens >= 1:
+            bucket.tokens -= 1
+            return 0.0
+        return (1 - bucket.tokens) / rate
+
+
+class SecurityMiddleware:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self._limiter: RateLimiter | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        runtime: Runtime = scope["app"].state.runtime
+        settings = runtime.settings
+        if self._limiter is None:
+            self._limiter = RateLimiter(settings.rate_limit_per_minute)
+        headers = Headers(scope=scope)
+        method = scope.get("method", "GET")
+        path: str = scope["path"]
+        refuse = _Refusal(runtime=runtime, scope=scope, send=send, method=method, path=path)
+
+        principal = await runtime.authenticator.authenticate(headers.get("authorization"))
+        scope.setdefault("state", {})["principal"] = principal
+        caller = principal.actor if principal else f"ip:{(scope.get('client') or ('?',))[0]}"
+        wait = self._limiter.retry_after(caller)
+        if wait > 0:
+            await refuse(429, "rate limit exceeded; slow down", principal, retry_after=wait)
+            return
+        # WebSockets authenticate in graphql-transport-ws's connection_init when the
+        # upgrade request carried no header (browsers cannot set one).
+        if principal is None and scope["type"] == "http" and not _public(method, path, headers):
+            await refuse(401, "missing or invalid bearer token", principal)
+            return
+        if scope["type"] == "websocket":
+            await self.app(scope, receive, send)
+            return
+
+        limit = settings.max_body_bytes
+        if int(headers.get("content-length") or 0) > limit:
+            await refuse(413, f"request body is larger than {limit} bytes", principal)
+            return
+        try:
+            await self.app(scope, _limited(receive, limit), _with_headers(send))
+        except BodyTooLarge:
+            await refuse(413, f"request body is larger than {limit} bytes", principal)
+
+
+@dataclass
+class _Refusal:
+    runtime: Runtime
+    scope: Scope
+    send: Send
+    method: str
+    path: str
+
+    async def __call__(
+        self, status: int, message: str, principal: Principal | None, *, retry_after: float = 0
+    ) -> None:
+        if self.scope["type"] == "websocket":
+            await self.send({"type": "websocket.close", "code": 4000 + status})
+            return
+        if self.path == "/graphql":
+            code = {401: "UNAUTHENTICATED", 413: "PAYLOAD_TOO_LARGE", 429: "RATE_LIMITED"}[status]
+            body: dict[str, Any] = {"errors": [{"message": message, "extensions": {"code": code}}]}
+        else:
+            body = {"error": message}
+        extra: list[tuple[bytes, bytes]] = []
+        if status == 401:
+            extra.append((b"www-authenticate", b'Bearer realm="es-serverless"'))
+        if retry_after:
+            extra.append((b"retry-after", str(math.ceil(retry_after)).encode()))
+        await _send_json(self.send, status, body, extra)
+        if self.method in WRITE_METHODS:
+            await audit.record(
+                sessions=self.runtime.sessions,
+                principal=principal,
+                action=f"{self.method} {self.path}",
+                tenant_org_id=principal.tenant_org_id if principal else None,
+                target=self.path,
+                outcome=f"refused {status}",
+            )
+
+
+async def _send_json(
+    send: Send, status: int, body: dict[str, Any], extra: list[tuple[bytes, bytes]]
+) -> None:
+    payload = json.dumps(body).encode()
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(payload)).encode()),
+        *SECURITY_HEADERS,
+        *extra,
+    ]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": payload})
+
+
+def _limited(receive: Receive, limit: int) -> Receive:
+    seen = 0
+
+    async def wrapped() -> Message:
+        nonlocal seen
+        message = await receive()
+        if message["type"] == "http.request":
+            seen += len(message.get("body", b""))
+            if seen > limit:
+                raise BodyTooLarge
+        return message
+
+    return wrapped
+
+
+def _with_headers(send: Send) -> Callable[[Message], Awaitable[None]]:
+    async def wrapped(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            headers = list(message.get("headers", []))
+            headers.extend(SECURITY_HEADERS)
+            content_type = dict(headers).get(b"content-type", b"")
+            if content_type.startswith(b"text/html"):
+                headers.append((b"content-security-policy", HTML_CSP))
+            message = {**message, "headers": headers}
+        await send(message)
+
+    return wrapped

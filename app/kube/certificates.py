@@ -1,0 +1,189 @@
+"""Certificates for Elasticsearch's transport layer (node-to-node traffic on port 9300).
+
+Elasticsearch 8 and later refuse to form a multi-node cluster with security enabled
+unless the transport layer uses TLS. ECK, Elastic's operator, solves this the same way
+this module does: every cluster gets its own self-signed certificate authority, nodes
+present a certificate issued by it, and ``verification_mode: certificate`` makes a node
+accept a peer only if that peer's certificate chains to the cluster's own CA. Because the
+CA is unique to the tenant, a node of another tenant's cluster (signed by another CA)
+can never join this one.
+
+One node certificate serves every pod of the StatefulSet: its SANs are wildcards over
+the headless Service, so pods added by a scale-up use it unchanged. The CA's private key
+is therefore not needed after issuing and is discarded: nothing can sign a second
+certificate for this CA, which is exactly what we want.
+
+The bundle is random (fresh keys, serials and dates on every call), so it is not a
+pure function of the cluster: build it once per cluster and never re-apply it.
+"""
+
+from __future__ import annotations
+
+import datetime
+import ipaddress
+import re
+from dataclasses import dataclass, field
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+from app.kube.manifests import HEADLESS_SERVICE_NAME
+
+__all__ = ["TlsBundle", "generate_transport_tls", "transport_dns_names"]
+
+_RSA_BITS = 2048  # what ECK issues; every JVM and TLS stack accepts it
+_RSA_EXPONENT = 65537
+# Tolerate nodes whose clocks run slightly behind the control plane's: a certificate
+# that is "not yet valid" would stop the cluster from forming.
+_BACKDATE = datetime.timedelta(minutes=5)
+_DNS1123_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
+
+
+@dataclass(frozen=True)
+class TlsBundle:
+    """PEM texts for one cluster's transport TLS: CA certificate, node certificate, key."""
+
+    ca_crt: str
+    tls_crt: str
+    tls_key: str = field(repr=False)  # keep the private key out of logs and tracebacks
+
+
+def transport_dns_names(namespace: str) -> list[str]:
+    """The DNS names the node certificate covers: every pod behind the headless Service."""
+    service = f"{HEADLESS_SERVICE_NAME}.{namespace}.svc"
+    return [
+        f"*.{service}",  # elasticsearch-<n>.elasticsearch-headless.<ns>.svc
+        f"*.{service}.cluster.local",
+        service,
+        "localhost",
+    ]
+
+
+def _name(namespace: str, common_name: str) -> x509.Name:
+    # X.509 limits a CN to 64 characters and a namespace may have 63, so the namespace
+    # goes into its own attribute instead of being appended to the CN.
+    return x509.Name(
+        [
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, "es-serverless"),
+            x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, namespace),
+            x509.NameAttribute(NameOID.COMMON_NAME, common_name),
+        ]
+    )
+
+
+def _new_key() -> rsa.RSAPrivateKey:
+    return rsa.generate_private_key(public_exponent=_RSA_EXPONENT, key_size=_RSA_BITS)
+
+
+def _pem(certificate: x509.Certificate) -> str:
+    return certificate.public_bytes(serialization.Encoding.PEM).decode("ascii")
+
+
+def generate_transport_tls(*, namespace: str, valid_days: int = 3650) -> TlsBundle:
+    """A fresh CA and a node certificate it signed, for the cluster in ``namespace``.
+
+    Raises ``ValueError`` when ``namespace`` is not a DNS-1123 label (it becomes part
+    of the certificate's DNS names) or ``valid_days`` is not positive.
+    """
+    if len(namespace) > 63 or not _DNS1123_LABEL.fullmatch(namespace):
+        raise ValueError(f"namespace must be a DNS-1123 label, got {namespace!r}")
+    if valid_days < 1:
+        raise ValueError(f"valid_days must be at least 1, got {valid_days}")
+
+    now = datetime.datetime.now(datetime.UTC)
+    not_before = now - _BACKDATE
+    not_after = now + datetime.timedelta(days=valid_days)
+
+    ca_key = _new_key()
+    ca_name = _name(namespace, "es-serverless transport CA")
+    ca_ski = x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key())
+    ca_cert = (
+        x509.CertificateBuilder()
+        .subject_name(ca_name)
+        .issuer_name(ca_name)
+        .public_key(ca_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(not_before)
+        .not_valid_after(not_after)
+        # path_length=0: this CA signs node certificates only, never another CA.
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=False,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=True,
+                crl_sign=True,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+        .add_extension(ca_ski, critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )
+
+    node_key = _new_key()
+    node_cert = (
+        x509.CertificateBuilder()
+        # TLS clients match host names against the SANs and ignore the CN when there
+        # are SANs, so the CN only needs to be a readable label.
+        .subject_name(_name(namespace, HEADLESS_SERVICE_NAME))
+        .issuer_name(ca_name)
+        .public_key(node_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(not_before)
+        .not_valid_after(not_after)
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(
+            x509.SubjectAlternativeName(
+                [x509.DNSName(name) for name in transport_dns_names(namespace)]
+                + [x509.IPAddress(ipaddress.IPv4Address("127.0.0.1"))]
+            ),
+            critical=False,
+        )
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True,
+                content_commitment=False,
+                key_encipherment=True,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=False,
+                crl_sign=False,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+        # A transport connection is mutual TLS: each node is the server of the
+        # connections it accepts and the client of those it opens, so it needs both.
+        .add_extension(
+            x509.ExtendedKeyUsage(
+                [ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH]
+            ),
+            critical=False,
+        )
+        .add_extension(
+            x509.SubjectKeyIdentifier.from_public_key(node_key.public_key()), critical=False
+        )
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ca_ski),
+            critical=False,
+        )
+        .sign(ca_key, hashes.SHA256())
+    )
+
+    # Elasticsearch reads PEM keys only as PKCS#8 ("BEGIN PRIVATE KEY") or the legacy
+    # PKCS#1 form; PKCS#8 is the one it documents. Unencrypted, as Kubernetes Secrets
+    # are the protection here (Elasticsearch would need the passphrase in its keystore).
+    key_pem = node_key.private_bytes(
+        encoding=serialization.Encoding.PEM,
+        format=serialization.PrivateFormat.PKCS8,
+        encryption_algorithm=serialization.NoEncryption(),
+    ).decode("ascii")
+    return TlsBundle(ca_crt=_pem(ca_cert), tls_crt=_pem(node_cert), tls_key=key_pem)

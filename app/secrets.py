@@ -1,0 +1,57 @@
+"""Secrets the control plane holds: generated-once files in the data dir, and the
+per-cluster secrets derived from the server key.
+
+Deriving (HMAC-SHA256 of the server key and the record id) rather than storing means
+no secret sits in the database in plain text, and work resumed from the records
+alone can still rebuild a cluster's Kubernetes Secrets identically.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import logging
+import os
+import secrets
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+REPORT_TOKEN_PREFIX = "essr_"
+
+
+def random_token(nbytes: int = 32) -> str:
+    return secrets.token_urlsafe(nbytes)
+
+
+def load_or_create_secret(path: Path, *, what: str) -> str:
+    """The secret stored at ``path``; on first use generated there with mode 0600."""
+    if path.exists():
+        return path.read_text(encoding="utf-8").strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    value = random_token()
+    # O_EXCL: two processes starting at once must not write two different secrets.
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(value + "\n")
+    log.warning("generated the %s; it is in %s (mode 0600)", what, path)
+    return value
+
+
+class SecretDeriver:
+    def __init__(self, key: str) -> None:
+        self._key = key.encode("utf-8")
+
+    def _derive(self, purpose: str, record_id: str, length: int = 32) -> str:
+        digest = hmac.new(self._key, f"{purpose}:{record_id}".encode(), hashlib.sha256).digest()
+        return base64.urlsafe_b64encode(digest).decode("ascii").rstrip("=")[:length]
+
+    def elastic_password(self, container_id: str) -> str:
+        return self._derive("elastic-password", container_id)
+
+    def report_token(self, deployment_id: str) -> str:
+        return REPORT_TOKEN_PREFIX + self._derive("report-token", deployment_id, length=43)
+
+    def verify_report_token(self, deployment_id: str, token: str) -> bool:
+        return hmac.compare_digest(self.report_token(deployment_id), token)
