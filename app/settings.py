@@ -73,6 +73,11 @@ class Settings(BaseSettings):
     graphql_max_tokens: int = Field(default=5000, ge=50)
     graphql_introspection: bool = True
 
+    @field_validator("admin_token", "secret_key", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        return None if value == "" else value
+
     @field_validator("admin_token", "secret_key")
     @classmethod
     def _long_enough(cls, value: SecretStr | None) -> SecretStr | None:

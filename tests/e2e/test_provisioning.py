@@ -252,3 +252,59 @@ def test_kubeconfig_mode_drives_an_external_api_server(
         )
     )
     assert [item["metadata"]["name"] for item in listed["items"]] == [f"{org}-erin-ext"]
+
+
+def test_tenant_namespace_is_isolated_and_secured(
+    server: ServerProcess, client: httpx.Client, org: str
+) -> None:
+    client.post(
+        "/clusters",
+        json={"tenant_org_id": org, "user": "sec", "service_name": "locked", "replicas": 2},
+    )
+    wait_for_status(
+        client, user="sec", service_name="locked", tenant_org_id=org, wanted={"created"}
+    )
+    ns = f"{org}-sec-locked"
+
+    policy = kube_get(
+        server, f"/apis/networking.k8s.io/v1/namespaces/{ns}/networkpolicies/elasticsearch"
+    )
+    sts = kube_get(server, f"/apis/apps/v1/namespaces/{ns}/statefulsets/elasticsearch")
+    assert policy["spec"]["podSelector"]["matchLabels"] == sts["spec"]["selector"]["matchLabels"]
+    assert policy["spec"]["policyTypes"] == ["Ingress"]
+    sources = [
+        (rule["from"], sorted(p["port"] for p in rule["ports"]))
+        for rule in policy["spec"]["ingress"]
+    ]
+    assert ([{"podSelector": {}}], [9200, 9300]) in sources
+    assert (
+        [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "es-serverless"}}}],
+        [9200],
+    ) in sources
+    assert len(sources) == 2  # nothing else may reach Elasticsearch
+
+    secrets = {
+        s["metadata"]["name"] for s in kube_get(server, f"/api/v1/namespaces/{ns}/secrets")["items"]
+    }
+    assert {
+        "elasticsearch-credentials",
+        "es-serverless-reporter",
+        "elasticsearch-transport-tls",
+    } <= secrets
+    env = {e["name"]: e for e in sts["spec"]["template"]["spec"]["containers"][0]["env"]}
+    assert env["xpack.security.enabled"]["value"] == "true"
+    assert env["xpack.security.transport.ssl.enabled"]["value"] == "true"
+    assert env["ELASTIC_PASSWORD"]["valueFrom"]["secretKeyRef"] == {
+        "name": "elasticsearch-credentials",
+        "key": "password",
+    }
+
+    # The transport certificates are generated once: an update keeps them.
+    tls_before = kube_get(server, f"/api/v1/namespaces/{ns}/secrets/elasticsearch-transport-tls")
+    client.patch(f"/clusters/{ns}", json={"replicas": 3})
+    wait_for_status(
+        client, user="sec", service_name="locked", tenant_org_id=org, wanted={"created"}
+    )
+    tls_after = kube_get(server, f"/api/v1/namespaces/{ns}/secrets/elasticsearch-transport-tls")
+    assert tls_after["metadata"]["resourceVersion"] == tls_before["metadata"]["resourceVersion"]
+    assert tls_after["data"] == tls_before["data"]

@@ -1,0 +1,163 @@
+"""Hardening: secure defaults, request limits, GraphQL limits, security headers."""
+
+from __future__ import annotations
+
+import stat
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.conftest import ServerProcess, graphql, server_env
+
+
+def test_without_an_admin_token_one_is_generated_privately(
+    make_server: Callable[..., ServerProcess],
+) -> None:
+    server = make_server(ESS_ADMIN_TOKEN="")
+    token_file = server.data_dir / "admin-token"
+    assert stat.S_IMODE(token_file.stat().st_mode) == 0o600
+    token = token_file.read_text().strip()
+    assert len(token) >= 32
+    assert str(token_file) in server.log()  # the log says where to read it
+    assert token not in server.log()
+    ok = httpx.get(f"{server.url}/tenant/containers", headers={"Authorization": f"Bearer {token}"})
+    assert ok.status_code == 200
+    assert httpx.get(f"{server.url}/tenant/containers").status_code == 401
+
+
+def test_short_placeholder_secrets_are_refused(tmp_path: Path) -> None:
+    env = server_env(tmp_path, ESS_ADMIN_TOKEN="changeme")
+    result = subprocess.run(
+        [sys.executable, "-m", "app.cli", "migrate"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode != 0
+    assert "at least 16 characters" in result.stderr
+
+
+def test_auth_disabled_is_refused_off_loopback(tmp_path: Path) -> None:
+    env = server_env(tmp_path, ESS_AUTH="disabled")
+    result = subprocess.run(
+        [sys.executable, "-m", "app.cli", "serve", "--host", "0.0.0.0", "--port", "1"],
+        env=env, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert result.returncode != 0
+    assert "ESS_AUTH=disabled" in result.stderr
+
+
+def test_auth_disabled_on_loopback_lets_everyone_in_as_admin(
+    make_server: Callable[..., ServerProcess],
+) -> None:
+    server = make_server(ESS_AUTH="disabled")
+    assert httpx.get(f"{server.url}/api-keys").status_code == 200
+
+
+def test_rate_limit_answers_429_with_retry_after(make_server: Callable[..., ServerProcess]) -> None:
+    server = make_server(ESS_RATE_LIMIT_PER_MINUTE="5")
+    with server.client() as client:
+        codes = [client.get("/tenant/containers").status_code for _ in range(8)]
+        assert codes[:5] == [200] * 5
+        assert 429 in codes[5:]
+        limited = client.get("/tenant/containers")
+        assert limited.status_code == 429
+        assert int(limited.headers["retry-after"]) >= 1
+        assert set(limited.json()) == {"error"}
+    # The limit is per caller: someone else is not slowed down by this one.
+    assert (
+        httpx.get(
+            f"{server.url}/tenant/containers", headers={"Authorization": "Bearer ess_x_y"}
+        ).status_code
+        == 401
+    )
+
+
+def test_oversized_bodies_are_413(client: httpx.Client) -> None:
+    big = b'{"tenant_org_id": "' + b"x" * (2 << 20) + b'"}'
+    response = client.post("/clusters", content=big, headers={"Content-Type": "application/json"})
+    assert response.status_code == 413
+    assert set(response.json()) == {"error"}
+
+    def chunks() -> object:
+        yield b'{"padding": "'
+        for _ in range(40):
+            yield b"y" * 65536
+        yield b'"}'
+
+    streamed = client.post(
+        "/clusters", content=chunks(), headers={"Content-Type": "application/json"}
+    )  # type: ignore[arg-type]
+    assert streamed.status_code == 413
+
+
+def test_graphiql_page_is_public_and_carries_security_headers(server: ServerProcess) -> None:
+    page = httpx.get(f"{server.url}/graphql", headers={"Accept": "text/html"})
+    assert page.status_code == 200
+    assert "default-src 'self'" in page.headers["content-security-policy"]
+    assert "frame-ancestors 'none'" in page.headers["content-security-policy"]
+    assert page.headers["x-frame-options"] == "DENY"
+    assert page.headers["x-content-type-options"] == "nosniff"
+
+
+def test_json_answers_carry_security_headers(client: httpx.Client) -> None:
+    response = client.get("/tenant/containers")
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert response.headers["cache-control"] == "no-store"
+
+
+def test_graphql_depth_limit(make_server: Callable[..., ServerProcess]) -> None:
+    # The schema has no cycles, so the default limit (10) is out of reach of any real
+    # query; a server with a small limit shows it is enforced.
+    server = make_server(ESS_GRAPHQL_MAX_DEPTH="3")
+    with server.client() as client:
+        shallow = graphql(client, '{ organization(id: "x") { users { name } } }')
+        assert "errors" not in shallow
+        deep = graphql(
+            client, '{ organization(id: "x") { users { containers { deployment { id } } } } }'
+        )
+        assert "exceeds maximum operation depth of 3" in deep["errors"][0]["message"]
+        # Introspection (what GraphiQL sends) is not counted.
+        introspection = graphql(
+            client, "{ __schema { types { fields { type { ofType { ofType { name } } } } } } }"
+        )
+        assert "errors" not in introspection
+
+
+def test_graphql_alias_limit(client: httpx.Client) -> None:
+    many = "{ " + " ".join(f'a{n}: organization(id: "x") {{ id }}' for n in range(31)) + " }"
+    body = graphql(client, many)
+    assert body["errors"]
+    assert "aliases" in body["errors"][0]["message"]
+    few = "{ " + " ".join(f'a{n}: organization(id: "x") {{ id }}' for n in range(5)) + " }"
+    assert "errors" not in graphql(client, few)
+
+
+def test_graphql_token_limit(client: httpx.Client) -> None:
+    huge = '{ organization(id: "x") { ' + "id " * 6000 + "} }"
+    body = graphql(client, huge)
+    assert body["errors"]
+    assert "token" in body["errors"][0]["message"].lower()
+
+
+def test_introspection_can_be_switched_off(make_server: Callable[..., ServerProcess]) -> None:
+    server = make_server(ESS_GRAPHQL_INTROSPECTION="false")
+    with server.client() as client:
+        body = graphql(client, "{ __schema { types { name } } }")
+        assert body["errors"]
+        assert "introspection" in body["errors"][0]["message"].lower()
+        assert "errors" not in graphql(client, '{ organization(id: "x") { id } }')
+
+
+@pytest.mark.parametrize("path", ["/clusters", "/api-keys"])
+def test_wrong_content_is_a_clear_400_not_a_500(client: httpx.Client, path: str) -> None:
+    response = client.post(
+        path, content=b"\x00\x01binary", headers={"Content-Type": "application/octet-stream"}
+    )
+    assert response.status_code == 400
+    assert set(response.json()) == {"error"}
