@@ -24,7 +24,7 @@ from app.store.tables import (
     utcnow,
 )
 from app.tenancy import naming, queries
-from app.tenancy.errors import Conflict
+from app.tenancy.errors import Conflict, NotFound
 from app.tenancy.lifecycle import record_transition
 from app.tenancy.quota import check_quota
 from app.tenancy.requests import ClusterRequest, parse_update_request
@@ -137,12 +137,10 @@ def _new_records(*, session: AsyncSession, request: ClusterRequest, n: int) -> T
 async def _locked_pair(
     session: AsyncSession, container_id: str
 ) -> tuple[TenantContainerRow, DeploymentStatusRow]:
-    container = await session.get(TenantContainerRow, container_id, with_for_update=True)
-    assert container is not None
-    deployments = await queries.deployments_of_containers(
-        session=session, container_ids=[container_id]
-    )
-    return container, deployments[container_id]
+    pair = await queries.container_pair(session=session, container_id=container_id, for_update=True)
+    if pair is None:  # pragma: no cover - looked up a moment ago in this transaction
+        raise NotFound(f'cluster "{container_id}" vanished')
+    return pair
 
 
 async def request_update(

@@ -14,8 +14,6 @@ import logging
 from collections.abc import Collection
 from dataclasses import dataclass
 
-from sqlmodel.ext.asyncio.session import AsyncSession
-
 from app.kube.apply import apply_manifests, create_if_absent
 from app.kube.certificates import generate_transport_tls
 from app.kube.client import KubeClient
@@ -124,9 +122,10 @@ class ClusterWorker:
         """The cluster as recorded, a pending one moved to creating; None when no work
         is owed."""
         async with session_scope(self._sessions) as session:
-            container, deployment = await _load(session, container_id)
-            if container is None or deployment is None:
+            pair = await queries.container_pair(session=session, container_id=container_id)
+            if pair is None:
                 return None
+            container, deployment = pair
             if container.status == S.PENDING:
                 record_transition(
                     session=session,
@@ -208,21 +207,10 @@ class ClusterWorker:
         """Record the outcome, unless the cluster moved on meanwhile (for example a
         delete overtook the create): then this outcome is stale and dropped."""
         async with session_scope(self._sessions) as session:
-            container, deployment = await _load(session, container_id)
-            if container is None or deployment is None or container.status not in expected:
+            pair = await queries.container_pair(session=session, container_id=container_id)
+            if pair is None or pair[0].status not in expected:
                 return
+            container, deployment = pair
             record_transition(
                 session=session, container=container, deployment=deployment, to=to, reason=reason
             )
-
-
-async def _load(
-    session: AsyncSession, container_id: str
-) -> tuple[TenantContainerRow | None, DeploymentStatusRow | None]:
-    container = await queries.get_container(session=session, container_id=container_id)
-    if container is None:
-        return None, None
-    deployments = await queries.deployments_of_containers(
-        session=session, container_ids=[container.id]
-    )
-    return container, deployments.get(container.id)

@@ -120,6 +120,20 @@ async def get_container(*, session: AsyncSession, container_id: str) -> TenantCo
     return await session.get(TenantContainerRow, container_id)
 
 
+async def container_pair(
+    *, session: AsyncSession, container_id: str, for_update: bool = False
+) -> tuple[TenantContainerRow, DeploymentStatusRow] | None:
+    """A cluster's two records, loaded together for a status transition; with
+    ``for_update`` the container row is locked (where the database can) so two
+    transitions of one cluster serialise."""
+    container = await session.get(TenantContainerRow, container_id, with_for_update=for_update)
+    if container is None:
+        return None
+    deployments = await deployments_of_containers(session=session, container_ids=[container_id])
+    deployment = deployments.get(container_id)
+    return (container, deployment) if deployment is not None else None
+
+
 async def get_deployment(
     *, session: AsyncSession, scope: Scope, namespace: str, include_deleted: bool = True
 ) -> DeploymentStatusRow:

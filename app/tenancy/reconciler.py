@@ -67,17 +67,14 @@ class Reconciler:
         else:
             return 0
         async with session_scope(self._sessions) as session:
-            container = await queries.get_container(session=session, container_id=seen.id)
-            deployments = await queries.deployments_of_containers(
-                session=session, container_ids=[seen.id]
-            )
+            pair = await queries.container_pair(session=session, container_id=seen.id)
             # Only if nothing else moved the cluster since we looked.
-            if container is None or container.status != seen.status:
+            if pair is None or pair[0].status != seen.status:
                 return 0
             record_transition(
                 session=session,
-                container=container,
-                deployment=deployments[seen.id],
+                container=pair[0],
+                deployment=pair[1],
                 to=to,
                 reason=reason,
             )
