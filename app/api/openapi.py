@@ -32,7 +32,7 @@ from app.tenancy.requests import (
     ClusterRequest,
 )
 from app.tenancy.shapes import DETAIL_FIELDS
-from app.tenancy.usage import USAGE_FIELDS
+from app.tenancy.usage import MAX_REPORTED, USAGE_FIELDS
 
 __all__ = ["DOCUMENT", "build_document", "openapi_json", "routes"]
 
@@ -225,8 +225,9 @@ def _usage_report() -> Schema:
     }
     return {
         "type": "object",
-        "description": "Any of the usage fields (finite numbers >= 0); those left out or "
-        "null keep their last reported value. At least one must be given.",
+        "description": "Any of the usage fields (finite numbers >= 0; integers written "
+        f"without a fraction or exponent at most {MAX_REPORTED:.0e}); those left out or null "
+        "keep their last reported value. At least one must be given.",
         "properties": {
             field: {**_nullable(number), "description": units[field]} for field in USAGE_FIELDS
         },
@@ -421,6 +422,22 @@ _ERROR_MEANINGS = {
 }
 
 
+_ERROR_HEADERS = {
+    "401": {
+        "WWW-Authenticate": {
+            "description": "The scheme to authenticate with",
+            "schema": {"type": "string", "pattern": "^Bearer "},
+        }
+    },
+    "429": {
+        "Retry-After": {
+            "description": "Seconds until the next request is let through",
+            "schema": {"type": "integer", "minimum": 1},
+        }
+    },
+}
+
+
 def _errors(*codes: int) -> dict[str, Any]:
     return {str(code): {"$ref": f"#/components/responses/Error{code}"} for code in sorted(codes)}
 
@@ -464,7 +481,12 @@ _ORG_FILTER = _query(
 _NAMESPACE = _path("namespace", _name("The cluster's namespace"))
 _USER = _path("user", _name("User id"))
 _SERVICE = _path("service_name", _name("Service name"))
-_AUTHENTICATED = (400, 401, 403, 429)
+# Any request: a body over the size limit (413) or over the caller's rate (429).
+_ANY = (413, 429)
+# Any request that needs a token: none or an invalid one (401), or one that may not do
+# this (403: an organisation key outside its organisation or user, a report token
+# anywhere but its own report, a non-admin on admin endpoints).
+_AUTHENTICATED = (401, 403, *_ANY)
 
 
 def _paths() -> dict[str, Any]:
@@ -479,7 +501,7 @@ def _paths() -> dict[str, Any]:
                 "requestBody": _body("CreateClusterRequest"),
                 "responses": {
                     **_ok(202, f"{accepted}; status is pending", container),
-                    **_errors(*_AUTHENTICATED, 409, 413),
+                    **_errors(*_AUTHENTICATED, 400, 409),
                 },
             },
             "delete": {
@@ -506,7 +528,7 @@ def _paths() -> dict[str, Any]:
                 ],
                 "responses": {
                     **_ok(202, accepted, container),
-                    **_errors(*_AUTHENTICATED, 404, 409, 413),
+                    **_errors(*_AUTHENTICATED, 400, 404),
                 },
             },
         },
@@ -520,7 +542,7 @@ def _paths() -> dict[str, Any]:
                 "requestBody": _body("UpdateClusterRequest", required=False),
                 "responses": {
                     **_ok(202, accepted, container),
-                    **_errors(*_AUTHENTICATED, 404, 409, 413),
+                    **_errors(*_AUTHENTICATED, 400, 404, 409),
                 },
             },
             "delete": {
@@ -529,7 +551,7 @@ def _paths() -> dict[str, Any]:
                 "summary": "Delete a cluster by namespace (the records stay, marked deleted)",
                 "responses": {
                     **_ok(202, accepted, container),
-                    **_errors(*_AUTHENTICATED, 404, 409),
+                    **_errors(*_AUTHENTICATED, 404),
                 },
             },
         },
@@ -541,7 +563,7 @@ def _paths() -> dict[str, Any]:
                 "parameters": [_INCLUDE_DELETED],
                 "responses": {
                     **_ok(200, "The containers", _list_of("TenantContainer")),
-                    **_errors(*_AUTHENTICATED),
+                    **_errors(*_AUTHENTICATED, 400),
                 },
             }
         },
@@ -564,7 +586,7 @@ def _paths() -> dict[str, Any]:
                 ],
                 "responses": {
                     **_ok(200, "The containers", _list_of("TenantContainer")),
-                    **_errors(*_AUTHENTICATED),
+                    **_errors(*_AUTHENTICATED, 400),
                 },
             }
         },
@@ -573,10 +595,12 @@ def _paths() -> dict[str, Any]:
                 "operationId": "getContainer",
                 "tags": ["containers"],
                 "summary": "One tenant container",
+                "description": "The live one, else (with include_deleted) the newest deleted "
+                'one. For a user named "org" the path is taken by the organisation listing.',
                 "parameters": [_USER, _SERVICE, _ORG_FILTER, _INCLUDE_DELETED],
                 "responses": {
                     **_ok(200, "The container", container),
-                    **_errors(*_AUTHENTICATED, 404, 409),
+                    **_errors(*_AUTHENTICATED, 400, 404, 409),
                 },
             }
         },
@@ -588,7 +612,7 @@ def _paths() -> dict[str, Any]:
                 "parameters": [_USER, _SERVICE, _ORG_FILTER, _INCLUDE_DELETED],
                 "responses": {
                     **_ok(200, "The events", _list_of("ClusterEvent")),
-                    **_errors(*_AUTHENTICATED, 404, 409),
+                    **_errors(*_AUTHENTICATED, 400, 404, 409),
                 },
             }
         },
@@ -615,7 +639,7 @@ def _paths() -> dict[str, Any]:
                 "requestBody": _body("UsageReport"),
                 "responses": {
                     **_ok(200, "The deployment with the reported usage", _ref("DeploymentStatus")),
-                    **_errors(*_AUTHENTICATED, 404, 409, 413),
+                    **_errors(*_AUTHENTICATED, 400, 404, 409),
                 },
             }
         },
@@ -627,7 +651,7 @@ def _paths() -> dict[str, Any]:
                 "requestBody": _body("CreateApiKeyRequest"),
                 "responses": {
                     **_ok(201, "The key with its secret", _ref("ApiKeyCreated")),
-                    **_errors(*_AUTHENTICATED, 413),
+                    **_errors(*_AUTHENTICATED, 400),
                 },
             },
             "get": {
@@ -675,7 +699,7 @@ def _paths() -> dict[str, Any]:
                 ],
                 "responses": {
                     **_ok(200, "The entries", _list_of("AuditEntry")),
-                    **_errors(*_AUTHENTICATED),
+                    **_errors(*_AUTHENTICATED, 400),
                 },
             }
         },
@@ -687,7 +711,7 @@ def _paths() -> dict[str, Any]:
                 "security": [],
                 "responses": {
                     **_ok(200, "The OpenAPI 3.1 document", {"type": "object"}),
-                    **_errors(429),
+                    **_errors(*_ANY),
                 },
             }
         },
@@ -730,6 +754,7 @@ def build_document() -> dict[str, Any]:
             "responses": {
                 f"Error{code}": {
                     "description": meaning,
+                    **({"headers": _ERROR_HEADERS[code]} if code in _ERROR_HEADERS else {}),
                     "content": {JSON: {"schema": _ref("Error")}},
                 }
                 for code, meaning in _ERROR_MEANINGS.items()

@@ -47,7 +47,8 @@ def _flag(request: Request, name: str) -> bool:
 
 def _limit(request: Request, default: int = 100) -> int:
     raw = request.query_params.get("limit", str(default))
-    if not raw.isdigit() or not 1 <= int(raw) <= audit.MAX_LIMIT:
+    # isascii: str.isdigit() also accepts digits such as "²" that int() refuses.
+    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= audit.MAX_LIMIT:
         raise InvalidInput(f"limit must be an integer between 1 and {audit.MAX_LIMIT}")
     return int(raw)
 
@@ -58,8 +59,13 @@ async def _json_object(request: Request, *, empty_ok: bool = False) -> dict[str,
         return {}
     try:
         parsed = json.loads(body) if body.strip() else None
-    except (ValueError, UnicodeDecodeError) as exc:
+        # A lone surrogate (JSON "\ud800") decodes but is no text: it cannot be stored
+        # or echoed back in UTF-8.
+        json.dumps(parsed, ensure_ascii=False).encode("utf-8")
+    except (ValueError, UnicodeError) as exc:
         raise InvalidInput(f"request body is not valid JSON: {exc}") from None
+    except RecursionError:
+        raise InvalidInput("request body is nested too deeply") from None
     if not isinstance(parsed, dict):
         raise InvalidInput("request body must be a JSON object")
     return parsed
@@ -120,6 +126,9 @@ async def delete_cluster(request: Request) -> Response:
         key: dict[str, Any] = dict(request.query_params)
         if "namespace" not in request.path_params and not key:
             key = await _json_object(request, empty_ok=True)
+        for field in ("tenant_org_id", "user", "service_name"):
+            if key.get(field) is not None and not isinstance(key[field], str):
+                raise InvalidInput(f"{field} must be a string")
         container = await flows.delete_cluster(
             sessions=runtime.sessions,
             worker=runtime.worker,

@@ -70,6 +70,11 @@ def _suffix_scale(text: str, suffix: str) -> tuple[int, int]:
         return 2, _BINARY_SUFFIXES[suffix]
     exponent = _EXPONENT.fullmatch(suffix)
     if exponent is not None:
+        digits = exponent["exp"].lstrip("+-").lstrip("0")
+        if len(digits) > 6:
+            # Far past the cap (or the 1n floor) Kubernetes clamps to either way; also
+            # beyond what int() converts.
+            return 10, -(10**7) if exponent["exp"].startswith("-") else 10**7
         return 10, int(exponent["exp"])
     if suffix.startswith("."):
         raise _invalid(text, "a number has at most one decimal point")

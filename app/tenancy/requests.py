@@ -22,6 +22,7 @@ INT64_MAX = 2**63 - 1
 MAX_DIMENSION = 4096
 MAX_REPLICAS = 1000
 MAX_URL_LENGTH = 2048
+MAX_QUANTITY_LENGTH = 32  # the column width; real quantities are a few characters
 
 REQUIRED_MESSAGES = {
     "tenant_org_id": "tenant_org_id is required for multi-tenancy",
@@ -132,6 +133,8 @@ def _quantity(payload: Mapping[str, Any], field: str) -> tuple[str, Decimal]:
             f'{field} must be a Kubernetes quantity string such as "500m", "2" or "10Gi", '
             f"got {_json_type(value)}"
         )
+    if len(value) > MAX_QUANTITY_LENGTH:
+        raise InvalidInput(f"{field} must be at most {MAX_QUANTITY_LENGTH} characters")
     try:
         amount = parse_quantity(value)
     except InvalidQuantity as exc:
@@ -153,7 +156,9 @@ def _gitlab_url(payload: Mapping[str, Any]) -> str | None:
     url = _optional_string(payload, "gitlab_url")
     if url is None:
         return None
-    if len(url) > MAX_URL_LENGTH or not url.startswith(("https://", "http://")):
+    # Printable ASCII without spaces: it ends up in an env var and an annotation.
+    printable = url.isascii() and url.isprintable() and " " not in url
+    if len(url) > MAX_URL_LENGTH or not printable or not url.startswith(("https://", "http://")):
         raise InvalidInput(
             f"gitlab_url must be an http(s) URL of at most {MAX_URL_LENGTH} characters"
         )

@@ -13,6 +13,8 @@ from typing import Any
 from app.tenancy.errors import InvalidInput
 
 USAGE_FIELDS = ("cpu_usage", "memory_usage", "disk_usage", "qps")
+# Far beyond any real measurement, and within the float range the values are kept in.
+MAX_REPORTED = 10**30
 
 
 def parse_usage_report(payload: Mapping[str, Any]) -> dict[str, float]:
@@ -28,6 +30,8 @@ def parse_usage_report(payload: Mapping[str, Any]) -> dict[str, float]:
             continue
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise InvalidInput(f"{field} must be a number")
+        if isinstance(value, int) and abs(value) > MAX_REPORTED:
+            raise InvalidInput(f"{field} must be at most {MAX_REPORTED:.0e}")
         if not math.isfinite(value) or value < 0:
             raise InvalidInput(f"{field} must be a finite number >= 0, got {value}")
         values[field] = float(value)

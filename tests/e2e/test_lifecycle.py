@@ -97,6 +97,11 @@ def test_rest_delete_by_tenant_key(client: httpx.Client, org: str) -> None:
     missing = client.delete("/clusters", params={"tenant_org_id": org, "user": "bob"})
     assert missing.status_code == 400
     assert missing.json()["error"].startswith("service_name is required")
+    typed = client.request(
+        "DELETE", "/clusters", json={"tenant_org_id": 5, "user": "bob", "service_name": "keyed"}
+    )
+    assert typed.status_code == 400
+    assert typed.json() == {"error": "tenant_org_id must be a string"}
     unknown = client.delete(f"/clusters/{org}-nothing-here")
     assert unknown.status_code == 404
 

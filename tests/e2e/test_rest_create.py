@@ -166,6 +166,8 @@ def test_missing_required_fields_get_the_specs_errors(
         ({"namespace": "Bad_NS"}, 'namespace "Bad_NS" is not a valid name'),
         ({"namespace": "kube-system"}, "reserved"),
         ({"gitlab_url": "ftp://x"}, "gitlab_url must be an http(s) URL"),
+        ({"gitlab_url": "https://x\ny"}, "gitlab_url must be an http(s) URL"),
+        ({"disk_size": "1" + "0" * 40}, "disk_size must be at most 32 characters"),
     ],
 )  # fmt: skip
 def test_bad_values_are_refused_with_clear_messages(
