@@ -30,6 +30,7 @@ def create_app(settings: Settings) -> Starlette:
             max_depth=settings.graphql_max_depth,
             max_aliases=settings.graphql_max_aliases,
             max_tokens=settings.graphql_max_tokens,
+            max_fields=settings.graphql_max_fields,
             introspection=settings.graphql_introspection,
         )
     )

@@ -71,6 +71,8 @@ class Settings(BaseSettings):
     graphql_max_depth: int = Field(default=10, ge=2)
     graphql_max_aliases: int = Field(default=30, ge=1)
     graphql_max_tokens: int = Field(default=5000, ge=50)
+    # Fields an operation selects with every fragment expanded (complexity).
+    graphql_max_fields: int = Field(default=1000, ge=10)
     graphql_introspection: bool = True
 
     @field_validator("admin_token", "secret_key", mode="before")

@@ -161,3 +161,24 @@ def test_wrong_content_is_a_clear_400_not_a_500(client: httpx.Client, path: str)
     )
     assert response.status_code == 400
     assert set(response.json()) == {"error"}
+
+
+def test_graphql_complexity_limit_catches_fragment_bombs(client: httpx.Client) -> None:
+    # Each fragment spreads the previous one twice: 2**12 fields from a dozen lines.
+    fragments = ["fragment F0 on Organization { id }"]
+    fragments += [
+        f"fragment F{n} on Organization {{ ...F{n - 1} ...F{n - 1} }}" for n in range(1, 13)
+    ]
+    bomb = '{ organization(id: "x") { ...F12 } } ' + " ".join(fragments)
+    body = graphql(client, bomb)
+    assert "more than the limit of 1000" in body["errors"][0]["message"]
+    small = '{ organization(id: "x") { ...F3 } } ' + " ".join(fragments[:4])
+    assert "errors" not in graphql(client, small)
+
+
+def test_graphiqls_own_introspection_query_fits_every_limit(client: httpx.Client) -> None:
+    from graphql import get_introspection_query
+
+    body = graphql(client, get_introspection_query(descriptions=True))
+    assert "errors" not in body
+    assert body["data"]["__schema"]["queryType"]["name"] == "Query"

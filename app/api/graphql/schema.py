@@ -8,6 +8,7 @@ from typing import Any
 
 import strawberry
 from strawberry.extensions import (
+    AddValidationRules,
     DisableIntrospection,
     MaxAliasesLimiter,
     MaxTokensLimiter,
@@ -15,6 +16,7 @@ from strawberry.extensions import (
 )
 from strawberry.schema.config import StrawberryConfig
 
+from app.api.graphql.complexity import complexity_rule
 from app.api.graphql.errors import ErrorCodes
 from app.api.graphql.mutations import Mutation
 from app.api.graphql.queries import Query
@@ -23,16 +25,23 @@ from app.api.graphql.types import LONG_SCALAR, Long
 
 
 def make_schema(
-    *, max_depth: int, max_aliases: int, max_tokens: int, introspection: bool
+    *,
+    max_depth: int,
+    max_aliases: int,
+    max_tokens: int,
+    max_fields: int,
+    introspection: bool,
 ) -> strawberry.Schema:
-    """Depth, alias and token limits stop expensive documents before they run (query
-    batching is not enabled at all); unexpected errors are masked."""
+    """Depth, alias, token and complexity (expanded field count) limits stop expensive
+    documents before they run (query batching is not enabled at all); unexpected
+    errors are masked."""
     # Factories, so every request gets fresh extension instances.
     extensions: list[Any] = [
         ErrorCodes,
         lambda: QueryDepthLimiter(max_depth=max_depth),
         lambda: MaxAliasesLimiter(max_alias_count=max_aliases),
         lambda: MaxTokensLimiter(max_token_count=max_tokens),
+        lambda: AddValidationRules([complexity_rule(max_fields)]),
     ]
     if not introspection:
         extensions.append(DisableIntrospection)
@@ -46,7 +55,9 @@ def make_schema(
 
 
 # The schema with default limits: what the SDL is printed from.
-schema = make_schema(max_depth=10, max_aliases=30, max_tokens=5000, introspection=True)
+schema = make_schema(
+    max_depth=10, max_aliases=30, max_tokens=5000, max_fields=1000, introspection=True
+)
 
 
 def sdl() -> str:
