@@ -59,12 +59,15 @@ class RateLimiter:
     """A token bucket per caller: ``per_minute`` requests, refilled continuously."""
 
     per_minute: int
+    max_callers: int = 10_000
     _buckets: dict[str, _Bucket] = field(default_factory=dict)
 
     def retry_after(self, caller: str) -> float:
         """0 when the request may go ahead, else the seconds until it may."""
         now = time.monotonic()
         rate = self.per_minute / 60.0
+        if len(self._buckets) >= self.max_callers and caller not in self._buckets:
+            self._forget_idle(now)
         bucket = self._buckets.setdefault(caller, _Bucket(float(self.per_minute), now))
         bucket.tokens = min(float(self.per_minute), bucket.tokens + (now - bucket.stamp) * rate)
         bucket.stamp = now
@@ -72,6 +75,13 @@ class RateLimiter:
             bucket.tokens -= 1
             return 0.0
         return (1 - bucket.tokens) / rate
+
+    def _forget_idle(self, now: float) -> None:
+        """Drop callers whose bucket has refilled: remembering them changes nothing, and
+        many callers (say, bad tokens from many addresses) must not grow memory."""
+        full_after = 60.0
+        for caller in [c for c, b in self._buckets.items() if now - b.stamp >= full_after]:
+            del self._buckets[caller]
 
 
 class SecurityMiddleware:
