@@ -88,11 +88,8 @@ async def create_cluster(request: Request) -> Response:
     runtime, principal = runtime_of(request), principal_of(request)
     async with _audited(request, "createCluster") as note:
         body = await _json_object(request)
-        note.tenant_org_id = (
-            body.get("tenant_org_id")
-            if isinstance(body.get("tenant_org_id"), str)
-            else note.tenant_org_id
-        )
+        if isinstance(body.get("tenant_org_id"), str):  # a refusal is logged under it too
+            note.tenant_org_id = body["tenant_org_id"]
         container = await flows.create_cluster(
             sessions=runtime.sessions,
             ids=runtime.ids,
