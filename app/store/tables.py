@@ -39,6 +39,14 @@ IN_PROGRESS = frozenset(
 LIVE = sa.text("deleted_at IS NULL")
 
 
+def _timestamp(*, index: bool = False) -> Any:
+    return Field(sa_type=sa.DateTime(timezone=True), index=index)  # type: ignore[call-overload]
+
+
+def _optional_timestamp() -> Any:
+    return Field(default=None, sa_type=sa.DateTime(timezone=True))  # type: ignore[call-overload]
+
+
 def _live_unique(name: str, *columns: str) -> sa.Index:
     # Partial unique indexes: supported alike by SQLite and PostgreSQL.
     return sa.Index(name, *columns, unique=True, sqlite_where=LIVE, postgresql_where=LIVE)
@@ -74,16 +82,10 @@ class TenantContainerRow(SQLModel, table=True):
     status: str = Field(max_length=16, index=True)
     # Why the cluster failed, in words a user can act on; None unless status is failed.
     error: str | None = Field(default=None, sa_type=sa.Text)  # type: ignore[call-overload]
-    created_at: datetime = Field(sa_type=sa.DateTime(timezone=True))  # type: ignore[call-overload]
-    updated_at: datetime = Field(sa_type=sa.DateTime(timezone=True))  # type: ignore[call-overload]
-    sync_time: datetime | None = Field(
-        default=None,
-        sa_type=sa.DateTime(timezone=True),  # type: ignore[call-overload]
-    )
-    deleted_at: datetime | None = Field(
-        default=None,
-        sa_type=sa.DateTime(timezone=True),  # type: ignore[call-overload]
-    )
+    created_at: datetime = _timestamp()
+    updated_at: datetime = _timestamp()
+    sync_time: datetime | None = _optional_timestamp()
+    deleted_at: datetime | None = _optional_timestamp()
 
 
 class DeploymentStatusRow(SQLModel, table=True):
@@ -113,13 +115,10 @@ class DeploymentStatusRow(SQLModel, table=True):
     dimension: int
     vector_count: int = Field(sa_type=sa.BigInteger)  # type: ignore[call-overload]
     replicas: int
-    created_at: datetime = Field(sa_type=sa.DateTime(timezone=True))  # type: ignore[call-overload]
-    updated_at: datetime = Field(sa_type=sa.DateTime(timezone=True))  # type: ignore[call-overload]
+    created_at: datetime = _timestamp()
+    updated_at: datetime = _timestamp()
     details: dict[str, Any] = Field(sa_type=sa.JSON)  # type: ignore[call-overload]
-    deleted_at: datetime | None = Field(
-        default=None,
-        sa_type=sa.DateTime(timezone=True),  # type: ignore[call-overload]
-    )
+    deleted_at: datetime | None = _optional_timestamp()
 
 
 class ClusterEventRow(SQLModel, table=True):
@@ -136,7 +135,7 @@ class ClusterEventRow(SQLModel, table=True):
             index=True,
         )
     )
-    at: datetime = Field(sa_type=sa.DateTime(timezone=True))  # type: ignore[call-overload]
+    at: datetime = _timestamp()
     from_status: str | None = Field(default=None, max_length=16)
     to_status: str = Field(max_length=16)
     reason: str = Field(default="", sa_type=sa.Text)  # type: ignore[call-overload]
@@ -156,7 +155,7 @@ class UsageSampleRow(SQLModel, table=True):
             index=True,
         )
     )
-    at: datetime = Field(sa_type=sa.DateTime(timezone=True), index=True)  # type: ignore[call-overload]
+    at: datetime = _timestamp(index=True)
     cpu_usage: float
     memory_usage: float
     disk_usage: float
@@ -174,15 +173,9 @@ class ApiKeyRow(SQLModel, table=True):
     user: str | None = Field(default=None, max_length=63)
     name: str = Field(max_length=200)
     secret_sha256: str = Field(max_length=64)
-    created_at: datetime = Field(sa_type=sa.DateTime(timezone=True))  # type: ignore[call-overload]
-    last_used_at: datetime | None = Field(
-        default=None,
-        sa_type=sa.DateTime(timezone=True),  # type: ignore[call-overload]
-    )
-    revoked_at: datetime | None = Field(
-        default=None,
-        sa_type=sa.DateTime(timezone=True),  # type: ignore[call-overload]
-    )
+    created_at: datetime = _timestamp()
+    last_used_at: datetime | None = _optional_timestamp()
+    revoked_at: datetime | None = _optional_timestamp()
 
 
 class AuditEntryRow(SQLModel, table=True):
@@ -191,7 +184,7 @@ class AuditEntryRow(SQLModel, table=True):
     __tablename__ = "audit_log"
 
     id: int | None = Field(default=None, primary_key=True)
-    at: datetime = Field(sa_type=sa.DateTime(timezone=True), index=True)  # type: ignore[call-overload]
+    at: datetime = _timestamp(index=True)
     actor: str = Field(max_length=64)  # "admin", "key:<id>", "report:<namespace>", "anonymous"
     tenant_org_id: str | None = Field(default=None, index=True, max_length=63)
     action: str = Field(max_length=64)
