@@ -47,6 +47,19 @@ def _optional_timestamp() -> Any:
     return Field(default=None, sa_type=sa.DateTime(timezone=True))  # type: ignore[call-overload]
 
 
+def _reference(table: str, *, unique: bool = False, index: bool = False) -> Any:
+    """A required reference to ``table``'s id; the row goes when the referenced one does."""
+    return Field(
+        sa_column=sa.Column(
+            sa.String(200),
+            sa.ForeignKey(f"{table}.id", ondelete="CASCADE"),
+            nullable=False,
+            unique=unique,
+            index=index,
+        )
+    )
+
+
 def _live_unique(name: str, *columns: str) -> sa.Index:
     # Partial unique indexes: supported alike by SQLite and PostgreSQL.
     return sa.Index(name, *columns, unique=True, sqlite_where=LIVE, postgresql_where=LIVE)
@@ -93,14 +106,7 @@ class DeploymentStatusRow(SQLModel, table=True):
     __table_args__ = (_live_unique("uq_deployment_statuses_live_namespace", "namespace"),)
 
     id: str = Field(primary_key=True, max_length=200)
-    container_id: str = Field(
-        sa_column=sa.Column(
-            sa.String(200),
-            sa.ForeignKey("tenant_containers.id", ondelete="CASCADE"),
-            nullable=False,
-            unique=True,
-        )
-    )
+    container_id: str = _reference("tenant_containers", unique=True)
     tenant_org_id: str = Field(index=True, max_length=63)
     namespace: str = Field(max_length=63)
     user: str = Field(max_length=63)
@@ -127,14 +133,7 @@ class ClusterEventRow(SQLModel, table=True):
     __tablename__ = "cluster_events"
 
     id: int | None = Field(default=None, primary_key=True)
-    container_id: str = Field(
-        sa_column=sa.Column(
-            sa.String(200),
-            sa.ForeignKey("tenant_containers.id", ondelete="CASCADE"),
-            nullable=False,
-            index=True,
-        )
-    )
+    container_id: str = _reference("tenant_containers", index=True)
     at: datetime = _timestamp()
     from_status: str | None = Field(default=None, max_length=16)
     to_status: str = Field(max_length=16)
@@ -147,14 +146,7 @@ class UsageSampleRow(SQLModel, table=True):
     __tablename__ = "usage_samples"
 
     id: int | None = Field(default=None, primary_key=True)
-    deployment_id: str = Field(
-        sa_column=sa.Column(
-            sa.String(200),
-            sa.ForeignKey("deployment_statuses.id", ondelete="CASCADE"),
-            nullable=False,
-            index=True,
-        )
-    )
+    deployment_id: str = _reference("deployment_statuses", index=True)
     at: datetime = _timestamp(index=True)
     cpu_usage: float
     memory_usage: float

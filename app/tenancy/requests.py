@@ -7,6 +7,7 @@ promises (missing tenant_org_id before missing user before missing service_name)
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
@@ -176,18 +177,6 @@ def _json_type(value: object) -> str:
     return names.get(type(value), type(value).__name__)
 
 
-UPDATABLE = (
-    "replicas",
-    "cpu_request",
-    "cpu_limit",
-    "mem_request",
-    "mem_limit",
-    "disk_size",
-    "gpu_count",
-    "index_limit",
-)
-
-
 @dataclass(frozen=True, kw_only=True)
 class ClusterUpdate:
     """The full wanted shape after an update (unchanged fields carried over)."""
@@ -200,6 +189,10 @@ class ClusterUpdate:
     disk_size: str
     gpu_count: int
     index_limit: int
+
+
+# What an update may change: exactly the fields of ClusterUpdate.
+UPDATABLE = tuple(field.name for field in dataclasses.fields(ClusterUpdate))
 
 
 def parse_update_request(payload: Mapping[str, Any], *, current: ClusterUpdate) -> ClusterUpdate:
