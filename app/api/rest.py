@@ -286,11 +286,6 @@ async def http_error(request: Request, exc: Exception) -> Response:
     return error_response(exc.status_code, messages.get(exc.status_code, str(exc.detail)))
 
 
-async def internal_error(_: Request, exc: Exception) -> Response:
-    # Logged by the server; the client gets no stack trace, SQL or internals.
-    return error_response(500, "internal server error")
-
-
 # The org route comes before the {user}/{service_name} route it would otherwise match.
 routes = [
     Route("/clusters", create_cluster, methods=["POST"]),
@@ -312,5 +307,4 @@ routes = [
 exception_handlers = {
     DomainError: domain_error,
     HTTPException: http_error,
-    Exception: internal_error,
 }

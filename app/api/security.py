@@ -5,6 +5,7 @@ audit line for every refused write."""
 from __future__ import annotations
 
 import json
+import logging
 import math
 import time
 from collections.abc import Awaitable, Callable
@@ -18,6 +19,7 @@ from app.access import audit
 from app.access.principals import Principal
 from app.runtime import Runtime
 
+log = logging.getLogger(__name__)
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 SECURITY_HEADERS = [
     (b"x-content-type-options", b"nosniff"),
@@ -122,10 +124,17 @@ class SecurityMiddleware:
         if int(headers.get("content-length") or 0) > limit:
             await refuse(413, f"request body is larger than {limit} bytes", principal)
             return
+        started = _Started(_with_headers(send))
         try:
-            await self.app(scope, _limited(receive, limit), _with_headers(send))
+            await self.app(scope, _limited(receive, limit), started)
         except BodyTooLarge:
             await refuse(413, f"request body is larger than {limit} bytes", principal)
+        except Exception:
+            # Logged here with its traceback; the client learns nothing of the internals,
+            # and the connection stays usable (nothing is re-raised to the server).
+            log.exception("%s %s failed", method, path)
+            if not started.yes:
+                await _send_json(send, 500, {"error": "internal server error"}, [])
 
 
 @dataclass
@@ -176,6 +185,18 @@ async def _send_json(
     ]
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": payload})
+
+
+class _Started:
+    """A ``send`` that remembers whether the response has begun."""
+
+    def __init__(self, send: Callable[[Message], Awaitable[None]]) -> None:
+        self._send = send
+        self.yes = False
+
+    async def __call__(self, message: Message) -> None:
+        self.yes = self.yes or message["type"] == "http.response.start"
+        await self._send(message)
 
 
 def _limited(receive: Receive, limit: int) -> Receive:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import sqlite3
 import stat
 import subprocess
 import sys
@@ -11,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import ServerProcess, graphql, server_env
+from tests.conftest import ServerProcess, graphql, server_env, wait_for_status
 
 
 def test_without_an_admin_token_one_is_generated_privately(
@@ -182,3 +184,30 @@ def test_graphiqls_own_introspection_query_fits_every_limit(client: httpx.Client
     body = graphql(client, get_introspection_query(descriptions=True))
     assert "errors" not in body
     assert body["data"]["__schema"]["queryType"]["name"] == "Query"
+
+
+def test_unexpected_errors_are_masked(make_server: Callable[..., ServerProcess]) -> None:
+    server = make_server()
+    with server.client() as client:
+        client.post("/clusters", json={"tenant_org_id": "masked", "user": "u", "service_name": "s"})
+        wait_for_status(
+            client, user="u", service_name="s", tenant_org_id="masked", wanted={"created"}
+        )
+        # Break the database under the running server: every read of deployments now
+        # fails inside SQLAlchemy with a message full of SQL.
+        with sqlite3.connect(server.data_dir / "es-serverless.db") as db:
+            db.execute("ALTER TABLE deployment_statuses RENAME TO hidden_statuses")
+        rest = client.get("/deployments/masked-u-s")
+        assert rest.status_code == 500
+        assert rest.json() == {"error": "internal server error"}
+        body = graphql(client, '{ deploymentStatus(namespace: "masked-u-s") { id } }')
+        assert body["errors"] == [
+            {
+                "message": "internal server error",
+                "locations": body["errors"][0]["locations"],
+                "path": ["deploymentStatus"],
+                "extensions": {"code": "INTERNAL_SERVER_ERROR"},
+            }
+        ]
+        assert "hidden" not in rest.text + json.dumps(body)
+        assert "deployment_statuses" not in rest.text + json.dumps(body)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -341,3 +342,21 @@ def test_reconciler_notices_lost_and_regained_readiness(
             "/tenant/containers/iris/flap/events", params={"tenant_org_id": org}
         ).json()
         assert [e["to"] for e in events][-2:] == ["degraded", "created"]
+
+
+def test_usage_history_is_kept_for_the_retention_period_only(
+    make_server: Callable[..., ServerProcess], org: str
+) -> None:
+    server = make_server(ESS_USAGE_RETENTION_HOURS="0.0005")  # 1.8 seconds
+    with server.client() as client:
+        ns = create_and_wait(client, org, "kay", "short")["namespace"]
+        client.post(f"/deployments/{ns}/report", json={"qps": 1})
+        client.post(f"/deployments/{ns}/report", json={"qps": 2})
+        time.sleep(2.5)
+        client.post(f"/deployments/{ns}/report", json={"qps": 3})
+        history = graphql(
+            client,
+            "query($ns: String!) { deploymentStatus(namespace: $ns) { usageHistory { qps } } }",
+            {"ns": ns},
+        )
+    assert [s["qps"] for s in history["data"]["deploymentStatus"]["usageHistory"]] == [3.0]
