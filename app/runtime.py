@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from app.access.authenticate import Authenticator
+from app.access.rate_limit import RateLimiter
 from app.kube.client import KubeClient, RetryPolicy
 from app.kube.connection import KubeTarget, open_api_client, resolve_target
 from app.kube.sandbox import SandboxCluster
@@ -18,6 +19,7 @@ from app.secrets import SecretDeriver, load_or_create_secret
 from app.settings import AuthMode, KubeMode, Settings
 from app.store.db import SessionFactory, make_engine, make_session_factory, migrate_async
 from app.tasks import TaskSupervisor
+from app.tenancy.event_feed import EventFeed
 from app.tenancy.naming import IdSequence
 from app.tenancy.provisioning import ClusterWorker, WorkerSettings
 from app.tenancy.reconciler import Reconciler
@@ -37,6 +39,9 @@ class Runtime:
     sandbox: SandboxCluster | None
     authenticator: Authenticator
     secrets: SecretDeriver
+    # One per process, shared by the HTTP middleware and WebSocket operations.
+    rate_limiter: RateLimiter
+    event_feed: EventFeed
 
     @property
     def usage_retention(self) -> timedelta:
@@ -91,6 +96,7 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
         authenticator = Authenticator(
             sessions=make_session_factory(engine),
             admin_token=_secret(settings, "admin_token", what="admin token"),
+            secrets=secrets,
             enabled=settings.auth is AuthMode.ENABLED,
         )
         tasks = TaskSupervisor()
@@ -130,4 +136,8 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
             sandbox=sandbox,
             authenticator=authenticator,
             secrets=secrets,
+            rate_limiter=RateLimiter(settings.rate_limit_per_minute),
+            event_feed=EventFeed(
+                sessions=sessions, tasks=tasks, live_credentials=authenticator.live_keys
+            ),
         )

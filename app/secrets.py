@@ -19,6 +19,8 @@ from pathlib import Path
 log = logging.getLogger(__name__)
 
 REPORT_TOKEN_PREFIX = "essr_"
+# Longest encoded deployment id a report token may carry (ids are at most 200 chars).
+MAX_NAMED = 400
 
 
 def random_token(nbytes: int = 32) -> str:
@@ -51,7 +53,23 @@ class SecretDeriver:
         return self._derive("elastic-password", container_id)
 
     def report_token(self, deployment_id: str) -> str:
-        return REPORT_TOKEN_PREFIX + self._derive("report-token", deployment_id, length=43)
+        """``essr_<base64url(deployment id)>.<mac>``: it names its deployment, so it is
+        verified offline (no database look-up) by whoever holds the server key."""
+        named = base64.urlsafe_b64encode(deployment_id.encode()).decode("ascii").rstrip("=")
+        mac = self._derive("report-token", deployment_id, length=43)
+        return f"{REPORT_TOKEN_PREFIX}{named}.{mac}"
 
-    def verify_report_token(self, deployment_id: str, token: str) -> bool:
-        return hmac.compare_digest(self.report_token(deployment_id), token)
+    def report_token_deployment(self, token: str) -> str | None:
+        """The deployment a genuine report token names; None for anything else."""
+        named, dot, _ = token.removeprefix(REPORT_TOKEN_PREFIX).partition(".")
+        if not (token.startswith(REPORT_TOKEN_PREFIX) and token.isascii() and dot):
+            return None
+        if len(named) > MAX_NAMED:
+            return None
+        try:
+            deployment_id = base64.urlsafe_b64decode(named + "=" * (-len(named) % 4)).decode()
+        except ValueError:  # bad base64 or not UTF-8
+            return None
+        # The whole token is compared, so only the one canonical spelling is accepted.
+        genuine = self.report_token(deployment_id).encode()
+        return deployment_id if hmac.compare_digest(genuine, token.encode()) else None

@@ -11,8 +11,8 @@ from starlette.middleware import Middleware
 from starlette.routing import Route, WebSocketRoute
 
 from app.api import openapi, rest
-from app.api.graphql.context import GraphQLApp
 from app.api.graphql.schema import make_schema
+from app.api.graphql.view import GraphQLApp
 from app.api.security import SecurityMiddleware
 from app.runtime import open_runtime
 from app.settings import Settings

@@ -74,6 +74,9 @@ class Settings(BaseSettings):
     # Fields an operation selects with every fragment expanded (complexity).
     graphql_max_fields: int = Field(default=1000, ge=10)
     graphql_introspection: bool = True
+    # Live subscriptions one caller (an API key, a report token, the admin) may hold
+    # across all its WebSockets in this process.
+    graphql_max_subscriptions_per_caller: int = Field(default=20, ge=1)
 
     @field_validator("admin_token", "secret_key", mode="before")
     @classmethod

@@ -7,14 +7,14 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.access.principals import Principal, Role
+from app.access.principals import Principal
 from app.store.db import SessionFactory, session_scope
 from app.store.tables import ApiKeyRow, utcnow
 from app.tenancy.errors import InvalidInput, NotFound
@@ -100,7 +100,18 @@ async def authenticate_key(*, sessions: SessionFactory, token: str) -> Principal
     if not hmac.compare_digest(row.secret_sha256, _hash(secret)):
         return None
     await _touch(sessions=sessions, row=row)
-    return Principal(Role.ORG_KEY, f"key:{row.id}", tenant_org_id=row.tenant_org_id, user=row.user)
+    return Principal.api_key(key_id=row.id, tenant_org_id=row.tenant_org_id, user=row.user)
+
+
+async def live_key_ids(*, sessions: SessionFactory, key_ids: Collection[str]) -> set[str]:
+    """Which of ``key_ids`` name keys that exist and are not revoked (one query)."""
+    if not key_ids:
+        return set()
+    statement = select(ApiKeyRow.id).where(
+        col(ApiKeyRow.id).in_(sorted(set(key_ids))), col(ApiKeyRow.revoked_at).is_(None)
+    )
+    async with sessions() as session:
+        return set((await session.exec(statement)).all())
 
 
 async def _touch(*, sessions: SessionFactory, row: ApiKeyRow) -> None:

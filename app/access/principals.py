@@ -17,15 +17,31 @@ class Role(enum.StrEnum):
 
 @dataclass(frozen=True)
 class Principal:
+    """Who is calling, and what must be checked again while a connection lasts: the
+    API key's id (a key can be revoked). No secret is kept here."""
+
     role: Role
-    actor: str  # how the audit log names it: "admin", "key:<id>", "reporter"
+    # How the audit log names it and whose rate-limit bucket it draws from:
+    # "admin", "key:<id>", "reporter:<deployment id>".
+    actor: str
     tenant_org_id: str | None = None
     user: str | None = None
-    token: str = ""  # kept for reporters only: checked against the namespace reported on
+    key_id: str | None = None  # organisation keys: re-checked on every WebSocket operation
+    deployment_id: str | None = None  # reporters: the deployment their token names
 
     @classmethod
     def admin(cls) -> Principal:
         return cls(Role.ADMIN, "admin")
+
+    @classmethod
+    def api_key(cls, *, key_id: str, tenant_org_id: str, user: str | None) -> Principal:
+        return cls(
+            Role.ORG_KEY, f"key:{key_id}", tenant_org_id=tenant_org_id, user=user, key_id=key_id
+        )
+
+    @classmethod
+    def reporter(cls, *, deployment_id: str) -> Principal:
+        return cls(Role.REPORTER, f"reporter:{deployment_id}", deployment_id=deployment_id)
 
     @property
     def is_admin(self) -> bool:

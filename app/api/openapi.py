@@ -393,7 +393,8 @@ def _schemas() -> dict[str, Schema]:
                     "at": _timestamp("When"),
                     "actor": {
                         "type": "string",
-                        "description": '"admin", "key:<id>", "reporter" or "anonymous"',
+                        "description": '"admin", "key:<id>", "reporter:<deployment id>" '
+                        'or "anonymous"',
                     },
                     "tenant_org_id": {"type": ["string", "null"]},
                     "action": {"type": "string"},

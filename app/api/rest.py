@@ -199,7 +199,6 @@ async def report_deployment(request: Request) -> Response:
     async with _audited(request, "reportDeploymentStatus") as note:
         scope = await report_scope(
             sessions=runtime.sessions,
-            deriver=runtime.secrets,
             principal=principal,
             namespace=namespace,
         )

@@ -7,9 +7,8 @@ from __future__ import annotations
 import json
 import logging
 import math
-import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from starlette.datastructures import Headers
@@ -17,6 +16,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.access import audit
 from app.access.principals import Principal
+from app.access.rate_limit import caller_key
 from app.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -50,46 +50,9 @@ class BodyTooLarge(Exception):
     pass
 
 
-@dataclass
-class _Bucket:
-    tokens: float
-    stamp: float
-
-
-@dataclass
-class RateLimiter:
-    """A token bucket per caller: ``per_minute`` requests, refilled continuously."""
-
-    per_minute: int
-    max_callers: int = 10_000
-    _buckets: dict[str, _Bucket] = field(default_factory=dict)
-
-    def retry_after(self, caller: str) -> float:
-        """0 when the request may go ahead, else the seconds until it may."""
-        now = time.monotonic()
-        rate = self.per_minute / 60.0
-        if len(self._buckets) >= self.max_callers and caller not in self._buckets:
-            self._forget_idle(now)
-        bucket = self._buckets.setdefault(caller, _Bucket(float(self.per_minute), now))
-        bucket.tokens = min(float(self.per_minute), bucket.tokens + (now - bucket.stamp) * rate)
-        bucket.stamp = now
-        if bucket.tokens >= 1:
-            bucket.tokens -= 1
-            return 0.0
-        return (1 - bucket.tokens) / rate
-
-    def _forget_idle(self, now: float) -> None:
-        """Drop callers whose bucket has refilled: remembering them changes nothing, and
-        many callers (say, bad tokens from many addresses) must not grow memory."""
-        full_after = 60.0
-        for caller in [c for c, b in self._buckets.items() if now - b.stamp >= full_after]:
-            del self._buckets[caller]
-
-
 class SecurityMiddleware:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
-        self._limiter: RateLimiter | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket"):
@@ -97,8 +60,6 @@ class SecurityMiddleware:
             return
         runtime: Runtime = scope["app"].state.runtime
         settings = runtime.settings
-        if self._limiter is None:
-            self._limiter = RateLimiter(settings.rate_limit_per_minute)
         headers = Headers(scope=scope)
         method = scope.get("method", "GET")
         path: str = scope["path"]
@@ -106,8 +67,9 @@ class SecurityMiddleware:
 
         principal = await runtime.authenticator.authenticate(headers.get("authorization"))
         scope.setdefault("state", {})["principal"] = principal
-        caller = principal.actor if principal else f"ip:{(scope.get('client') or ('?',))[0]}"
-        wait = self._limiter.retry_after(caller)
+        client = scope.get("client")
+        caller = caller_key(principal, client[0] if client else None)
+        wait = runtime.rate_limiter.retry_after(caller)
         if wait > 0:
             await refuse(429, "rate limit exceeded; slow down", principal, retry_after=wait)
             return

@@ -3,6 +3,8 @@ the api layer shows them with."""
 
 from __future__ import annotations
 
+import math
+
 
 class DomainError(Exception):
     http_status = 400
@@ -41,3 +43,25 @@ class Unauthenticated(DomainError):
 class Forbidden(DomainError):
     http_status = 403
     code = "FORBIDDEN"
+
+
+class RateLimited(DomainError):
+    http_status = 429
+    code = "RATE_LIMITED"
+
+    def __init__(self, retry_after: float) -> None:
+        self.retry_after = max(1, math.ceil(retry_after))
+        super().__init__(f"rate limit exceeded; retry after {self.retry_after} s")
+
+
+class TooManySubscriptions(DomainError):
+    http_status = 429
+    code = "TOO_MANY_SUBSCRIPTIONS"
+
+
+class SubscriberTooSlow(DomainError):
+    """A subscriber that does not read its events fast enough is ended, so a stalled
+    client cannot make the server buffer without limit."""
+
+    http_status = 503
+    code = "SUBSCRIBER_TOO_SLOW"

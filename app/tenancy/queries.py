@@ -171,23 +171,18 @@ async def events_of_containers(
 
 
 async def events_after(
-    *,
-    session: AsyncSession,
-    scope: Scope,
-    after_id: int,
-    tenant_org_id: str,
-    namespace: str | None = None,
+    *, session: AsyncSession, after_id: int, limit: int
 ) -> list[tuple[ClusterEventRow, TenantContainerRow]]:
-    """Events newer than ``after_id`` of one organisation (and namespace), oldest first."""
-    statement = scope.restrict(
+    """Events newer than ``after_id`` of every organisation with their clusters, oldest
+    first, at most ``limit``: one read serves every subscriber (the event feed filters
+    them by each subscriber's scope)."""
+    statement = (
         select(ClusterEventRow, TenantContainerRow)
         .join(TenantContainerRow, col(TenantContainerRow.id) == col(ClusterEventRow.container_id))
         .where(col(ClusterEventRow.id) > after_id)
-        .where(TenantContainerRow.tenant_org_id == tenant_org_id)
         .order_by(col(ClusterEventRow.id))
+        .limit(limit)
     )
-    if namespace is not None:
-        statement = statement.where(TenantContainerRow.namespace == namespace)
     return [(event, container) for event, container in (await session.exec(statement)).all()]
 
 

@@ -529,7 +529,7 @@ def test_subscription_refuses_unauthenticated_connections(world: World, caller: 
         )
         with pytest.raises(ConnectionClosed) as closed:
             ws.recv(timeout=10)
-    assert closed.value.rcvd is not None and closed.value.rcvd.code == 4403
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == 4401
 
 
 def test_subscription_of_a_foreign_org_stays_silent(world: World) -> None:

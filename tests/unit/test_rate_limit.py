@@ -1,8 +1,8 @@
-"""The per-caller token bucket of the security middleware."""
+"""The per-caller token bucket shared by HTTP requests and WebSocket operations."""
 
 from __future__ import annotations
 
-from app.api.security import RateLimiter
+from app.access.rate_limit import RateLimiter
 
 
 def test_rate_limiter_refills_and_forgets_idle_callers() -> None:

@@ -122,7 +122,6 @@ class Mutation:
         async with _audited(info, "reportDeploymentStatus", target=namespace) as note:
             scope = await report_scope(
                 sessions=runtime.sessions,
-                deriver=runtime.secrets,
                 principal=info.context.caller,
                 namespace=namespace,
             )
