@@ -27,12 +27,15 @@ def _serve(settings: Settings, args: argparse.Namespace) -> None:
         logging.getLogger(__name__).warning("authentication is DISABLED (loopback only)")
 
     from app.server import create_app
+    from app.serving import header_deadline_protocol
 
     uvicorn.run(
         create_app(settings),
         host=args.host,
         port=args.port,
         log_level=settings.log_level.lower(),
+        http=header_deadline_protocol(settings.http_header_timeout_seconds),
+        timeout_keep_alive=settings.http_keep_alive_seconds,
         # Our lifespan owns shutdown; give in-flight provisioning time to park.
         timeout_graceful_shutdown=15,
     )

@@ -67,6 +67,11 @@ class Settings(BaseSettings):
     # How tenant clusters reach the control plane (their usage reporter posts here).
     public_url: str = "http://127.0.0.1:8080"
     rate_limit_per_minute: int = Field(default=600, ge=1)
+    # A request whose headers are not complete this long after it began is answered
+    # 408 and its connection closed (slow or stalled clients hold no socket for ever).
+    http_header_timeout_seconds: float = Field(default=10.0, gt=0)
+    # An idle kept-alive connection is closed after this long.
+    http_keep_alive_seconds: int = Field(default=5, ge=1)
     max_body_bytes: int = Field(default=1 << 20, ge=1024)
     graphql_max_depth: int = Field(default=10, ge=2)
     graphql_max_aliases: int = Field(default=30, ge=1)

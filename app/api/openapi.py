@@ -41,9 +41,6 @@ Schema = dict[str, Any]
 TITLE = "ES Serverless control plane"
 # Every REST answer is JSON.
 JSON = "application/json"
-# Largest JSON number a usage report may carry (the largest finite double).
-MAX_FINITE = 1.7976931348623157e308
-
 # A DNS-1123 label, as app.tenancy.naming checks it.
 _LABEL = "[a-z0-9]([-a-z0-9]*[a-z0-9])?"
 NAME_PATTERN = f"^{_LABEL}$"
@@ -195,8 +192,9 @@ def _create_request() -> Schema:
     return {
         "type": "object",
         "description": "Null for an optional field means its default. request must not "
-        "exceed limit. Unknown fields are ignored.",
+        "exceed limit. Unknown fields are refused (400 naming them).",
         "properties": properties,
+        "additionalProperties": False,
         "required": list(REQUIRED_MESSAGES),
     }
 
@@ -216,7 +214,7 @@ def _update_request() -> Schema:
 
 
 def _usage_report() -> Schema:
-    number: Schema = {"type": "number", "minimum": 0, "maximum": MAX_FINITE}
+    number: Schema = {"type": "number", "minimum": 0, "maximum": MAX_REPORTED}
     units = {
         "cpu_usage": "cores",
         "memory_usage": "bytes",
@@ -225,9 +223,9 @@ def _usage_report() -> Schema:
     }
     return {
         "type": "object",
-        "description": "Any of the usage fields (finite numbers >= 0; integers written "
-        f"without a fraction or exponent at most {MAX_REPORTED:.0e}); those left out or null "
-        "keep their last reported value. At least one must be given.",
+        "description": f"Any of the usage fields (numbers from 0 to {MAX_REPORTED:.0e}; "
+        "-0.0 is stored as 0); those left out or null keep their last reported value. "
+        "At least one must be given.",
         "properties": {
             field: {**_nullable(number), "description": units[field]} for field in USAGE_FIELDS
         },

@@ -56,6 +56,7 @@ _DEFAULTS = ClusterRequest(tenant_org_id="", user="", service_name="", namespace
 
 def parse_create_request(payload: Mapping[str, Any]) -> ClusterRequest:
     tenant_org_id, user, service_name = (_required(payload, field) for field in REQUIRED_MESSAGES)
+    _refuse_unknown(payload)
     naming.check_name("tenant_org_id", tenant_org_id)
     naming.check_name("user", user)
     naming.check_name("service_name", service_name)
@@ -92,6 +93,21 @@ def parse_create_request(payload: Mapping[str, Any]) -> ClusterRequest:
         gitlab_url=_gitlab_url(payload),
         **ints,
     )
+
+
+# Every field a create request may carry: the fields of ClusterRequest.
+CREATE_FIELDS = tuple(field.name for field in dataclasses.fields(ClusterRequest))
+
+
+def _refuse_unknown(payload: Mapping[str, Any]) -> None:
+    """A misspelt field ("Replicas") silently ignored would create something else than
+    the client asked for."""
+    unknown = sorted(str(key) for key in payload if key not in CREATE_FIELDS)
+    if unknown:
+        raise InvalidInput(
+            f"unknown field(s) {', '.join(unknown)}; a create request takes "
+            f"{', '.join(CREATE_FIELDS)}"
+        )
 
 
 def _required(payload: Mapping[str, Any], field: str) -> str:

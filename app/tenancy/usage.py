@@ -14,7 +14,7 @@ from app.tenancy.errors import InvalidInput
 
 USAGE_FIELDS = ("cpu_usage", "memory_usage", "disk_usage", "qps")
 # Far beyond any real measurement, and within the float range the values are kept in.
-MAX_REPORTED = 10**30
+MAX_REPORTED = 1e30
 
 
 def parse_usage_report(payload: Mapping[str, Any]) -> dict[str, float]:
@@ -30,11 +30,13 @@ def parse_usage_report(payload: Mapping[str, Any]) -> dict[str, float]:
             continue
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise InvalidInput(f"{field} must be a number")
-        if isinstance(value, int) and abs(value) > MAX_REPORTED:
-            raise InvalidInput(f"{field} must be at most {MAX_REPORTED:.0e}")
-        if not math.isfinite(value) or value < 0:
-            raise InvalidInput(f"{field} must be a finite number >= 0, got {value}")
-        values[field] = float(value)
+        # Compared before float(): an int too large for a float must not overflow here.
+        if not (isinstance(value, int) or math.isfinite(value)) or not 0 <= value <= MAX_REPORTED:
+            raise InvalidInput(
+                f"{field} must be a finite number between 0 and {MAX_REPORTED:.0e}, got {value}"
+            )
+        # + 0.0 turns -0.0 into 0.0: a negative zero would be shown as "-0.0".
+        values[field] = float(value) + 0.0
     if not values:
         raise InvalidInput(f"a usage report needs at least one of {', '.join(USAGE_FIELDS)}")
     return values

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 import sqlite3
 import stat
 import subprocess
@@ -211,3 +212,100 @@ def test_unexpected_errors_are_masked(make_server: Callable[..., ServerProcess])
         ]
         assert "hidden" not in rest.text + json.dumps(body)
         assert "deployment_statuses" not in rest.text + json.dumps(body)
+    # The unexpected failure is in the log with its traceback, for the operator.
+    assert "GraphQL request failed" in server.log()
+    assert "Traceback" in server.log()
+
+
+DEEP = "[" * 100_000 + "]" * 100_000
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        DEEP,
+        '{"query": "{ __typename }", "variables": {"v": ' + DEEP + "}}",
+    ],
+    ids=["body", "variables"],
+)
+def test_deeply_nested_json_on_graphql_is_400_like_rest(client: httpx.Client, body: str) -> None:
+    response = client.post(
+        "/graphql", content=body, headers={"Content-Type": "application/json"}
+    )
+    assert response.status_code == 400
+    assert response.json() == {
+        "errors": [
+            {"message": "request body is nested too deeply", "extensions": {"code": "BAD_REQUEST"}}
+        ]
+    }
+    shallower = "[" * 3000 + "]" * 3000  # still past the parser's limit, and fits a URL
+    query = client.get("/graphql", params={"query": "{ __typename }", "variables": shallower})
+    assert query.status_code == 400
+    assert query.json()["errors"][0]["extensions"] == {"code": "BAD_REQUEST"}
+    rest = client.post("/clusters", content=DEEP, headers={"Content-Type": "application/json"})
+    assert rest.json() == {"error": "request body is nested too deeply"}
+
+
+def test_unparsable_graphql_bodies_get_json_errors(client: httpx.Client) -> None:
+    response = client.post(
+        "/graphql", content=b"{not json", headers={"Content-Type": "application/json"}
+    )
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["extensions"] == {"code": "BAD_REQUEST"}
+
+
+def test_variable_coercion_errors_are_bad_user_input(client: httpx.Client) -> None:
+    body = graphql(
+        client, "query($n: Int!) { auditLog(limit: $n) { id } }", {"n": "not a number"}
+    )
+    assert body["errors"][0]["extensions"] == {"code": "BAD_USER_INPUT"}
+    assert "Int cannot represent" in body["errors"][0]["message"]
+    literal = graphql(client, '{ tenantContainer(user: "a", serviceName: "b", tenantOrgId: 5) { id } }')
+    assert literal["errors"][0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
+
+
+def test_expected_refusals_are_logged_at_info_without_traceback(
+    make_server: Callable[..., ServerProcess],
+) -> None:
+    server = make_server()
+    with server.client() as client:
+        for _ in range(3):
+            body = graphql(client, 'mutation { deleteCluster(namespace: "nope-x") { id } }')
+            assert body["errors"][0]["extensions"]["code"] == "NOT_FOUND"
+        key = client.post("/api-keys", json={"tenant_org_id": "logs", "name": "k"}).json()
+    with httpx.Client(
+        base_url=server.url, headers={"Authorization": f"Bearer {key['secret']}"}, timeout=30
+    ) as org_client:
+        forbidden = graphql(org_client, "{ apiKeys { id } }")
+        assert forbidden["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    log = server.log()
+    assert log.count('INFO app.api.graphql.errors: GraphQL request refused: no cluster in namespace "nope-x"') == 3
+    assert "Traceback" not in log
+    assert " ERROR " not in log
+
+
+def test_stalled_request_headers_are_timed_out(make_server: Callable[..., ServerProcess]) -> None:
+    server = make_server(ESS_HTTP_HEADER_TIMEOUT_SECONDS="1")
+    with socket.create_connection(("127.0.0.1", server.port), timeout=30) as stalled:
+        stalled.sendall(b"GET /openapi.json HTTP/1.1\r\nHost: x\r\n")  # never finished
+        answer = _read_until_closed(stalled)
+    assert answer.startswith(b"HTTP/1.1 408 Request Timeout\r\n")
+    with socket.create_connection(("127.0.0.1", server.port), timeout=30) as silent:
+        assert _read_until_closed(silent).startswith(b"HTTP/1.1 408")
+    # A kept-alive connection: the first request is answered, a stalled second one is not
+    # held either.
+    with socket.create_connection(("127.0.0.1", server.port), timeout=30) as kept:
+        kept.sendall(b"GET /openapi.json HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert kept.recv(100).startswith(b"HTTP/1.1 200 OK")
+        kept.sendall(b"GET /openapi.json HTTP/1.1\r\nHo")
+        assert b"HTTP/1.1 408" in _read_until_closed(kept)
+    assert httpx.get(f"{server.url}/openapi.json").status_code == 200  # still serving
+
+
+def _read_until_closed(sock: socket.socket) -> bytes:
+    """Everything the server sends until it closes the connection (the socket's own
+    timeout fails the test if it never does)."""
+    received = b""
+    while chunk := sock.recv(65536):
+        received += chunk
+    return received

@@ -253,7 +253,8 @@ def test_usage_reports(client: httpx.Client, org: str) -> None:
     assert client.get(f"/deployments/{ns}").json()["qps"] == 50.0
 
     for bad, fragment in [
-        ({"cpu_usage": -1}, "cpu_usage must be a finite number >= 0"),
+        ({"cpu_usage": -1}, "cpu_usage must be a finite number between 0 and 1e+30"),
+        ({"cpu_usage": 1.79e308}, "cpu_usage must be a finite number between 0 and 1e+30"),
         ({"qps": "fast"}, "qps must be a number"),
         ({"watts": 3}, "unknown field"),
         ({}, "needs at least one"),

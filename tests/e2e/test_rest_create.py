@@ -168,6 +168,8 @@ def test_missing_required_fields_get_the_specs_errors(
         ({"gitlab_url": "ftp://x"}, "gitlab_url must be an http(s) URL"),
         ({"gitlab_url": "https://x\ny"}, "gitlab_url must be an http(s) URL"),
         ({"disk_size": "1" + "0" * 40}, "disk_size must be at most 32 characters"),
+        ({"Replicas": 5}, "unknown field(s) Replicas; a create request takes tenant_org_id, user"),
+        ({"replicas": 2, "zone": "a", "colour": "b"}, "unknown field(s) colour, zone;"),
     ],
 )  # fmt: skip
 def test_bad_values_are_refused_with_clear_messages(

@@ -27,7 +27,7 @@ from app.tenancy.requests import (
     ClusterRequest,
     parse_create_request,
 )
-from app.tenancy.usage import USAGE_FIELDS, parse_usage_report
+from app.tenancy.usage import MAX_REPORTED, USAGE_FIELDS, parse_usage_report
 
 PROPERTY = settings(
     max_examples=200,
@@ -367,7 +367,7 @@ def test_only_finite_non_negative_numbers_make_a_usage_report(payload: dict[str,
     def acceptable(value: Any) -> bool:
         if not number(value) or value < 0:
             return False
-        return value <= SAFE_INTEGER if isinstance(value, int) else math.isfinite(value)
+        return value <= SAFE_INTEGER if isinstance(value, int) else value <= MAX_REPORTED
 
     def refusable(value: Any) -> bool:
         return not acceptable(value) and not (isinstance(value, int) and value > SAFE_INTEGER)
@@ -383,7 +383,9 @@ def test_only_finite_non_negative_numbers_make_a_usage_report(payload: dict[str,
         return
     assert not must_refuse, payload
     assert report == {key: float(value) for key, value in given_values.items()}
-    assert all(math.isfinite(value) and value >= 0 for value in report.values())
+    assert all(0 <= value <= MAX_REPORTED for value in report.values())
+    # -0.0 is stored as 0.0 (its sign would show as "-0.0").
+    assert all(math.copysign(1.0, value) == 1.0 for value in report.values())
 
 
 # -- inputs that once escaped as another exception (a 500 over REST) ------------------
@@ -405,6 +407,16 @@ def test_a_huge_exponent_is_invalid_input() -> None:
     }
     with pytest.raises(InvalidInput):
         parse_create_request(payload)
+
+
+@pytest.mark.parametrize("value", [1.79e308, 1e31, 10**31, -1e-300])
+def test_usage_values_beyond_the_measurable_range_are_invalid_input(value: float) -> None:
+    with pytest.raises(InvalidInput, match="between 0 and 1e\\+30"):
+        parse_usage_report({"cpu_usage": value})
+
+
+def test_negative_zero_usage_is_stored_as_zero() -> None:
+    assert str(parse_usage_report({"qps": -0.0})["qps"]) == "0.0"
 
 
 def test_an_integer_beyond_the_float_range_is_invalid_input() -> None:

@@ -1,7 +1,10 @@
 """GraphQL errors: domain errors keep their message and carry ``extensions.code``;
-anything unexpected is masked so no stack trace, SQL or internal detail leaks."""
+anything unexpected is masked so no stack trace, SQL or internal detail leaks; and
+only the unexpected ones are logged as errors."""
 
 from __future__ import annotations
+
+import logging
 
 from graphql.error import GraphQLError
 from strawberry.extensions import MaskErrors
@@ -9,6 +12,24 @@ from strawberry.extensions import MaskErrors
 from app.tenancy.errors import DomainError
 
 INTERNAL_MESSAGE = "internal server error"
+log = logging.getLogger(__name__)
+
+
+def is_expected(error: GraphQLError) -> bool:
+    """A refusal the client caused (bad input, not found, forbidden, an invalid
+    document): part of normal operation, not a fault of the server."""
+    original = error.original_error
+    return original is None or isinstance(original, DomainError | GraphQLError)
+
+
+def log_errors(errors: list[GraphQLError]) -> None:
+    """Expected refusals at INFO in one line each, so anyone sending bad requests
+    cannot flood the log with tracebacks; unexpected errors at ERROR with theirs."""
+    for error in errors:
+        if is_expected(error):
+            log.info("GraphQL request refused: %s", error.message)
+        else:
+            log.error("GraphQL request failed: %s", error.message, exc_info=error.original_error)
 
 
 class ErrorCodes(MaskErrors):
@@ -25,15 +46,19 @@ class ErrorCodes(MaskErrors):
             return error
         if original is None:
             # Parse and validation errors: the client's query is wrong; say so as it is.
-            error.extensions = {
-                **(error.extensions or {}),
-                "code": error.extensions.get("code", "GRAPHQL_VALIDATION_FAILED")
-                if error.extensions
-                else "GRAPHQL_VALIDATION_FAILED",
-            }
-            return error
+            return _with_code(error, "GRAPHQL_VALIDATION_FAILED")
         if isinstance(original, GraphQLError):
-            return error
+            # A value the client sent that its type refuses (variable coercion, a
+            # scalar's parser): bad input.
+            return _with_code(error, "BAD_USER_INPUT")
         masked = self.anonymise_error(error)
         masked.extensions = {"code": "INTERNAL_SERVER_ERROR"}
         return masked
+
+
+def _with_code(error: GraphQLError, default: str) -> GraphQLError:
+    """The error with ``extensions.code``, keeping a code it already has."""
+    extensions = dict(error.extensions or {})
+    extensions.setdefault("code", default)
+    error.extensions = extensions
+    return error

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import strawberry
+from graphql import GraphQLError
 from strawberry.extensions import (
     AddValidationRules,
     DisableIntrospection,
@@ -15,13 +16,22 @@ from strawberry.extensions import (
     QueryDepthLimiter,
 )
 from strawberry.schema.config import StrawberryConfig
+from strawberry.types import ExecutionContext
 
 from app.api.graphql.complexity import complexity_rule
-from app.api.graphql.errors import ErrorCodes
+from app.api.graphql.errors import ErrorCodes, log_errors
 from app.api.graphql.mutations import Mutation
 from app.api.graphql.queries import Query
 from app.api.graphql.subscriptions import Subscription
 from app.api.graphql.types import LONG_SCALAR, Long
+
+
+class Schema(strawberry.Schema):
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        # Strawberry logs every error with its traceback at ERROR, refusals included.
+        log_errors(errors)
 
 
 def make_schema(
@@ -45,7 +55,7 @@ def make_schema(
     ]
     if not introspection:
         extensions.append(DisableIntrospection)
-    return strawberry.Schema(
+    return Schema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,

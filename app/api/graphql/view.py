@@ -17,13 +17,17 @@ there is a single path to keep checked.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from graphql import GraphQLError
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
+from starlette.types import Receive, Send
+from starlette.types import Scope as ASGIScope
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.http.base import HTTPException  # its home module moved between releases
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
@@ -84,6 +88,28 @@ class GraphQLApp(GraphQL[Context, None]):
 
     def __init__(self, schema: Any) -> None:
         super().__init__(schema, subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,))
+
+    async def __call__(self, scope: ASGIScope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        try:
+            response: Response = await self.run(Request(scope=scope, receive=receive))
+        except HTTPException as exc:
+            # Strawberry answers a request it cannot take (unparsable or too deeply
+            # nested body, batching) in plain text; a GraphQL client expects JSON errors.
+            response = JSONResponse(
+                {"errors": [{"message": exc.reason, "extensions": {"code": "BAD_REQUEST"}}]},
+                status_code=exc.status_code,
+            )
+        await response(scope, receive, send)
+
+    def decode_json(self, data: str | bytes) -> object:
+        try:
+            return json.loads(data)
+        except RecursionError:
+            # The REST shim refuses such bodies with 400 too; uncaught, it would be a 500.
+            raise HTTPException(400, "request body is nested too deeply") from None
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
