@@ -51,7 +51,7 @@ class Subscription:
     scope: Scope
     tenant_org_id: str
     namespace: str | None
-    after_id: int  # where the feed stood when it subscribed: it gets only newer events
+    after_id: int  # the newest event when it subscribed: it gets only newer ones
     queue: asyncio.Queue[Update | None]
     ended: Exception | None = field(default=None, repr=False)
 
@@ -114,12 +114,12 @@ class EventFeed:
     ) -> AsyncIterator[Subscription]:
         """Subscribe from this moment on; refused past ``max_per_caller`` subscriptions
         of one caller (counted across all its connections)."""
+        # One read per subscription (not per tick): the feed's cursor may lag up to a
+        # tick behind, and only what happens from this moment on is wanted.
+        async with self._sessions() as session:
+            newest = await queries.last_event_id(session=session)
         if not self._subscribers:
-            # Idle until now: the cursor may lag far behind, and only what happens
-            # from now on is wanted.
-            async with self._sessions() as session:
-                newest = await queries.last_event_id(session=session)
-            self._cursor = max(self._cursor, newest)
+            self._cursor = max(self._cursor, newest)  # idle until now: skip the backlog
         # From the limit check to the registration nothing awaits, so concurrent
         # subscribes of one caller cannot both slip under the limit.
         if self.held_by(caller) >= max_per_caller:
@@ -133,7 +133,7 @@ class EventFeed:
             scope=scope,
             tenant_org_id=tenant_org_id,
             namespace=namespace,
-            after_id=self._cursor,
+            after_id=newest,
             queue=asyncio.Queue(self._queue_size),
         )
         self._subscribers.add(subscription)
