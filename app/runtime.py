@@ -18,7 +18,7 @@ from app.secrets import SecretDeriver, load_or_create_secret
 from app.settings import AuthMode, KubeMode, Settings
 from app.store.db import SessionFactory, make_engine, make_session_factory, migrate_async
 from app.tasks import TaskSupervisor
-from app.tenancy.naming import IdSequence
+from app.tenancy.naming import IdSequence, ReservedNamespaces
 from app.tenancy.provisioning import ClusterWorker, WorkerSettings
 from app.tenancy.reconciler import Reconciler
 
@@ -30,6 +30,8 @@ class Runtime:
     settings: Settings
     sessions: SessionFactory
     ids: IdSequence
+    kube: KubeClient
+    reserved_namespaces: ReservedNamespaces
     worker: ClusterWorker
     reconciler: Reconciler
     tasks: TaskSupervisor
@@ -123,6 +125,11 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
             settings=settings,
             sessions=sessions,
             ids=IdSequence(),
+            kube=kube,
+            reserved_namespaces=ReservedNamespaces.of(
+                platform_namespace=settings.platform_namespace,
+                extra=settings.reserved_namespaces,
+            ),
             worker=worker,
             reconciler=reconciler,
             tasks=tasks,
