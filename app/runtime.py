@@ -20,7 +20,7 @@ from app.settings import AuthMode, KubeMode, Settings
 from app.store.db import SessionFactory, make_engine, make_session_factory, migrate_async
 from app.tasks import TaskSupervisor
 from app.tenancy.event_feed import EventFeed
-from app.tenancy.naming import IdSequence
+from app.tenancy.naming import IdSequence, ReservedNamespaces
 from app.tenancy.provisioning import ClusterWorker, WorkerSettings
 from app.tenancy.reconciler import Reconciler
 
@@ -32,6 +32,8 @@ class Runtime:
     settings: Settings
     sessions: SessionFactory
     ids: IdSequence
+    kube: KubeClient
+    reserved_namespaces: ReservedNamespaces
     worker: ClusterWorker
     reconciler: Reconciler
     tasks: TaskSupervisor
@@ -129,6 +131,11 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
             settings=settings,
             sessions=sessions,
             ids=IdSequence(),
+            kube=kube,
+            reserved_namespaces=ReservedNamespaces.of(
+                platform_namespace=settings.platform_namespace,
+                extra=settings.reserved_namespaces,
+            ),
             worker=worker,
             reconciler=reconciler,
             tasks=tasks,

@@ -8,13 +8,17 @@ from __future__ import annotations
 
 import enum
 import os
+import re
 from pathlib import Path
+from typing import Annotated
 
 from pydantic import Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 # Elasticsearch image every tenant cluster runs unless ESS_ES_IMAGE says otherwise.
 DEFAULT_ES_IMAGE = "docker.elastic.co/elasticsearch/elasticsearch:9.1.5"
+# A reserved namespace: a DNS-1123 label, or a prefix of one followed by `*` (`team-*`).
+_NAMESPACE_PATTERN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?|[a-z0-9][-a-z0-9]*\*")
 
 
 class KubeMode(enum.StrEnum):
@@ -64,6 +68,11 @@ class Settings(BaseSettings):
     # The namespace the control plane runs in: the only other namespace whose pods the
     # tenant NetworkPolicies let reach Elasticsearch.
     platform_namespace: str = "es-serverless"
+    # Namespaces no tenant cluster may use, on top of `default`, `kube-*` and the
+    # platform namespace. From the environment a plain comma-separated list
+    # (`ESS_RESERVED_NAMESPACES=monitoring,team-*`); NoDecode keeps pydantic-settings
+    # from reading it as JSON.
+    reserved_namespaces: Annotated[list[str], NoDecode] = Field(default_factory=list)
     # How tenant clusters reach the control plane (their usage reporter posts here).
     public_url: str = "http://127.0.0.1:8080"
     rate_limit_per_minute: int = Field(default=600, ge=1)
@@ -94,6 +103,23 @@ class Settings(BaseSettings):
         # Refuse placeholders such as "changeme": a short secret is a guessable one.
         if value is not None and len(value.get_secret_value()) < 16:
             raise ValueError("must be at least 16 characters (or unset, to generate one)")
+        return value
+
+    @field_validator("reserved_namespaces", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("reserved_namespaces")
+    @classmethod
+    def _namespace_patterns(cls, value: list[str]) -> list[str]:
+        bad = [p for p in value if len(p) > 63 or not _NAMESPACE_PATTERN.fullmatch(p)]
+        if bad:
+            raise ValueError(
+                f"not a namespace or a namespace prefix ending in '*': {', '.join(bad)}"
+            )
         return value
 
     @field_validator("es_image")

@@ -44,7 +44,9 @@ query($id: String!) {
 async def seed(runtime: Any, org: str, size: int) -> None:
     for n in range(size):
         request = parse_create_request(
-            {"tenant_org_id": org, "user": f"user{n % 50}", "service_name": f"svc{n}"}
+            {"tenant_org_id": org, "user": f"user{n % 50}", "service_name": f"svc{n}"},
+            reserved=runtime.reserved_namespaces,
+            org_prefixed=False,
         )
         await commands.create_cluster(sessions=runtime.sessions, ids=runtime.ids, request=request)
 

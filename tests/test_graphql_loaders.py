@@ -29,7 +29,9 @@ query($id: String!) {
 async def _org_with(runtime: Runtime, org: str, count: int) -> None:
     for n in range(count):
         request = parse_create_request(
-            {"tenant_org_id": org, "user": f"u{n % 3}", "service_name": f"s{n}"}
+            {"tenant_org_id": org, "user": f"u{n % 3}", "service_name": f"s{n}"},
+            reserved=runtime.reserved_namespaces,
+            org_prefixed=False,
         )
         await commands.create_cluster(sessions=runtime.sessions, ids=runtime.ids, request=request)
 

@@ -20,7 +20,7 @@ from starlette.routing import Route
 from app.access.audit import MAX_LIMIT as MAX_AUDIT_LIMIT
 from app.access.keys import MAX_KEY_NAME
 from app.store.tables import ClusterStatus
-from app.tenancy.naming import MAX_NAME_LENGTH
+from app.tenancy.naming import BUILT_IN_RESERVED, MAX_NAME_LENGTH
 from app.tenancy.requests import (
     INT32_MAX,
     INT64_MAX,
@@ -47,7 +47,6 @@ NAME_PATTERN = f"^{_LABEL}$"
 # A Kubernetes quantity, as app.kube.quantity parses it (no sign but an optional "+").
 _QUANTITY = r"\+?([0-9]+(\.[0-9]*)?|\.[0-9]+)([numkMGTPE]|[KMGTPE]i|[eE][+-]?[0-9]+)?"
 QUANTITY_PATTERN = f"^{_QUANTITY}$"
-RESERVED_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
 # include_deleted and friends: true/false/1/0, any letter case.
 FLAG_PATTERN = "^([Tt][Rr][Uu][Ee]|[Ff][Aa][Ll][Ss][Ee]|1|0)$"
 
@@ -179,15 +178,23 @@ def _create_request() -> Schema:
         "type": ["string", "null"],
         "maxLength": MAX_NAME_LENGTH,
         "pattern": f"^({_LABEL})?$",
+        # The reserved names that hold whatever the settings say; the platform's own
+        # namespace and the operator's list are refused too, as the description says.
         "not": {
             "anyOf": [
-                {"enum": list(RESERVED_NAMESPACES)},
-                {"type": "string", "pattern": "^kube-"},
+                {"enum": [p for p in BUILT_IN_RESERVED if not p.endswith("*")]},
+                *(
+                    {"type": "string", "pattern": f"^{p.removesuffix('*')}"}
+                    for p in BUILT_IN_RESERVED
+                    if p.endswith("*")
+                ),
             ]
         },
-        "description": "Custom namespace (a DNS-1123 label, not one Kubernetes reserves); "
-        "empty or null: {tenant_org_id}-{user}-{service_name}, which must then be at most "
-        f"{MAX_NAME_LENGTH} characters",
+        "description": "Custom namespace: a DNS-1123 label that is not reserved (default, "
+        "kube-*, the platform's namespace, the operator's ESS_RESERVED_NAMESPACES) and "
+        "does not exist yet (409); with an organisation's or user's key it must start "
+        "with {tenant_org_id}-. Empty or null: {tenant_org_id}-{user}-{service_name}, "
+        f"which must then be at most {MAX_NAME_LENGTH} characters",
     }
     return {
         "type": "object",

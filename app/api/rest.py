@@ -94,6 +94,8 @@ async def create_cluster(request: Request) -> Response:
             sessions=runtime.sessions,
             ids=runtime.ids,
             worker=runtime.worker,
+            kube=runtime.kube,
+            reserved=runtime.reserved_namespaces,
             scope=principal.scope,
             payload=body,
         )

@@ -61,6 +61,17 @@ class KubeClient:
                 await asyncio.sleep(pause)
                 attempt += 1
 
+    async def call_once(
+        self, method: Callable[..., Awaitable[Any]], *, timeout: float, **kwargs: Any
+    ) -> Any:
+        """One attempt, no retries, bounded by ``timeout`` (waiting for a slot included):
+        for a caller that answers a user and must not wait out the retry deadline."""
+        try:
+            async with asyncio.timeout(timeout):
+                return await self._once(method, **kwargs)
+        except TimeoutError as exc:
+            raise from_connection_error(exc, server=self.server) from exc
+
     async def _once(self, method: Callable[..., Awaitable[Any]], **kwargs: Any) -> Any:
         async with self._in_flight:
             try:

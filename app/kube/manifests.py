@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 __all__ = [
     "CERTS_PATH",
     "CLIENT_SERVICE_NAME",
+    "CLUSTER_OBJECTS",
     "CREDENTIALS_SECRET_NAME",
     "DATA_PATH",
     "ELASTIC_USERNAME",
@@ -30,6 +31,7 @@ __all__ = [
     "HTTP_PORT",
     "MANAGED_BY",
     "NETWORK_POLICY_NAME",
+    "OWNER_ANNOTATION",
     "REPORTER_SECRET_NAME",
     "STATEFULSET_NAME",
     "SYSCTL_IMAGE",
@@ -37,6 +39,7 @@ __all__ = [
     "TRANSPORT_PORT",
     "ClusterSecrets",
     "ClusterShape",
+    "claim_labels",
     "client_service_manifest",
     "cluster_manifests",
     "credentials_secret_manifest",
@@ -44,6 +47,7 @@ __all__ = [
     "jvm_heap",
     "namespace_manifest",
     "network_policy_manifest",
+    "owned_labels",
     "reporter_secret_manifest",
     "statefulset_manifest",
     "tenant_labels",
@@ -65,6 +69,21 @@ MANAGED_BY = "es-serverless"
 HTTP_PORT = 9200
 TRANSPORT_PORT = 9300
 SYSCTL_IMAGE = "busybox:1.36"
+# The ownership mark: set on every Namespace the control plane creates, naming the
+# cluster (TenantContainer id) it was created for. Only a namespace carrying the
+# cluster's own mark is ever replaced or deleted for it.
+OWNER_ANNOTATION = "es-serverless.io/cluster-id"
+# Every object the control plane creates inside a tenant namespace, (kind, name), in
+# the order they are removed when the namespace itself must stay: the workload first.
+CLUSTER_OBJECTS = (
+    ("StatefulSet", STATEFULSET_NAME),
+    ("Service", CLIENT_SERVICE_NAME),
+    ("Service", HEADLESS_SERVICE_NAME),
+    ("Secret", CREDENTIALS_SECRET_NAME),
+    ("Secret", REPORTER_SECRET_NAME),
+    ("Secret", TLS_SECRET_NAME),
+    ("NetworkPolicy", NETWORK_POLICY_NAME),
+)
 
 _CONTAINER_NAME = "elasticsearch"
 _DATA_VOLUME = "data"
@@ -139,6 +158,12 @@ def _managed_by() -> dict[str, str]:
     return {"app.kubernetes.io/managed-by": MANAGED_BY}
 
 
+def owned_labels(shape: ClusterShape) -> dict[str, str]:
+    """The labels on the Namespace and on every object of the cluster (the workload's
+    carry more): what tells the cluster's own objects apart from others."""
+    return {**tenant_labels(shape), **_managed_by()}
+
+
 def _selector_labels(shape: ClusterShape) -> dict[str, str]:
     """The labels that pick this cluster's pods (immutable once the StatefulSet exists)."""
     return {
@@ -157,21 +182,24 @@ def _metadata(shape: ClusterShape, name: str) -> Manifest:
 
 def _owned_metadata(shape: ClusterShape, name: str) -> Manifest:
     """Metadata of objects that belong to the tenant but are not part of the workload."""
-    return {
-        "name": name,
-        "namespace": shape.namespace,
-        "labels": {**tenant_labels(shape), **_managed_by()},
-    }
+    return {"name": name, "namespace": shape.namespace, "labels": owned_labels(shape)}
 
 
 # --- Namespace and Services ----------------------------------------------------------
 
 
-def namespace_manifest(shape: ClusterShape) -> Manifest:
+def namespace_manifest(shape: ClusterShape, *, cluster_id: str) -> Manifest:
+    """The tenant's Namespace, carrying the ownership mark of ``cluster_id``."""
+    if not cluster_id:
+        raise ValueError("cluster_id must not be empty: it is the namespace's ownership mark")
     return {
         "apiVersion": "v1",
         "kind": "Namespace",
-        "metadata": {"name": shape.namespace, "labels": {**tenant_labels(shape), **_managed_by()}},
+        "metadata": {
+            "name": shape.namespace,
+            "labels": owned_labels(shape),
+            "annotations": {OWNER_ANNOTATION: cluster_id},
+        },
     }
 
 
@@ -466,12 +494,15 @@ def _sysctl_init_container() -> Manifest:
     }
 
 
+def claim_labels(shape: ClusterShape) -> dict[str, str]:
+    """The labels of the StatefulSet's PersistentVolumeClaims: the claim template's
+    (the StatefulSet controller adds its selector's, which are among them)."""
+    return {**_selector_labels(shape), **tenant_labels(shape)}
+
+
 def _data_claim_template(shape: ClusterShape) -> Manifest:
     return {
-        "metadata": {
-            "name": _DATA_VOLUME,
-            "labels": {**_selector_labels(shape), **tenant_labels(shape)},
-        },
+        "metadata": {"name": _DATA_VOLUME, "labels": claim_labels(shape)},
         "spec": {
             "accessModes": ["ReadWriteOnce"],
             "resources": {"requests": {"storage": _quantity(shape.disk_size)}},
@@ -517,6 +548,7 @@ def statefulset_manifest(shape: ClusterShape, *, image: str) -> Manifest:
 def cluster_manifests(
     shape: ClusterShape,
     *,
+    cluster_id: str,
     image: str,
     secrets: ClusterSecrets,
     report_url: str,
@@ -531,7 +563,7 @@ def cluster_manifests(
     StatefulSet, whose pods cannot start without it.
     """
     return [
-        namespace_manifest(shape),
+        namespace_manifest(shape, cluster_id=cluster_id),
         credentials_secret_manifest(shape, secrets=secrets),
         reporter_secret_manifest(shape, secrets=secrets, report_url=report_url),
         network_policy_manifest(shape, platform_namespace=platform_namespace),

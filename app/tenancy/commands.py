@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from app.kube.namespaces import unavailable_message
 from app.store.db import SessionFactory, session_scope
 from app.store.tables import (
     ClusterStatus,
@@ -56,6 +57,12 @@ async def create_cluster(
     raise Conflict("could not record the cluster after several attempts; try again")
 
 
+async def refuse_conflicts(*, sessions: SessionFactory, request: ClusterRequest) -> None:
+    """The 409 the records give for this request, if any (raised as ``Conflict``)."""
+    async with sessions() as session:
+        await _refuse_conflicts(session=session, request=request)
+
+
 async def _refuse_conflicts(*, session: AsyncSession, request: ClusterRequest) -> None:
     live = col(TenantContainerRow.deleted_at).is_(None)
     same_tenant = await session.exec(
@@ -75,11 +82,9 @@ async def _refuse_conflicts(*, session: AsyncSession, request: ClusterRequest) -
         select(TenantContainerRow.id).where(live, TenantContainerRow.namespace == request.namespace)
     )
     if same_namespace.first() is not None:
-        # Deliberately not naming the tenant that holds it: that may be another org.
-        raise Conflict(
-            f'namespace "{request.namespace}" is already used by another tenant\'s cluster; '
-            "pass a different namespace"
-        )
+        # The same words as for a namespace that exists in Kubernetes: who holds it,
+        # another org or nobody on the platform, is not the caller's to learn.
+        raise Conflict(unavailable_message(request.namespace))
 
 
 def _new_records(*, session: AsyncSession, request: ClusterRequest, n: int) -> TenantContainerRow:

@@ -6,19 +6,26 @@ provision in the background (steps 5-9)."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
+from app.kube.client import KubeClient
+from app.kube.namespaces import namespace_exists, unavailable_message
 from app.store.db import SessionFactory
 from app.store.tables import ClusterStatus, DeploymentStatusRow, TenantContainerRow
 from app.tenancy import commands, queries
-from app.tenancy.errors import InvalidInput
-from app.tenancy.naming import IdSequence
+from app.tenancy.errors import Conflict, InvalidInput
+from app.tenancy.naming import IdSequence, ReservedNamespaces
 from app.tenancy.provisioning import ClusterWorker
-from app.tenancy.requests import REQUIRED_MESSAGES, parse_create_request
+from app.tenancy.requests import REQUIRED_MESSAGES, ClusterRequest, parse_create_request
 from app.tenancy.scope import Scope
 from app.tenancy.usage import parse_usage_report
+
+log = logging.getLogger(__name__)
+# How long a create waits for Kubernetes to say whether the namespace exists.
+NAMESPACE_CHECK_SECONDS = 5.0
 
 
 async def create_cluster(
@@ -26,14 +33,36 @@ async def create_cluster(
     sessions: SessionFactory,
     ids: IdSequence,
     worker: ClusterWorker,
+    kube: KubeClient,
+    reserved: ReservedNamespaces,
     scope: Scope,
     payload: Mapping[str, Any],
 ) -> TenantContainerRow:
-    request = parse_create_request(payload)
+    request = parse_create_request(
+        payload, reserved=reserved, org_prefixed=scope.tenant_org_id is not None
+    )
     scope.require_acting(tenant_org_id=request.tenant_org_id, user=request.user)
+    await _refuse_existing_namespace(sessions=sessions, kube=kube, request=request)
     container = await commands.create_cluster(sessions=sessions, ids=ids, request=request)
     worker.submit(container.id)
     return container
+
+
+async def _refuse_existing_namespace(
+    *, sessions: SessionFactory, kube: KubeClient, request: ClusterRequest
+) -> None:
+    """A new cluster cannot own a namespace that already exists (its ownership mark
+    would name another cluster, or none). When Kubernetes cannot say right now, the
+    create goes on: the worker looks again before it touches the namespace."""
+    exists = await namespace_exists(kube, name=request.namespace, timeout=NAMESPACE_CHECK_SECONDS)
+    if exists is None:
+        log.info("could not check namespace %s now; provisioning will", request.namespace)
+        return
+    if not exists:
+        return
+    # The tenant's own duplicate is worded as such, as when the namespace is not yet made.
+    await commands.refuse_conflicts(sessions=sessions, request=request)
+    raise Conflict(unavailable_message(request.namespace))
 
 
 async def update_cluster(

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 import threading
 import time
+from collections.abc import Iterable
+from dataclasses import dataclass
 
 from app.tenancy.errors import InvalidInput
 
@@ -14,8 +16,8 @@ _NAME_RULE = (
     "use lowercase letters a-z, digits and '-', starting and ending with a letter or digit, "
     f"at most {MAX_NAME_LENGTH} characters"
 )
-# Namespaces Kubernetes or the platform itself owns; a tenant must never land in one.
-_RESERVED_NAMESPACES = frozenset({"default", "kube-system", "kube-public", "kube-node-lease"})
+# Namespaces Kubernetes owns, reserved whatever the operator configures; `*` ends a prefix.
+BUILT_IN_RESERVED = ("default", "kube-*")
 
 
 def is_dns1123_label(value: str) -> bool:
@@ -31,7 +33,41 @@ def check_name(field: str, value: str) -> str:
     return value
 
 
-def default_namespace(*, tenant_org_id: str, user: str, service_name: str) -> str:
+@dataclass(frozen=True)
+class ReservedNamespaces:
+    """Namespaces no tenant cluster may use: Kubernetes' own, the platform's (every
+    tenant NetworkPolicy admits it, so a tenant's pods there would reach every other
+    tenant) and the operator's list. A pattern ending in ``*`` reserves a prefix."""
+
+    names: frozenset[str]
+    prefixes: tuple[str, ...]
+
+    @classmethod
+    def of(cls, *, platform_namespace: str, extra: Iterable[str] = ()) -> ReservedNamespaces:
+        patterns = [*BUILT_IN_RESERVED, *extra]
+        return cls(
+            names=frozenset({platform_namespace, *(p for p in patterns if not p.endswith("*"))}),
+            prefixes=tuple(p.removesuffix("*") for p in patterns if p.endswith("*")),
+        )
+
+    def __contains__(self, namespace: object) -> bool:
+        return isinstance(namespace, str) and (
+            namespace in self.names or namespace.startswith(self.prefixes)
+        )
+
+
+def _refuse_reserved(
+    namespace: str, *, reserved: ReservedNamespaces, what: str, hint: str
+) -> None:
+    if namespace in reserved:
+        raise InvalidInput(
+            f'{what} "{namespace}" is reserved for Kubernetes or the platform; {hint}'
+        )
+
+
+def default_namespace(
+    *, tenant_org_id: str, user: str, service_name: str, reserved: ReservedNamespaces
+) -> str:
     namespace = f"{tenant_org_id}-{user}-{service_name}"
     if len(namespace) > MAX_NAME_LENGTH:
         raise InvalidInput(
@@ -39,13 +75,24 @@ def default_namespace(*, tenant_org_id: str, user: str, service_name: str) -> st
             f"more than Kubernetes allows ({MAX_NAME_LENGTH}); use shorter names "
             "or pass a namespace"
         )
+    # An organisation called "kube" would otherwise generate kube-node-lease.
+    _refuse_reserved(
+        namespace, reserved=reserved, what="the generated namespace", hint="pass a namespace"
+    )
     return namespace
 
 
-def check_namespace(value: str) -> str:
+def check_namespace(value: str, *, reserved: ReservedNamespaces, org_prefix: str | None) -> str:
+    """A custom namespace. ``org_prefix``: the organisation it must belong to by name
+    (``{org}-...``), for callers bound to one; None for the platform admin, who may
+    choose any name that is not reserved."""
     check_name("namespace", value)
-    if value in _RESERVED_NAMESPACES or value.startswith("kube-"):
-        raise InvalidInput(f'namespace "{value}" is reserved for Kubernetes; choose another')
+    _refuse_reserved(value, reserved=reserved, what="namespace", hint="choose another")
+    if org_prefix is not None and not value.startswith(f"{org_prefix}-"):
+        raise InvalidInput(
+            f'namespace "{value}" must start with "{org_prefix}-": with an organisation\'s '
+            "or user's key, a custom namespace begins with the organisation id and '-'"
+        )
     return value
 
 

@@ -19,15 +19,19 @@ from app.kube.certificates import generate_transport_tls
 from app.kube.client import KubeClient
 from app.kube.errors import KubeError
 from app.kube.manifests import (
+    OWNER_ANNOTATION,
     STATEFULSET_NAME,
     TLS_SECRET_NAME,
     ClusterSecrets,
     ClusterShape,
+    claim_labels,
     cluster_manifests,
+    namespace_manifest,
     transport_tls_secret_manifest,
 )
+from app.kube.namespaces import claim_namespace
 from app.kube.readiness import wait_until_ready
-from app.kube.teardown import delete_namespace
+from app.kube.teardown import Removal, remove_cluster
 from app.kube.volumes import grow_volumes
 from app.secrets import SecretDeriver
 from app.store.db import SessionFactory, session_scope
@@ -166,6 +170,7 @@ class ClusterWorker:
         settings = self._settings
         manifests = cluster_manifests(
             shape,
+            cluster_id=container.id,
             image=settings.image,
             secrets=ClusterSecrets(
                 elastic_password=self._secrets.elastic_password(container.id),
@@ -174,10 +179,12 @@ class ClusterWorker:
             report_url=f"{settings.public_url.rstrip('/')}/deployments/{shape.namespace}/report",
             platform_namespace=settings.platform_namespace,
         )
-        # The Namespace first, then the transport certificates (generated once, kept
-        # for the cluster's life), then the rest; the StatefulSet comes last.
+        # The Namespace first (taken only if it is new or the cluster's: otherwise this
+        # raises and nothing in it is touched), then the transport certificates
+        # (generated once, kept for the cluster's life), then the rest; the StatefulSet
+        # comes last.
         namespace = [m for m in manifests if m["kind"] == "Namespace"]
-        await apply_manifests(self._kube, namespace)
+        await claim_namespace(self._kube, namespace[0], recorded_at=container.created_at)
         await create_if_absent(
             self._kube,
             kind="Secret",
@@ -190,12 +197,15 @@ class ClusterWorker:
         await apply_manifests(self._kube, [m for m in manifests if m not in namespace])
 
     async def _delete(self, container: TenantContainerRow) -> None:
-        await delete_namespace(
-            self._kube, name=container.namespace, timeout=self._settings.ready_timeout
+        shape = kube_shape(container)
+        removal = await remove_cluster(
+            self._kube,
+            namespace=namespace_manifest(shape, cluster_id=container.id),
+            recorded_at=container.created_at,
+            claim_labels=claim_labels(shape),
+            timeout=self._settings.ready_timeout,
         )
-        await self._finish(
-            container.id, {S.DELETING}, S.DELETED, f"namespace {container.namespace} removed"
-        )
+        await self._finish(container.id, {S.DELETING}, S.DELETED, _removal_reason(shape, removal))
 
     async def _finish(
         self,
@@ -214,3 +224,15 @@ class ClusterWorker:
             record_transition(
                 session=session, container=container, deployment=deployment, to=to, reason=reason
             )
+
+
+def _removal_reason(shape: ClusterShape, removal: Removal) -> str:
+    if removal.already_gone:
+        return f"namespace {shape.namespace} was already gone"
+    if not removal.namespace_kept:
+        return f"namespace {shape.namespace} removed"
+    removed = ", ".join(removal.objects) or "none were left"
+    return (
+        f"namespace {shape.namespace} kept: it does not carry this cluster's ownership mark "
+        f"({OWNER_ANNOTATION}), so only the cluster's own objects in it were removed: {removed}"
+    )

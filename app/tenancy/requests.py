@@ -54,7 +54,11 @@ class ClusterRequest:
 _DEFAULTS = ClusterRequest(tenant_org_id="", user="", service_name="", namespace="")
 
 
-def parse_create_request(payload: Mapping[str, Any]) -> ClusterRequest:
+def parse_create_request(
+    payload: Mapping[str, Any], *, reserved: naming.ReservedNamespaces, org_prefixed: bool
+) -> ClusterRequest:
+    """``org_prefixed``: a custom namespace must start with ``{tenant_org_id}-`` (the
+    caller is bound to an organisation; only the platform admin may choose freely)."""
     tenant_org_id, user, service_name = (_required(payload, field) for field in REQUIRED_MESSAGES)
     _refuse_unknown(payload)
     naming.check_name("tenant_org_id", tenant_org_id)
@@ -74,10 +78,14 @@ def parse_create_request(payload: Mapping[str, Any]) -> ClusterRequest:
 
     namespace_given = _optional_string(payload, "namespace")
     if namespace_given is not None:
-        namespace = naming.check_namespace(namespace_given)
+        namespace = naming.check_namespace(
+            namespace_given,
+            reserved=reserved,
+            org_prefix=tenant_org_id if org_prefixed else None,
+        )
     else:
         namespace = naming.default_namespace(
-            tenant_org_id=tenant_org_id, user=user, service_name=service_name
+            tenant_org_id=tenant_org_id, user=user, service_name=service_name, reserved=reserved
         )
 
     return ClusterRequest(

@@ -165,6 +165,7 @@ def test_missing_required_fields_get_the_specs_errors(
         ({"mem_request": "4Gi"}, "mem_request"),
         ({"namespace": "Bad_NS"}, 'namespace "Bad_NS" is not a valid name'),
         ({"namespace": "kube-system"}, "reserved"),
+        ({"namespace": "es-serverless"}, "reserved"),  # the platform's, trusted by every tenant
         ({"gitlab_url": "ftp://x"}, "gitlab_url must be an http(s) URL"),
         ({"gitlab_url": "https://x\ny"}, "gitlab_url must be an http(s) URL"),
         ({"disk_size": "1" + "0" * 40}, "disk_size must be at most 32 characters"),
@@ -202,7 +203,9 @@ def test_generated_namespace_collision_is_409(client: httpx.Client, org: str) ->
     assert create(client, tenant_org_id=org, user="a-b", service_name="c").status_code == 202
     clash = create(client, tenant_org_id=org, user="a", service_name="b-c")
     assert clash.status_code == 409
-    assert f'namespace "{org}-a-b-c" is already used' in clash.json()["error"]
+    assert clash.json()["error"] == (
+        f'namespace "{org}-a-b-c" is not available: it already exists; choose another namespace'
+    )
     explicit = create(
         client, tenant_org_id=org, user="a", service_name="b-c", namespace=f"{org}-abc"
     )

@@ -73,3 +73,27 @@ async def test_system_namespaces_cannot_be_deleted(core: client.CoreV1Api) -> No
     assert json.loads(refused.value.body)["message"] == (
         'namespaces "default" is forbidden: this namespace may not be deleted'
     )
+
+
+async def test_namespace_delete_honours_preconditions(core: client.CoreV1Api) -> None:
+    # What the control plane relies on to delete a namespace only at the version it
+    # judged to be its own: a stale resourceVersion or a foreign uid is a 409.
+    created = await core.create_namespace({"metadata": {"name": "guarded"}})
+    seen = created.metadata.resource_version
+    await core.patch_namespace("guarded", {"metadata": {"annotations": {"changed": "yes"}}})
+    for preconditions in ({"resourceVersion": seen}, {"uid": "someone-else"}):
+        with pytest.raises(ApiException) as refused:
+            await core.delete_namespace("guarded", body={"preconditions": preconditions})
+        status = json.loads(refused.value.body)
+        assert (refused.value.status, status["reason"]) == (409, "Conflict")
+        assert "Precondition failed" in status["message"]
+    assert (await core.read_namespace("guarded")).status.phase == "Active"
+    current = await core.read_namespace("guarded")
+    body = {
+        "preconditions": {
+            "uid": current.metadata.uid,
+            "resourceVersion": current.metadata.resource_version,
+        }
+    }
+    await core.delete_namespace("guarded", body=body)
+    assert (await core.read_namespace("guarded")).status.phase == "Terminating"

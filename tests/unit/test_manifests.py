@@ -15,16 +15,19 @@ from app.kube.certificates import TlsBundle
 from app.kube.manifests import (
     CERTS_PATH,
     CLIENT_SERVICE_NAME,
+    CLUSTER_OBJECTS,
     CREDENTIALS_SECRET_NAME,
     DATA_PATH,
     HEADLESS_SERVICE_NAME,
     MANAGED_BY,
     NETWORK_POLICY_NAME,
+    OWNER_ANNOTATION,
     REPORTER_SECRET_NAME,
     STATEFULSET_NAME,
     TLS_SECRET_NAME,
     ClusterSecrets,
     ClusterShape,
+    claim_labels,
     client_service_manifest,
     cluster_manifests,
     credentials_secret_manifest,
@@ -37,6 +40,7 @@ from app.kube.manifests import (
     tenant_labels,
     transport_tls_secret_manifest,
 )
+from app.kube.manifests import owned_labels as owned_labels_of
 from app.kube.quantity import InvalidQuantity
 
 IMAGE = "docker.elastic.co/elasticsearch/elasticsearch:8.15.0"
@@ -47,6 +51,7 @@ REPORT_URL = (
     "http://es-serverless.es-serverless.svc:8080/deployments/org-001-alice-vector-search/report"
 )
 PLATFORM_NAMESPACE = "es-serverless"
+CLUSTER_ID = "tenant_alice_vector-search_1700000000000000"
 RBAC_PATH = Path(__file__).resolve().parents[2] / "deploy" / "rbac.yaml"
 
 # The example request of the spec (section 4).
@@ -99,6 +104,7 @@ def env(**changes: Any) -> dict[str, Any]:
 def all_manifests(cluster: ClusterShape = BASE) -> list[dict[str, Any]]:
     return cluster_manifests(
         cluster,
+        cluster_id=CLUSTER_ID,
         image=IMAGE,
         secrets=SECRETS,
         report_url=REPORT_URL,
@@ -155,15 +161,38 @@ def test_tenant_labels_are_exactly_the_spec_labels() -> None:
     }
 
 
+def ns_labels(cluster: ClusterShape = BASE) -> dict[str, str]:
+    labels: dict[str, str] = namespace_manifest(cluster, cluster_id=CLUSTER_ID)["metadata"][
+        "labels"
+    ]
+    return labels
+
+
 def test_namespace_carries_tenant_labels_and_managed_by() -> None:
-    manifest = namespace_manifest(BASE)
+    manifest = namespace_manifest(BASE, cluster_id=CLUSTER_ID)
     assert (manifest["apiVersion"], manifest["kind"]) == ("v1", "Namespace")
     assert manifest["metadata"]["name"] == "org-001-alice-vector-search"
     assert manifest["metadata"]["labels"] == {
         **tenant_labels(BASE),
         "app.kubernetes.io/managed-by": "es-serverless",
     }
+    assert manifest["metadata"]["labels"] == owned_labels_of(BASE) == owned_labels()
     assert MANAGED_BY == "es-serverless"
+
+
+def test_namespace_carries_the_ownership_mark_of_its_cluster() -> None:
+    manifest = namespace_manifest(BASE, cluster_id=CLUSTER_ID)
+    assert OWNER_ANNOTATION == "es-serverless.io/cluster-id"
+    assert manifest["metadata"]["annotations"] == {OWNER_ANNOTATION: CLUSTER_ID}
+    assert is_qualified_key(OWNER_ANNOTATION)
+    other = namespace_manifest(BASE, cluster_id="tenant_alice_vector-search_2")
+    assert other["metadata"]["annotations"] != manifest["metadata"]["annotations"]
+    assert all_manifests()[0] == manifest
+
+
+def test_a_namespace_without_an_owner_is_refused() -> None:
+    with pytest.raises(ValueError, match="ownership mark"):
+        namespace_manifest(BASE, cluster_id="")
 
 
 @pytest.mark.parametrize(
@@ -177,15 +206,15 @@ def test_namespace_carries_tenant_labels_and_managed_by() -> None:
     ],
 )
 def test_the_spec_kubectl_queries_select_the_namespace(selector: str) -> None:
-    labels = namespace_manifest(BASE)["metadata"]["labels"]
+    labels = ns_labels()
     wanted = dict(term.split("=") for term in selector.split(","))
     assert wanted.items() <= labels.items()
 
 
 def test_other_tenants_do_not_match_each_others_labels() -> None:
-    other = namespace_manifest(shape(tenant_org_id="org-002", namespace="org-002-alice-vs"))
-    assert other["metadata"]["labels"]["tenant-org-id"] == "org-002"
-    assert other["metadata"]["labels"] != namespace_manifest(BASE)["metadata"]["labels"]
+    other = ns_labels(shape(tenant_org_id="org-002", namespace="org-002-alice-vs"))
+    assert other["tenant-org-id"] == "org-002"
+    assert other != ns_labels()
 
 
 def test_selector_is_a_subset_of_the_pod_template_labels() -> None:
@@ -681,10 +710,10 @@ def test_rbac_grants_exactly_what_the_control_plane_uses() -> None:
         ("", "namespaces"): {"get", "list", "watch", "create", "update", "delete"},
         ("apps", "statefulsets"): {"get", "list", "watch", "create", "update", "delete"},
         ("apps", "statefulsets/status"): {"get"},
-        ("", "services"): {"get", "create", "update"},
-        ("", "secrets"): {"get", "create", "update"},
-        ("networking.k8s.io", "networkpolicies"): {"get", "create", "update"},
-        ("", "persistentvolumeclaims"): {"get", "list", "patch"},
+        ("", "services"): {"get", "create", "update", "delete"},
+        ("", "secrets"): {"get", "create", "update", "delete"},
+        ("networking.k8s.io", "networkpolicies"): {"get", "create", "update", "delete"},
+        ("", "persistentvolumeclaims"): {"get", "list", "patch", "delete"},
         ("", "pods"): {"get", "list"},
     }
     assert all("*" not in verbs for verbs in granted.values())
@@ -755,6 +784,26 @@ def test_cluster_manifests_in_apply_order() -> None:
     assert manifests[2] == reporter_secret_manifest(BASE, secrets=SECRETS, report_url=REPORT_URL)
     assert manifests[3] == network_policy_manifest(BASE, platform_namespace=PLATFORM_NAMESPACE)
     assert manifests[6] == statefulset_manifest(BASE, image=IMAGE)
+
+
+def test_cluster_objects_are_every_object_created_in_the_namespace() -> None:
+    # What is removed from a namespace that must stay is exactly what is created in it.
+    created = [(m["kind"], m["metadata"]["name"]) for m in all_manifests()[1:]]
+    created.append(("Secret", TLS_SECRET_NAME))
+    assert sorted(CLUSTER_OBJECTS) == sorted(created)
+    assert CLUSTER_OBJECTS[0] == ("StatefulSet", STATEFULSET_NAME)  # the workload goes first
+
+
+def test_every_object_carries_the_owned_labels_and_claims_the_claim_labels() -> None:
+    tls = transport_tls_secret_manifest(BASE, tls=TlsBundle(ca_crt="a", tls_crt="b", tls_key="c"))
+    for manifest in [*all_manifests(), tls]:
+        assert owned_labels().items() <= manifest["metadata"]["labels"].items()
+    sts = statefulset_manifest(BASE, image=IMAGE)
+    [template] = sts["spec"]["volumeClaimTemplates"]
+    assert template["metadata"]["labels"] == claim_labels(BASE)
+    # The controller adds the selector's labels to each claim: already among them.
+    assert sts["spec"]["selector"]["matchLabels"].items() <= claim_labels(BASE).items()
+    assert claim_labels(BASE) != claim_labels(shape(service_name="other"))
 
 
 def test_tls_secret_is_not_applied_with_the_rest() -> None:

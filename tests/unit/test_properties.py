@@ -13,20 +13,20 @@ from decimal import ROUND_CEILING, Decimal, localcontext
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, example, given, settings
+from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
 from app.kube.quantity import InvalidQuantity, parse_quantity
 from app.tenancy.errors import InvalidInput
-from app.tenancy.naming import check_name, check_namespace, default_namespace
+from app.tenancy.naming import ReservedNamespaces, check_name, check_namespace, default_namespace
 from app.tenancy.requests import (
     INT32_MAX,
     INT64_MAX,
     MAX_DIMENSION,
     MAX_REPLICAS,
     ClusterRequest,
-    parse_create_request,
 )
+from app.tenancy.requests import parse_create_request as parse_with
 from app.tenancy.usage import MAX_REPORTED, USAGE_FIELDS, parse_usage_report
 
 PROPERTY = settings(
@@ -41,7 +41,10 @@ DNS1123_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
 # Kubernetes label values: at most 63 characters, alphanumerics, '-', '_' and '.' inside.
 LABEL_VALUE = re.compile(r"(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?")
 NAME_FIELDS = ("tenant_org_id", "user", "service_name")
-RESERVED = ("default", "kube-system", "kube-public", "kube-node-lease")
+RESERVED = ("default", "kube-system", "kube-public", "kube-node-lease", "es-serverless", "ops")
+# Written out here rather than derived from the code under test.
+RESERVED_PREFIXES = ("kube-", "team-")
+RESERVED_NAMESPACES = ReservedNamespaces.of(platform_namespace="es-serverless", extra=["ops", "team-*"])
 INT64 = Decimal(2**63 - 1)
 NANO = Decimal("1e-9")
 # The allowed suffixes, written out here rather than taken from the parser.
@@ -55,6 +58,14 @@ def is_dns_label(value: str) -> bool:
 
 def is_label_value(value: str) -> bool:
     return len(value) <= 63 and LABEL_VALUE.fullmatch(value) is not None
+
+
+def is_reserved(namespace: str) -> bool:
+    return namespace in RESERVED or namespace.startswith(RESERVED_PREFIXES)
+
+
+def parse_create_request(payload: dict[str, Any], *, org_prefixed: bool = False) -> ClusterRequest:
+    return parse_with(payload, reserved=RESERVED_NAMESPACES, org_prefixed=org_prefixed)
 
 
 # -- strategies ------------------------------------------------------------------------
@@ -216,14 +227,15 @@ def test_a_bad_name_is_refused_never_mangled(value: str, field: str) -> None:
 def test_the_generated_namespace_is_the_join_or_refused(org: str, user: str, service: str) -> None:
     joined = f"{org}-{user}-{service}"
     payload = {"tenant_org_id": org, "user": user, "service_name": service}
-    if len(joined) > 63:
+    names = {"tenant_org_id": org, "user": user, "service_name": service}
+    if len(joined) > 63 or is_reserved(joined):
         with pytest.raises(InvalidInput):
-            default_namespace(tenant_org_id=org, user=user, service_name=service)
+            default_namespace(**names, reserved=RESERVED_NAMESPACES)
         with pytest.raises(InvalidInput):
             parse_create_request(payload)
         return
-    first = default_namespace(tenant_org_id=org, user=user, service_name=service)
-    again = default_namespace(tenant_org_id=org, user=user, service_name=service)
+    first = default_namespace(**names, reserved=RESERVED_NAMESPACES)
+    again = default_namespace(**names, reserved=RESERVED_NAMESPACES)
     assert first == again == joined  # deterministic, nothing added or changed
     assert is_dns_label(first)
     request = parse_create_request(payload)
@@ -239,6 +251,7 @@ def test_colliding_triples_give_the_same_namespace_and_are_not_renamed(
     """(a-b, c, d) and (a, b-c, d) are different tenants with the same namespace: the
     generator gives both that one namespace (the live-namespace unique index then turns
     the second create into a 409), rather than silently giving one another name."""
+    assume(not is_reserved(f"{a}-{b}-{c}-{d}"))
     first = parse_create_request({"tenant_org_id": f"{a}-{b}", "user": c, "service_name": d})
     second = parse_create_request({"tenant_org_id": a, "user": f"{b}-{c}", "service_name": d})
     assert (first.tenant_org_id, first.user) != (second.tenant_org_id, second.user)
@@ -246,19 +259,33 @@ def test_colliding_triples_give_the_same_namespace_and_are_not_renamed(
 
 
 @PROPERTY
-@given(value=st.one_of(labels, st.sampled_from(RESERVED), st.text(max_size=70), invalid_names()))
-@example(value="kube-anything")
-@example(value="kube")
-def test_an_accepted_namespace_is_a_free_dns_label(value: str) -> None:
+@given(
+    value=st.one_of(labels, st.sampled_from(RESERVED), st.text(max_size=70), invalid_names()),
+    org=st.one_of(st.none(), short_labels),
+)
+@example(value="kube-anything", org=None)
+@example(value="kube", org=None)
+@example(value="team-a", org="team")
+@example(value="orga-b-dave-search", org="orga")
+@example(value="orgb-dave-search", org="orga")
+@example(value="orga", org="orga")
+def test_an_accepted_namespace_is_a_free_dns_label_of_the_callers_org(
+    value: str, org: str | None
+) -> None:
     try:
-        accepted = check_namespace(value)
+        accepted = check_namespace(value, reserved=RESERVED_NAMESPACES, org_prefix=org)
     except InvalidInput:
-        assert not is_dns_label(value) or value in RESERVED or value.startswith("kube-")
+        assert (
+            not is_dns_label(value)
+            or is_reserved(value)
+            or (org is not None and not value.startswith(f"{org}-"))
+        )
         return
     assert accepted == value
     assert is_dns_label(accepted)
-    assert accepted not in RESERVED
-    assert not accepted.startswith("kube-")
+    assert not is_reserved(accepted)
+    if org is not None:
+        assert accepted.startswith(f"{org}-")
 
 
 # -- quantities ------------------------------------------------------------------------
@@ -307,6 +334,7 @@ def assert_sound(request: ClusterRequest) -> None:
     for field in NAME_FIELDS:
         assert is_dns_label(getattr(request, field))
     assert is_dns_label(request.namespace)
+    assert not is_reserved(request.namespace)
     assert 1 <= request.replicas <= MAX_REPLICAS
     assert 0 <= request.gpu_count <= INT32_MAX
     assert 1 <= request.dimension <= MAX_DIMENSION
@@ -324,14 +352,18 @@ def assert_sound(request: ClusterRequest) -> None:
 
 
 @PROPERTY
-@given(payload=payloads)
-def test_a_create_request_is_accepted_sound_or_refused(payload: dict[str, Any]) -> None:
+@given(payload=payloads, org_prefixed=st.booleans())
+def test_a_create_request_is_accepted_sound_or_refused(
+    payload: dict[str, Any], org_prefixed: bool
+) -> None:
     try:
-        request = parse_create_request(payload)
+        request = parse_create_request(payload, org_prefixed=org_prefixed)
     except InvalidInput as exc:
         assert exc.message
         return
     assert_sound(request)
+    if org_prefixed:
+        assert request.namespace.startswith(f"{request.tenant_org_id}-")
     for field in NAME_FIELDS:
         assert getattr(request, field) == payload[field]  # verbatim
 

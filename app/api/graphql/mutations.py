@@ -45,6 +45,8 @@ class Mutation:
                 sessions=runtime.sessions,
                 ids=runtime.ids,
                 worker=runtime.worker,
+                kube=runtime.kube,
+                reserved=runtime.reserved_namespaces,
                 scope=info.context.caller.scope,
                 payload=input.as_payload(),
             )
@@ -73,8 +75,9 @@ class Mutation:
 
     @strawberry.mutation(
         description="Delete a cluster by namespace, or by tenantOrgId, user and serviceName: "
-        "status deleting, then deleted once its namespace is gone. The records stay. "
-        "Deleting twice is not an error."
+        "status deleting, then deleted once its namespace is gone (a namespace without the "
+        "cluster's ownership mark stays; only the cluster's objects in it are removed). "
+        "The records stay. Deleting twice is not an error."
     )
     async def delete_cluster(
         self,

@@ -287,7 +287,10 @@ class CreateClusterInput:
     index_limit: int | None = strawberry.field(default=None, description="default 0")
     gitlab_url: str | None = None
     namespace: str | None = strawberry.field(
-        default=None, description="default {tenantOrgId}-{user}-{serviceName}"
+        default=None,
+        description="default {tenantOrgId}-{user}-{serviceName}; with an organisation's "
+        "or user's key it must start with {tenantOrgId}-; reserved namespaces and ones "
+        "that already exist are refused",
     )
 
     def as_payload(self) -> dict[str, Any]:

@@ -1,0 +1,71 @@
+"""The kubernetes-asyncio methods for each kind of object the control plane manages,
+so applying and removing objects work by kind rather than by hand-picked method."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from app.kube.client import KubeClient
+
+
+@dataclass(frozen=True)
+class Verbs:
+    create: Callable[..., Awaitable[Any]]
+    read: Callable[..., Awaitable[Any]]
+    replace: Callable[..., Awaitable[Any]]
+    delete: Callable[..., Awaitable[Any]]
+    namespaced: bool
+
+
+def verbs(kube: KubeClient, kind: str) -> Verbs:
+    core, apps, networking = kube.core, kube.apps, kube.networking
+    table = {
+        "Namespace": Verbs(
+            core.create_namespace,
+            core.read_namespace,
+            core.replace_namespace,
+            core.delete_namespace,
+            False,
+        ),
+        "Service": Verbs(
+            core.create_namespaced_service,
+            core.read_namespaced_service,
+            core.replace_namespaced_service,
+            core.delete_namespaced_service,
+            True,
+        ),
+        "StatefulSet": Verbs(
+            apps.create_namespaced_stateful_set,
+            apps.read_namespaced_stateful_set,
+            apps.replace_namespaced_stateful_set,
+            apps.delete_namespaced_stateful_set,
+            True,
+        ),
+        "NetworkPolicy": Verbs(
+            networking.create_namespaced_network_policy,
+            networking.read_namespaced_network_policy,
+            networking.replace_namespaced_network_policy,
+            networking.delete_namespaced_network_policy,
+            True,
+        ),
+        "Secret": Verbs(
+            core.create_namespaced_secret,
+            core.read_namespaced_secret,
+            core.replace_namespaced_secret,
+            core.delete_namespaced_secret,
+            True,
+        ),
+        "PersistentVolumeClaim": Verbs(
+            core.create_namespaced_persistent_volume_claim,
+            core.read_namespaced_persistent_volume_claim,
+            core.replace_namespaced_persistent_volume_claim,
+            core.delete_namespaced_persistent_volume_claim,
+            True,
+        ),
+    }
+    try:
+        return table[kind]
+    except KeyError:
+        raise ValueError(f"no support for kind {kind}") from None

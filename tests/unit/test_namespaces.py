@@ -1,0 +1,136 @@
+"""Whose a namespace is (the ownership mark and the legacy rule), and the operator's
+reserved list as read from the environment; without any server."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from kubernetes_asyncio.client import V1Namespace, V1ObjectMeta
+from pydantic import ValidationError
+
+from app.kube.manifests import OWNER_ANNOTATION, ClusterShape, namespace_manifest
+from app.kube.namespaces import NamespaceUnavailable, Ownership, ownership, unavailable_message
+from app.settings import Settings
+from app.tenancy.naming import ReservedNamespaces
+
+CLUSTER_ID = "tenant_alice_search_1700000000000000"
+RECORDED = datetime(2025, 1, 1, 12, 0, 0, tzinfo=UTC)
+SHAPE = ClusterShape(
+    namespace="orga-alice-search",
+    tenant_org_id="orga",
+    user="alice",
+    service_name="search",
+    replicas=1,
+    cpu_request="500m",
+    cpu_limit="2",
+    mem_request="1Gi",
+    mem_limit="2Gi",
+    disk_size="10Gi",
+    gpu_count=0,
+    dimension=128,
+    vector_count=10000,
+    index_limit=0,
+    gitlab_url=None,
+)
+MANIFEST = namespace_manifest(SHAPE, cluster_id=CLUSTER_ID)
+LABELS = dict(MANIFEST["metadata"]["labels"])
+
+
+def seen(
+    *,
+    annotations: dict[str, str] | None = None,
+    labels: dict[str, str] | None = None,
+    created: datetime | None = RECORDED + timedelta(seconds=1),
+) -> V1Namespace:
+    """A namespace as kubernetes-asyncio hands it back from a read."""
+    return V1Namespace(
+        metadata=V1ObjectMeta(
+            name=SHAPE.namespace,
+            annotations=annotations,
+            labels=labels,
+            creation_timestamp=created,
+        )
+    )
+
+
+def whose(namespace: Any, recorded_at: datetime = RECORDED) -> Ownership:
+    return ownership(namespace, manifest=MANIFEST, recorded_at=recorded_at)
+
+
+def test_absent() -> None:
+    assert whose(None) is Ownership.ABSENT
+
+
+def test_the_clusters_own_mark_is_ours_whatever_the_labels() -> None:
+    assert whose(seen(annotations={OWNER_ANNOTATION: CLUSTER_ID})) is Ownership.OWNED
+    assert whose(seen(annotations={OWNER_ANNOTATION: CLUSTER_ID}, labels=LABELS)).ours
+
+
+def test_another_clusters_mark_is_never_adopted() -> None:
+    other = seen(annotations={OWNER_ANNOTATION: "tenant_alice_search_1"}, labels=LABELS)
+    assert whose(other) is Ownership.FOREIGN
+    assert whose(seen(annotations={OWNER_ANNOTATION: ""}, labels=LABELS)) is Ownership.FOREIGN
+
+
+def test_an_unmarked_namespace_is_foreign() -> None:
+    assert whose(seen()) is Ownership.FOREIGN
+    assert whose(seen(annotations={"other": "x"}, labels={"team": "x"})) is Ownership.FOREIGN
+
+
+def test_legacy_namespace_with_every_label_made_after_the_record_is_adopted() -> None:
+    assert whose(seen(labels=LABELS)) is Ownership.LEGACY
+    assert whose(seen(labels={**LABELS, "extra": "kept"})) is Ownership.LEGACY
+    # The API server stamps whole seconds, and its clock may be a little behind.
+    assert whose(seen(labels=LABELS, created=RECORDED - timedelta(seconds=30))).ours
+    # A record read back from SQLite has no time zone; it is UTC.
+    assert whose(seen(labels=LABELS), RECORDED.replace(tzinfo=None)) is Ownership.LEGACY
+
+
+@pytest.mark.parametrize("missing", sorted(LABELS))
+def test_legacy_needs_every_label(missing: str) -> None:
+    labels = {k: v for k, v in LABELS.items() if k != missing}
+    assert whose(seen(labels=labels)) is Ownership.FOREIGN
+    assert whose(seen(labels={**LABELS, missing: "other"})) is Ownership.FOREIGN
+
+
+def test_a_namespace_older_than_the_cluster_was_taken_over_not_made() -> None:
+    # An earlier version relabelled an existing namespace as the cluster's (the hole
+    # this closes): it existed before the cluster was recorded, so it stays foreign.
+    older = seen(labels=LABELS, created=RECORDED - timedelta(hours=1))
+    assert whose(older) is Ownership.FOREIGN
+    assert whose(seen(labels=LABELS, created=None)) is Ownership.FOREIGN
+
+
+def test_one_refusal_message() -> None:
+    message = unavailable_message("victim")
+    assert message == 'namespace "victim" is not available: it already exists; choose another namespace'
+    error = NamespaceUnavailable("victim")
+    assert (error.message, error.status, error.transient) == (message, 409, False)
+
+
+def settings_from_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, value: str) -> Settings:
+    monkeypatch.setenv("ESS_RESERVED_NAMESPACES", value)
+    return Settings(data_dir=tmp_path)
+
+
+def test_reserved_namespaces_from_a_comma_separated_variable(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    settings = settings_from_env(monkeypatch, tmp_path, " monitoring, team-* ,,ops")
+    assert settings.reserved_namespaces == ["monitoring", "team-*", "ops"]
+    reserved = ReservedNamespaces.of(platform_namespace="plat", extra=settings.reserved_namespaces)
+    for name in ("monitoring", "team-a", "ops", "plat", "default", "kube-system"):
+        assert name in reserved
+    assert "team" not in reserved
+    assert settings_from_env(monkeypatch, tmp_path, "").reserved_namespaces == []
+
+
+@pytest.mark.parametrize("value", ["Bad", "*", "a*b", "-a", "a_b", "x" * 64])
+def test_bad_reserved_patterns_stop_the_server_at_start(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, value: str
+) -> None:
+    with pytest.raises(ValidationError, match="namespace prefix ending in"):
+        settings_from_env(monkeypatch, tmp_path, f"ok,{value}")
