@@ -73,6 +73,17 @@ class Settings(BaseSettings):
     graphql_max_tokens: int = Field(default=5000, ge=50)
     # Fields an operation selects with every fragment expanded (complexity).
     graphql_max_fields: int = Field(default=1000, ge=10)
+    # What an operation may cost, estimated before it runs: every field counts once per
+    # row of each list above it, lists counted at the page size asked for or at the rows
+    # the caller's data holds (see app/api/graphql/cost.py). The README's organisation
+    # tree with about 40 fields per cluster (container, deployment with details, three
+    # to five events) costs about 40,000 for 1,000 clusters and passes with room to
+    # spare; 27 aliases of containers with 33 fields, events and deployment on an org of
+    # 200 clusters cost over 200,000 (4-5 s of work) and are refused.
+    graphql_max_cost: int = Field(default=100_000, ge=100)
+    # The largest page (`first`) and the most rows a list is counted at: a list whose
+    # rows are not counted from the data (API keys) counts as this many.
+    graphql_max_list_rows: int = Field(default=5000, ge=1)
     graphql_introspection: bool = True
 
     @field_validator("admin_token", "secret_key", mode="before")
