@@ -11,6 +11,7 @@ from starlette.middleware import Middleware
 from starlette.routing import Route, WebSocketRoute
 
 from app.api import openapi, rest
+from app.api.graphql.cost_limit import CostBudget
 from app.api.graphql.schema import make_schema
 from app.api.graphql.view import GraphQLApp
 from app.api.security import SecurityMiddleware
@@ -32,6 +33,9 @@ def create_app(settings: Settings) -> Starlette:
             max_tokens=settings.graphql_max_tokens,
             max_fields=settings.graphql_max_fields,
             introspection=settings.graphql_introspection,
+            cost=CostBudget(
+                max_cost=settings.graphql_max_cost, max_rows=settings.graphql_max_list_rows
+            ),
         )
     )
     return Starlette(

@@ -87,6 +87,19 @@ class Settings(BaseSettings):
     graphql_max_tokens: int = Field(default=5000, ge=50)
     # Fields an operation selects with every fragment expanded (complexity).
     graphql_max_fields: int = Field(default=1000, ge=10)
+    # What an operation may cost, estimated before it runs: every field counts once per
+    # row of each list above it, a list at the page size asked for or at the rows the
+    # caller's data holds (app/api/graphql/cost.py). For an organisation of 1,000
+    # clusters with 3 to 5 events each, the README's tree query costs 21,000-29,000 and
+    # a heavier tree (15 container fields, deployment with details, events, users)
+    # 44,000-52,000: both pass, with room for twice the clusters or busier event logs.
+    # 27 aliases of the tree with 33 fields, events and deployment { details } per
+    # cluster (972 fields, under every document limit) on 200 clusters cost about
+    # 227,000 and took 4-5 s of the server's only event loop: refused.
+    graphql_max_cost: int = Field(default=100_000, ge=100)
+    # The largest page (`first`) and the most rows a list is counted at: a list whose
+    # rows are not counted from the data (API keys) counts as this many.
+    graphql_max_list_rows: int = Field(default=5000, ge=1)
     graphql_introspection: bool = True
     # Live subscriptions one caller (an API key, a report token, the admin) may hold
     # across all its WebSockets in this process.

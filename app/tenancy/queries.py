@@ -6,10 +6,13 @@ caller asks for them with ``include_deleted``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import sqlalchemy as sa
+from sqlalchemy import case, distinct, func, or_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -21,11 +24,28 @@ from app.store.tables import (
     UsageSampleRow,
 )
 from app.tenancy.errors import Conflict, NotFound
+from app.tenancy.paging import Page
 from app.tenancy.scope import Scope
 
 
 def _ordered(statement: Any) -> Any:
     return statement.order_by(col(TenantContainerRow.created_at), col(TenantContainerRow.id))
+
+
+def _paged(statement: Any, page: Page | None) -> Any:
+    """Keyset paging in the order of ``_ordered``: rows after the page's position."""
+    if page is None:
+        return statement
+    if page.after is not None:
+        created_at = col(TenantContainerRow.created_at)
+        statement = statement.where(
+            or_(
+                created_at > page.after.created_at,
+                (created_at == page.after.created_at)
+                & (col(TenantContainerRow.id) > page.after.id),
+            )
+        )
+    return statement if page.first is None else statement.limit(page.first)
 
 
 def _containers(*, scope: Scope, include_deleted: bool) -> Any:
@@ -36,19 +56,82 @@ def _containers(*, scope: Scope, include_deleted: bool) -> Any:
 
 
 async def list_containers(
-    *, session: AsyncSession, scope: Scope, include_deleted: bool = False
+    *, session: AsyncSession, scope: Scope, include_deleted: bool = False, page: Page | None = None
 ) -> Sequence[TenantContainerRow]:
     statement = _containers(scope=scope, include_deleted=include_deleted)
-    return (await session.exec(_ordered(statement))).all()
+    return (await session.exec(_paged(_ordered(statement), page))).all()
 
 
 async def list_org_containers(
-    *, session: AsyncSession, scope: Scope, tenant_org_id: str, include_deleted: bool = False
+    *,
+    session: AsyncSession,
+    scope: Scope,
+    tenant_org_id: str,
+    include_deleted: bool = False,
+    page: Page | None = None,
 ) -> Sequence[TenantContainerRow]:
     statement = _containers(scope=scope, include_deleted=include_deleted).where(
         TenantContainerRow.tenant_org_id == tenant_org_id
     )
-    return (await session.exec(_ordered(statement))).all()
+    return (await session.exec(_paged(_ordered(statement), page))).all()
+
+
+@dataclass(frozen=True)
+class ListingCounts:
+    """How many rows an organisation's listings hold, so the cost of a query over them
+    can be estimated before it runs."""
+
+    clusters: int = 0
+    users: int = 0
+    events: int = 0  # status events of those clusters, in all
+    most_events: int = 0  # of the one cluster with the most
+
+
+async def listing_counts(
+    *, session: AsyncSession, scope: Scope, tenant_org_ids: Collection[str] | None = None
+) -> dict[tuple[str, bool], ListingCounts]:
+    """Per organisation the caller's scope sees (only ``tenant_org_ids`` when given):
+    its counts with deleted clusters (key ``(org, True)``) and without (``(org, False)``).
+
+    One statement: the clusters through the tenant index, each with its number of
+    events through the events' container index. Organisations outside the scope are
+    simply absent, as if empty.
+    """
+    events = (
+        select(func.count())
+        .where(col(ClusterEventRow.container_id) == col(TenantContainerRow.id))
+        .scalar_subquery()
+    )
+    clusters = scope.restrict(
+        select(
+            col(TenantContainerRow.tenant_org_id).label("org"),
+            col(TenantContainerRow.user).label("user"),
+            case((col(TenantContainerRow.deleted_at).is_(None), 1), else_=0).label("live"),
+            events.label("events"),
+        )
+    )
+    if tenant_org_ids is not None:
+        clusters = clusters.where(col(TenantContainerRow.tenant_org_id).in_(sorted(tenant_org_ids)))
+    c = clusters.subquery()
+    live = c.c.live == 1
+    statement = sa.select(
+        c.c.org,
+        func.count(),
+        func.count(distinct(c.c.user)),
+        func.coalesce(func.sum(c.c.events), 0),
+        func.coalesce(func.max(c.c.events), 0),
+        func.coalesce(func.sum(c.c.live), 0),
+        func.count(distinct(case((live, c.c.user)))),
+        func.coalesce(func.sum(case((live, c.c.events), else_=0)), 0),
+        func.coalesce(func.max(case((live, c.c.events), else_=0)), 0),
+    ).group_by(c.c.org)
+    found: dict[tuple[str, bool], ListingCounts] = {}
+    # sqlmodel types select() for up to four columns; this is plain SQLAlchemy.
+    for org, *numbers in (await session.exec(statement)).all():  # type: ignore[call-overload]
+        n = [int(v) for v in numbers]
+        found[(org, True)] = ListingCounts(*n[:4])
+        found[(org, False)] = ListingCounts(*n[4:])
+    return found
 
 
 async def containers_of_orgs(

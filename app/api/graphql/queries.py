@@ -3,16 +3,21 @@ never in a list, and a foreign single object is null, like one that does not exi
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
 from app.access import audit, keys
 from app.api.graphql.context import Info
 from app.api.graphql.types import (
+    AFTER_DESCRIPTION,
+    FIRST_DESCRIPTION,
     ApiKey,
     AuditEntry,
     DeploymentStatus,
     Organization,
     TenantContainer,
+    page_of,
 )
 from app.tenancy import queries
 from app.tenancy.errors import NotFound
@@ -25,15 +30,21 @@ class Query:
         info.context.caller  # noqa: B018 - authenticated callers only
         return Organization(id=id)
 
-    @strawberry.field(description="All tenant containers, or one organisation's.")
+    @strawberry.field(description="All tenant containers, or one organisation's, oldest first.")
     async def tenant_containers(
-        self, info: Info, tenant_org_id: str | None = None, include_deleted: bool = False
+        self,
+        info: Info,
+        tenant_org_id: str | None = None,
+        include_deleted: bool = False,
+        first: Annotated[int | None, strawberry.argument(description=FIRST_DESCRIPTION)] = None,
+        after: Annotated[str | None, strawberry.argument(description=AFTER_DESCRIPTION)] = None,
     ) -> list[TenantContainer]:
         scope = info.context.caller.scope
+        page = page_of(info, first=first, after=after)
         async with info.context.runtime.sessions() as session:
             if tenant_org_id is None:
                 rows = await queries.list_containers(
-                    session=session, scope=scope, include_deleted=include_deleted
+                    session=session, scope=scope, include_deleted=include_deleted, page=page
                 )
             else:
                 rows = await queries.list_org_containers(
@@ -41,6 +52,7 @@ class Query:
                     scope=scope,
                     tenant_org_id=tenant_org_id,
                     include_deleted=include_deleted,
+                    page=page,
                 )
         return [TenantContainer.from_row(row) for row in rows]
 

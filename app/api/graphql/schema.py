@@ -19,6 +19,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
 from app.api.graphql.complexity import complexity_rule
+from app.api.graphql.cost_limit import CostBudget, QueryCostLimit
 from app.api.graphql.errors import ErrorCodes, log_errors
 from app.api.graphql.mutations import Mutation
 from app.api.graphql.queries import Query
@@ -41,10 +42,12 @@ def make_schema(
     max_tokens: int,
     max_fields: int,
     introspection: bool,
+    cost: CostBudget | None = None,
 ) -> strawberry.Schema:
     """Depth, alias, token and complexity (expanded field count) limits stop expensive
-    documents before they run (query batching is not enabled at all); unexpected
-    errors are masked."""
+    documents before they run (query batching is not enabled at all), and so does,
+    with a ``cost`` budget, the cost estimated from the rows the lists will return;
+    unexpected errors are masked."""
     # Factories, so every request gets fresh extension instances.
     extensions: list[Any] = [
         ErrorCodes,
@@ -53,6 +56,8 @@ def make_schema(
         lambda: MaxTokensLimiter(max_token_count=max_tokens),
         lambda: AddValidationRules([complexity_rule(max_fields)]),
     ]
+    if cost is not None:
+        extensions.append(lambda: QueryCostLimit(cost))
     if not introspection:
         extensions.append(DisableIntrospection)
     return Schema(
@@ -64,7 +69,8 @@ def make_schema(
     )
 
 
-# The schema with default limits: what the SDL is printed from.
+# The schema with default document limits: what the SDL is printed from, and what
+# in-process measurements of resolution use (without the cost check's counting).
 schema = make_schema(
     max_depth=10, max_aliases=30, max_tokens=5000, max_fields=1000, introspection=True
 )

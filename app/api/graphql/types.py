@@ -4,7 +4,8 @@ DataLoaders."""
 
 from __future__ import annotations
 
-from typing import Any, NewType
+from collections.abc import Sequence
+from typing import Annotated, Any, NewType
 
 import strawberry
 
@@ -20,7 +21,9 @@ from app.store.tables import (
     TenantContainerRow,
     UsageSampleRow,
 )
+from app.tenancy import queries
 from app.tenancy.errors import Forbidden
+from app.tenancy.paging import Page, Position
 
 # GraphQL's Int is 32-bit; vector counts can exceed it. The scalar's definition is
 # registered on the schema (LONG_SCALAR in its scalar_map).
@@ -177,6 +180,10 @@ class TenantContainer:
     updated_at: str
     sync_time: str | None
     deleted_at: str | None
+    cursor: str = strawberry.field(
+        description="This container's place in listings: pass it as `after` to list "
+        "the containers that follow it."
+    )
 
     @classmethod
     def from_row(cls, row: TenantContainerRow) -> TenantContainer:
@@ -206,6 +213,7 @@ class TenantContainer:
             updated_at=rfc3339(row.updated_at) or "",
             sync_time=rfc3339(row.sync_time),
             deleted_at=rfc3339(row.deleted_at),
+            cursor=Position.of(row).cursor,
         )
 
     @strawberry.field
@@ -239,24 +247,67 @@ def given_fields(graphql_input: object) -> dict[str, Any]:
     return {name: value for name, value in vars(graphql_input).items() if value is not None}
 
 
-def containers_from_rows(rows: list[TenantContainerRow]) -> list[TenantContainer]:
+def containers_from_rows(rows: Sequence[TenantContainerRow]) -> list[TenantContainer]:
     return [TenantContainer.from_row(row) for row in rows]
+
+
+FIRST_DESCRIPTION = (
+    "At most this many (1 to ESS_GRAPHQL_MAX_LIST_ROWS, 5000 by default); all when unset."
+)
+AFTER_DESCRIPTION = "Only those after the container with this cursor (its cursor field)."
+
+
+def page_of(info: Info, *, first: int | None, after: str | None) -> Page | None:
+    """The page asked for; None when the whole listing is."""
+    if first is None and after is None:
+        return None
+    max_rows = info.context.runtime.settings.graphql_max_list_rows
+    return Page.of(first=first, after=after, max_rows=max_rows)
 
 
 @strawberry.type(description="A user of an organisation and their clusters.")
 class OrganizationUser:
     name: str
-    containers: list[TenantContainer]
+    rows: strawberry.Private[list[TenantContainerRow]]
+
+    @strawberry.field
+    def containers(
+        self,
+        info: Info,
+        first: Annotated[int | None, strawberry.argument(description=FIRST_DESCRIPTION)] = None,
+        after: Annotated[str | None, strawberry.argument(description=AFTER_DESCRIPTION)] = None,
+    ) -> list[TenantContainer]:
+        # The organisation's rows are loaded already (one batched query): a page of a
+        # user's is cut from them.
+        page = page_of(info, first=first, after=after)
+        return containers_from_rows(self.rows if page is None else page.of_rows(self.rows))
 
 
 @strawberry.type(description="An organisation (tenant_org_id) and everything it owns.")
 class Organization:
     id: str
 
-    @strawberry.field
-    async def containers(self, info: Info, include_deleted: bool = False) -> list[TenantContainer]:
-        rows = await info.context.loaders.containers_by_org.load((self.id, include_deleted))
-        return containers_from_rows(rows)
+    @strawberry.field(description="Its clusters, oldest first.")
+    async def containers(
+        self,
+        info: Info,
+        include_deleted: bool = False,
+        first: Annotated[int | None, strawberry.argument(description=FIRST_DESCRIPTION)] = None,
+        after: Annotated[str | None, strawberry.argument(description=AFTER_DESCRIPTION)] = None,
+    ) -> list[TenantContainer]:
+        page = page_of(info, first=first, after=after)
+        if page is None:
+            rows = await info.context.loaders.containers_by_org.load((self.id, include_deleted))
+            return containers_from_rows(rows)
+        async with info.context.runtime.sessions() as session:
+            paged = await queries.list_org_containers(
+                session=session,
+                scope=info.context.caller.scope,
+                tenant_org_id=self.id,
+                include_deleted=include_deleted,
+                page=page,
+            )
+        return containers_from_rows(paged)
 
     @strawberry.field
     async def users(self, info: Info, include_deleted: bool = False) -> list[OrganizationUser]:
@@ -264,10 +315,7 @@ class Organization:
         by_user: dict[str, list[TenantContainerRow]] = {}
         for row in rows:
             by_user.setdefault(row.user, []).append(row)
-        return [
-            OrganizationUser(name=name, containers=containers_from_rows(by_user[name]))
-            for name in sorted(by_user)
-        ]
+        return [OrganizationUser(name=name, rows=by_user[name]) for name in sorted(by_user)]
 
 
 @strawberry.input(description="The spec's create parameters; unset fields take the defaults.")
