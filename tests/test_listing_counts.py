@@ -17,8 +17,8 @@ from app.settings import KubeMode, Settings
 from app.store.tables import ClusterEventRow, TenantContainerRow, utcnow
 from app.tenancy import commands, queries
 from app.tenancy.queries import ListingCounts
-from app.tenancy.requests import parse_create_request
 from app.tenancy.scope import Scope
+from tests.factories import cluster_request
 
 TREE = """
 query($id: String!) {
@@ -33,9 +33,7 @@ query($id: String!) {
 async def _org_with(runtime: Runtime, org: str, count: int) -> list[str]:
     ids = []
     for n in range(count):
-        request = parse_create_request(
-            {"tenant_org_id": org, "user": f"u{n % 3}", "service_name": f"s{n}"}
-        )
+        request = cluster_request(org, f"u{n % 3}", f"s{n}")
         row = await commands.create_cluster(
             sessions=runtime.sessions, ids=runtime.ids, request=request
         )

@@ -20,9 +20,9 @@ from app.tasks import TaskSupervisor
 from app.tenancy import commands
 from app.tenancy.errors import SubscriberTooSlow, TooManySubscriptions, Unauthenticated
 from app.tenancy.event_feed import EventFeed, Subscription
-from app.tenancy.naming import IdSequence, ReservedNamespaces
-from app.tenancy.requests import parse_create_request
+from app.tenancy.naming import IdSequence
 from app.tenancy.scope import Scope
+from tests.factories import cluster_request
 
 POLL = 0.05
 
@@ -48,11 +48,7 @@ class World:
 
     async def create(self, org: str, user: str, service: str) -> None:
         """A cluster record, and with it its first event (pending)."""
-        request = parse_create_request(
-            {"tenant_org_id": org, "user": user, "service_name": service},
-            reserved=ReservedNamespaces.of(platform_namespace="es-serverless"),
-            org_prefixed=False,
-        )
+        request = cluster_request(org, user, service)
         await commands.create_cluster(sessions=self.sessions, ids=self.ids, request=request)
 
     def event_log_reads(self) -> int:
