@@ -23,7 +23,9 @@ class TaskSupervisor:
         self._tasks: dict[str, asyncio.Task[None]] = {}
 
     def running(self, name: str) -> bool:
-        return name in self._tasks
+        # A finished task is not running, even before its done callback forgot it.
+        task = self._tasks.get(name)
+        return task is not None and not task.done()
 
     def start(
         self,
@@ -33,13 +35,18 @@ class TaskSupervisor:
         on_error: ErrorHandler | None = None,
     ) -> bool:
         """Start ``coro`` unless a task of that name is already running."""
-        if name in self._tasks:
+        if self.running(name):
             coro.close()
             return False
         task = asyncio.create_task(self._guard(name, coro, on_error), name=name)
         self._tasks[name] = task
-        task.add_done_callback(lambda _: self._tasks.pop(name, None))
+        task.add_done_callback(lambda done: self._forget(name, done))
         return True
+
+    def _forget(self, name: str, task: asyncio.Task[None]) -> None:
+        # Only this task: a newer one of the same name may have started meanwhile.
+        if self._tasks.get(name) is task:
+            del self._tasks[name]
 
     async def _guard(
         self, name: str, coro: Coroutine[Any, Any, None], on_error: ErrorHandler | None

@@ -3,6 +3,7 @@ SQLite, its embedded sandbox cluster) spoken to over real HTTP."""
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import os
 import shutil
@@ -12,6 +13,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -194,6 +196,33 @@ def standalone_sandbox(tmp_path: Path) -> Iterator[StandaloneSandbox]:
     yield StandaloneSandbox(kubeconfig)
     process.terminate()
     process.wait(timeout=30)
+
+
+@pytest.fixture
+def postgres_url() -> str:
+    """An empty PostgreSQL database for the tests that check behaviour only several
+    server processes sharing one database show. Set ``TEST_POSTGRES_URL``
+    (``postgresql+asyncpg://user:pw@host/db``, a database the tests may wipe) to run
+    them; they are skipped otherwise."""
+    url = os.environ.get("TEST_POSTGRES_URL")
+    if not url:
+        pytest.skip("TEST_POSTGRES_URL is not set")
+
+    async def wipe() -> None:
+        from sqlalchemy import text
+
+        from app.store.db import make_engine
+
+        engine = make_engine(url)
+        async with engine.begin() as connection:
+            await connection.execute(text("DROP SCHEMA public CASCADE"))
+            await connection.execute(text("CREATE SCHEMA public"))
+        await engine.dispose()
+
+    # In a thread of its own: the fixture may be requested from inside a running loop.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(asyncio.run, wipe()).result()
+    return url
 
 
 def graphql(

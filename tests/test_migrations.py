@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 from alembic import command
@@ -24,3 +25,20 @@ def test_migrate_twice_is_harmless(tmp_path: Path) -> None:
     migrate(url)
     migrate(url)
     assert (tmp_path / "twice.db").exists()
+
+
+def test_clusters_recorded_before_versions_get_one(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    config = alembic_config(f"sqlite+aiosqlite:///{path}")
+    command.upgrade(config, "0001")
+    with sqlite3.connect(path) as db:
+        db.execute(
+            "INSERT INTO tenant_containers (id, tenant_org_id, user, service_name, namespace,"
+            " replicas, cpu_request, cpu_limit, mem_request, mem_limit, disk_size, gpu_count,"
+            " dimension, vector_count, index_limit, status, created_at, updated_at) VALUES"
+            " ('t1', 'o', 'u', 's', 'o-u-s', 1, '500m', '2', '1Gi', '2Gi', '10Gi', 0, 128,"
+            " 10000, 0, 'created', '2026-01-01', '2026-01-01')"
+        )
+    command.upgrade(config, "head")
+    with sqlite3.connect(path) as db:
+        assert db.execute("SELECT version FROM tenant_containers").fetchall() == [(1,)]

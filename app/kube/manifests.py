@@ -26,6 +26,8 @@ __all__ = [
     "CLUSTER_OBJECTS",
     "CREDENTIALS_SECRET_NAME",
     "DATA_PATH",
+    "DATA_VOLUME",
+    "ELASTICSEARCH_CONTAINER",
     "ELASTIC_USERNAME",
     "HEADLESS_SERVICE_NAME",
     "HTTP_PORT",
@@ -43,6 +45,7 @@ __all__ = [
     "client_service_manifest",
     "cluster_manifests",
     "credentials_secret_manifest",
+    "elasticsearch_resources",
     "headless_service_manifest",
     "jvm_heap",
     "namespace_manifest",
@@ -85,8 +88,8 @@ CLUSTER_OBJECTS = (
     ("NetworkPolicy", NETWORK_POLICY_NAME),
 )
 
-_CONTAINER_NAME = "elasticsearch"
-_DATA_VOLUME = "data"
+ELASTICSEARCH_CONTAINER = "elasticsearch"
+DATA_VOLUME = "data"  # also the prefix of every claim: data-elasticsearch-<ordinal>
 _CERTS_VOLUME = "transport-certs"
 _CERTS_DIR = "certs"  # CERTS_PATH relative to the config directory
 # local=true: the node answers from its own cluster state, without asking the master.
@@ -430,7 +433,9 @@ def _quantity(text: str) -> str:
     return text
 
 
-def _resources(shape: ClusterShape) -> Manifest:
+def elasticsearch_resources(shape: ClusterShape) -> Manifest:
+    """The Elasticsearch container's requests and limits (also what drift is checked
+    against)."""
     limits = {"cpu": _quantity(shape.cpu_limit), "memory": _quantity(shape.mem_limit)}
     if shape.gpu_count > 0:
         limits["nvidia.com/gpu"] = str(shape.gpu_count)  # extended resources: limits only
@@ -442,10 +447,10 @@ def _resources(shape: ClusterShape) -> Manifest:
 
 def _elasticsearch_container(shape: ClusterShape, image: str) -> Manifest:
     return {
-        "name": _CONTAINER_NAME,
+        "name": ELASTICSEARCH_CONTAINER,
         "image": image,
         "env": _elasticsearch_env(shape),
-        "resources": _resources(shape),
+        "resources": elasticsearch_resources(shape),
         "ports": [
             {"name": "http", "containerPort": HTTP_PORT, "protocol": "TCP"},
             {"name": "transport", "containerPort": TRANSPORT_PORT, "protocol": "TCP"},
@@ -457,7 +462,7 @@ def _elasticsearch_container(shape: ClusterShape, image: str) -> Manifest:
             "failureThreshold": 3,
         },
         "volumeMounts": [
-            {"name": _DATA_VOLUME, "mountPath": DATA_PATH},
+            {"name": DATA_VOLUME, "mountPath": DATA_PATH},
             {"name": _CERTS_VOLUME, "mountPath": CERTS_PATH, "readOnly": True},
         ],
     }
@@ -502,7 +507,7 @@ def claim_labels(shape: ClusterShape) -> dict[str, str]:
 
 def _data_claim_template(shape: ClusterShape) -> Manifest:
     return {
-        "metadata": {"name": _DATA_VOLUME, "labels": claim_labels(shape)},
+        "metadata": {"name": DATA_VOLUME, "labels": claim_labels(shape)},
         "spec": {
             "accessModes": ["ReadWriteOnce"],
             "resources": {"requests": {"storage": _quantity(shape.disk_size)}},

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import dataclass
+from typing import Any
 
 from app.kube.client import KubeClient
 from app.kube.errors import KubeError
@@ -38,6 +39,11 @@ async def statefulset_readiness(kube: KubeClient, *, namespace: str, name: str) 
     sts = await kube.call(
         kube.apps.read_namespaced_stateful_set_status, name=name, namespace=namespace
     )
+    return readiness_of(sts)
+
+
+def readiness_of(sts: Any) -> Readiness:
+    """The readiness a StatefulSet (a kubernetes-asyncio V1StatefulSet) reports."""
     status = sts.status
     wanted = sts.spec.replicas if sts.spec.replicas is not None else 1
     if status is None:

@@ -69,6 +69,14 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+# Optimistic concurrency for a cluster's record (SQLAlchemy's version counter): every
+# UPDATE of the row says ``WHERE id = :id AND version = :version_read`` and bumps the
+# version, so a write based on a stale read matches no row and fails instead of
+# overwriting a newer change. Only a database compare-and-set holds across several
+# server processes and on SQLite, where SELECT ... FOR UPDATE locks nothing.
+_CONTAINER_VERSION = sa.Column("version", sa.Integer, nullable=False, server_default="1")
+
+
 class TenantContainerRow(SQLModel, table=True):
     __tablename__ = "tenant_containers"
     __table_args__ = (
@@ -99,6 +107,9 @@ class TenantContainerRow(SQLModel, table=True):
     updated_at: datetime = _timestamp()
     sync_time: datetime | None = _optional_timestamp()
     deleted_at: datetime | None = _optional_timestamp()
+    version: int = Field(default=1, sa_column=_CONTAINER_VERSION)
+
+    __mapper_args__ = {"version_id_col": _CONTAINER_VERSION}
 
 
 class DeploymentStatusRow(SQLModel, table=True):

@@ -1,5 +1,6 @@
 """The write side of tenancy: every change of a tenant's records, each in one
-transaction, each status change through ``record_transition``.
+transaction, each status change through ``record_transition`` (a compare-and-set, so
+of concurrent changes of one cluster exactly one is recorded).
 
 These record intent; the background worker carries it out in Kubernetes.
 """
@@ -25,7 +26,7 @@ from app.store.tables import (
     utcnow,
 )
 from app.tenancy import naming, queries
-from app.tenancy.errors import Conflict, NotFound
+from app.tenancy.errors import ClusterChanged, Conflict, NotFound
 from app.tenancy.lifecycle import record_transition
 from app.tenancy.quota import check_quota
 from app.tenancy.requests import ClusterRequest, parse_update_request
@@ -34,6 +35,9 @@ from app.tenancy.shapes import deployment_details, resource_shape
 
 # Attempts at a fresh id when another control-plane replica took the same one.
 _ID_ATTEMPTS = 5
+# Attempts of a delete that keeps losing the compare-and-set to other changes; each
+# loss means another change was recorded, so this bound is only reached under a storm.
+_DELETE_ATTEMPTS = 10
 UPDATABLE_FROM = frozenset({ClusterStatus.CREATED, ClusterStatus.FAILED, ClusterStatus.DEGRADED})
 
 
@@ -48,7 +52,7 @@ async def create_cluster(
             async with session_scope(sessions) as session:
                 await check_quota(session=session, request=request)
                 await _refuse_conflicts(session=session, request=request)
-                return _new_records(session=session, request=request, n=ids.next())
+                return await _new_records(session=session, request=request, n=ids.next())
         except IntegrityError:
             # Lost a race: either a concurrent create of the same tenant or namespace
             # (the look-up now words the 409), or an id clash (draw a new one).
@@ -87,7 +91,9 @@ async def _refuse_conflicts(*, session: AsyncSession, request: ClusterRequest) -
         raise Conflict(unavailable_message(request.namespace))
 
 
-def _new_records(*, session: AsyncSession, request: ClusterRequest, n: int) -> TenantContainerRow:
+async def _new_records(
+    *, session: AsyncSession, request: ClusterRequest, n: int
+) -> TenantContainerRow:
     now = utcnow()
     container = TenantContainerRow(
         id=naming.container_id(user=request.user, service_name=request.service_name, n=n),
@@ -126,9 +132,12 @@ def _new_records(*, session: AsyncSession, request: ClusterRequest, n: int) -> T
         updated_at=now,
         details=deployment_details(container),
     )
-    # The container row must exist before rows that reference it.
+    # The container row must exist before rows that reference it. Without relationships
+    # the unit of work does not order the INSERTs by foreign key, and PostgreSQL (unlike
+    # SQLite without PRAGMA foreign_keys) checks them: so write it first.
     session.add(container)
-    record_transition(
+    await session.flush()
+    await record_transition(
         session=session,
         container=container,
         deployment=deployment,
@@ -151,51 +160,81 @@ async def _locked_pair(
 async def request_update(
     *, sessions: SessionFactory, scope: Scope, namespace: str, payload: Mapping[str, Any]
 ) -> TenantContainerRow:
-    """Record the wanted shape and move the cluster to ``updating``. An empty update
-    re-applies the cluster's objects: the way to repair a degraded or failed one."""
-    async with session_scope(sessions) as session:
+    """Record the wanted shape and move the cluster to ``updating``, both in the one
+    compare-and-set, so only the spec of the update that wins is ever recorded. An
+    empty update re-applies the cluster's objects: the way to repair a degraded or
+    failed one."""
+    async with sessions() as session:
         found = await queries.find_by_namespace(session=session, scope=scope, namespace=namespace)
-        container, deployment = await _locked_pair(session, found.id)
-        status = ClusterStatus(container.status)
-        if status not in UPDATABLE_FROM:
-            raise Conflict(
-                f'cluster in namespace "{namespace}" is {status.value}; it can be updated '
-                f"when {', '.join(sorted(s.value for s in UPDATABLE_FROM))}"
+    try:
+        async with session_scope(sessions) as session:
+            container, deployment = await _locked_pair(session, found.id)
+            status = ClusterStatus(container.status)
+            if status not in UPDATABLE_FROM:
+                raise Conflict(
+                    f'cluster in namespace "{namespace}" is {status.value}; '
+                    f"it can be updated when {_updatable()}"
+                )
+            wanted = parse_update_request(payload, current=resource_shape(container))
+            for field, value in vars(wanted).items():
+                setattr(container, field, value)
+            deployment.replicas = wanted.replicas
+            deployment.gpu_count = wanted.gpu_count
+            deployment.details = deployment_details(container)
+            changed = sorted(k for k, v in payload.items() if v is not None)
+            reason = f"update requested: {', '.join(changed)}" if changed else "re-apply requested"
+            await record_transition(
+                session=session,
+                container=container,
+                deployment=deployment,
+                to=ClusterStatus.UPDATING,
+                reason=reason,
             )
-        wanted = parse_update_request(payload, current=resource_shape(container))
-        for field, value in vars(wanted).items():
-            setattr(container, field, value)
-        deployment.replicas = wanted.replicas
-        deployment.gpu_count = wanted.gpu_count
-        deployment.details = deployment_details(container)
-        changed = sorted(k for k, v in payload.items() if v is not None)
-        record_transition(
-            session=session,
-            container=container,
-            deployment=deployment,
-            to=ClusterStatus.UPDATING,
-            reason=f"update requested: {', '.join(changed)}" if changed else "re-apply requested",
-        )
-        return container
+            return container
+    except ClusterChanged:
+        async with sessions() as session:
+            now = await queries.get_container(session=session, container_id=found.id)
+        status_now = now.status if now is not None else "gone"
+        raise ClusterChanged(
+            f'cluster in namespace "{namespace}" was changed by another request while this '
+            f"update was being recorded (it is now {status_now}); this update was not "
+            f"applied: retry it when the cluster is {_updatable()}"
+        ) from None
+
+
+def _updatable() -> str:
+    return ", ".join(sorted(s.value for s in UPDATABLE_FROM))
 
 
 async def request_delete(
     *, sessions: SessionFactory, container_id: str
 ) -> tuple[TenantContainerRow, bool]:
     """Move the cluster to ``deleting``; a cluster already deleting or deleted is left
-    as it is (deleting twice is not an error). Says whether it moved."""
-    async with session_scope(sessions) as session:
-        container, deployment = await _locked_pair(session, container_id)
-        if container.status in (ClusterStatus.DELETING, ClusterStatus.DELETED):
-            return container, False
-        record_transition(
-            session=session,
-            container=container,
-            deployment=deployment,
-            to=ClusterStatus.DELETING,
-            reason="delete requested",
-        )
-        return container, True
+    as it is (deleting twice is not an error). Says whether it moved.
+
+    A delete may follow any status, so one that loses the compare-and-set to a
+    concurrent change (an update, the worker finishing) reads the record again and
+    retries: it supersedes that change rather than being refused."""
+    for _ in range(_DELETE_ATTEMPTS):
+        try:
+            async with session_scope(sessions) as session:
+                container, deployment = await _locked_pair(session, container_id)
+                if container.status in (ClusterStatus.DELETING, ClusterStatus.DELETED):
+                    return container, False
+                await record_transition(
+                    session=session,
+                    container=container,
+                    deployment=deployment,
+                    to=ClusterStatus.DELETING,
+                    reason="delete requested",
+                )
+                return container, True
+        except ClusterChanged:
+            continue
+    raise ClusterChanged(
+        f'cluster "{container_id}" kept changing while the delete was being recorded; '
+        "retry the delete"
+    )
 
 
 async def record_usage(

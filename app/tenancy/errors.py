@@ -30,6 +30,12 @@ class Conflict(DomainError):
     code = "CONFLICT"
 
 
+class ClusterChanged(Conflict):
+    """The cluster's record changed after it was read: a concurrent change won the
+    compare-and-set. The api answers 409; the worker and the reconciler drop the
+    outcome they were about to record, since the cluster has moved on."""
+
+
 class QuotaExceeded(DomainError):
     http_status = 403
     code = "QUOTA_EXCEEDED"

@@ -3,12 +3,19 @@
 Every change is checked against the allowed transitions, applied to both records
 (TenantContainer and DeploymentStatus) and appended to the event log, in the caller's
 transaction, so the records and their history never disagree.
+
+Every change is also a compare-and-set on the container's version: the UPDATE matches
+only the version the caller read (``TenantContainerRow.version``, SQLAlchemy's version
+counter), so of concurrent changes of one cluster exactly one is recorded and the
+others get ``ClusterChanged``. Whatever else the caller changed on the container row
+(a new spec, say) goes into the same guarded UPDATE.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.store.tables import (
@@ -18,6 +25,7 @@ from app.store.tables import (
     TenantContainerRow,
     utcnow,
 )
+from app.tenancy.errors import ClusterChanged
 
 S = ClusterStatus
 ALLOWED: dict[ClusterStatus | None, frozenset[ClusterStatus]] = {
@@ -40,15 +48,27 @@ class IllegalTransition(RuntimeError):
     pass
 
 
-def record_transition(
+async def record_transition(
     *,
     session: AsyncSession,
     container: TenantContainerRow,
     deployment: DeploymentStatusRow,
     to: ClusterStatus,
     reason: str,
+    read_version: int | None = None,
     at: datetime | None = None,
 ) -> None:
+    """Move the cluster to ``to``, written at once (flushed) so that a lost race
+    surfaces here as ``ClusterChanged``. ``read_version`` is the version the caller's
+    decision rests on when it read the record in an earlier transaction (the worker,
+    the reconciler); by default the version loaded in this session."""
+    # Worded now: a failed flush expires the rows, and they cannot be reloaded then.
+    changed = ClusterChanged(
+        f'cluster in namespace "{container.namespace}" was changed by another request '
+        "meanwhile; read it again and retry"
+    )
+    if read_version is not None and container.version != read_version:
+        raise changed
     current = ClusterStatus(container.status) if container.status else None
     if to not in ALLOWED[current]:
         raise IllegalTransition(f"cluster {container.id}: {current} -> {to} is not allowed")
@@ -73,3 +93,7 @@ def record_transition(
             reason=reason,
         )
     )
+    try:
+        await session.flush()
+    except StaleDataError:
+        raise changed from None

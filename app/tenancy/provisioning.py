@@ -5,6 +5,13 @@ Everything it needs is in the database, so it can start, or resume after a crash
 restart, from a cluster id alone: the status says what is owed (pending/creating:
 provision; updating: apply the new shape; deleting: remove the namespace), and every
 step is idempotent, so repeating a half-done one just finishes it.
+
+A task works from the version of the record it began with: it carries out the spec
+recorded at that version, checks before every step that changes Kubernetes that the
+version is still current, and records its outcome as a compare-and-set against it.
+So a task overtaken by a newer change (a delete, or work recorded by another server
+process) stops and drops its stale outcome; the database, not this process's task
+list, is the guard.
 """
 
 from __future__ import annotations
@@ -14,7 +21,7 @@ import logging
 from collections.abc import Collection
 from dataclasses import dataclass
 
-from app.kube.apply import apply_manifests, create_if_absent
+from app.kube.apply import Manifest, apply_manifests, create_if_absent
 from app.kube.certificates import generate_transport_tls
 from app.kube.client import KubeClient
 from app.kube.errors import KubeError
@@ -38,6 +45,7 @@ from app.store.db import SessionFactory, session_scope
 from app.store.tables import IN_PROGRESS, ClusterStatus, DeploymentStatusRow, TenantContainerRow
 from app.tasks import TaskSupervisor
 from app.tenancy import queries
+from app.tenancy.errors import ClusterChanged
 from app.tenancy.lifecycle import record_transition
 from app.tenancy.shapes import kube_shape
 
@@ -75,18 +83,21 @@ class ClusterWorker:
         self._tasks = tasks
         # Bounds clusters worked on at once: a burst of creates queues here.
         self._slots = asyncio.Semaphore(settings.concurrency)
+        # The record version each running task works from (the one it began with, then
+        # each it recorded itself): its outcomes are compare-and-sets against it.
+        self._held: dict[str, int] = {}
+        # Clusters submitted while their task was still running: the task reads the
+        # records once more before it ends, so owed work never waits for a restart.
+        self._again: set[str] = set()
 
     def busy(self, container_id: str) -> bool:
         return self._tasks.running(task_name(container_id))
 
     def submit(self, container_id: str) -> None:
-        """Work on the cluster until its records and Kubernetes agree (no-op when a
-        task for it is already running)."""
-
-        async def record_crash(exc: BaseException) -> None:
-            await self._finish(container_id, IN_PROGRESS, S.FAILED, f"internal error: {exc}")
-
-        self._tasks.start(task_name(container_id), self._work(container_id), on_error=record_crash)
+        """Work on the cluster until its records and Kubernetes agree (a task already
+        running for it looks at the records again before it ends)."""
+        if not self._tasks.start(task_name(container_id), self._work(container_id)):
+            self._again.add(container_id)
 
     async def resubmit(self, container_id: str) -> None:
         """Stop what is being done for the cluster and start over from its records
@@ -106,46 +117,93 @@ class ClusterWorker:
 
     async def _work(self, container_id: str) -> None:
         async with self._slots:
-            begun = await self._begin(container_id)
-            if begun is None:
-                return
-            container, deployment = begun
-            status = S(container.status)
             try:
-                if status is S.DELETING:
-                    await self._delete(container)
-                else:
-                    await self._converge(container, deployment, status)
-            except KubeError as exc:
-                log.warning("cluster %s failed: %s", container_id, exc.message)
-                await self._finish(container_id, {status}, S.FAILED, exc.message)
+                while True:
+                    self._again.discard(container_id)
+                    begun = await self._begin(container_id)
+                    if begun is not None:
+                        await self._carry_out(*begun)
+                    if container_id not in self._again:
+                        return
+            except Exception as exc:
+                # Lands on the cluster's record (against the version held), not only in
+                # the log; a crash before any version was held leaves the work owed.
+                log.exception("work on cluster %s failed unexpectedly", container_id)
+                await self._finish(container_id, IN_PROGRESS, S.FAILED, f"internal error: {exc}")
+            finally:
+                self._held.pop(container_id, None)
+
+    async def _carry_out(
+        self, container: TenantContainerRow, deployment: DeploymentStatusRow
+    ) -> None:
+        status = S(container.status)
+        try:
+            if status is S.DELETING:
+                await self._delete(container)
+            else:
+                await self._converge(container, deployment, status)
+        except ClusterChanged as exc:
+            log.info("cluster %s moved on; dropping this work: %s", container.id, exc.message)
+        except KubeError as exc:
+            log.warning("cluster %s failed: %s", container.id, exc.message)
+            await self._finish(container.id, {status}, S.FAILED, exc.message)
 
     async def _begin(
         self, container_id: str
     ) -> tuple[TenantContainerRow, DeploymentStatusRow] | None:
         """The cluster as recorded, a pending one moved to creating; None when no work
-        is owed."""
-        async with session_scope(self._sessions) as session:
-            pair = await queries.container_pair(session=session, container_id=container_id)
-            if pair is None:
-                return None
-            container, deployment = pair
-            if container.status == S.PENDING:
-                record_transition(
-                    session=session,
-                    container=container,
-                    deployment=deployment,
-                    to=S.CREATING,
-                    reason="applying Namespace, Services and StatefulSet",
-                )
-            return (container, deployment) if S(container.status) in IN_PROGRESS else None
+        is owed. The task holds the version read (or just set) from here on."""
+        try:
+            async with session_scope(self._sessions) as session:
+                pair = await queries.container_pair(session=session, container_id=container_id)
+                if pair is None:
+                    return None
+                container, deployment = pair
+                if container.status == S.PENDING:
+                    await record_transition(
+                        session=session,
+                        container=container,
+                        deployment=deployment,
+                        to=S.CREATING,
+                        reason="applying Namespace, Services and StatefulSet",
+                    )
+        except ClusterChanged:
+            # A delete, or another server process's worker, moved it first; the work
+            # owed now belongs to whoever recorded that change.
+            return None
+        if S(container.status) not in IN_PROGRESS:
+            return None
+        self._held[container_id] = container.version
+        return container, deployment
+
+    async def _ensure_current(self, container_id: str) -> None:
+        """Raise ``ClusterChanged`` unless the record still has the version this task
+        works from: called before every step that changes Kubernetes, so an overtaken
+        task never re-creates what a newer change (a delete) removes."""
+        async with self._sessions() as session:
+            version = await queries.container_version(session=session, container_id=container_id)
+        held = self._held.get(container_id)
+        if version is None or version != held:
+            raise ClusterChanged(
+                f"cluster {container_id} is at version {version}; this work began from {held}"
+            )
 
     async def _converge(
         self, container: TenantContainerRow, deployment: DeploymentStatusRow, status: ClusterStatus
     ) -> None:
         shape = kube_shape(container)
         timeout = self._settings.ready_timeout
+        manifests = self._manifests(shape, container, deployment)
+        namespace = next(m for m in manifests if m["kind"] == "Namespace")
+        # Every step that changes Kubernetes first makes sure this work is still the
+        # newest recorded: an overtaken task never re-creates what a delete removes.
+        await self._ensure_current(container.id)
+        # The Namespace first, taken only if it is new or the cluster's (otherwise this
+        # raises): nothing in a namespace that is not the cluster's is ever touched,
+        # not even the volumes an update would grow.
+        await claim_namespace(self._kube, namespace, recorded_at=container.created_at)
         if status is S.UPDATING:
+            await self._ensure_current(container.id)
             await grow_volumes(
                 self._kube,
                 namespace=shape.namespace,
@@ -153,7 +211,19 @@ class ClusterWorker:
                 size=shape.disk_size,
                 timeout=timeout,
             )
-        await self._apply(shape, container, deployment)
+        await self._ensure_current(container.id)
+        # The transport certificates (generated once, kept for the cluster's life),
+        # then the rest in order; the StatefulSet comes last.
+        await create_if_absent(
+            self._kube,
+            kind="Secret",
+            name=TLS_SECRET_NAME,
+            namespace=shape.namespace,
+            build=lambda: transport_tls_secret_manifest(
+                shape, tls=generate_transport_tls(namespace=shape.namespace)
+            ),
+        )
+        await apply_manifests(self._kube, [m for m in manifests if m is not namespace])
         await wait_until_ready(
             self._kube, namespace=shape.namespace, name=STATEFULSET_NAME, timeout=timeout
         )
@@ -164,11 +234,11 @@ class ClusterWorker:
         )
         await self._finish(container.id, {status}, S.CREATED, reason)
 
-    async def _apply(
+    def _manifests(
         self, shape: ClusterShape, container: TenantContainerRow, deployment: DeploymentStatusRow
-    ) -> None:
+    ) -> list[Manifest]:
         settings = self._settings
-        manifests = cluster_manifests(
+        return cluster_manifests(
             shape,
             cluster_id=container.id,
             image=settings.image,
@@ -179,22 +249,6 @@ class ClusterWorker:
             report_url=f"{settings.public_url.rstrip('/')}/deployments/{shape.namespace}/report",
             platform_namespace=settings.platform_namespace,
         )
-        # The Namespace first (taken only if it is new or the cluster's: otherwise this
-        # raises and nothing in it is touched), then the transport certificates
-        # (generated once, kept for the cluster's life), then the rest; the StatefulSet
-        # comes last.
-        namespace = [m for m in manifests if m["kind"] == "Namespace"]
-        await claim_namespace(self._kube, namespace[0], recorded_at=container.created_at)
-        await create_if_absent(
-            self._kube,
-            kind="Secret",
-            name=TLS_SECRET_NAME,
-            namespace=shape.namespace,
-            build=lambda: transport_tls_secret_manifest(
-                shape, tls=generate_transport_tls(namespace=shape.namespace)
-            ),
-        )
-        await apply_manifests(self._kube, [m for m in manifests if m not in namespace])
 
     async def _delete(self, container: TenantContainerRow) -> None:
         shape = kube_shape(container)
@@ -214,16 +268,31 @@ class ClusterWorker:
         to: ClusterStatus,
         reason: str,
     ) -> None:
-        """Record the outcome, unless the cluster moved on meanwhile (for example a
-        delete overtook the create): then this outcome is stale and dropped."""
-        async with session_scope(self._sessions) as session:
-            pair = await queries.container_pair(session=session, container_id=container_id)
-            if pair is None or pair[0].status not in expected:
-                return
-            container, deployment = pair
-            record_transition(
-                session=session, container=container, deployment=deployment, to=to, reason=reason
-            )
+        """Record the outcome as a compare-and-set against the version this task works
+        from, unless the cluster moved on meanwhile (for example a delete overtook the
+        create or update): then this outcome is stale and dropped."""
+        held = self._held.get(container_id)
+        if held is None:
+            log.warning("cluster %s: no version held; %s not recorded", container_id, to.value)
+            return
+        try:
+            async with session_scope(self._sessions) as session:
+                pair = await queries.container_pair(session=session, container_id=container_id)
+                if pair is None or pair[0].status not in expected:
+                    return
+                container, deployment = pair
+                await record_transition(
+                    session=session,
+                    container=container,
+                    deployment=deployment,
+                    to=to,
+                    reason=reason,
+                    read_version=held,
+                )
+        except ClusterChanged:
+            log.info("cluster %s moved on; its %s outcome is dropped", container_id, to.value)
+            return
+        self._held[container_id] = container.version
 
 
 def _removal_reason(shape: ClusterShape, removal: Removal) -> str:

@@ -217,6 +217,13 @@ async def container_pair(
     return (container, deployment) if deployment is not None else None
 
 
+async def container_version(*, session: AsyncSession, container_id: str) -> int | None:
+    """The version of a cluster's record as committed now: a newer one than a worker
+    began from means the cluster moved on without it."""
+    statement = select(TenantContainerRow.version).where(TenantContainerRow.id == container_id)
+    return (await session.exec(statement)).first()
+
+
 async def get_deployment(
     *, session: AsyncSession, scope: Scope, namespace: str, include_deleted: bool = True
 ) -> DeploymentStatusRow:

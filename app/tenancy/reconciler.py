@@ -1,8 +1,11 @@
 """The periodic reconciler: notices when Kubernetes drifts from the records behind the
-control plane's back (namespace or StatefulSet removed, readiness lost) and says so
-on the cluster (``degraded`` with the reason), and notices when it heals (``created``
-again). Repair is an explicit update (``updateCluster`` with no changes re-applies
-every object)."""
+control plane's back (namespace or StatefulSet removed, replicas, resources or volume
+sizes other than the record wants, readiness lost) and says so on the cluster
+(``degraded`` with the reason), and notices when it heals (``created`` again). Repair
+is an explicit update (``updateCluster`` with no changes re-applies every object).
+
+Each transition it records is a compare-and-set against the version it observed, so
+a change recorded meanwhile (an update, a delete) is never overwritten."""
 
 from __future__ import annotations
 
@@ -16,8 +19,10 @@ from app.kube.observe import cluster_problem
 from app.store.db import SessionFactory, session_scope
 from app.store.tables import ClusterStatus, TenantContainerRow
 from app.tenancy import queries
+from app.tenancy.errors import ClusterChanged
 from app.tenancy.lifecycle import record_transition
 from app.tenancy.provisioning import ClusterWorker
+from app.tenancy.shapes import kube_shape
 
 log = logging.getLogger(__name__)
 WATCHED = (ClusterStatus.CREATED.value, ClusterStatus.DEGRADED.value)
@@ -51,7 +56,10 @@ class Reconciler:
                 continue
             try:
                 problem = await cluster_problem(
-                    self._kube, namespace=container.namespace, statefulset=STATEFULSET_NAME
+                    self._kube,
+                    namespace=container.namespace,
+                    statefulset=STATEFULSET_NAME,
+                    wanted=kube_shape(container),
                 )
             except KubeError as exc:
                 log.warning("reconciler could not observe %s: %s", container.namespace, exc)
@@ -63,20 +71,24 @@ class Reconciler:
         if seen.status == ClusterStatus.CREATED and problem is not None:
             to, reason = ClusterStatus.DEGRADED, problem
         elif seen.status == ClusterStatus.DEGRADED and problem is None:
-            to, reason = ClusterStatus.CREATED, "all replicas ready again"
+            to, reason = ClusterStatus.CREATED, "as its record wants again; all replicas ready"
         else:
             return 0
-        async with session_scope(self._sessions) as session:
-            pair = await queries.container_pair(session=session, container_id=seen.id)
-            # Only if nothing else moved the cluster since we looked.
-            if pair is None or pair[0].status != seen.status:
-                return 0
-            record_transition(
-                session=session,
-                container=pair[0],
-                deployment=pair[1],
-                to=to,
-                reason=reason,
-            )
+        try:
+            async with session_scope(self._sessions) as session:
+                pair = await queries.container_pair(session=session, container_id=seen.id)
+                if pair is None:
+                    return 0
+                # Only if nothing else moved the cluster since we looked.
+                await record_transition(
+                    session=session,
+                    container=pair[0],
+                    deployment=pair[1],
+                    to=to,
+                    reason=reason,
+                    read_version=seen.version,
+                )
+        except ClusterChanged:
+            return 0
         log.info("cluster %s is %s: %s", seen.namespace, to.value, reason)
         return 1

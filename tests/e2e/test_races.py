@@ -1,0 +1,381 @@
+"""Concurrent changes of one cluster: exactly one is accepted, a delete always wins, and
+whatever happens in between (a restart included) the records and the Kubernetes
+objects end up agreeing. The reconciler notices when they stop agreeing."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from app.kube.quantity import parse_quantity
+from tests.conftest import (
+    ServerProcess,
+    StandaloneSandbox,
+    kubectl,
+    wait_for_status,
+    wait_until,
+)
+
+IN_PROGRESS = {"pending", "creating", "updating", "deleting"}
+_FOUR_CHANGES: list[dict[str, Any]] = [
+    {"replicas": 3},
+    {"cpu_limit": "3"},
+    {"disk_size": "30Gi"},
+    {"mem_limit": "4Gi"},
+]
+
+
+def _create(client: httpx.Client, org: str, user: str, service: str) -> str:
+    body = {"tenant_org_id": org, "user": user, "service_name": service}
+    response = client.post("/clusters", json=body)
+    assert response.status_code == 202, response.text
+    return str(response.json()["namespace"])
+
+
+Call = tuple[str, str, Any]  # method, path, JSON body
+
+
+def _all_at_once(
+    servers: ServerProcess | list[ServerProcess], calls: list[Call]
+) -> list[httpx.Response]:
+    """Send every call at the same moment, each on its own connection (with several
+    servers, to each in turn)."""
+    start = threading.Barrier(len(calls))
+    targets = servers if isinstance(servers, list) else [servers]
+
+    def send(numbered: tuple[int, Call]) -> httpx.Response:
+        n, (method, path, body) = numbered
+        server = targets[n % len(targets)]
+        start.wait()
+        return httpx.request(
+            method, f"{server.url}{path}", json=body, headers=server.headers, timeout=60
+        )
+
+    with ThreadPoolExecutor(max_workers=len(calls)) as pool:
+        return list(pool.map(send, enumerate(calls)))
+
+
+def _records(client: httpx.Client, org: str) -> list[dict[str, Any]]:
+    response = client.get(f"/tenant/containers/org/{org}", params={"include_deleted": "true"})
+    assert response.status_code == 200, response.text
+    rows: list[dict[str, Any]] = response.json()
+    return rows
+
+
+def _settled(client: httpx.Client, org: str) -> Callable[[], bool]:
+    def check() -> bool:
+        return not {r["status"] for r in _records(client, org)} & IN_PROGRESS
+
+    return check
+
+
+def _kubernetes(kubeconfig: Path, org: str) -> dict[str, dict[str, Any]]:
+    """What Kubernetes holds for the organisation, per namespace, as kubectl reads it."""
+    namespaces = json.loads(
+        kubectl(kubeconfig, "get", "namespaces", "-l", f"tenant-org-id={org}", "-o", "json")
+    )["items"]
+    held: dict[str, dict[str, Any]] = {
+        ns["metadata"]["name"]: {"statefulset": None, "claims": {}} for ns in namespaces
+    }
+    for name in held:
+        objects = json.loads(
+            kubectl(kubeconfig, "-n", name, "get", "statefulsets,pvc", "-o", "json")
+        )["items"]
+        for obj in objects:
+            if obj["kind"] == "StatefulSet" and obj["metadata"]["name"] == "elasticsearch":
+                held[name]["statefulset"] = obj
+            elif obj["kind"] == "PersistentVolumeClaim":
+                size = obj["spec"]["resources"]["requests"]["storage"]
+                held[name]["claims"][obj["metadata"]["name"]] = size
+    return held
+
+
+def _q(text: str) -> Decimal:
+    return parse_quantity(text)
+
+
+def _assert_runs_as_recorded(
+    client: httpx.Client, namespace: str, kube: dict[str, dict[str, Any]]
+) -> None:
+    deployment = client.get(f"/deployments/{namespace}").json()
+    details, replicas = deployment["details"], deployment["replicas"]
+    assert namespace in kube, f"{namespace} is {deployment['status']} but has no namespace"
+    sts = kube[namespace]["statefulset"]
+    assert sts is not None, f"{namespace}: no StatefulSet"
+    assert sts["spec"]["replicas"] == replicas, (namespace, sts["spec"]["replicas"], replicas)
+    (container,) = [
+        c for c in sts["spec"]["template"]["spec"]["containers"] if c["name"] == "elasticsearch"
+    ]
+    resources = container["resources"]
+    seen = {
+        "cpu_request": resources["requests"]["cpu"],
+        "cpu_limit": resources["limits"]["cpu"],
+        "mem_request": resources["requests"]["memory"],
+        "mem_limit": resources["limits"]["memory"],
+        "disk_size": sts["spec"]["volumeClaimTemplates"][0]["spec"]["resources"]["requests"][
+            "storage"
+        ],
+    }
+    assert {k: _q(v) for k, v in seen.items()} == {k: _q(details[k]) for k in seen}, (
+        namespace,
+        seen,
+        details,
+    )
+    claims = kube[namespace]["claims"]
+    for ordinal in range(replicas):
+        claim = f"data-elasticsearch-{ordinal}"
+        assert _q(claims[claim]) == _q(details["disk_size"]), (namespace, claims, details)
+
+
+def test_four_parallel_updates_one_is_accepted_and_it_is_what_runs(
+    server: ServerProcess, client: httpx.Client, org: str
+) -> None:
+    ns = _create(client, org, "ulla", "fourway")
+    wait_for_status(
+        client, user="ulla", service_name="fourway", tenant_org_id=org, wanted={"created"}
+    )
+    changes = _FOUR_CHANGES
+    responses = _all_at_once(server, [("PATCH", f"/clusters/{ns}", c) for c in changes])
+
+    codes = sorted(r.status_code for r in responses)
+    assert codes == [202, 409, 409, 409], [r.text for r in responses]
+    for refused in (r for r in responses if r.status_code == 409):
+        message = refused.json()["error"]
+        assert "updating" in message and ns in message, message
+    (winner,) = [c for c, r in zip(changes, responses, strict=True) if r.status_code == 202]
+
+    done = wait_for_status(
+        client,
+        user="ulla",
+        service_name="fourway",
+        tenant_org_id=org,
+        wanted={"created", "failed", "degraded"},
+    )
+    assert done["status"] == "created", done
+    details = client.get(f"/deployments/{ns}").json()["details"]
+    defaults = {"replicas": 1, "cpu_limit": "2", "disk_size": "10Gi", "mem_limit": "2Gi"}
+    recorded = {k: done["replicas"] if k == "replicas" else details[k] for k in defaults}
+    assert recorded == defaults | winner
+    _assert_runs_as_recorded(client, ns, _kubernetes(server.kubeconfig, org))
+    events = client.get(
+        "/tenant/containers/ulla/fourway/events", params={"tenant_org_id": org}
+    ).json()
+    assert [e["to"] for e in events] == ["pending", "creating", "created", "updating", "created"]
+
+
+def test_a_delete_overtakes_an_update_in_progress(
+    server: ServerProcess, client: httpx.Client, org: str
+) -> None:
+    ns = _create(client, org, "vera", "overtaken")
+    wait_for_status(
+        client, user="vera", service_name="overtaken", tenant_org_id=org, wanted={"created"}
+    )
+    httpx.put(f"{server.sandbox_url}/_sandbox/namespaces/{ns}/readiness", json={"hold": True})
+    assert client.patch(f"/clusters/{ns}", json={"replicas": 2}).status_code == 202
+    # While the update waits for readiness, nothing else may change the cluster but a delete.
+    again = client.patch(f"/clusters/{ns}", json={"replicas": 3})
+    assert again.status_code == 409
+    assert "is updating" in again.json()["error"]
+    assert client.delete(f"/clusters/{ns}").status_code == 202
+    deleted = wait_for_status(
+        client,
+        user="vera",
+        service_name="overtaken",
+        tenant_org_id=org,
+        wanted={"deleted"},
+        include_deleted=True,
+    )
+    assert deleted["replicas"] == 2
+    events = client.get(
+        "/tenant/containers/vera/overtaken/events",
+        params={"tenant_org_id": org, "include_deleted": "true"},
+    ).json()
+    assert [e["to"] for e in events][-3:] == ["updating", "deleting", "deleted"]
+    assert _kubernetes(server.kubeconfig, org) == {}
+
+
+def test_update_delete_update_races_and_a_restart_converge(
+    standalone_sandbox: StandaloneSandbox, make_server: Callable[..., ServerProcess], org: str
+) -> None:
+    server = make_server(ESS_KUBE_MODE="kubeconfig", KUBECONFIG=str(standalone_sandbox.kubeconfig))
+    raced = [f"race{n}" for n in range(8)]
+    updated_only = ["keep0", "keep1"]
+    with server.client() as client:
+        namespaces = {svc: _create(client, org, "wes", svc) for svc in raced + updated_only}
+        wait_until(
+            lambda: [r["status"] for r in _records(client, org)] == ["created"] * len(namespaces),
+            timeout=60,
+            what="all created",
+        )
+    standalone_sandbox.control("DELETE", "stats")
+
+    calls: list[Call] = []
+    for svc in raced:
+        path = f"/clusters/{namespaces[svc]}"
+        calls += [
+            ("PATCH", path, {"replicas": 2}),
+            ("DELETE", path, None),
+            ("PATCH", path, {"disk_size": "20Gi"}),
+        ]
+    for svc in updated_only:
+        path = f"/clusters/{namespaces[svc]}"
+        calls += [("PATCH", path, {"replicas": 2}), ("PATCH", path, {"cpu_limit": "3"})]
+    responses = _all_at_once(server, calls)
+    server.stop()  # right after the burst, with the work in flight
+
+    by_call = list(zip(calls, responses, strict=True))
+    assert all(r.status_code in (202, 409) for _, r in by_call), [r.text for _, r in by_call]
+    assert all(r.status_code == 202 for (method, _, _), r in by_call if method == "DELETE")
+    for svc in raced + updated_only:
+        path = f"/clusters/{namespaces[svc]}"
+        accepted = [
+            r
+            for (method, p, _), r in by_call
+            if p == path and method == "PATCH" and r.status_code == 202
+        ]
+        # One change at a time: a raced cluster's delete may come before both updates.
+        assert len(accepted) in ({0, 1} if svc in raced else {1}), (svc, accepted)
+
+    server.restart()
+    with server.client() as client:
+        wait_until(_settled(client, org), timeout=90, what="every cluster settled")
+        assert "resuming work on" in server.log()  # the restart did come mid-work
+        records = {r["service_name"]: r for r in _records(client, org)}
+        assert {svc: records[svc]["status"] for svc in raced} == dict.fromkeys(raced, "deleted")
+        assert {svc: records[svc]["status"] for svc in updated_only} == dict.fromkeys(
+            updated_only, "created"
+        )
+        kube = _kubernetes(standalone_sandbox.kubeconfig, org)
+        assert sorted(kube) == sorted(namespaces[svc] for svc in updated_only)
+        for svc in updated_only:
+            _assert_runs_as_recorded(client, namespaces[svc], kube)
+        # No deleted cluster comes back, and none was ever re-created.
+        time.sleep(2)
+        assert sorted(_kubernetes(standalone_sandbox.kubeconfig, org)) == sorted(kube)
+        assert {r["service_name"]: r["status"] for r in _records(client, org)} == {
+            svc: records[svc]["status"] for svc in records
+        }
+    stats = standalone_sandbox.control("GET", "stats")
+    assert stats["responses"].get("POST namespaces 201", 0) == 0, stats["responses"]
+
+
+def test_reconciler_flags_spec_drift_and_an_empty_update_repairs_it(
+    make_server: Callable[..., ServerProcess], org: str
+) -> None:
+    server = make_server(ESS_RECONCILE_INTERVAL_SECONDS="0.3")
+    with server.client() as client:
+        ns = _create(client, org, "xena", "drifty")
+
+        def wait(wanted: set[str]) -> dict[str, Any]:
+            return wait_for_status(
+                client, user="xena", service_name="drifty", tenant_org_id=org, wanted=wanted
+            )
+
+        wait({"created"})
+        kubectl(
+            server.kubeconfig, "-n", ns, "scale", "statefulset", "elasticsearch", "--replicas=2"
+        )
+        degraded = wait({"degraded"})
+        assert "StatefulSet elasticsearch has 2 replica(s), the record wants 1" in degraded["error"]
+
+        assert client.patch(f"/clusters/{ns}", json={}).status_code == 202
+        healed = wait({"created", "failed"})
+        assert healed["status"] == "created", healed
+        _assert_runs_as_recorded(client, ns, _kubernetes(server.kubeconfig, org))
+
+        kubectl(
+            server.kubeconfig,
+            "-n",
+            ns,
+            "set",
+            "resources",
+            "statefulset",
+            "elasticsearch",
+            "-c",
+            "elasticsearch",
+            "--limits=cpu=3",
+        )
+        degraded = wait({"degraded"})
+        assert (
+            "cpu limit of container elasticsearch is 3, the record wants 2" in degraded["error"]
+        ), degraded
+        assert client.patch(f"/clusters/{ns}", json={}).status_code == 202
+        assert wait({"created", "failed"})["status"] == "created"
+        # Repaired for good: several reconciler passes later it is still created.
+        time.sleep(1.5)
+        assert wait({"created", "degraded"})["status"] == "created"
+        events = client.get(
+            "/tenant/containers/xena/drifty/events", params={"tenant_org_id": org}
+        ).json()
+        assert [e["to"] for e in events][3:] == [
+            "degraded",
+            "updating",
+            "created",
+            "degraded",
+            "updating",
+            "created",
+        ]
+
+
+def test_two_server_processes_on_postgresql_accept_one_change_at_a_time(
+    postgres_url: str,
+    standalone_sandbox: StandaloneSandbox,
+    make_server: Callable[..., ServerProcess],
+    org: str,
+) -> None:
+    shared = {
+        "ESS_KUBE_MODE": "kubeconfig",
+        "KUBECONFIG": str(standalone_sandbox.kubeconfig),
+        "ESS_DATABASE_URL": postgres_url,
+        "ESS_SECRET_KEY": "a-key-all-replicas-share-0123456789",
+    }
+    servers = [make_server(**shared), make_server(**shared)]
+    services = ["pg0", "pg1", "pg2"]
+    with servers[0].client() as client:
+        namespaces = {svc: _create(client, org, "yves", svc) for svc in services}
+        wait_until(
+            lambda: [r["status"] for r in _records(client, org)] == ["created"] * len(services),
+            timeout=60,
+            what="all created",
+        )
+    four = [("PATCH", f"/clusters/{namespaces['pg0']}", c) for c in _FOUR_CHANGES]
+    raced = [
+        call
+        for svc in services[1:]
+        for call in [
+            ("PATCH", f"/clusters/{namespaces[svc]}", {"replicas": 2}),
+            ("DELETE", f"/clusters/{namespaces[svc]}", None),
+            ("PATCH", f"/clusters/{namespaces[svc]}", {"disk_size": "20Gi"}),
+        ]
+    ]
+    responses = _all_at_once(servers, four + raced)
+    assert sorted(r.status_code for r in responses[:4]) == [202, 409, 409, 409]
+    deletes = [
+        r for (method, _, _), r in zip(raced, responses[4:], strict=True) if method == "DELETE"
+    ]
+    assert [r.status_code for r in deletes] == [202, 202]
+    with servers[1].client() as client:
+        wait_until(_settled(client, org), timeout=90, what="every cluster settled")
+        statuses = {r["service_name"]: r["status"] for r in _records(client, org)}
+        history = {
+            svc: [
+                e["to"]
+                for e in client.get(
+                    f"/tenant/containers/yves/{svc}/events",
+                    params={"tenant_org_id": org, "include_deleted": "true"},
+                ).json()
+            ]
+            for svc in services
+        }
+        assert statuses == {"pg0": "created", "pg1": "deleted", "pg2": "deleted"}, history
+        kube = _kubernetes(standalone_sandbox.kubeconfig, org)
+        assert sorted(kube) == [namespaces["pg0"]]
+        _assert_runs_as_recorded(client, namespaces["pg0"], kube)
