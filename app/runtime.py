@@ -14,7 +14,6 @@ from app.access.authenticate import Authenticator
 from app.access.rate_limit import RateLimiter
 from app.kube.client import KubeClient, RetryPolicy
 from app.kube.connection import KubeTarget, open_api_client, resolve_target
-from app.kube.sandbox import SandboxCluster
 from app.secrets import SecretDeriver, load_or_create_secret
 from app.settings import AuthMode, KubeMode, Settings
 from app.store.db import SessionFactory, make_engine, make_session_factory, migrate_async
@@ -23,6 +22,7 @@ from app.tenancy.event_feed import EventFeed
 from app.tenancy.naming import IdSequence, ReservedNamespaces
 from app.tenancy.provisioning import ClusterWorker, WorkerSettings
 from app.tenancy.reconciler import Reconciler
+from kube_sandbox import SandboxCluster
 
 log = logging.getLogger(__name__)
 
