@@ -1,6 +1,9 @@
 """The composition root: builds the database, the Kubernetes connection (starting the
 sandbox cluster when that is the target), the worker and the reconciler from one
-Settings, and takes them down again in reverse order."""
+Settings, and takes them down again in reverse order.
+
+The sandbox cluster (the kube_sandbox package) is imported only when it is the
+target: a control plane on a real cluster never loads the emulator."""
 
 from __future__ import annotations
 
@@ -9,6 +12,7 @@ from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from app.access.authenticate import Authenticator
 from app.access.rate_limit import RateLimiter
@@ -22,7 +26,9 @@ from app.tenancy.event_feed import EventFeed
 from app.tenancy.naming import IdSequence, ReservedNamespaces
 from app.tenancy.provisioning import ClusterWorker, WorkerSettings
 from app.tenancy.reconciler import Reconciler
-from kube_sandbox import SandboxCluster
+
+if TYPE_CHECKING:
+    from kube_sandbox import SandboxCluster
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +59,8 @@ class Runtime:
 async def _start_sandbox(
     stack: AsyncExitStack, settings: Settings, target: KubeTarget
 ) -> SandboxCluster:
+    from kube_sandbox import SandboxCluster
+
     sandbox = SandboxCluster(ready_seconds=settings.sandbox_ready_seconds)
     await sandbox.start()
     stack.push_async_callback(sandbox.stop)
