@@ -66,8 +66,10 @@ async def _start_sandbox(
     stack.push_async_callback(sandbox.stop)
     assert target.kubeconfig is not None
     sandbox.write_kubeconfig(target.kubeconfig)
-    log.info(
-        "sandbox cluster at %s; kubectl --kubeconfig %s get namespaces",
+    # A warning, so nobody mistakes the emulator for a cluster where Elasticsearch runs.
+    log.warning(
+        "Kubernetes target: the built-in SANDBOX cluster (emulated; no real workloads run)"
+        " at %s; kubectl --kubeconfig %s get namespaces",
         sandbox.url,
         target.kubeconfig,
     )
