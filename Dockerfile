@@ -7,6 +7,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 WORKDIR /app
 COPY pyproject.toml README.md alembic.ini ./
 COPY app ./app
+COPY kube_sandbox ./kube_sandbox
 COPY migrations ./migrations
 RUN pip install --no-cache-dir . \
     && useradd --system --uid 10001 --home-dir /data --create-home ess

@@ -50,7 +50,7 @@ def _migrate(settings: Settings, _: argparse.Namespace) -> None:
 
 
 def _sandbox(settings: Settings, args: argparse.Namespace) -> None:
-    from app.kube.sandbox import serve_forever
+    from kube_sandbox import serve_forever
 
     path = Path(args.kubeconfig) if args.kubeconfig else settings.sandbox_kubeconfig_path
     print(f"sandbox cluster; kubectl --kubeconfig {path} get namespaces", flush=True)

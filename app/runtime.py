@@ -1,6 +1,9 @@
 """The composition root: builds the database, the Kubernetes connection (starting the
 sandbox cluster when that is the target), the worker and the reconciler from one
-Settings, and takes them down again in reverse order."""
+Settings, and takes them down again in reverse order.
+
+The sandbox cluster (the kube_sandbox package) is imported only when it is the
+target: a control plane on a real cluster never loads the emulator."""
 
 from __future__ import annotations
 
@@ -9,12 +12,12 @@ from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from app.access.authenticate import Authenticator
 from app.access.rate_limit import RateLimiter
 from app.kube.client import KubeClient, RetryPolicy
 from app.kube.connection import KubeTarget, open_api_client, resolve_target
-from app.kube.sandbox import SandboxCluster
 from app.secrets import SecretDeriver, load_or_create_secret
 from app.settings import AuthMode, KubeMode, Settings
 from app.store.db import SessionFactory, make_engine, make_session_factory, migrate_async
@@ -23,6 +26,9 @@ from app.tenancy.event_feed import EventFeed
 from app.tenancy.naming import IdSequence, ReservedNamespaces
 from app.tenancy.provisioning import ClusterWorker, WorkerSettings
 from app.tenancy.reconciler import Reconciler
+
+if TYPE_CHECKING:
+    from kube_sandbox import SandboxCluster
 
 log = logging.getLogger(__name__)
 
@@ -53,13 +59,17 @@ class Runtime:
 async def _start_sandbox(
     stack: AsyncExitStack, settings: Settings, target: KubeTarget
 ) -> SandboxCluster:
+    from kube_sandbox import SandboxCluster
+
     sandbox = SandboxCluster(ready_seconds=settings.sandbox_ready_seconds)
     await sandbox.start()
     stack.push_async_callback(sandbox.stop)
     assert target.kubeconfig is not None
     sandbox.write_kubeconfig(target.kubeconfig)
-    log.info(
-        "sandbox cluster at %s; kubectl --kubeconfig %s get namespaces",
+    # A warning, so nobody mistakes the emulator for a cluster where Elasticsearch runs.
+    log.warning(
+        "Kubernetes target: the built-in SANDBOX cluster (emulated; no real workloads run)"
+        " at %s; kubectl --kubeconfig %s get namespaces",
         sandbox.url,
         target.kubeconfig,
     )

@@ -10,7 +10,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.routing import Route, WebSocketRoute
 
-from app.api import openapi, rest
+from app.api import health, openapi, rest
 from app.api.graphql.cost_limit import CostBudget
 from app.api.graphql.schema import make_schema
 from app.api.graphql.view import GraphQLApp
@@ -42,6 +42,7 @@ def create_app(settings: Settings) -> Starlette:
         routes=[
             *rest.routes,
             *openapi.routes,
+            *health.routes,
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
         ],

@@ -19,6 +19,7 @@ from starlette.routing import Route
 
 from app.access.audit import MAX_LIMIT as MAX_AUDIT_LIMIT
 from app.access.keys import MAX_KEY_NAME
+from app.settings import KubeMode
 from app.store.tables import ClusterStatus
 from app.tenancy.naming import BUILT_IN_RESERVED, MAX_NAME_LENGTH
 from app.tenancy.requests import (
@@ -721,6 +722,31 @@ def _paths() -> dict[str, Any]:
                 },
             }
         },
+        "/readyz": {
+            "get": {
+                "operationId": "getReadiness",
+                "tags": ["meta"],
+                "summary": "Whether the server is ready, and which kind of Kubernetes it drives",
+                "security": [],
+                "responses": {
+                    **_ok(
+                        200,
+                        "Ready. kubernetes: sandbox (the built-in emulated cluster: nothing "
+                        "really runs), kubeconfig or incluster (a real cluster)",
+                        _object(
+                            {
+                                "status": {"type": "string", "enum": ["ready"]},
+                                "kubernetes": {
+                                    "type": "string",
+                                    "enum": [m.value for m in KubeMode if m is not KubeMode.AUTO],
+                                },
+                            }
+                        ),
+                    ),
+                    **_errors(*_ANY),
+                },
+            }
+        },
     }
 
 
@@ -743,7 +769,7 @@ def build_document() -> dict[str, Any]:
             {"name": "deployments", "description": "DeploymentStatus records and usage"},
             {"name": "api-keys", "description": "Organisation API keys"},
             {"name": "audit", "description": "The audit log"},
-            {"name": "meta", "description": "This description"},
+            {"name": "meta", "description": "This description and the readiness probe"},
         ],
         "security": [{"bearer": []}],
         "paths": _paths(),

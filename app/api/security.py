@@ -37,11 +37,12 @@ HTML_CSP = (
 
 
 def _public(method: str, path: str, headers: Headers) -> bool:
-    """Requests that need no token: the OpenAPI document and the GraphiQL page itself
-    (it holds no data; its queries carry the token the user types into it)."""
+    """Requests that need no token: the OpenAPI document, the readiness probe (probes
+    carry no token) and the GraphiQL page itself (it holds no data; its queries carry
+    the token the user types into it)."""
     if method != "GET":
         return False
-    if path == "/openapi.json":
+    if path in ("/openapi.json", "/readyz"):
         return True
     return path == "/graphql" and "text/html" in headers.get("accept", "")
 

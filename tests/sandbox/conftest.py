@@ -15,7 +15,7 @@ import pytest
 import pytest_asyncio
 from kubernetes_asyncio import client, config
 
-from app.kube.sandbox import SandboxCluster
+from kube_sandbox import SandboxCluster
 from tests.sandbox.support import READY_SECONDS, Kubectl
 
 

@@ -10,9 +10,9 @@ import pytest
 from kubernetes_asyncio import client
 from kubernetes_asyncio.client.exceptions import ApiException
 
-from app.kube.sandbox import SandboxCluster
-from app.kube.sandbox.errors import ApiError
-from app.kube.sandbox.stats import RequestStats
+from kube_sandbox import SandboxCluster
+from kube_sandbox.errors import ApiError
+from kube_sandbox.stats import RequestStats
 from tests.sandbox.support import READY_SECONDS, statefulset_manifest, wait_for
 
 

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from kubernetes_asyncio import client
 
-from app.kube.sandbox import SandboxCluster
+from kube_sandbox import SandboxCluster
 from tests.sandbox.support import READY_SECONDS, statefulset_manifest, wait_for
 
 

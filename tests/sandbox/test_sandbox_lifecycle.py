@@ -11,8 +11,8 @@ import pytest
 import yaml
 from kubernetes_asyncio import client, config
 
-from app.kube.sandbox import SandboxCluster, serve_forever
-from app.kube.sandbox.protobuf import MAGIC, decode_object
+from kube_sandbox import SandboxCluster, serve_forever
+from kube_sandbox.protobuf import MAGIC, decode_object
 
 
 def sandbox_tasks() -> set[str]:

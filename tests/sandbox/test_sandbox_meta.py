@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from app.kube.sandbox.meta import human_duration
-from app.kube.sandbox.pods import qos_class
+from kube_sandbox.meta import human_duration
+from kube_sandbox.pods import qos_class
 
 
 @pytest.mark.parametrize(

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from app.kube.sandbox.patching import (
+from kube_sandbox.patching import (
     PatchConflict,
     PatchError,
     json_patch,

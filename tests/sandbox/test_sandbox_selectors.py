@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.kube.sandbox.selectors import (
+from kube_sandbox.selectors import (
     SelectorError,
     label_selector_from_object,
     parse_field_selector,

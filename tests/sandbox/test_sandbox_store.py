@@ -7,9 +7,9 @@ import logging
 
 import pytest
 
-from app.kube.sandbox.resources import NAMESPACES, PODS
-from app.kube.sandbox.store import HistoryExpired, ObjectStore
-from app.kube.sandbox.tasks import TaskSet
+from kube_sandbox.resources import NAMESPACES, PODS
+from kube_sandbox.store import HistoryExpired, ObjectStore
+from kube_sandbox.tasks import TaskSet
 
 
 def _obj(name: str, namespace: str = "") -> dict[str, object]:
@@ -94,7 +94,7 @@ async def test_task_set_logs_failures_and_cancels_on_close(
         started.set()
         await asyncio.Event().wait()
 
-    with caplog.at_level(logging.ERROR, logger="app.kube.sandbox.tasks"):
+    with caplog.at_level(logging.ERROR, logger="kube_sandbox.tasks"):
         failing = tasks.spawn(boom(), name="sandbox-test-boom")
         waiting = tasks.spawn(forever(), name="sandbox-test-forever")
         assert failing is not None and waiting is not None

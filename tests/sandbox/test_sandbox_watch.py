@@ -11,7 +11,7 @@ import pytest
 from kubernetes_asyncio import client, watch
 from kubernetes_asyncio.client.exceptions import ApiException
 
-from app.kube.sandbox import SandboxCluster
+from kube_sandbox import SandboxCluster
 
 
 async def collect(stream: Any, count: int) -> list[tuple[str, str]]:

@@ -16,11 +16,10 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-from app.kube.quantity import InvalidQuantity, parse_quantity
-
 from .errors import ApiError, FieldError, invalid
 from .meta import labels_of
 from .pods import NODE_NAME, pending_status
+from .quantity import parse_quantity
 from .resources import ResourceType
 from .selectors import SelectorError, label_selector_from_object
 from .store import ObjectStore
@@ -56,9 +55,10 @@ def quantity(value: Any) -> Decimal | None:
     if isinstance(value, int | float):
         return Decimal(str(value)) if value >= 0 else None
     try:
-        return parse_quantity(value)
-    except InvalidQuantity:
+        parsed = parse_quantity(value)
+    except ValueError:
         return None
+    return None if parsed.is_signed() else parsed  # "-0" too: no size is written with a minus
 
 
 # --- shared pod-spec rules --------------------------------------------------------------
