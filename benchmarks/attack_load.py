@@ -219,11 +219,12 @@ async def with_subscriptions(
                 payload = {"query": SUBSCRIPTION, "variables": {"org": ATTACKER}}
                 await ws.send(json.dumps({"id": str(n), "type": "subscribe", "payload": payload}))
         await asyncio.sleep(1)
-        for ws in sockets:  # refusals arrive as error messages (or a closed socket)
+        for ws in sockets:  # refusals arrive as errors (or a closed socket)
             try:
                 while True:
                     message = json.loads(await asyncio.wait_for(ws.recv(), 0.05))
-                    if message.get("type") == "error":
+                    kind, payload = message.get("type"), message.get("payload")
+                    if kind == "error" or (kind == "next" and "errors" in (payload or {})):
                         refused += 1
             except TimeoutError:
                 pass
