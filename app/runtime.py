@@ -85,6 +85,10 @@ def _secret(settings: Settings, name: str, *, what: str) -> str:
 
 @asynccontextmanager
 async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
+    # First, so a rate-limit storage that cannot be used stops the start at once.
+    rate_limiter = RateLimiter(
+        limit=settings.rate_limit_per_minute, storage=settings.rate_limit_storage
+    )
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     url = settings.database_url_resolved
     await migrate_async(url)
@@ -153,7 +157,7 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
             sandbox=sandbox,
             authenticator=authenticator,
             secrets=secrets,
-            rate_limiter=RateLimiter(settings.rate_limit_per_minute),
+            rate_limiter=rate_limiter,
             event_feed=EventFeed(
                 sessions=sessions, tasks=tasks, live_credentials=authenticator.live_keys
             ),

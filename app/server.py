@@ -1,5 +1,5 @@
-"""The ASGI application: REST shim and GraphQL on one port behind the security
-middleware, with the runtime opened and closed by the lifespan."""
+"""The ASGI application: REST shim and GraphQL on one port behind the protective
+middlewares (app/api/middleware), with the runtime opened and closed by the lifespan."""
 
 from __future__ import annotations
 
@@ -14,7 +14,11 @@ from app.api import health, openapi, rest
 from app.api.graphql.cost_limit import CostBudget
 from app.api.graphql.schema import make_schema
 from app.api.graphql.view import GraphQLApp
-from app.api.security import SecurityMiddleware
+from app.api.middleware.authentication import Authenticate, RequireAuthentication
+from app.api.middleware.body_limit import BodyLimit
+from app.api.middleware.headers import SecurityHeaders
+from app.api.middleware.masking import MaskErrors
+from app.api.middleware.rate_limit import RateLimit
 from app.runtime import open_runtime
 from app.settings import Settings
 
@@ -46,7 +50,19 @@ def create_app(settings: Settings) -> Starlette:
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
         ],
-        middleware=[Middleware(SecurityMiddleware)],
+        # Outermost first. Headers wrap everything, refusals and 500s included. The
+        # rate limit needs the caller and comes before the 401, so a flood without a
+        # valid token is answered 429 from its address's budget. The masking wraps only
+        # the endpoints: the body limit inside it turns a body that grows too large
+        # while an endpoint reads it into 413 before it could be taken for a fault.
+        middleware=[
+            Middleware(SecurityHeaders),
+            Middleware(Authenticate),
+            Middleware(RateLimit),
+            Middleware(RequireAuthentication),
+            Middleware(MaskErrors),
+            Middleware(BodyLimit, max_bytes=settings.max_body_bytes),
+        ],
         exception_handlers=rest.exception_handlers,  # type: ignore[arg-type]
         lifespan=lifespan,
     )

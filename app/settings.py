@@ -76,6 +76,10 @@ class Settings(BaseSettings):
     # How tenant clusters reach the control plane (their usage reporter posts here).
     public_url: str = "http://127.0.0.1:8080"
     rate_limit_per_minute: int = Field(default=600, ge=1)
+    # Where the rate-limit counts live, as a `limits` storage URI: "memory://" (this
+    # process) or a shared one such as "redis://host:6379" so that several replicas
+    # count each caller once (its client package, e.g. limits[redis], installed).
+    rate_limit_storage: str = "memory://"
     # A request whose headers are not complete this long after it began is answered
     # 408 and its connection closed (slow or stalled clients hold no socket for ever).
     http_header_timeout_seconds: float = Field(default=10.0, gt=0)

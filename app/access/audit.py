@@ -1,10 +1,13 @@
 """The audit log: every mutation and REST write, who did it, to what, and how it
-ended. Written in its own transaction, so a failed operation is logged too."""
+ended. Written in its own transaction, so a failed operation is logged too.
+
+How a failure is named (``error 404 NOT_FOUND``) is the api's vocabulary, not this
+layer's: the api passes it in (``outcome_of``), so access needs no import of the api."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
@@ -14,10 +17,11 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from app.access.principals import Principal
 from app.store.db import SessionFactory, session_scope
 from app.store.tables import AuditEntryRow, utcnow
-from app.tenancy.errors import DomainError
 
 log = logging.getLogger(__name__)
 MAX_LIMIT = 1000
+# The outcome text of an operation that raised the given exception.
+OutcomeOf = Callable[[BaseException], str]
 
 
 async def record(
@@ -69,18 +73,20 @@ async def audited(
     sessions: SessionFactory,
     principal: Principal | None,
     action: str,
+    outcome_of: OutcomeOf,
     tenant_org_id: str | None = None,
     target: str = "",
 ) -> AsyncIterator[AuditNote]:
-    """Record the operation run inside, with its outcome, whether it succeeds or not."""
+    """Record the operation run inside, with its outcome, whether it succeeds or not:
+    ``ok``, or ``outcome_of`` the exception it raised (cancellation included)."""
     note = AuditNote(tenant_org_id or (principal.tenant_org_id if principal else None), target)
-    outcome = "error 500"
     try:
         yield note
-        outcome = "ok"
-    except DomainError as exc:
-        outcome = f"error {exc.http_status} {exc.code}"
+    except BaseException as exc:
+        outcome = outcome_of(exc)
         raise
+    else:
+        outcome = "ok"
     finally:
         await record(
             sessions=sessions,

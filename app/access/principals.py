@@ -21,7 +21,7 @@ class Principal:
     API key's id (a key can be revoked). No secret is kept here."""
 
     role: Role
-    # How the audit log names it and whose rate-limit bucket it draws from:
+    # How the audit log names it and whose rate-limit budget it counts against:
     # "admin", "key:<id>", "reporter:<deployment id>".
     actor: str
     tenant_org_id: str | None = None

@@ -1,57 +1,67 @@
-"""The per-caller token bucket: one object per process, drawn from by every HTTP
-request and by every operation sent over a WebSocket.
+"""The per-caller rate limit: one object per process, drawn from by every HTTP request
+and by every operation sent over a WebSocket.
 
-Buckets are keyed by verified identity (``Principal.actor``: the admin, ``key:<id>``,
+Budgets are keyed by verified identity (``Principal.actor``: the admin, ``key:<id>``,
 ``reporter:<deployment id>``) or, for callers who proved nothing, by client address,
-so a flood of made-up tokens only ever empties its sender's own bucket.
-(Hand-written rather than a library: it is a dozen lines, and the libraries at hand
-are built around a framework's request object, while this one is asked from an ASGI
-middleware and from a WebSocket handler alike.)
+so a flood of made-up tokens only ever empties its sender's own budget.
+
+Counting is the `limits` library's (the one behind slowapi), asked directly rather
+than through a framework's decorator, since both an ASGI middleware and a WebSocket
+handler ask it. Its sliding-window counter comes closest to a token bucket: a burst up
+to the limit, then capacity coming back continuously as the previous window's count
+decays (no double burst at a window's edge, as a fixed window allows), in two counters
+per caller (a moving window keeps a timestamp per request: 600 per caller at the
+default). Counters expire two windows after their last use, so memory follows the
+callers of the last two minutes, not every caller ever seen. The storage is a `limits`
+URI: ``memory://`` (this process), or e.g. ``redis://host:6379`` so that several
+replicas share one budget per caller (that storage's client package must then be
+installed, e.g. ``pip install 'limits[redis]'``).
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+
+from limits import RateLimitItemPerSecond
+from limits.aio.strategies import SlidingWindowCounterRateLimiter
+from limits.errors import ConfigurationError
+from limits.storage import storage_from_string
 
 from app.access.principals import Principal
+
+# Keys in a shared storage start with this, apart from any other application's.
+NAMESPACE = "es-serverless"
+# A refused caller is always told to wait a little: 0 means "go ahead".
+MIN_WAIT_SECONDS = 0.001
 
 
 def caller_key(principal: Principal | None, client_address: str | None) -> str:
     return principal.actor if principal is not None else f"ip:{client_address or '?'}"
 
 
-@dataclass
-class _Bucket:
-    tokens: float
-    stamp: float
+def async_storage_uri(uri: str) -> str:
+    """`limits` names its asyncio storages ``async+<scheme>``; the setting takes the
+    plain URI its documentation shows as well."""
+    return uri if uri.startswith("async+") else f"async+{uri}"
 
 
-@dataclass
 class RateLimiter:
-    """A token bucket per caller: ``per_minute`` requests, refilled continuously."""
+    """``limit`` requests per caller in any ``window_seconds``."""
 
-    per_minute: int
-    max_callers: int = 10_000
-    _buckets: dict[str, _Bucket] = field(default_factory=dict)
+    def __init__(self, *, limit: int, window_seconds: int = 60, storage: str = "memory://"):
+        self._item = RateLimitItemPerSecond(limit, window_seconds, namespace=NAMESPACE)
+        # Built here, so a storage `limits` does not know (or cannot reach for want of
+        # its client package) stops the server at start, not at the first request.
+        try:
+            backend = storage_from_string(async_storage_uri(storage))
+        except ConfigurationError as exc:
+            raise ConfigurationError(f"rate limit storage {storage!r}: {exc}") from None
+        self._strategy = SlidingWindowCounterRateLimiter(backend)
 
-    def retry_after(self, caller: str) -> float:
-        """0 when the request may go ahead, else the seconds until it may."""
-        now = time.monotonic()
-        rate = self.per_minute / 60.0
-        if len(self._buckets) >= self.max_callers and caller not in self._buckets:
-            self._forget_idle(now)
-        bucket = self._buckets.setdefault(caller, _Bucket(float(self.per_minute), now))
-        bucket.tokens = min(float(self.per_minute), bucket.tokens + (now - bucket.stamp) * rate)
-        bucket.stamp = now
-        if bucket.tokens >= 1:
-            bucket.tokens -= 1
+    async def take(self, caller: str) -> float:
+        """Take one request from the caller's budget: 0 when it may go ahead, else the
+        seconds until it may (none is taken then)."""
+        if await self._strategy.hit(self._item, caller):
             return 0.0
-        return (1 - bucket.tokens) / rate
-
-    def _forget_idle(self, now: float) -> None:
-        """Drop callers whose bucket has refilled: remembering them changes nothing, and
-        many callers (say, bad tokens from many addresses) must not grow memory."""
-        full_after = 60.0
-        for caller in [c for c, b in self._buckets.items() if now - b.stamp >= full_after]:
-            del self._buckets[caller]
+        stats = await self._strategy.get_window_stats(self._item, caller)
+        return max(stats.reset_time - time.time(), MIN_WAIT_SECONDS)

@@ -17,6 +17,7 @@ from app.access.audit import audited
 from app.access.principals import Principal
 from app.access.reports import report_scope
 from app.api import payloads
+from app.api.error_codes import audit_outcome, error_code
 from app.runtime import Runtime
 from app.tenancy import flows, queries
 from app.tenancy.errors import DomainError, InvalidInput, Unauthenticated
@@ -76,6 +77,7 @@ def _audited(request: Request, action: str, **context: Any) -> Any:
         sessions=runtime_of(request).sessions,
         principal=request.state.principal,
         action=action,
+        outcome_of=audit_outcome,
         target=request.url.path,
         **context,
     )
@@ -275,7 +277,7 @@ async def list_audit(request: Request) -> Response:
 
 async def domain_error(_: Request, exc: Exception) -> Response:
     assert isinstance(exc, DomainError)
-    return error_response(exc.http_status, exc.message)
+    return error_response(error_code(exc).status, exc.message)
 
 
 async def http_error(request: Request, exc: Exception) -> Response:

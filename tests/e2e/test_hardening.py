@@ -8,6 +8,7 @@ import sqlite3
 import stat
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -43,6 +44,16 @@ def test_short_placeholder_secrets_are_refused(tmp_path: Path) -> None:
     )
     assert result.returncode != 0
     assert "at least 16 characters" in result.stderr
+
+
+def test_an_unusable_rate_limit_storage_stops_the_start(tmp_path: Path) -> None:
+    env = server_env(tmp_path, ESS_RATE_LIMIT_STORAGE="bogus://")
+    result = subprocess.run(
+        [sys.executable, "-m", "app.cli", "serve", "--port", "1"],
+        env=env, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert result.returncode != 0
+    assert "rate limit storage 'bogus://'" in result.stderr
 
 
 def test_auth_disabled_is_refused_off_loopback(tmp_path: Path) -> None:
@@ -97,6 +108,48 @@ def test_oversized_bodies_are_413(client: httpx.Client) -> None:
         "/clusters", content=chunks(), headers={"Content-Type": "application/json"}
     )  # type: ignore[arg-type]
     assert streamed.status_code == 413
+
+
+def test_refusals_carry_security_headers_and_refused_writes_are_audited(
+    make_server: Callable[..., ServerProcess],
+) -> None:
+    server = make_server(ESS_RATE_LIMIT_PER_MINUTE="10")
+    anonymous = httpx.Client(base_url=server.url, timeout=30)
+    with server.client() as admin, anonymous:
+        unauthenticated = anonymous.post("/clusters", json={})
+        assert unauthenticated.status_code == 401
+        assert unauthenticated.json() == {"error": "missing or invalid bearer token"}
+        assert unauthenticated.headers["www-authenticate"] == 'Bearer realm="es-serverless"'
+        on_graphql = anonymous.post("/graphql", json={"query": "{ __typename }"})
+        assert on_graphql.json() == {
+            "errors": [
+                {"message": "missing or invalid bearer token", "extensions": {"code": "UNAUTHENTICATED"}}
+            ]
+        }
+        too_large = admin.patch("/clusters/x", content=b"{}" + b" " * (2 << 20))
+        assert too_large.status_code == 413
+        # Spend the rest of the address's budget (the server's start-up probe took some).
+        reads = [anonymous.get("/tenant/containers").status_code for _ in range(9)]
+        assert set(reads) == {401, 429} and reads[-1] == 429
+        limited = anonymous.delete("/clusters/x")
+        assert limited.status_code == 429
+        assert limited.json() == {"error": "rate limit exceeded; slow down"}
+        for refusal in (unauthenticated, on_graphql, too_large, limited):
+            assert refusal.headers["x-content-type-options"] == "nosniff"
+            assert refusal.headers["cache-control"] == "no-store"
+        # A refusal is audited after it is answered: wait for the last ones.
+        for _ in range(9):
+            entries = admin.get("/audit").json()
+            if len(entries) >= 4:
+                break
+            time.sleep(0.2)
+    # (In any order: each is written after its answer, and the writes may overtake.)
+    assert sorted((e["actor"], e["action"], e["outcome"]) for e in entries) == [
+        ("admin", "PATCH /clusters/x", "refused 413"),
+        ("anonymous", "DELETE /clusters/x", "refused 429"),
+        ("anonymous", "POST /clusters", "refused 401"),
+        ("anonymous", "POST /graphql", "refused 401"),
+    ]
 
 
 def test_graphiql_page_is_public_and_carries_security_headers(server: ServerProcess) -> None:
@@ -201,6 +254,7 @@ def test_unexpected_errors_are_masked(make_server: Callable[..., ServerProcess])
         rest = client.get("/deployments/masked-u-s")
         assert rest.status_code == 500
         assert rest.json() == {"error": "internal server error"}
+        assert rest.headers["x-content-type-options"] == "nosniff"
         body = graphql(client, '{ deploymentStatus(namespace: "masked-u-s") { id } }')
         assert body["errors"] == [
             {

@@ -26,21 +26,16 @@ from graphql import (
 )
 from strawberry.extensions import SchemaExtension
 
+from app.api.error_codes import QueryTooExpensive
 from app.api.graphql.context import Context
 from app.api.graphql.cost import Estimate, estimate
 from app.api.graphql.listing_sizes import CountedSizes, UpperBounds
-from app.tenancy.errors import DomainError
 
 HOW_TO_ASK_FOR_LESS = (
     "Ask for less: page the lists (containers(first: N), then after: the last "
     "container's cursor; usageHistory(last: N); auditLog(limit: N)), or select fewer "
     "fields and aliases."
 )
-
-
-class QueryTooExpensive(DomainError):
-    http_status = 400
-    code = "QUERY_TOO_EXPENSIVE"
 
 
 @dataclass(frozen=True)

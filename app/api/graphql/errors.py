@@ -9,6 +9,7 @@ import logging
 from graphql.error import GraphQLError
 from strawberry.extensions import MaskErrors
 
+from app.api.error_codes import error_code
 from app.tenancy.errors import DomainError
 
 INTERNAL_MESSAGE = "internal server error"
@@ -42,7 +43,7 @@ class ErrorCodes(MaskErrors):
     def _one(self, error: GraphQLError) -> GraphQLError:
         original = error.original_error
         if isinstance(original, DomainError):
-            error.extensions = {**(error.extensions or {}), "code": original.code}
+            error.extensions = {**(error.extensions or {}), "code": error_code(original).code}
             return error
         if original is None:
             # Parse and validation errors: the client's query is wrong; say so as it is.

@@ -10,6 +10,7 @@ import strawberry
 from app.access import keys
 from app.access.audit import audited
 from app.access.reports import report_scope
+from app.api.error_codes import audit_outcome
 from app.api.graphql.context import Info
 from app.api.graphql.types import (
     ApiKey,
@@ -27,6 +28,7 @@ def _audited(info: Info, action: str, **context: Any) -> Any:
         sessions=info.context.runtime.sessions,
         principal=info.context.principal,
         action=action,
+        outcome_of=audit_outcome,
         **context,
     )
 

@@ -1,11 +1,12 @@
 """The GraphQL endpoint: HTTP requests (already authenticated and rate-limited by the
-security middleware, one operation per request) and graphql-transport-ws WebSockets.
+middlewares in app/api/middleware, one operation per request) and graphql-transport-ws
+WebSockets.
 
 A WebSocket outlives the request that opened it, so its caller is checked again for
-every operation it sends: the operation takes a token from the caller's rate-limit
-bucket (the same bucket as its HTTP requests), and an API key revoked since is refused.
+every operation it sends: the operation counts against the caller's rate-limit
+budget (the same budget as its HTTP requests), and an API key revoked since is refused.
 The check sits in the protocol handler, before strawberry parses anything, so even an
-invalid document costs a token. A refused operation gets the protocol's ``error``
+invalid document counts. A refused operation gets the protocol's ``error``
 message with ``extensions.code`` (UNAUTHENTICATED, RATE_LIMITED) and the socket stays
 open: the client learns why, and its other operations are judged on their own.
 Closing with 4401 is kept for connection_init, where the protocol defines it.
@@ -38,9 +39,10 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
 )
 from strawberry.types.unset import UnsetType
 
+from app.api.error_codes import RateLimited, error_code
 from app.api.graphql.context import Context
 from app.runtime import Runtime
-from app.tenancy.errors import DomainError, RateLimited, Unauthenticated
+from app.tenancy.errors import DomainError, Unauthenticated
 
 UNAUTHORIZED = 4401  # graphql-transport-ws: the caller is not (or no longer) authenticated
 
@@ -48,7 +50,7 @@ UNAUTHORIZED = 4401  # graphql-transport-ws: the caller is not (or no longer) au
 async def check_operation(context: Context) -> None:
     """Raise when the socket's caller may not run another operation now."""
     runtime, caller = context.runtime, context.caller
-    wait = runtime.rate_limiter.retry_after(caller.actor)
+    wait = await runtime.rate_limiter.take(caller.actor)
     if wait > 0:
         raise RateLimited(wait)
     if not await runtime.authenticator.still_valid(caller):
@@ -56,7 +58,7 @@ async def check_operation(context: Context) -> None:
 
 
 def refusal(error: DomainError) -> GraphQLError:
-    extensions: dict[str, Any] = {"code": error.code}
+    extensions: dict[str, Any] = {"code": error_code(error).code}
     if isinstance(error, RateLimited):
         extensions["retryAfter"] = error.retry_after
     return GraphQLError(error.message, extensions=extensions)
