@@ -7,9 +7,11 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
+from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -23,8 +25,20 @@ def make_engine(url: str) -> AsyncEngine:
             Path(database).parent.mkdir(parents=True, exist_ok=True)
         # Background provisioning and requests write concurrently: wait for the
         # lock instead of failing with "database is locked".
-        return create_async_engine(url, connect_args={"timeout": 30})
+        engine = create_async_engine(url, connect_args={"timeout": 30})
+        event.listen(engine.sync_engine, "connect", _write_ahead_log)
+        return engine
     return create_async_engine(url, pool_pre_ping=True)
+
+
+def _write_ahead_log(dbapi_connection: Any, _: Any) -> None:
+    """SQLite in WAL mode: readers never block the writer nor the writer them, so one
+    request reading (a cursor not yet drained, a long listing) cannot hold up every
+    write behind it until the lock timeout, as the default rollback journal does.
+    The mode is kept in the database file; asking again is cheap."""
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.close()
 
 
 SessionFactory = async_sessionmaker[AsyncSession]

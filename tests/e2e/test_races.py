@@ -216,6 +216,10 @@ def test_update_delete_update_races_and_a_restart_converge(
             what="all created",
         )
     standalone_sandbox.control("DELETE", "stats")
+    # The updated clusters cannot become ready until the restart: so the server is
+    # surely stopped mid-work (on a quick machine the work could otherwise be done).
+    for svc in updated_only:
+        standalone_sandbox.control("PUT", f"namespaces/{namespaces[svc]}/readiness", json={"hold": True})
 
     calls: list[Call] = []
     for svc in raced:
@@ -244,6 +248,8 @@ def test_update_delete_update_races_and_a_restart_converge(
         # One change at a time: a raced cluster's delete may come before both updates.
         assert len(accepted) in ({0, 1} if svc in raced else {1}), (svc, accepted)
 
+    for svc in updated_only:
+        standalone_sandbox.control("PUT", f"namespaces/{namespaces[svc]}/readiness", json={"hold": False})
     server.restart()
     with server.client() as client:
         wait_until(_settled(client, org), timeout=90, what="every cluster settled")
