@@ -17,29 +17,24 @@ list, is the guard.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import Collection
 from dataclasses import dataclass
 
-from app.kube.apply import Manifest, apply_manifests, create_if_absent
-from app.kube.certificates import generate_transport_tls
+from app.kube.apply import Manifest
 from app.kube.client import KubeClient
 from app.kube.errors import KubeError
 from app.kube.manifests import (
     OWNER_ANNOTATION,
-    STATEFULSET_NAME,
-    TLS_SECRET_NAME,
     ClusterSecrets,
     ClusterShape,
     claim_labels,
     cluster_manifests,
     namespace_manifest,
-    transport_tls_secret_manifest,
 )
-from app.kube.namespaces import claim_namespace
-from app.kube.readiness import wait_until_ready
+from app.kube.rollout import roll_out_cluster
 from app.kube.teardown import Removal, remove_cluster
-from app.kube.volumes import grow_volumes
 from app.secrets import SecretDeriver
 from app.store.db import SessionFactory, session_scope
 from app.store.tables import IN_PROGRESS, ClusterStatus, TenantContainerRow
@@ -186,40 +181,16 @@ class ClusterWorker:
     async def _converge(self, record: ClusterRecord, status: ClusterStatus) -> None:
         container = record.container
         shape = kube_shape(container)
-        timeout = self._settings.ready_timeout
-        manifests = self._manifests(shape, record)
-        namespace = next(m for m in manifests if m["kind"] == "Namespace")
-        # Every step that changes Kubernetes first makes sure this work is still the
-        # newest recorded: an overtaken task never re-creates what a delete removes.
-        await self._ensure_current(container.id)
-        # The Namespace first, taken only if it is new or the cluster's (otherwise this
-        # raises): nothing in a namespace that is not the cluster's is ever touched,
-        # not even the volumes an update would grow.
-        await claim_namespace(self._kube, namespace, recorded_at=container.created_at)
-        if status is S.UPDATING:
-            await self._ensure_current(container.id)
-            await grow_volumes(
-                self._kube,
-                namespace=shape.namespace,
-                statefulset=STATEFULSET_NAME,
-                size=shape.disk_size,
-                timeout=timeout,
-            )
-        await self._ensure_current(container.id)
-        # The transport certificates (generated once, kept for the cluster's life),
-        # then the rest in order; the StatefulSet comes last.
-        await create_if_absent(
+        await roll_out_cluster(
             self._kube,
-            kind="Secret",
-            name=TLS_SECRET_NAME,
-            namespace=shape.namespace,
-            build=lambda: transport_tls_secret_manifest(
-                shape, tls=generate_transport_tls(namespace=shape.namespace)
-            ),
-        )
-        await apply_manifests(self._kube, [m for m in manifests if m is not namespace])
-        await wait_until_ready(
-            self._kube, namespace=shape.namespace, name=STATEFULSET_NAME, timeout=timeout
+            shape=shape,
+            manifests=self._manifests(shape, record),
+            recorded_at=container.created_at,
+            update=status is S.UPDATING,
+            timeout=self._settings.ready_timeout,
+            # Every step that changes Kubernetes first makes sure this work is still the
+            # newest recorded: an overtaken task never re-creates what a delete removes.
+            before_each_step=functools.partial(self._ensure_current, container.id),
         )
         reason = (
             "all replicas ready; metadata synced"
