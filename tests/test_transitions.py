@@ -19,7 +19,7 @@ from app.store.db import SessionFactory, make_engine, make_session_factory, migr
 from app.store.tables import ClusterEventRow, ClusterStatus, TenantContainerRow
 from app.tenancy import commands, queries
 from app.tenancy.errors import ClusterChanged, Conflict
-from app.tenancy.lifecycle import record_transition
+from app.tenancy.lifecycle import ClusterRecord
 from app.tenancy.naming import IdSequence
 from app.tenancy.scope import Scope
 from tests.factories import cluster_request
@@ -44,11 +44,9 @@ async def _created_cluster(sessions: SessionFactory, service: str = "race") -> T
     container = await commands.create_cluster(sessions=sessions, ids=IdSequence(), request=request)
     for to in (S.CREATING, S.CREATED):
         async with session_scope(sessions) as session:
-            pair = await queries.container_pair(session=session, container_id=container.id)
-            assert pair is not None
-            await record_transition(
-                session=session, container=pair[0], deployment=pair[1], to=to, reason="test"
-            )
+            record = await queries.container_pair(session=session, container_id=container.id)
+            assert record is not None
+            await record.transition(session=session, to=to, reason="test")
     return container
 
 
@@ -76,19 +74,17 @@ async def test_of_two_transitions_from_one_read_exactly_one_is_recorded(
     first, second = sessions(), sessions()
     try:
         # Both read the same version before either writes.
-        pairs = [
+        records = [
             await queries.container_pair(session=s, container_id=container.id)
             for s in (first, second)
         ]
-        assert pairs[0] is not None and pairs[1] is not None
-        read = pairs[0][0].version
-        assert pairs[1][0].version == read
+        assert records[0] is not None and records[1] is not None
+        read = records[0].container.version
+        assert records[1].container.version == read
 
-        async def attempt(session: Any, pair: Any, to: ClusterStatus) -> str:
+        async def attempt(session: Any, record: ClusterRecord, to: ClusterStatus) -> str:
             try:
-                await record_transition(
-                    session=session, container=pair[0], deployment=pair[1], to=to, reason="race"
-                )
+                await record.transition(session=session, to=to, reason="race")
                 await session.commit()
                 return to.value
             except ClusterChanged:
@@ -96,7 +92,7 @@ async def test_of_two_transitions_from_one_read_exactly_one_is_recorded(
                 return "lost"
 
         outcomes = await asyncio.gather(
-            attempt(first, pairs[0], S.UPDATING), attempt(second, pairs[1], S.DELETING)
+            attempt(first, records[0], S.UPDATING), attempt(second, records[1], S.DELETING)
         )
     finally:
         await first.close()
@@ -116,17 +112,12 @@ async def test_a_transition_based_on_an_older_read_is_refused(sessions: SessionF
         sessions=sessions, scope=Scope.everything(), namespace=container.namespace, payload={}
     )
     async with session_scope(sessions) as session:
-        pair = await queries.container_pair(session=session, container_id=container.id)
-        assert pair is not None
+        record = await queries.container_pair(session=session, container_id=container.id)
+        assert record is not None
         with pytest.raises(ClusterChanged):
             # A worker that began from the older version must not finish the newer update.
-            await record_transition(
-                session=session,
-                container=pair[0],
-                deployment=pair[1],
-                to=S.CREATED,
-                reason="stale",
-                read_version=stale,
+            await record.transition(
+                session=session, to=S.CREATED, reason="stale", read_version=stale
             )
     assert (await _record(sessions, container.id)).status == "updating"
 
@@ -174,15 +165,10 @@ async def test_concurrent_updates_record_one_spec_and_a_delete_always_wins(
     # A delete racing a further update and the worker's finish is never refused.
     async def finish() -> None:
         async with session_scope(sessions) as session:
-            pair = await queries.container_pair(session=session, container_id=container.id)
-            assert pair is not None
-            await record_transition(
-                session=session,
-                container=pair[0],
-                deployment=pair[1],
-                to=S.CREATED,
-                reason="worker done",
-                read_version=after.version,
+            record = await queries.container_pair(session=session, container_id=container.id)
+            assert record is not None
+            await record.transition(
+                session=session, to=S.CREATED, reason="worker done", read_version=after.version
             )
 
     results = await asyncio.gather(

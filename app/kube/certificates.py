@@ -22,16 +22,16 @@ from __future__ import annotations
 import datetime
 import ipaddress
 import re
-from dataclasses import dataclass, field
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from app.kube.manifests import HEADLESS_SERVICE_NAME
+from app.kube.names import HEADLESS_SERVICE_NAME
+from app.kube.tls import TlsBundle
 
-__all__ = ["TlsBundle", "generate_transport_tls", "transport_dns_names"]
+__all__ = ["generate_transport_tls", "transport_dns_names"]
 
 _RSA_BITS = 2048  # what ECK issues; every JVM and TLS stack accepts it
 _RSA_EXPONENT = 65537
@@ -39,15 +39,6 @@ _RSA_EXPONENT = 65537
 # that is "not yet valid" would stop the cluster from forming.
 _BACKDATE = datetime.timedelta(minutes=5)
 _DNS1123_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
-
-
-@dataclass(frozen=True)
-class TlsBundle:
-    """PEM texts for one cluster's transport TLS: CA certificate, node certificate, key."""
-
-    ca_crt: str
-    tls_crt: str
-    tls_key: str = field(repr=False)  # keep the private key out of logs and tracebacks
 
 
 def transport_dns_names(namespace: str) -> list[str]:

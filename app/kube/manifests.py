@@ -11,14 +11,20 @@ whose volumeClaimTemplate gives every node its own PersistentVolumeClaim.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from app.kube.names import (
+    CLIENT_SERVICE_NAME,
+    CLUSTER_OBJECTS,
+    CREDENTIALS_SECRET_NAME,
+    HEADLESS_SERVICE_NAME,
+    NETWORK_POLICY_NAME,
+    REPORTER_SECRET_NAME,
+    STATEFULSET_NAME,
+    TLS_SECRET_NAME,
+)
 from app.kube.quantity import parse_quantity
-
-if TYPE_CHECKING:
-    # Only for the annotation: app.kube.certificates imports names from this module,
-    # and the pure builders need no cryptography at run time.
-    from app.kube.certificates import TlsBundle
+from app.kube.tls import CA_FILE, CERT_FILE, KEY_FILE, TlsBundle
 
 __all__ = [
     "CERTS_PATH",
@@ -57,13 +63,6 @@ __all__ = [
     "transport_tls_secret_manifest",
 ]
 
-STATEFULSET_NAME = "elasticsearch"
-HEADLESS_SERVICE_NAME = "elasticsearch-headless"
-CLIENT_SERVICE_NAME = "elasticsearch"
-CREDENTIALS_SECRET_NAME = "elasticsearch-credentials"
-REPORTER_SECRET_NAME = "es-serverless-reporter"
-TLS_SECRET_NAME = "elasticsearch-transport-tls"
-NETWORK_POLICY_NAME = "elasticsearch"
 ELASTIC_USERNAME = "elastic"  # Elasticsearch's built-in superuser
 DATA_PATH = "/usr/share/elasticsearch/data"
 # Inside the config directory, so elasticsearch.yml settings can name files relative to it.
@@ -76,17 +75,6 @@ SYSCTL_IMAGE = "busybox:1.36"
 # cluster (TenantContainer id) it was created for. Only a namespace carrying the
 # cluster's own mark is ever replaced or deleted for it.
 OWNER_ANNOTATION = "es-serverless.io/cluster-id"
-# Every object the control plane creates inside a tenant namespace, (kind, name), in
-# the order they are removed when the namespace itself must stay: the workload first.
-CLUSTER_OBJECTS = (
-    ("StatefulSet", STATEFULSET_NAME),
-    ("Service", CLIENT_SERVICE_NAME),
-    ("Service", HEADLESS_SERVICE_NAME),
-    ("Secret", CREDENTIALS_SECRET_NAME),
-    ("Secret", REPORTER_SECRET_NAME),
-    ("Secret", TLS_SECRET_NAME),
-    ("NetworkPolicy", NETWORK_POLICY_NAME),
-)
 
 ELASTICSEARCH_CONTAINER = "elasticsearch"
 DATA_VOLUME = "data"  # also the prefix of every claim: data-elasticsearch-<ordinal>
@@ -285,11 +273,7 @@ def transport_tls_secret_manifest(shape: ClusterShape, *, tls: TlsBundle) -> Man
 
     Create it once per cluster and never replace it: see ``cluster_manifests``.
     """
-    return _opaque_secret(
-        shape,
-        TLS_SECRET_NAME,
-        {"ca.crt": tls.ca_crt, "tls.crt": tls.tls_crt, "tls.key": tls.tls_key},
-    )
+    return _opaque_secret(shape, TLS_SECRET_NAME, tls.secret_data())
 
 
 # --- NetworkPolicy -------------------------------------------------------------------
@@ -414,9 +398,9 @@ def _elasticsearch_env(shape: ClusterShape) -> list[Manifest]:
         # signed by this cluster's own CA, not its host name (the nodes share one cert).
         _env("xpack.security.transport.ssl.enabled", "true"),
         _env("xpack.security.transport.ssl.verification_mode", "certificate"),
-        _env("xpack.security.transport.ssl.key", f"{_CERTS_DIR}/tls.key"),
-        _env("xpack.security.transport.ssl.certificate", f"{_CERTS_DIR}/tls.crt"),
-        _env("xpack.security.transport.ssl.certificate_authorities", f"{_CERTS_DIR}/ca.crt"),
+        _env("xpack.security.transport.ssl.key", f"{_CERTS_DIR}/{KEY_FILE}"),
+        _env("xpack.security.transport.ssl.certificate", f"{_CERTS_DIR}/{CERT_FILE}"),
+        _env("xpack.security.transport.ssl.certificate_authorities", f"{_CERTS_DIR}/{CA_FILE}"),
         # HTTP stays plain: only this namespace and the control plane can reach port 9200
         # (see the NetworkPolicy), and requests still need credentials. TLS on HTTP is a
         # later step. Set explicitly so the image's security auto-configuration never

@@ -1,5 +1,5 @@
 """The write side of tenancy: every change of a tenant's records, each in one
-transaction, each status change through ``record_transition`` (a compare-and-set, so
+transaction, each status change through ``ClusterRecord.transition`` (a compare-and-set, so
 of concurrent changes of one cluster exactly one is recorded).
 
 These record intent; the background worker carries it out in Kubernetes.
@@ -27,7 +27,7 @@ from app.store.tables import (
 )
 from app.tenancy import naming, queries
 from app.tenancy.errors import ClusterChanged, Conflict, NotFound
-from app.tenancy.lifecycle import record_transition
+from app.tenancy.lifecycle import ClusterRecord
 from app.tenancy.quota import check_quota
 from app.tenancy.requests import ClusterRequest, parse_update_request
 from app.tenancy.scope import Scope
@@ -137,10 +137,8 @@ async def _new_records(
     # SQLite without PRAGMA foreign_keys) checks them: so write it first.
     session.add(container)
     await session.flush()
-    await record_transition(
+    await ClusterRecord(container, deployment).transition(
         session=session,
-        container=container,
-        deployment=deployment,
         to=ClusterStatus.PENDING,
         reason="cluster recorded; provisioning queued",
         at=now,
@@ -148,13 +146,13 @@ async def _new_records(
     return container
 
 
-async def _locked_pair(
-    session: AsyncSession, container_id: str
-) -> tuple[TenantContainerRow, DeploymentStatusRow]:
-    pair = await queries.container_pair(session=session, container_id=container_id, for_update=True)
-    if pair is None:  # pragma: no cover - looked up a moment ago in this transaction
+async def _locked_record(session: AsyncSession, container_id: str) -> ClusterRecord:
+    record = await queries.container_pair(
+        session=session, container_id=container_id, for_update=True
+    )
+    if record is None:  # pragma: no cover - looked up a moment ago in this transaction
         raise NotFound(f'cluster "{container_id}" vanished')
-    return pair
+    return record
 
 
 async def request_update(
@@ -168,7 +166,8 @@ async def request_update(
         found = await queries.find_by_namespace(session=session, scope=scope, namespace=namespace)
     try:
         async with session_scope(sessions) as session:
-            container, deployment = await _locked_pair(session, found.id)
+            record = await _locked_record(session, found.id)
+            container, deployment = record.container, record.deployment
             status = ClusterStatus(container.status)
             if status not in UPDATABLE_FROM:
                 raise Conflict(
@@ -183,13 +182,7 @@ async def request_update(
             deployment.details = deployment_details(container)
             changed = sorted(k for k, v in payload.items() if v is not None)
             reason = f"update requested: {', '.join(changed)}" if changed else "re-apply requested"
-            await record_transition(
-                session=session,
-                container=container,
-                deployment=deployment,
-                to=ClusterStatus.UPDATING,
-                reason=reason,
-            )
+            await record.transition(session=session, to=ClusterStatus.UPDATING, reason=reason)
             return container
     except ClusterChanged:
         async with sessions() as session:
@@ -218,17 +211,13 @@ async def request_delete(
     for _ in range(_DELETE_ATTEMPTS):
         try:
             async with session_scope(sessions) as session:
-                container, deployment = await _locked_pair(session, container_id)
-                if container.status in (ClusterStatus.DELETING, ClusterStatus.DELETED):
-                    return container, False
-                await record_transition(
-                    session=session,
-                    container=container,
-                    deployment=deployment,
-                    to=ClusterStatus.DELETING,
-                    reason="delete requested",
+                record = await _locked_record(session, container_id)
+                if record.container.status in (ClusterStatus.DELETING, ClusterStatus.DELETED):
+                    return record.container, False
+                await record.transition(
+                    session=session, to=ClusterStatus.DELETING, reason="delete requested"
                 )
-                return container, True
+                return record.container, True
         except ClusterChanged:
             continue
     raise ClusterChanged(

@@ -13,6 +13,7 @@ others get ``ClusterChanged``. Whatever else the caller changed on the container
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy.orm.exc import StaleDataError
@@ -48,52 +49,60 @@ class IllegalTransition(RuntimeError):
     pass
 
 
-async def record_transition(
-    *,
-    session: AsyncSession,
-    container: TenantContainerRow,
-    deployment: DeploymentStatusRow,
-    to: ClusterStatus,
-    reason: str,
-    read_version: int | None = None,
-    at: datetime | None = None,
-) -> None:
-    """Move the cluster to ``to``, written at once (flushed) so that a lost race
-    surfaces here as ``ClusterChanged``. ``read_version`` is the version the caller's
-    decision rests on when it read the record in an earlier transaction (the worker,
-    the reconciler); by default the version loaded in this session."""
-    # Worded now: a failed flush expires the rows, and they cannot be reloaded then.
-    changed = ClusterChanged(
-        f'cluster in namespace "{container.namespace}" was changed by another request '
-        "meanwhile; read it again and retry"
-    )
-    if read_version is not None and container.version != read_version:
-        raise changed
-    current = ClusterStatus(container.status) if container.status else None
-    if to not in ALLOWED[current]:
-        raise IllegalTransition(f"cluster {container.id}: {current} -> {to} is not allowed")
-    at = at or utcnow()
-    # The reason is shown as the error while the cluster is failed or degraded.
-    error = reason if to in (ClusterStatus.FAILED, ClusterStatus.DEGRADED) else None
-    for row in (container, deployment):
-        row.status = to.value
-        row.error = error
-        row.updated_at = at
-        if to is ClusterStatus.DELETED:
-            row.deleted_at = at
-    if to is ClusterStatus.CREATED:
-        container.sync_time = at
-    session.add_all([container, deployment])
-    session.add(
-        ClusterEventRow(
-            container_id=container.id,
-            at=at,
-            from_status=current.value if current else None,
-            to_status=to.value,
-            reason=reason,
+@dataclass(frozen=True, slots=True)
+class ClusterRecord:
+    """A cluster's two records, loaded together (``queries.container_pair``): their
+    status changes as one, through ``transition``."""
+
+    container: TenantContainerRow
+    deployment: DeploymentStatusRow
+
+    async def transition(
+        self,
+        *,
+        session: AsyncSession,
+        to: ClusterStatus,
+        reason: str,
+        read_version: int | None = None,
+        at: datetime | None = None,
+    ) -> None:
+        """Move the cluster to ``to``, written at once (flushed) so that a lost race
+        surfaces here as ``ClusterChanged``. ``read_version`` is the version the
+        caller's decision rests on when it read the record in an earlier transaction
+        (the worker, the reconciler); by default the version loaded in this session."""
+        container, deployment = self.container, self.deployment
+        # Worded now: a failed flush expires the rows, and they cannot be reloaded then.
+        changed = ClusterChanged(
+            f'cluster in namespace "{container.namespace}" was changed by another request '
+            "meanwhile; read it again and retry"
         )
-    )
-    try:
-        await session.flush()
-    except StaleDataError:
-        raise changed from None
+        if read_version is not None and container.version != read_version:
+            raise changed
+        current = ClusterStatus(container.status) if container.status else None
+        if to not in ALLOWED[current]:
+            raise IllegalTransition(f"cluster {container.id}: {current} -> {to} is not allowed")
+        at = at or utcnow()
+        # The reason is shown as the error while the cluster is failed or degraded.
+        error = reason if to in (ClusterStatus.FAILED, ClusterStatus.DEGRADED) else None
+        for row in (container, deployment):
+            row.status = to.value
+            row.error = error
+            row.updated_at = at
+            if to is ClusterStatus.DELETED:
+                row.deleted_at = at
+        if to is ClusterStatus.CREATED:
+            container.sync_time = at
+        session.add_all([container, deployment])
+        session.add(
+            ClusterEventRow(
+                container_id=container.id,
+                at=at,
+                from_status=current.value if current else None,
+                to_status=to.value,
+                reason=reason,
+            )
+        )
+        try:
+            await session.flush()
+        except StaleDataError:
+            raise changed from None

@@ -17,36 +17,31 @@ list, is the guard.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import Collection
 from dataclasses import dataclass
 
-from app.kube.apply import Manifest, apply_manifests, create_if_absent
-from app.kube.certificates import generate_transport_tls
+from app.kube.apply import Manifest
 from app.kube.client import KubeClient
 from app.kube.errors import KubeError
 from app.kube.manifests import (
     OWNER_ANNOTATION,
-    STATEFULSET_NAME,
-    TLS_SECRET_NAME,
     ClusterSecrets,
     ClusterShape,
     claim_labels,
     cluster_manifests,
     namespace_manifest,
-    transport_tls_secret_manifest,
 )
-from app.kube.namespaces import claim_namespace
-from app.kube.readiness import wait_until_ready
+from app.kube.rollout import roll_out_cluster
 from app.kube.teardown import Removal, remove_cluster
-from app.kube.volumes import grow_volumes
 from app.secrets import SecretDeriver
 from app.store.db import SessionFactory, session_scope
-from app.store.tables import IN_PROGRESS, ClusterStatus, DeploymentStatusRow, TenantContainerRow
+from app.store.tables import IN_PROGRESS, ClusterStatus, TenantContainerRow
 from app.tasks import TaskSupervisor
 from app.tenancy import queries
 from app.tenancy.errors import ClusterChanged
-from app.tenancy.lifecycle import record_transition
+from app.tenancy.lifecycle import ClusterRecord
 from app.tenancy.shapes import kube_shape
 
 log = logging.getLogger(__name__)
@@ -122,7 +117,7 @@ class ClusterWorker:
                     self._again.discard(container_id)
                     begun = await self._begin(container_id)
                     if begun is not None:
-                        await self._carry_out(*begun)
+                        await self._carry_out(begun)
                     if container_id not in self._again:
                         return
             except Exception as exc:
@@ -133,37 +128,32 @@ class ClusterWorker:
             finally:
                 self._held.pop(container_id, None)
 
-    async def _carry_out(
-        self, container: TenantContainerRow, deployment: DeploymentStatusRow
-    ) -> None:
+    async def _carry_out(self, record: ClusterRecord) -> None:
+        container = record.container
         status = S(container.status)
         try:
             if status is S.DELETING:
                 await self._delete(container)
             else:
-                await self._converge(container, deployment, status)
+                await self._converge(record, status)
         except ClusterChanged as exc:
             log.info("cluster %s moved on; dropping this work: %s", container.id, exc.message)
         except KubeError as exc:
             log.warning("cluster %s failed: %s", container.id, exc.message)
             await self._finish(container.id, {status}, S.FAILED, exc.message)
 
-    async def _begin(
-        self, container_id: str
-    ) -> tuple[TenantContainerRow, DeploymentStatusRow] | None:
+    async def _begin(self, container_id: str) -> ClusterRecord | None:
         """The cluster as recorded, a pending one moved to creating; None when no work
         is owed. The task holds the version read (or just set) from here on."""
         try:
             async with session_scope(self._sessions) as session:
-                pair = await queries.container_pair(session=session, container_id=container_id)
-                if pair is None:
+                record = await queries.container_pair(session=session, container_id=container_id)
+                if record is None:
                     return None
-                container, deployment = pair
+                container = record.container
                 if container.status == S.PENDING:
-                    await record_transition(
+                    await record.transition(
                         session=session,
-                        container=container,
-                        deployment=deployment,
                         to=S.CREATING,
                         reason="applying Namespace, Services and StatefulSet",
                     )
@@ -174,7 +164,7 @@ class ClusterWorker:
         if S(container.status) not in IN_PROGRESS:
             return None
         self._held[container_id] = container.version
-        return container, deployment
+        return record
 
     async def _ensure_current(self, container_id: str) -> None:
         """Raise ``ClusterChanged`` unless the record still has the version this task
@@ -188,44 +178,19 @@ class ClusterWorker:
                 f"cluster {container_id} is at version {version}; this work began from {held}"
             )
 
-    async def _converge(
-        self, container: TenantContainerRow, deployment: DeploymentStatusRow, status: ClusterStatus
-    ) -> None:
+    async def _converge(self, record: ClusterRecord, status: ClusterStatus) -> None:
+        container = record.container
         shape = kube_shape(container)
-        timeout = self._settings.ready_timeout
-        manifests = self._manifests(shape, container, deployment)
-        namespace = next(m for m in manifests if m["kind"] == "Namespace")
-        # Every step that changes Kubernetes first makes sure this work is still the
-        # newest recorded: an overtaken task never re-creates what a delete removes.
-        await self._ensure_current(container.id)
-        # The Namespace first, taken only if it is new or the cluster's (otherwise this
-        # raises): nothing in a namespace that is not the cluster's is ever touched,
-        # not even the volumes an update would grow.
-        await claim_namespace(self._kube, namespace, recorded_at=container.created_at)
-        if status is S.UPDATING:
-            await self._ensure_current(container.id)
-            await grow_volumes(
-                self._kube,
-                namespace=shape.namespace,
-                statefulset=STATEFULSET_NAME,
-                size=shape.disk_size,
-                timeout=timeout,
-            )
-        await self._ensure_current(container.id)
-        # The transport certificates (generated once, kept for the cluster's life),
-        # then the rest in order; the StatefulSet comes last.
-        await create_if_absent(
+        await roll_out_cluster(
             self._kube,
-            kind="Secret",
-            name=TLS_SECRET_NAME,
-            namespace=shape.namespace,
-            build=lambda: transport_tls_secret_manifest(
-                shape, tls=generate_transport_tls(namespace=shape.namespace)
-            ),
-        )
-        await apply_manifests(self._kube, [m for m in manifests if m is not namespace])
-        await wait_until_ready(
-            self._kube, namespace=shape.namespace, name=STATEFULSET_NAME, timeout=timeout
+            shape=shape,
+            manifests=self._manifests(shape, record),
+            recorded_at=container.created_at,
+            update=status is S.UPDATING,
+            timeout=self._settings.ready_timeout,
+            # Every step that changes Kubernetes first makes sure this work is still the
+            # newest recorded: an overtaken task never re-creates what a delete removes.
+            before_each_step=functools.partial(self._ensure_current, container.id),
         )
         reason = (
             "all replicas ready; metadata synced"
@@ -234,17 +199,15 @@ class ClusterWorker:
         )
         await self._finish(container.id, {status}, S.CREATED, reason)
 
-    def _manifests(
-        self, shape: ClusterShape, container: TenantContainerRow, deployment: DeploymentStatusRow
-    ) -> list[Manifest]:
+    def _manifests(self, shape: ClusterShape, record: ClusterRecord) -> list[Manifest]:
         settings = self._settings
         return cluster_manifests(
             shape,
-            cluster_id=container.id,
+            cluster_id=record.container.id,
             image=settings.image,
             secrets=ClusterSecrets(
-                elastic_password=self._secrets.elastic_password(container.id),
-                report_token=self._secrets.report_token(deployment.id),
+                elastic_password=self._secrets.elastic_password(record.container.id),
+                report_token=self._secrets.report_token(record.deployment.id),
             ),
             report_url=f"{settings.public_url.rstrip('/')}/deployments/{shape.namespace}/report",
             platform_namespace=settings.platform_namespace,
@@ -277,22 +240,14 @@ class ClusterWorker:
             return
         try:
             async with session_scope(self._sessions) as session:
-                pair = await queries.container_pair(session=session, container_id=container_id)
-                if pair is None or pair[0].status not in expected:
+                record = await queries.container_pair(session=session, container_id=container_id)
+                if record is None or record.container.status not in expected:
                     return
-                container, deployment = pair
-                await record_transition(
-                    session=session,
-                    container=container,
-                    deployment=deployment,
-                    to=to,
-                    reason=reason,
-                    read_version=held,
-                )
+                await record.transition(session=session, to=to, reason=reason, read_version=held)
         except ClusterChanged:
             log.info("cluster %s moved on; its %s outcome is dropped", container_id, to.value)
             return
-        self._held[container_id] = container.version
+        self._held[container_id] = record.container.version
 
 
 def _removal_reason(shape: ClusterShape, removal: Removal) -> str:

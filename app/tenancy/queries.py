@@ -24,6 +24,7 @@ from app.store.tables import (
     UsageSampleRow,
 )
 from app.tenancy.errors import Conflict, NotFound
+from app.tenancy.lifecycle import ClusterRecord
 from app.tenancy.paging import Page
 from app.tenancy.scope import Scope
 
@@ -205,7 +206,7 @@ async def get_container(*, session: AsyncSession, container_id: str) -> TenantCo
 
 async def container_pair(
     *, session: AsyncSession, container_id: str, for_update: bool = False
-) -> tuple[TenantContainerRow, DeploymentStatusRow] | None:
+) -> ClusterRecord | None:
     """A cluster's two records, loaded together for a status transition; with
     ``for_update`` the container row is locked (where the database can) so two
     transitions of one cluster serialise."""
@@ -214,7 +215,7 @@ async def container_pair(
         return None
     deployments = await deployments_of_containers(session=session, container_ids=[container_id])
     deployment = deployments.get(container_id)
-    return (container, deployment) if deployment is not None else None
+    return ClusterRecord(container, deployment) if deployment is not None else None
 
 
 async def container_version(*, session: AsyncSession, container_id: str) -> int | None:

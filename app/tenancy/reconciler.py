@@ -20,7 +20,6 @@ from app.store.db import SessionFactory, session_scope
 from app.store.tables import ClusterStatus, TenantContainerRow
 from app.tenancy import queries
 from app.tenancy.errors import ClusterChanged
-from app.tenancy.lifecycle import record_transition
 from app.tenancy.provisioning import ClusterWorker
 from app.tenancy.shapes import kube_shape
 
@@ -76,17 +75,12 @@ class Reconciler:
             return 0
         try:
             async with session_scope(self._sessions) as session:
-                pair = await queries.container_pair(session=session, container_id=seen.id)
-                if pair is None:
+                record = await queries.container_pair(session=session, container_id=seen.id)
+                if record is None:
                     return 0
                 # Only if nothing else moved the cluster since we looked.
-                await record_transition(
-                    session=session,
-                    container=pair[0],
-                    deployment=pair[1],
-                    to=to,
-                    reason=reason,
-                    read_version=seen.version,
+                await record.transition(
+                    session=session, to=to, reason=reason, read_version=seen.version
                 )
         except ClusterChanged:
             return 0

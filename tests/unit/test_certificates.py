@@ -9,8 +9,9 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from app.kube.certificates import TlsBundle, generate_transport_tls, transport_dns_names
+from app.kube.certificates import generate_transport_tls, transport_dns_names
 from app.kube.manifests import ClusterShape, transport_tls_secret_manifest
+from app.kube.tls import TlsBundle
 
 NAMESPACE = "org-001-alice-vector-search"
 

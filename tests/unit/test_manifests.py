@@ -11,7 +11,6 @@ from typing import Any
 import pytest
 import yaml
 
-from app.kube.certificates import TlsBundle
 from app.kube.manifests import (
     CERTS_PATH,
     CLIENT_SERVICE_NAME,
@@ -42,6 +41,7 @@ from app.kube.manifests import (
 )
 from app.kube.manifests import owned_labels as owned_labels_of
 from app.kube.quantity import InvalidQuantity
+from app.kube.tls import TlsBundle
 
 IMAGE = "docker.elastic.co/elasticsearch/elasticsearch:8.15.0"
 SECRETS = ClusterSecrets(

@@ -1,0 +1,86 @@
+"""Rolling out one tenant cluster: the order in which its objects are applied, then
+the wait until it is ready.
+
+1. The Namespace, taken only when it is new or already the cluster's (otherwise
+   ``NamespaceUnavailable`` is raised): nothing in a namespace that is not the
+   cluster's is ever touched, not even the volumes an update would grow.
+2. On an update, the volumes grown (see ``app.kube.volumes``: the StatefulSet is
+   deleted, its pods orphaned, and step 4 re-creates it with the larger template).
+3. The transport TLS Secret, created when missing and otherwise kept: its certificates
+   are generated at random, so replacing it would hand running nodes a CA they do not
+   trust.
+4. The rest, created or replaced in the order ``cluster_manifests`` gives them: the
+   StatefulSet last, as its pods cannot start without the Secrets.
+5. The wait until every replica of the newest generation is ready.
+
+``before_each_step`` is awaited before each of steps 1 to 4 (those that change
+Kubernetes); the caller raises from it to stop the rollout there. The worker uses it
+to check that its work is still the newest recorded for the cluster, so an overtaken
+rollout never changes Kubernetes again (never re-creates what a delete removes).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import datetime
+
+from app.kube.apply import Manifest, apply_manifests, create_if_absent
+from app.kube.certificates import generate_transport_tls
+from app.kube.client import KubeClient
+from app.kube.manifests import (
+    STATEFULSET_NAME,
+    TLS_SECRET_NAME,
+    ClusterShape,
+    transport_tls_secret_manifest,
+)
+from app.kube.namespaces import claim_namespace
+from app.kube.readiness import wait_until_ready
+from app.kube.volumes import grow_volumes
+
+__all__ = ["roll_out_cluster"]
+
+
+async def roll_out_cluster(
+    kube: KubeClient,
+    *,
+    shape: ClusterShape,
+    manifests: Sequence[Manifest],
+    recorded_at: datetime,
+    update: bool,
+    timeout: float,
+    before_each_step: Callable[[], Awaitable[None]],
+) -> None:
+    """Apply the cluster's ``manifests`` (as ``cluster_manifests`` builds them for
+    ``shape``) in the order above and wait until it is ready.
+
+    ``recorded_at`` is when the cluster was recorded (it decides whether an unmarked
+    namespace is a legacy one of this cluster); ``update`` grows the volumes to the
+    shape's disk size first; ``timeout`` bounds each wait (a StatefulSet deleted for a
+    resize to be gone, the replicas to be ready). Raises ``KubeError`` (among them
+    ``NamespaceUnavailable`` and ``NotReadyInTime``) and whatever
+    ``before_each_step`` raises.
+    """
+    namespace = next(m for m in manifests if m["kind"] == "Namespace")
+    await before_each_step()
+    await claim_namespace(kube, namespace, recorded_at=recorded_at)
+    if update:
+        await before_each_step()
+        await grow_volumes(
+            kube,
+            namespace=shape.namespace,
+            statefulset=STATEFULSET_NAME,
+            size=shape.disk_size,
+            timeout=timeout,
+        )
+    await before_each_step()
+    await create_if_absent(
+        kube,
+        kind="Secret",
+        name=TLS_SECRET_NAME,
+        namespace=shape.namespace,
+        build=lambda: transport_tls_secret_manifest(
+            shape, tls=generate_transport_tls(namespace=shape.namespace)
+        ),
+    )
+    await apply_manifests(kube, [m for m in manifests if m is not namespace])
+    await wait_until_ready(kube, namespace=shape.namespace, name=STATEFULSET_NAME, timeout=timeout)
