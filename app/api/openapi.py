@@ -9,7 +9,6 @@ DeploymentStatus, events, errors, ...) say ``additionalProperties: false``; the 
 
 from __future__ import annotations
 
-import dataclasses
 from importlib import metadata
 from typing import Any
 
@@ -19,17 +18,17 @@ from starlette.routing import Route
 
 from app.access.audit import MAX_LIMIT as MAX_AUDIT_LIMIT
 from app.access.keys import MAX_KEY_NAME
+from app.models.cluster import ClusterCreate
+from app.models.fields import MAX_URL_LENGTH
+from app.models.names import BUILT_IN_RESERVED, MAX_NAME_LENGTH
 from app.store.tables import ClusterStatus
-from app.tenancy.naming import BUILT_IN_RESERVED, MAX_NAME_LENGTH
 from app.tenancy.requests import (
     INT32_MAX,
     INT64_MAX,
     MAX_DIMENSION,
     MAX_REPLICAS,
-    MAX_URL_LENGTH,
     REQUIRED_MESSAGES,
     UPDATABLE,
-    ClusterRequest,
 )
 from app.tenancy.shapes import DETAIL_FIELDS
 from app.tenancy.usage import MAX_REPORTED, USAGE_FIELDS
@@ -120,9 +119,9 @@ def _object(properties: dict[str, Schema], *, optional: tuple[str, ...] = ()) ->
 
 def _defaults() -> dict[str, Any]:
     return {
-        field.name: field.default
-        for field in dataclasses.fields(ClusterRequest)
-        if field.default is not dataclasses.MISSING
+        name: field.default
+        for name, field in ClusterCreate.model_fields.items()
+        if not field.is_required()
     }
 
 

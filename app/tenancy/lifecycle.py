@@ -76,7 +76,7 @@ async def record_transition(
     # The reason is shown as the error while the cluster is failed or degraded.
     error = reason if to in (ClusterStatus.FAILED, ClusterStatus.DEGRADED) else None
     for row in (container, deployment):
-        row.status = to.value
+        row.status = to
         row.error = error
         row.updated_at = at
         if to is ClusterStatus.DELETED:
@@ -88,8 +88,8 @@ async def record_transition(
         ClusterEventRow(
             container_id=container.id,
             at=at,
-            from_status=current.value if current else None,
-            to_status=to.value,
+            from_status=current,
+            to_status=to,
             reason=reason,
         )
     )
