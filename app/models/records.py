@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from pydantic import ConfigDict, computed_field
 from sqlmodel import Field, SQLModel
 
-from app.models.cluster import ClusterShape, Placement
+from app.models.cluster import ClusterShape, ClusterSpec, Placement
 from app.models.fields import MAX_ID_LENGTH, Dimension, GpuCount, Replicas, VectorCount
 from app.models.status import ClusterStatus, StatusColumn
 
@@ -60,6 +60,11 @@ class ClusterRecord(ClusterShape):
         return self.disk_size
 
 
+def _as_specified(name: str, **column: Any) -> Any:
+    """A sizing field as recorded beside the spec (its type repeats the spec's rule)."""
+    return Field(description=ClusterSpec.model_fields[name].description, **column)
+
+
 class Usage(SQLModel):
     """What a running cluster reports of itself."""
 
@@ -76,10 +81,10 @@ class DeploymentRecord(Usage, Placement):
     id: str = record_id()
     status: ClusterStatus = Field(sa_type=StatusColumn)
     error: str | None = Field(default=None, sa_type=sa.Text, description=ERROR_DESCRIPTION)
-    gpu_count: GpuCount
-    dimension: Dimension
-    vector_count: VectorCount = Field(sa_type=sa.BigInteger)
-    replicas: Replicas
+    gpu_count: GpuCount = _as_specified("gpu_count")
+    dimension: Dimension = _as_specified("dimension")
+    vector_count: VectorCount = _as_specified("vector_count", sa_type=sa.BigInteger)
+    replicas: Replicas = _as_specified("replicas")
     created_at: datetime = timestamp(description="When the cluster was asked for")
     updated_at: datetime = timestamp(description="Last change")
     # The cluster's ClusterDetails, as recorded.
