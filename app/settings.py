@@ -130,9 +130,7 @@ class Settings(BaseSettings):
     @field_validator("reserved_namespaces")
     @classmethod
     def _namespace_patterns(cls, value: list[str]) -> list[str]:
-        bad = [
-            p for p in value if len(p) > MAX_NAME_LENGTH or not _NAMESPACE_PATTERN.fullmatch(p)
-        ]
+        bad = [p for p in value if len(p) > MAX_NAME_LENGTH or not _NAMESPACE_PATTERN.fullmatch(p)]
         if bad:
             raise ValueError(
                 f"not a namespace or a namespace prefix ending in '*': {', '.join(bad)}"

@@ -45,18 +45,16 @@ Timestamp = Annotated[
 ]
 
 
-def schema_ref(name: str) -> dict[str, str]:
-    return {"$ref": f"#/components/schemas/{name}"}
-
-
 class Shape(BaseModel):
     """A REST object: closed (no other keys); the optional keys appear only when set."""
 
     model_config = ConfigDict(extra="forbid")
 
 
-def _key(source: type[BaseModel], attribute: str) -> tuple[Any, str | None]:
-    """The type and description of ``source``'s field (or computed field) ``attribute``."""
+def _key(source: type[BaseModel], attribute: str, *, rules: bool) -> tuple[Any, str | None]:
+    """The type and description of ``source``'s field (or computed field) ``attribute``,
+    with the field's rules (``rules``) or without (a table's column widths are no rule
+    of what it holds)."""
     if attribute in source.model_computed_fields:
         computed = source.model_computed_fields[attribute]
         return computed.return_type, computed.description
@@ -65,7 +63,7 @@ def _key(source: type[BaseModel], attribute: str) -> tuple[Any, str | None]:
         return Timestamp, field.description
     if field.annotation == datetime | None:
         return Timestamp | None, field.description
-    return typed(field), field.description
+    return typed(field) if rules else field.annotation, field.description
 
 
 def _shape(
@@ -77,6 +75,7 @@ def _shape(
     when_set: tuple[str, ...] = (),
     renamed: dict[str, str] | None = None,
     types: dict[str, Any] | None = None,
+    rules: bool = True,
 ) -> type[Shape]:
     """A shape with ``keys`` in this order, each ``source``'s field of that name (or of
     the name ``renamed`` gives), then the ``when_set`` keys, left out unless set."""
@@ -84,7 +83,7 @@ def _shape(
     definitions: dict[str, Any] = {}
     for key in (*keys, *when_set):
         attribute = renamed.get(key, key)
-        annotation, description = _key(source, attribute)
+        annotation, description = _key(source, attribute, rules=rules)
         annotation = types.get(key, annotation)
         alias = key if attribute != key else None
         if key in when_set:
@@ -105,9 +104,20 @@ def _shape(
     return create_model(name, __base__=Shape, __doc__=doc, **definitions)
 
 
-def _sent(shape: type[Shape], row: object) -> dict[str, Any]:
-    """``row`` as ``shape`` sends it (the row's values were checked when recorded)."""
-    values = {name: getattr(row, name) for name in shape.model_fields}
+def _sent(shape: type[Shape], row: object, **extra: Any) -> dict[str, Any]:
+    """``row`` as ``shape`` sends it (the row's values were checked when recorded; an
+    object recorded as JSON is read back into its model)."""
+    values = {
+        name: extra[name] if name in extra else getattr(row, name) for name in shape.model_fields
+    }
+    for name, field in shape.model_fields.items():
+        model = field.annotation
+        if (
+            isinstance(values[name], dict)
+            and isinstance(model, type)
+            and issubclass(model, BaseModel)
+        ):
+            values[name] = model.model_construct(**values[name])
     return shape.model_construct(**values).model_dump(mode="json", by_alias=True)
 
 
@@ -126,8 +136,7 @@ DeploymentStatus = _shape(
      "memory_usage", "disk_usage", "qps", "gpu_count", "dimension", "vector_count", "replicas",
      "created_at", "updated_at", "details"),
     when_set=("error", "deleted_at"),
-    # Sent as recorded; described by the model it was recorded from.
-    types={"details": Annotated[dict[str, Any], WithJsonSchema(schema_ref("DeploymentDetails"))]},
+    types={"details": ClusterDetails},
     doc="The specification's DeploymentStatus record",
 )  # fmt: skip
 ClusterEvent = _shape(
@@ -135,16 +144,18 @@ ClusterEvent = _shape(
     ClusterEventRow,
     ("at", "from", "to", "reason"),
     renamed={"from": "from_status", "to": "to_status"},
+    rules=False,
     doc="One status change; from is null for the first",
 )
 UsageSample = _shape(
     "UsageSample",
     UsageSampleRow,
     ("at", "cpu_usage", "memory_usage", "disk_usage", "qps"),
+    rules=False,
     doc="One usage report as kept in the history (GraphQL DeploymentStatus.usageHistory)",
 )
 _API_KEY = ("id", "tenant_org_id", "user", "name", "created_at", "last_used_at", "revoked_at")
-ApiKey = _shape("ApiKey", ApiKeyRow, _API_KEY, doc="An API key, without its secret")
+ApiKey = _shape("ApiKey", ApiKeyRow, _API_KEY, rules=False, doc="An API key, without its secret")
 ApiKeyCreated = create_model(
     "ApiKeyCreated",
     __base__=ApiKey,
@@ -155,6 +166,7 @@ AuditEntry = _shape(
     "AuditEntry",
     AuditEntryRow,
     ("id", "at", "actor", "tenant_org_id", "action", "target", "outcome"),
+    rules=False,
     doc="Who did what to which tenant's resources, and how it ended",
 )
 # Every shape the REST shim sends, for its description.
@@ -187,11 +199,7 @@ def usage_sample(row: UsageSampleRow) -> dict[str, Any]:
 
 
 def api_key(row: ApiKeyRow, *, secret: str | None = None) -> dict[str, Any]:
-    if secret is None:
-        return _sent(ApiKey, row)
-    values = {name: getattr(row, name) for name in ApiKey.model_fields}
-    created = ApiKeyCreated.model_construct(**values, secret=secret)
-    return created.model_dump(mode="json", by_alias=True)
+    return _sent(ApiKey, row) if secret is None else _sent(ApiKeyCreated, row, secret=secret)
 
 
 def audit_entry(row: AuditEntryRow) -> dict[str, Any]:

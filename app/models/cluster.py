@@ -166,11 +166,22 @@ class NamespacePolicy:
     org_prefixed: bool
 
 
-class ClusterCreate(ClusterSpec, Placement):
-    """A create request. Null (or absence) means the default; fields it does not know
-    are refused. The namespace, when not given, is ``{tenant_org_id}-{user}-{service_name}``."""
+def _null_means_default(schema: dict[str, Any]) -> None:
+    """JSON Schema of a create request: a field with a default also takes null."""
+    required = set(schema.get("required", ()))
+    for name, field in schema["properties"].items():
+        if name in required or {"type": "null"} in field.get("anyOf", ()):
+            continue
+        told = {key: field.pop(key) for key in ("title", "description", "default") if key in field}
+        schema["properties"][name] = {"anyOf": [field, {"type": "null"}], **told}
 
-    model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
+
+class ClusterCreate(ClusterSpec, Placement):
+    """A create request. Null (or absence) means the default; a request must not exceed
+    its limit; fields it does not know are refused (400 naming them). The namespace, when
+    not given, is {tenant_org_id}-{user}-{service_name}."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_null_means_default)  # type: ignore[assignment]
 
     namespace: Annotated[
         Annotated[str, Strict()] | None,
@@ -248,7 +259,11 @@ def _spec_fields(names: tuple[str, ...], *, optional: bool) -> dict[str, Any]:
 
 ClusterUpdate: type[BaseModel] = create_model(
     "ClusterUpdate",
-    __doc__="An update request: any of the updatable fields; null or absent keeps the value.",
+    __doc__="An update request: any of the updatable fields; those left out (or null) keep "
+    "their value. An empty one re-applies every object: the way to repair a degraded or "
+    "failed cluster. Other fields may only be given as null.",
+    # Described as the update takes it: the fields fixed at creation only as null.
+    __config__=ConfigDict(json_schema_extra={"additionalProperties": {"type": "null"}}),
     **_spec_fields(UPDATABLE, optional=True),
 )
 

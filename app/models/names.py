@@ -33,7 +33,7 @@ RESERVED_SCHEMA: dict[str, Any] = {
     "anyOf": [
         {"enum": [p for p in BUILT_IN_RESERVED if not p.endswith("*")]},
         *(
-            {"type": "string", "pattern": f"^{re.escape(p.removesuffix('*'))}"}
+            {"type": "string", "pattern": f"^{p.removesuffix('*')}"}
             for p in BUILT_IN_RESERVED
             if p.endswith("*")
         ),

@@ -10,11 +10,12 @@ from typing import Any
 
 import sqlalchemy as sa
 from pydantic import ConfigDict, computed_field
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
 
 from app.models.cluster import ClusterShape, ClusterSpec, Placement
 from app.models.fields import MAX_ID_LENGTH, Dimension, GpuCount, Replicas, VectorCount
 from app.models.status import ClusterStatus, StatusColumn
+from app.models.usage import Usage
 
 ERROR_DESCRIPTION = "Why the cluster is failed or degraded; null otherwise."
 
@@ -63,15 +64,6 @@ class ClusterRecord(ClusterShape):
 def _as_specified(name: str, **column: Any) -> Any:
     """A sizing field as recorded beside the spec (its type repeats the spec's rule)."""
     return Field(description=ClusterSpec.model_fields[name].description, **column)
-
-
-class Usage(SQLModel):
-    """What a running cluster reports of itself."""
-
-    cpu_usage: float = Field(default=0.0, description="cores")
-    memory_usage: float = Field(default=0.0, description="bytes")
-    disk_usage: float = Field(default=0.0, description="bytes")
-    qps: float = Field(default=0.0, description="queries per second")
 
 
 class DeploymentRecord(Usage, Placement):

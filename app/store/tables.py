@@ -18,11 +18,11 @@ from sqlmodel import Field, SQLModel
 from app.models.records import (
     ClusterRecord,
     DeploymentRecord,
-    Usage,
     optional_timestamp,
     timestamp,
 )
 from app.models.status import IN_PROGRESS, ClusterStatus, StatusColumn
+from app.models.usage import Usage
 
 __all__ = [
     "IN_PROGRESS",

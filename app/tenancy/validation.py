@@ -14,7 +14,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, get_args
 
 from annotated_types import Ge, Le
 from pydantic import BaseModel, ValidationError
@@ -47,6 +47,7 @@ CREATE_ORDER: Sequence[Kind | Check] = (
     Kind.TEXT,
 )
 UPDATE_ORDER: Sequence[Kind | Check] = (Kind.QUANTITY, Kind.NUMBER)
+REPORT_ORDER: Sequence[Kind | Check] = (Check.UNKNOWN, Kind.NUMBER)
 
 
 @contextmanager
@@ -59,17 +60,20 @@ def rule_checks() -> Iterator[None]:
 
 
 def invalid_input(
-    error: ValidationError, *, model: type[BaseModel], order: Sequence[Kind | Check]
+    error: ValidationError,
+    *,
+    model: type[BaseModel],
+    order: Sequence[Kind | Check],
+    takes: str = "a create request takes",
 ) -> InvalidInput:
-    """The ``InvalidInput`` for the problem of ``error`` checked first."""
+    """The ``InvalidInput`` for the problem of ``error`` checked first. ``takes`` starts
+    the list of the fields there are, when one was unknown."""
     details = error.errors()
     fields = model.model_fields
     first = min(details, key=lambda detail: _rank(detail, fields, order))
     if first["type"] == "extra_forbidden":
         unknown = sorted(str(detail["loc"][0]) for detail in details if _is_unknown(detail))
-        return InvalidInput(
-            f"unknown field(s) {', '.join(unknown)}; a create request takes {', '.join(fields)}"
-        )
+        return InvalidInput(f"unknown field(s) {', '.join(unknown)}; {takes} {', '.join(fields)}")
     return InvalidInput(_message(first, fields))
 
 
@@ -117,10 +121,26 @@ def _message(detail: ErrorDetails, fields: dict[str, FieldInfo]) -> str:
         return f"{name} must be at most {(detail.get('ctx') or {})['max_length']} characters"
     if kind == "int_type":
         return f"{name} must be an integer, got {_json_type(value)}"
-    if kind in ("greater_than_equal", "less_than_equal") and name in fields:
+    if kind in ("greater_than_equal", "less_than_equal") and _is_integer(fields.get(name)):
         low, high = _bounds(fields[name])
         return f"{name} must be between {low} and {high}, got {value}"
+    if kind == "float_type" and (isinstance(value, bool) or not isinstance(value, int)):
+        return f"{name} must be a number"
+    if kind in ("float_type", "finite_number", "greater_than_equal", "less_than_equal"):
+        # An integer beyond the float range is a number out of range, not "no number".
+        low, high = _bounds(fields[name]) if name in fields else (None, None)
+        return f"{name} must be a finite number between {low} and {high:.0e}, got {value}"
     return f"{name} is not valid"
+
+
+def _is_integer(field: FieldInfo | None) -> bool:
+    return field is not None and _plain(field.annotation) is int
+
+
+def _plain(annotation: Any) -> Any:
+    """``int`` for ``int`` and for ``int | None``."""
+    args = [arg for arg in get_args(annotation) if arg is not type(None)]
+    return args[0] if len(args) == 1 else annotation
 
 
 def _bounds(field: FieldInfo) -> tuple[Any, Any]:

@@ -19,8 +19,9 @@ from app.api.graphql.derive import LONG_SCALAR, Long, input_type, object_type, v
 from app.api.payloads import rfc3339
 from app.kube.manifests import CLIENT_SERVICE_NAME
 from app.models.cluster import ClusterCreate, ClusterDetails, ClusterUpdate
-from app.models.records import ClusterRecord, DeploymentRecord, Usage
+from app.models.records import ClusterRecord, DeploymentRecord
 from app.models.status import ClusterStatus
+from app.models.usage import Usage
 from app.store.tables import (
     ApiKeyRow,
     AuditEntryRow,
