@@ -17,6 +17,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.kube.namespaces import unavailable_message
+from app.models.usage import USAGE_FIELDS
 from app.store.db import SessionFactory, session_scope
 from app.store.tables import (
     ClusterStatus,
@@ -241,16 +242,8 @@ async def record_usage(
             setattr(deployment, field, value)
         deployment.updated_at = now
         session.add(deployment)
-        session.add(
-            UsageSampleRow(
-                deployment_id=deployment.id,
-                at=now,
-                cpu_usage=deployment.cpu_usage,
-                memory_usage=deployment.memory_usage,
-                disk_usage=deployment.disk_usage,
-                qps=deployment.qps,
-            )
-        )
+        usage = {field: getattr(deployment, field) for field in USAGE_FIELDS}
+        session.add(UsageSampleRow(deployment_id=deployment.id, at=now, **usage))
         await session.execute(
             delete(UsageSampleRow).where(
                 col(UsageSampleRow.deployment_id) == deployment.id,
