@@ -232,8 +232,6 @@ def validate_update(wanted: Mapping[str, Any], *, disk_size_now: str) -> Cluster
     return ClusterSpec.model_validate(dict(wanted), context={_DISK_NOW: disk_size_now})
 
 
-# Every field a create request may carry, in the specification's order.
-CREATE_FIELDS = tuple(ClusterCreate.model_fields)
 # What an update may change: the sizing fields not fixed at creation.
 UPDATABLE = tuple(
     name for name, field in ClusterSpec.model_fields.items() if FIXED not in field.metadata

@@ -75,19 +75,15 @@ def _type_of(name: str, field: FieldInfo | ComputedFieldInfo) -> Any:
     return _graphql_type(name, field.annotation, field.metadata)
 
 
-def object_type(
-    model: type[BaseModel], *, description: str, exclude: Collection[str] = ()
-) -> Callable[[type[T]], type[T]]:
-    """A ``strawberry.type`` with every field (and computed field) of ``model`` but
-    ``exclude``, in the model's order, then the class's own. A field the class
-    annotates keeps the class's type."""
+def object_type(model: type[BaseModel], *, description: str) -> Callable[[type[T]], type[T]]:
+    """A ``strawberry.type`` with every field (and computed field) of ``model``, in the
+    model's order, then the class's own. A field the class annotates keeps the class's
+    type (and the model's description)."""
 
     def wrap(cls: type[T]) -> type[T]:
         own = dict(inspect.get_annotations(cls))
         annotations: dict[str, Any] = {}
         for name, field in _fields(model).items():
-            if name in exclude:
-                continue
             annotations[name] = own.pop(name, None) or _type_of(name, field)
             if name not in cls.__dict__:
                 setattr(cls, name, strawberry.field(description=field.description))
