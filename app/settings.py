@@ -15,10 +15,12 @@ from typing import Annotated
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from app.models.names import LABEL, MAX_NAME_LENGTH
+
 # Elasticsearch image every tenant cluster runs unless ESS_ES_IMAGE says otherwise.
 DEFAULT_ES_IMAGE = "docker.elastic.co/elasticsearch/elasticsearch:9.1.5"
 # A reserved namespace: a DNS-1123 label, or a prefix of one followed by `*` (`team-*`).
-_NAMESPACE_PATTERN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?|[a-z0-9][-a-z0-9]*\*")
+_NAMESPACE_PATTERN = re.compile(rf"{LABEL}|[a-z0-9][-a-z0-9]*\*")
 
 
 class KubeMode(enum.StrEnum):
@@ -132,7 +134,7 @@ class Settings(BaseSettings):
     @field_validator("reserved_namespaces")
     @classmethod
     def _namespace_patterns(cls, value: list[str]) -> list[str]:
-        bad = [p for p in value if len(p) > 63 or not _NAMESPACE_PATTERN.fullmatch(p)]
+        bad = [p for p in value if len(p) > MAX_NAME_LENGTH or not _NAMESPACE_PATTERN.fullmatch(p)]
         if bad:
             raise ValueError(
                 f"not a namespace or a namespace prefix ending in '*': {', '.join(bad)}"

@@ -10,11 +10,16 @@ import secrets
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Annotated
 
+from pydantic import BaseModel, Field
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.access.principals import Principal
+from app.models.fields import OPTIONAL_NAME_SCHEMA
+from app.models.names import NAME_SCHEMA
+from app.models.rules import Described
 from app.store.db import SessionFactory, session_scope
 from app.store.tables import ApiKeyRow, utcnow
 from app.tenancy.errors import InvalidInput, NotFound
@@ -24,6 +29,25 @@ KEY_PREFIX = "ess_"
 MAX_KEY_NAME = 200
 # last_used_at is written at most this often per key: not one write per request.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+
+class ApiKeyRequest(BaseModel):
+    """What an API key is issued for (POST /api-keys, createApiKey); describes the
+    request for the API's description, which create_api_key checks."""
+
+    tenant_org_id: Annotated[str, Described(NAME_SCHEMA)] = Field(
+        description="The organisation the key acts in"
+    )
+    user: Annotated[str | None, Described(OPTIONAL_NAME_SCHEMA)] = Field(
+        default=None,
+        description="The one user the key acts for; absent, empty or null: every user of "
+        "the organisation",
+    )
+    name: str = Field(
+        min_length=1,
+        max_length=MAX_KEY_NAME,
+        description="What the key is for (surrounding blanks are dropped)",
+    )
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,9 @@ accepting before it closes the runtime, so a server that answers at all is ready
 
 from __future__ import annotations
 
+from typing import Literal
+
+from pydantic import BaseModel, Field
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -17,9 +20,20 @@ from starlette.routing import Route
 from app.runtime import Runtime
 
 
+class Readiness(BaseModel):
+    """The answer of ``GET /readyz`` (also what the OpenAPI document describes)."""
+
+    status: Literal["ready"] = "ready"
+    kubernetes: Literal["sandbox", "kubeconfig", "incluster"] = Field(
+        description="sandbox: the built-in emulated cluster (nothing really runs); "
+        "kubeconfig or incluster: a real cluster"
+    )
+
+
 async def readyz(request: Request) -> Response:
     runtime: Runtime = request.app.state.runtime
-    return JSONResponse({"status": "ready", "kubernetes": runtime.kube_target.mode.value})
+    answer = Readiness(kubernetes=runtime.kube_target.mode.value)  # type: ignore[arg-type]
+    return JSONResponse(answer.model_dump())
 
 
 routes = [Route("/readyz", readyz, methods=["GET"])]

@@ -1,19 +1,25 @@
-"""The REST shim's JSON shapes, built from table rows: exactly the specification's
-TenantContainer and DeploymentStatus objects (plus ``error`` when a cluster failed)."""
+"""The REST shim's JSON shapes: exactly the specification's TenantContainer and
+DeploymentStatus objects (plus ``error`` and ``deleted_at`` when set), and the event,
+usage, API-key and audit objects.
+
+Each shape is a pydantic model whose keys are the contract, in the contract's order;
+their types, rules and descriptions come from the model family (app.models) or the
+table they are read from, so the OpenAPI document (app.api.openapi) describes exactly
+what is sent. A row is never sent as it is: it is projected onto its shape.
+"""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any
 
-from app.store.tables import (
-    ApiKeyRow,
-    AuditEntryRow,
-    ClusterEventRow,
-    DeploymentStatusRow,
-    TenantContainerRow,
-    UsageSampleRow,
-)
+from pydantic import BaseModel, ConfigDict, PlainSerializer, WithJsonSchema, create_model
+from pydantic import Field as PydanticField
+
+from app.models.cluster import ClusterDetails
+from app.models.records import ClusterRecord, DeploymentRecord
+from app.models.rules import typed
+from app.store.tables import ApiKeyRow, AuditEntryRow, ClusterEventRow, UsageSampleRow
 
 
 def rfc3339(moment: datetime | None) -> str | None:
@@ -26,101 +32,175 @@ def rfc3339(moment: datetime | None) -> str | None:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def tenant_container(row: TenantContainerRow) -> dict[str, Any]:
-    payload: dict[str, Any] = {
-        "id": row.id,
-        "tenant_org_id": row.tenant_org_id,
-        "user": row.user,
-        "service_name": row.service_name,
-        "namespace": row.namespace,
-        "replicas": row.replicas,
-        "cpu": f"{row.cpu_request}/{row.cpu_limit}",
-        "memory": f"{row.mem_request}/{row.mem_limit}",
-        "disk": row.disk_size,
-        "gpu_count": row.gpu_count,
-        "dimension": row.dimension,
-        "vector_count": row.vector_count,
-        "status": row.status,
-        "created_at": rfc3339(row.created_at),
-        "sync_time": rfc3339(row.sync_time),
+TIMESTAMP_SCHEMA: dict[str, Any] = {
+    "type": "string",
+    "format": "date-time",
+    "pattern": r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$",
+    "description": "RFC 3339, UTC, to the second",
+}
+Timestamp = Annotated[
+    datetime,
+    PlainSerializer(rfc3339, return_type=str),
+    WithJsonSchema(TIMESTAMP_SCHEMA, mode="serialization"),
+]
+
+
+class Shape(BaseModel):
+    """A REST object: closed (no other keys); the optional keys appear only when set."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+def _key(source: type[BaseModel], attribute: str, *, rules: bool) -> tuple[Any, str | None]:
+    """The type and description of ``source``'s field (or computed field) ``attribute``,
+    with the field's rules (``rules``) or without (a table's column widths are no rule
+    of what it holds)."""
+    if attribute in source.model_computed_fields:
+        computed = source.model_computed_fields[attribute]
+        return computed.return_type, computed.description
+    field = source.model_fields[attribute]
+    if field.annotation == datetime:
+        return Timestamp, field.description
+    if field.annotation == datetime | None:
+        return Timestamp | None, field.description
+    return typed(field) if rules else field.annotation, field.description
+
+
+def _shape(
+    name: str,
+    source: type[BaseModel],
+    keys: tuple[str, ...],
+    *,
+    doc: str,
+    when_set: tuple[str, ...] = (),
+    renamed: dict[str, str] | None = None,
+    types: dict[str, Any] | None = None,
+    rules: bool = True,
+) -> type[Shape]:
+    """A shape with ``keys`` in this order, each ``source``'s field of that name (or of
+    the name ``renamed`` gives), then the ``when_set`` keys, left out unless set."""
+    renamed, types = renamed or {}, types or {}
+    definitions: dict[str, Any] = {}
+    for key in (*keys, *when_set):
+        attribute = renamed.get(key, key)
+        annotation, description = _key(source, attribute, rules=rules)
+        annotation = types.get(key, annotation)
+        alias = key if attribute != key else None
+        if key in when_set:
+            definitions[attribute] = (
+                annotation | None,
+                PydanticField(
+                    default=None,
+                    description=f"{description}; present only then" if description else None,
+                    exclude_if=lambda value: not value,
+                    serialization_alias=alias,
+                ),
+            )
+        else:
+            definitions[attribute] = (
+                annotation,
+                PydanticField(description=description, serialization_alias=alias),
+            )
+    return create_model(name, __base__=Shape, __doc__=doc, **definitions)
+
+
+def _sent(shape: type[Shape], row: object, **extra: Any) -> dict[str, Any]:
+    """``row`` as ``shape`` sends it (the row's values were checked when recorded; an
+    object recorded as JSON is read back into its model)."""
+    values = {
+        name: extra[name] if name in extra else getattr(row, name) for name in shape.model_fields
     }
-    _optional_keys(payload, row)
-    return payload
+    for name, field in shape.model_fields.items():
+        model = field.annotation
+        if (
+            isinstance(values[name], dict)
+            and isinstance(model, type)
+            and issubclass(model, BaseModel)
+        ):
+            values[name] = model.model_construct(**values[name])
+    return shape.model_construct(**values).model_dump(mode="json", by_alias=True)
 
 
-def _optional_keys(payload: dict[str, Any], row: TenantContainerRow | DeploymentStatusRow) -> None:
-    """Keys beyond the spec's shape appear only when they say something."""
-    if row.error:
-        payload["error"] = row.error
-    if row.deleted_at is not None:
-        payload["deleted_at"] = rfc3339(row.deleted_at)
+TenantContainer = _shape(
+    "TenantContainer",
+    ClusterRecord,
+    ("id", "tenant_org_id", "user", "service_name", "namespace", "replicas", "cpu", "memory",
+     "disk", "gpu_count", "dimension", "vector_count", "status", "created_at", "sync_time"),
+    when_set=("error", "deleted_at"),
+    doc="The specification's TenantContainer record",
+)  # fmt: skip
+DeploymentStatus = _shape(
+    "DeploymentStatus",
+    DeploymentRecord,
+    ("id", "tenant_org_id", "namespace", "user", "service_name", "status", "cpu_usage",
+     "memory_usage", "disk_usage", "qps", "gpu_count", "dimension", "vector_count", "replicas",
+     "created_at", "updated_at", "details"),
+    when_set=("error", "deleted_at"),
+    types={"details": ClusterDetails},
+    doc="The specification's DeploymentStatus record",
+)  # fmt: skip
+ClusterEvent = _shape(
+    "ClusterEvent",
+    ClusterEventRow,
+    ("at", "from", "to", "reason"),
+    renamed={"from": "from_status", "to": "to_status"},
+    rules=False,
+    doc="One status change; from is null for the first",
+)
+UsageSample = _shape(
+    "UsageSample",
+    UsageSampleRow,
+    ("at", "cpu_usage", "memory_usage", "disk_usage", "qps"),
+    rules=False,
+    doc="One usage report as kept in the history (GraphQL DeploymentStatus.usageHistory)",
+)
+_API_KEY = ("id", "tenant_org_id", "user", "name", "created_at", "last_used_at", "revoked_at")
+ApiKey = _shape("ApiKey", ApiKeyRow, _API_KEY, rules=False, doc="An API key, without its secret")
+ApiKeyCreated = create_model(
+    "ApiKeyCreated",
+    __base__=ApiKey,
+    __doc__="A new API key with its secret",
+    secret=(str, PydanticField(description="The bearer token; shown this once, never again")),
+)
+AuditEntry = _shape(
+    "AuditEntry",
+    AuditEntryRow,
+    ("id", "at", "actor", "tenant_org_id", "action", "target", "outcome"),
+    rules=False,
+    doc="Who did what to which tenant's resources, and how it ended",
+)
+# Every shape the REST shim sends, for its description.
+SHAPES: tuple[type[BaseModel], ...] = (
+    TenantContainer,
+    DeploymentStatus,
+    ClusterDetails,
+    ClusterEvent,
+    UsageSample,
+    ApiKey,
+    ApiKeyCreated,
+    AuditEntry,
+)
 
 
-def deployment_status(row: DeploymentStatusRow) -> dict[str, Any]:
-    payload: dict[str, Any] = {
-        "id": row.id,
-        "tenant_org_id": row.tenant_org_id,
-        "namespace": row.namespace,
-        "user": row.user,
-        "service_name": row.service_name,
-        "status": row.status,
-        "cpu_usage": row.cpu_usage,
-        "memory_usage": row.memory_usage,
-        "disk_usage": row.disk_usage,
-        "qps": row.qps,
-        "gpu_count": row.gpu_count,
-        "dimension": row.dimension,
-        "vector_count": row.vector_count,
-        "replicas": row.replicas,
-        "created_at": rfc3339(row.created_at),
-        "updated_at": rfc3339(row.updated_at),
-        "details": dict(row.details),
-    }
-    _optional_keys(payload, row)
-    return payload
+def tenant_container(row: ClusterRecord) -> dict[str, Any]:
+    return _sent(TenantContainer, row)
+
+
+def deployment_status(row: DeploymentRecord) -> dict[str, Any]:
+    return _sent(DeploymentStatus, row)
 
 
 def cluster_event(row: ClusterEventRow) -> dict[str, Any]:
-    return {
-        "at": rfc3339(row.at),
-        "from": row.from_status,
-        "to": row.to_status,
-        "reason": row.reason,
-    }
+    return _sent(ClusterEvent, row)
 
 
 def usage_sample(row: UsageSampleRow) -> dict[str, Any]:
-    return {
-        "at": rfc3339(row.at),
-        "cpu_usage": row.cpu_usage,
-        "memory_usage": row.memory_usage,
-        "disk_usage": row.disk_usage,
-        "qps": row.qps,
-    }
+    return _sent(UsageSample, row)
 
 
 def api_key(row: ApiKeyRow, *, secret: str | None = None) -> dict[str, Any]:
-    payload: dict[str, Any] = {
-        "id": row.id,
-        "tenant_org_id": row.tenant_org_id,
-        "user": row.user,
-        "name": row.name,
-        "created_at": rfc3339(row.created_at),
-        "last_used_at": rfc3339(row.last_used_at),
-        "revoked_at": rfc3339(row.revoked_at),
-    }
-    if secret is not None:
-        payload["secret"] = secret
-    return payload
+    return _sent(ApiKey, row) if secret is None else _sent(ApiKeyCreated, row, secret=secret)
 
 
 def audit_entry(row: AuditEntryRow) -> dict[str, Any]:
-    return {
-        "id": row.id,
-        "at": rfc3339(row.at),
-        "actor": row.actor,
-        "tenant_org_id": row.tenant_org_id,
-        "action": row.action,
-        "target": row.target,
-        "outcome": row.outcome,
-    }
+    return _sent(AuditEntry, row)

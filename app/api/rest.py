@@ -39,11 +39,15 @@ def error_response(status: int, message: str) -> JSONResponse:
     return JSONResponse({"error": message}, status_code=status)
 
 
+# What a true/false query parameter may say, in any letter case.
+FLAG_VALUES = {"true": True, "1": True, "false": False, "0": False}
+
+
 def _flag(request: Request, name: str) -> bool:
     value = request.query_params.get(name, "false").lower()
-    if value not in ("true", "false", "1", "0"):
+    if value not in FLAG_VALUES:
         raise InvalidInput(f"{name} must be true or false")
-    return value in ("true", "1")
+    return FLAG_VALUES[value]
 
 
 def _limit(request: Request, default: int = 100) -> int:

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import datetime
 import ipaddress
-import re
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -30,6 +29,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from app.kube.names import HEADLESS_SERVICE_NAME
 from app.kube.tls import TlsBundle
+from app.models.names import is_dns1123_label
 
 __all__ = ["generate_transport_tls", "transport_dns_names"]
 
@@ -38,7 +38,6 @@ _RSA_EXPONENT = 65537
 # Tolerate nodes whose clocks run slightly behind the control plane's: a certificate
 # that is "not yet valid" would stop the cluster from forming.
 _BACKDATE = datetime.timedelta(minutes=5)
-_DNS1123_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
 
 
 def transport_dns_names(namespace: str) -> list[str]:
@@ -78,7 +77,7 @@ def generate_transport_tls(*, namespace: str, valid_days: int = 3650) -> TlsBund
     Raises ``ValueError`` when ``namespace`` is not a DNS-1123 label (it becomes part
     of the certificate's DNS names) or ``valid_days`` is not positive.
     """
-    if len(namespace) > 63 or not _DNS1123_LABEL.fullmatch(namespace):
+    if not is_dns1123_label(namespace):
         raise ValueError(f"namespace must be a DNS-1123 label, got {namespace!r}")
     if valid_days < 1:
         raise ValueError(f"valid_days must be at least 1, got {valid_days}")

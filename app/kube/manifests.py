@@ -25,6 +25,7 @@ from app.kube.names import (
 )
 from app.kube.quantity import parse_quantity
 from app.kube.tls import CA_FILE, CERT_FILE, KEY_FILE, TlsBundle
+from app.models.cluster import ClusterShape  # everything the manifests need to know
 
 __all__ = [
     "CERTS_PATH",
@@ -90,27 +91,6 @@ _HEAP_MIN_MIB = 256
 _HEAP_MAX_MIB = 31 * 1024  # stay below the JVM's compressed-oops threshold (~32 GiB)
 
 Manifest = dict[str, Any]
-
-
-@dataclass(frozen=True, kw_only=True)
-class ClusterShape:
-    """Everything the manifests need to know about one tenant's cluster."""
-
-    namespace: str
-    tenant_org_id: str
-    user: str
-    service_name: str
-    replicas: int
-    cpu_request: str
-    cpu_limit: str
-    mem_request: str
-    mem_limit: str
-    disk_size: str
-    gpu_count: int
-    dimension: int
-    vector_count: int
-    index_limit: int
-    gitlab_url: str | None
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
@@ -17,6 +17,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.kube.namespaces import unavailable_message
+from app.models.usage import USAGE_FIELDS
 from app.store.db import SessionFactory, session_scope
 from app.store.tables import (
     ClusterStatus,
@@ -29,15 +30,18 @@ from app.tenancy import naming, queries
 from app.tenancy.errors import ClusterChanged, Conflict, NotFound
 from app.tenancy.lifecycle import ClusterRecord
 from app.tenancy.quota import check_quota
-from app.tenancy.requests import ClusterRequest, parse_update_request
+from app.tenancy.requests import UPDATABLE, ClusterRequest, parse_update_request
 from app.tenancy.scope import Scope
-from app.tenancy.shapes import deployment_details, resource_shape
+from app.tenancy.shapes import deployment_details, spec_of
 
 # Attempts at a fresh id when another control-plane replica took the same one.
 _ID_ATTEMPTS = 5
 # Attempts of a delete that keeps losing the compare-and-set to other changes; each
 # loss means another change was recorded, so this bound is only reached under a storm.
 _DELETE_ATTEMPTS = 10
+# A new record has no status until its first transition (to pending, in the same
+# transaction); its NOT NULL column holds "" meanwhile.
+_UNRECORDED = cast(ClusterStatus, "")
 UPDATABLE_FROM = frozenset({ClusterStatus.CREATED, ClusterStatus.FAILED, ClusterStatus.DEGRADED})
 
 
@@ -95,42 +99,23 @@ async def _new_records(
     *, session: AsyncSession, request: ClusterRequest, n: int
 ) -> TenantContainerRow:
     now = utcnow()
+    fields = request.model_dump()
     container = TenantContainerRow(
+        **fields,
         id=naming.container_id(user=request.user, service_name=request.service_name, n=n),
-        tenant_org_id=request.tenant_org_id,
-        user=request.user,
-        service_name=request.service_name,
-        namespace=request.namespace,
-        replicas=request.replicas,
-        cpu_request=request.cpu_request,
-        cpu_limit=request.cpu_limit,
-        mem_request=request.mem_request,
-        mem_limit=request.mem_limit,
-        disk_size=request.disk_size,
-        gpu_count=request.gpu_count,
-        dimension=request.dimension,
-        vector_count=request.vector_count,
-        index_limit=request.index_limit,
-        gitlab_url=request.gitlab_url,
-        status="",
+        status=_UNRECORDED,
         created_at=now,
         updated_at=now,
     )
+    # The DeploymentStatus repeats the request's fields it has columns for.
     deployment = DeploymentStatusRow(
+        **{name: fields[name] for name in fields.keys() & DeploymentStatusRow.model_fields},
         id=naming.deployment_id(namespace=request.namespace, n=n),
         container_id=container.id,
-        tenant_org_id=request.tenant_org_id,
-        namespace=request.namespace,
-        user=request.user,
-        service_name=request.service_name,
-        status="",
-        gpu_count=request.gpu_count,
-        dimension=request.dimension,
-        vector_count=request.vector_count,
-        replicas=request.replicas,
+        status=_UNRECORDED,
         created_at=now,
         updated_at=now,
-        details=deployment_details(container),
+        details=deployment_details(request),
     )
     # The container row must exist before rows that reference it. Without relationships
     # the unit of work does not order the INSERTs by foreign key, and PostgreSQL (unlike
@@ -174,12 +159,12 @@ async def request_update(
                     f'cluster in namespace "{namespace}" is {status.value}; '
                     f"it can be updated when {_updatable()}"
                 )
-            wanted = parse_update_request(payload, current=resource_shape(container))
-            for field, value in vars(wanted).items():
-                setattr(container, field, value)
-            deployment.replicas = wanted.replicas
-            deployment.gpu_count = wanted.gpu_count
-            deployment.details = deployment_details(container)
+            wanted = parse_update_request(payload, current=spec_of(container))
+            for field in UPDATABLE:
+                setattr(container, field, getattr(wanted, field))
+                if field in DeploymentStatusRow.model_fields:
+                    setattr(deployment, field, getattr(wanted, field))
+            deployment.details = deployment_details(wanted)
             changed = sorted(k for k, v in payload.items() if v is not None)
             reason = f"update requested: {', '.join(changed)}" if changed else "re-apply requested"
             await record.transition(session=session, to=ClusterStatus.UPDATING, reason=reason)
@@ -246,16 +231,8 @@ async def record_usage(
             setattr(deployment, field, value)
         deployment.updated_at = now
         session.add(deployment)
-        session.add(
-            UsageSampleRow(
-                deployment_id=deployment.id,
-                at=now,
-                cpu_usage=deployment.cpu_usage,
-                memory_usage=deployment.memory_usage,
-                disk_usage=deployment.disk_usage,
-                qps=deployment.qps,
-            )
-        )
+        usage = {field: getattr(deployment, field) for field in USAGE_FIELDS}
+        session.add(UsageSampleRow(deployment_id=deployment.id, at=now, **usage))
         await session.execute(
             delete(UsageSampleRow).where(
                 col(UsageSampleRow.deployment_id) == deployment.id,

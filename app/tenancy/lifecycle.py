@@ -85,7 +85,7 @@ class ClusterRecord:
         # The reason is shown as the error while the cluster is failed or degraded.
         error = reason if to in (ClusterStatus.FAILED, ClusterStatus.DEGRADED) else None
         for row in (container, deployment):
-            row.status = to.value
+            row.status = to
             row.error = error
             row.updated_at = at
             if to is ClusterStatus.DELETED:
@@ -97,8 +97,8 @@ class ClusterRecord:
             ClusterEventRow(
                 container_id=container.id,
                 at=at,
-                from_status=current.value if current else None,
-                to_status=to.value,
+                from_status=current,
+                to_status=to,
                 reason=reason,
             )
         )

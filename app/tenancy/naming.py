@@ -1,99 +1,46 @@
-"""Names: what a tenant's names may look like, the namespace they produce and record ids."""
+"""Names: the rules for a tenant's names and namespaces (app.models.names, where the
+cluster model checks them) as domain checks, and record ids."""
 
 from __future__ import annotations
 
-import re
 import threading
 import time
-from collections.abc import Iterable
-from dataclasses import dataclass
 
-from app.tenancy.errors import InvalidInput
+from app.models import names
+from app.models.names import MAX_NAME_LENGTH, ReservedNamespaces, is_dns1123_label
+from app.tenancy.validation import rule_checks
 
-MAX_NAME_LENGTH = 63
-_DNS1123_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
-_NAME_RULE = (
-    "use lowercase letters a-z, digits and '-', starting and ending with a letter or digit, "
-    f"at most {MAX_NAME_LENGTH} characters"
-)
-# Namespaces Kubernetes owns, reserved whatever the operator configures; `*` ends a prefix.
-BUILT_IN_RESERVED = ("default", "kube-*")
-
-
-def is_dns1123_label(value: str) -> bool:
-    return len(value) <= MAX_NAME_LENGTH and _DNS1123_LABEL.fullmatch(value) is not None
+__all__ = [
+    "MAX_NAME_LENGTH",
+    "IdSequence",
+    "ReservedNamespaces",
+    "check_name",
+    "check_namespace",
+    "container_id",
+    "default_namespace",
+    "deployment_id",
+    "is_dns1123_label",
+]
 
 
 def check_name(field: str, value: str) -> str:
-    """A tenant name is used verbatim as a label value and inside the namespace, so it
-    must be a DNS-1123 label; anything else is refused rather than mangled (mangling
-    could map two tenants onto one name)."""
-    if not is_dns1123_label(value):
-        raise InvalidInput(f'{field} "{value}" is not a valid name: {_NAME_RULE}')
-    return value
-
-
-@dataclass(frozen=True)
-class ReservedNamespaces:
-    """Namespaces no tenant cluster may use: Kubernetes' own, the platform's (every
-    tenant NetworkPolicy admits it, so a tenant's pods there would reach every other
-    tenant) and the operator's list. A pattern ending in ``*`` reserves a prefix."""
-
-    names: frozenset[str]
-    prefixes: tuple[str, ...]
-
-    @classmethod
-    def of(cls, *, platform_namespace: str, extra: Iterable[str] = ()) -> ReservedNamespaces:
-        patterns = [*BUILT_IN_RESERVED, *extra]
-        return cls(
-            names=frozenset({platform_namespace, *(p for p in patterns if not p.endswith("*"))}),
-            prefixes=tuple(p.removesuffix("*") for p in patterns if p.endswith("*")),
-        )
-
-    def __contains__(self, namespace: object) -> bool:
-        return isinstance(namespace, str) and (
-            namespace in self.names or namespace.startswith(self.prefixes)
-        )
-
-
-def _refuse_reserved(
-    namespace: str, *, reserved: ReservedNamespaces, what: str, hint: str
-) -> None:
-    if namespace in reserved:
-        raise InvalidInput(
-            f'{what} "{namespace}" is reserved for Kubernetes or the platform; {hint}'
-        )
+    """``value`` if it is a valid tenant name (a DNS-1123 label), else ``InvalidInput``."""
+    with rule_checks():
+        return names.check_name(field, value)
 
 
 def default_namespace(
     *, tenant_org_id: str, user: str, service_name: str, reserved: ReservedNamespaces
 ) -> str:
-    namespace = f"{tenant_org_id}-{user}-{service_name}"
-    if len(namespace) > MAX_NAME_LENGTH:
-        raise InvalidInput(
-            f'the generated namespace "{namespace}" is {len(namespace)} characters long, '
-            f"more than Kubernetes allows ({MAX_NAME_LENGTH}); use shorter names "
-            "or pass a namespace"
+    with rule_checks():
+        return names.default_namespace(
+            tenant_org_id=tenant_org_id, user=user, service_name=service_name, reserved=reserved
         )
-    # An organisation called "kube" would otherwise generate kube-node-lease.
-    _refuse_reserved(
-        namespace, reserved=reserved, what="the generated namespace", hint="pass a namespace"
-    )
-    return namespace
 
 
 def check_namespace(value: str, *, reserved: ReservedNamespaces, org_prefix: str | None) -> str:
-    """A custom namespace. ``org_prefix``: the organisation it must belong to by name
-    (``{org}-...``), for callers bound to one; None for the platform admin, who may
-    choose any name that is not reserved."""
-    check_name("namespace", value)
-    _refuse_reserved(value, reserved=reserved, what="namespace", hint="choose another")
-    if org_prefix is not None and not value.startswith(f"{org_prefix}-"):
-        raise InvalidInput(
-            f'namespace "{value}" must start with "{org_prefix}-": with an organisation\'s '
-            "or user's key, a custom namespace begins with the organisation id and '-'"
-        )
-    return value
+    with rule_checks():
+        return names.check_namespace(value, reserved=reserved, org_prefix=org_prefix)
 
 
 class IdSequence:

@@ -1,44 +1,34 @@
-"""Views of a TenantContainer record as the shapes other parts work with: the one
-place that maps record fields onto them."""
+"""Views of a TenantContainer record as the shapes other parts work with, taken from
+the model family by field name (so no field list is written here). Snapshots, not
+the rows: they outlive the session the row was read in."""
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any, TypeVar
 
-from app.kube.manifests import ClusterShape
-from app.store.tables import TenantContainerRow
-from app.tenancy.requests import ClusterUpdate
+from pydantic import BaseModel
 
-T = TypeVar("T")
+from app.models.cluster import DETAIL_FIELDS, ClusterShape, ClusterSpec
 
-# The spec's DeploymentStatus.details, in its order.
-DETAIL_FIELDS = (
-    "cpu_request",
-    "cpu_limit",
-    "mem_request",
-    "mem_limit",
-    "disk_size",
-    "gpu_count",
-    "dimension",
-    "vector_count",
-    "index_limit",
-)
+M = TypeVar("M", bound=BaseModel)
 
 
-def _project(cls: type[T], container: TenantContainerRow) -> T:
-    """A dataclass built from the record's fields of the same names."""
-    names = [field.name for field in dataclasses.fields(cls)]  # type: ignore[arg-type]
-    return cls(**{name: getattr(container, name) for name in names})
+def project(model: type[M], source: object) -> M:
+    """``model`` built from ``source``'s attributes of the same names, unchecked: the
+    values were checked when they were recorded."""
+    return model.model_construct(**{name: getattr(source, name) for name in model.model_fields})
 
 
-def kube_shape(container: TenantContainerRow) -> ClusterShape:
-    return _project(ClusterShape, container)
+def kube_shape(container: ClusterShape) -> ClusterShape:
+    """What Kubernetes is to make of the cluster."""
+    return project(ClusterShape, container)
 
 
-def resource_shape(container: TenantContainerRow) -> ClusterUpdate:
-    return _project(ClusterUpdate, container)
+def spec_of(container: ClusterSpec) -> ClusterSpec:
+    """The cluster's sizing, as an update starts from."""
+    return project(ClusterSpec, container)
 
 
-def deployment_details(container: TenantContainerRow) -> dict[str, Any]:
-    return {name: getattr(container, name) for name in DETAIL_FIELDS}
+def deployment_details(spec: ClusterSpec) -> dict[str, Any]:
+    """The spec's DeploymentStatus.details, in its order."""
+    return {name: getattr(spec, name) for name in DETAIL_FIELDS}

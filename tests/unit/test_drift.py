@@ -4,7 +4,6 @@ of changing them behind the control plane's back is named."""
 from __future__ import annotations
 
 import copy
-import dataclasses
 from typing import Any
 
 from app.kube.drift import spec_drift
@@ -75,7 +74,7 @@ def test_a_missing_container_or_claim_template_is_drift() -> None:
         "StatefulSet elasticsearch has no container elasticsearch",
         "StatefulSet elasticsearch has no volume claim template data",
     ]
-    no_gpu = dataclasses.replace(BASE, gpu_count=0)
+    no_gpu = BASE.model_copy(update={"gpu_count": 0})
     assert "nvidia.com/gpu limit of container elasticsearch is 1" in " ".join(
         spec_drift(statefulset=sts, claims=_claims("50Gi", 2), wanted=no_gpu)
     )

@@ -28,7 +28,7 @@ class Query:
     @strawberry.field(description="An organisation's tree; empty lists when it owns nothing.")
     def organization(self, info: Info, id: str) -> Organization:
         info.context.caller  # noqa: B018 - authenticated callers only
-        return Organization(id=id)
+        return Organization(id=strawberry.ID(id))
 
     @strawberry.field(description="All tenant containers, or one organisation's, oldest first.")
     async def tenant_containers(

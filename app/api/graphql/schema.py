@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +25,7 @@ from app.api.graphql.errors import ErrorCodes, log_errors
 from app.api.graphql.mutations import Mutation
 from app.api.graphql.queries import Query
 from app.api.graphql.subscriptions import Subscription
-from app.api.graphql.types import LONG_SCALAR, Long
+from app.api.graphql.types import DATETIME_SCALAR, LONG_SCALAR, Long
 
 
 class Schema(strawberry.Schema):
@@ -65,7 +66,7 @@ def make_schema(
         mutation=Mutation,
         subscription=Subscription,
         extensions=extensions,
-        config=StrawberryConfig(scalar_map={Long: LONG_SCALAR}),
+        config=StrawberryConfig(scalar_map={Long: LONG_SCALAR, datetime: DATETIME_SCALAR}),
     )
 
 

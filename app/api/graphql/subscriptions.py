@@ -33,7 +33,7 @@ class Subscription:
         ) as subscription:
             async for event, container in subscription:
                 yield ClusterEventUpdate(
-                    container_id=container.id,
+                    container_id=strawberry.ID(container.id),
                     tenant_org_id=container.tenant_org_id,
                     user=container.user,
                     service_name=container.service_name,

@@ -1,18 +1,27 @@
-"""GraphQL types: a deliberate contract, separate from the tables. Each type is built
-from rows by an explicit ``from_row``; related objects resolve through the request's
-DataLoaders."""
+"""GraphQL types: a deliberate contract, separate from the tables. The cluster's types
+and inputs derive from the model family (app.models, through app.api.graphql.derive):
+their fields, types and descriptions are the models'. Ids are ``ID``, timestamps
+``DateTime`` (RFC 3339 in UTC, to the second, as the REST shim writes them), statuses
+the ``ClusterStatus`` enum (its values spelt as everywhere else). Related objects
+resolve through the request's DataLoaders."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Annotated, Any, NewType
+from datetime import datetime
+from typing import Annotated, Any
 
 import strawberry
 
 from app.access.principals import Role
 from app.api.graphql.context import Info
+from app.api.graphql.derive import LONG_SCALAR, Long, input_type, object_type, values
 from app.api.payloads import rfc3339
 from app.kube.manifests import CLIENT_SERVICE_NAME
+from app.models.cluster import ClusterCreate, ClusterDetails, ClusterUpdate
+from app.models.records import ClusterRecord, DeploymentRecord
+from app.models.status import ClusterStatus
+from app.models.usage import Usage
 from app.store.tables import (
     ApiKeyRow,
     AuditEntryRow,
@@ -25,78 +34,49 @@ from app.tenancy import queries
 from app.tenancy.errors import Forbidden
 from app.tenancy.paging import Page, Position
 
-# GraphQL's Int is 32-bit; vector counts can exceed it. The scalar's definition is
-# registered on the schema (LONG_SCALAR in its scalar_map).
-Long = NewType("Long", int)
+__all__ = ["DATETIME_SCALAR", "LONG_SCALAR", "Long"]
 
-
-def _parse_long(value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ValueError(f"Long cannot represent a non-integer value: {value!r}")
-    return value
-
-
-LONG_SCALAR = strawberry.scalar(
-    name="Long", serialize=int, parse_value=_parse_long, description="A 64-bit integer."
+strawberry.enum(
+    ClusterStatus,
+    # The values as GraphQL names too, so a status reads "created" here as in REST.
+    graphql_name_from="value",
+    description="Where a cluster is in its life; failed and degraded come with an error.",
 )
 
 
-STATUS_DESCRIPTION = "pending, creating, created, updating, degraded, failed, deleting or deleted."
-ERROR_DESCRIPTION = "Why the cluster is failed or degraded; null otherwise."
+def _parse_datetime(value: Any) -> datetime:
+    if not isinstance(value, str):
+        raise ValueError(f"DateTime cannot represent a non-string value: {value!r}")
+    return datetime.fromisoformat(value)
 
 
-@strawberry.type(description="One usage report of a running deployment.")
+DATETIME_SCALAR = strawberry.scalar(
+    name="DateTime",
+    serialize=rfc3339,
+    parse_value=_parse_datetime,
+    description="A moment in RFC 3339, in UTC, to the second (2026-01-01T12:00:00Z).",
+)
+
+
+@object_type(Usage, description="One usage report of a running deployment.")
 class UsageSample:
-    at: str
-    cpu_usage: float = strawberry.field(description="cores")
-    memory_usage: float = strawberry.field(description="bytes")
-    disk_usage: float = strawberry.field(description="bytes")
-    qps: float = strawberry.field(description="queries per second")
+    at: datetime
 
     @classmethod
     def from_row(cls, row: UsageSampleRow) -> UsageSample:
-        return cls(
-            at=rfc3339(row.at) or "",
-            cpu_usage=row.cpu_usage,
-            memory_usage=row.memory_usage,
-            disk_usage=row.disk_usage,
-            qps=row.qps,
-        )
+        return cls(**values(cls, row))
 
 
-@strawberry.type(description="Resource settings the cluster runs with.")
+@object_type(ClusterDetails, description="Resource settings the cluster runs with.")
 class DeploymentDetails:
-    cpu_request: str
-    cpu_limit: str
-    mem_request: str
-    mem_limit: str
-    disk_size: str
-    gpu_count: int
-    dimension: int
-    vector_count: Long
-    index_limit: int
+    pass
 
 
-@strawberry.type(description="Live state and reported usage of a tenant's deployment.")
+@object_type(
+    DeploymentRecord, description="Live state and reported usage of a tenant's deployment."
+)
 class DeploymentStatus:
-    id: str
-    tenant_org_id: str
-    namespace: str
-    user: str
-    service_name: str
-    status: str = strawberry.field(description="pending, creating, created or failed (see error).")
-    error: str | None = strawberry.field(description="Why the deployment failed, if it did.")
-    cpu_usage: float
-    memory_usage: float
-    disk_usage: float
-    qps: float
-    gpu_count: int
-    dimension: int
-    vector_count: Long
-    replicas: int
-    created_at: str
-    updated_at: str
-    deleted_at: str | None
+    id: strawberry.ID
     details: DeploymentDetails
 
     @strawberry.field(description="Usage reports, oldest first (bounded retention).")
@@ -106,43 +86,22 @@ class DeploymentStatus:
 
     @classmethod
     def from_row(cls, row: DeploymentStatusRow) -> DeploymentStatus:
-        return cls(
-            id=row.id,
-            tenant_org_id=row.tenant_org_id,
-            namespace=row.namespace,
-            user=row.user,
-            service_name=row.service_name,
-            status=row.status,
-            error=row.error,
-            cpu_usage=row.cpu_usage,
-            memory_usage=row.memory_usage,
-            disk_usage=row.disk_usage,
-            qps=row.qps,
-            gpu_count=row.gpu_count,
-            dimension=row.dimension,
-            vector_count=Long(row.vector_count),
-            replicas=row.replicas,
-            created_at=rfc3339(row.created_at) or "",
-            updated_at=rfc3339(row.updated_at) or "",
-            deleted_at=rfc3339(row.deleted_at),
-            details=DeploymentDetails(**row.details),
-        )
+        return cls(**values(cls, row, details=DeploymentDetails(**row.details)))
 
 
 @strawberry.type(description="One status change of a cluster.")
 class ClusterEvent:
-    at: str
-    from_status: str | None = strawberry.field(name="from")
-    to_status: str = strawberry.field(name="to")
+    at: datetime
+    from_status: ClusterStatus | None = strawberry.field(
+        name="from", description="null for the first"
+    )
+    to_status: ClusterStatus = strawberry.field(name="to")
     reason: str
 
     @classmethod
     def from_row(cls, row: ClusterEventRow) -> ClusterEvent:
         return cls(
-            at=rfc3339(row.at) or "",
-            from_status=row.from_status,
-            to_status=row.to_status,
-            reason=row.reason,
+            at=row.at, from_status=row.from_status, to_status=row.to_status, reason=row.reason
         )
 
 
@@ -153,33 +112,13 @@ class ClusterConnection:
     password: str
 
 
-@strawberry.type(description="A tenant's Elasticsearch cluster: one per org, user and service.")
+@object_type(
+    ClusterRecord, description="A tenant's Elasticsearch cluster: one per org, user and service."
+)
 class TenantContainer:
-    id: str
+    id: strawberry.ID
     tenant_org_id: str
-    user: str
-    service_name: str
     namespace: str
-    replicas: int
-    cpu: str = strawberry.field(description="cpu request/limit, e.g. 1/4")
-    memory: str = strawberry.field(description="memory request/limit, e.g. 2Gi/8Gi")
-    disk: str
-    cpu_request: str
-    cpu_limit: str
-    mem_request: str
-    mem_limit: str
-    disk_size: str
-    gpu_count: int
-    dimension: int
-    vector_count: Long
-    index_limit: int
-    gitlab_url: str | None
-    status: str = strawberry.field(description=STATUS_DESCRIPTION)
-    error: str | None = strawberry.field(description=ERROR_DESCRIPTION)
-    created_at: str
-    updated_at: str
-    sync_time: str | None
-    deleted_at: str | None
     cursor: str = strawberry.field(
         description="This container's place in listings: pass it as `after` to list "
         "the containers that follow it."
@@ -187,34 +126,7 @@ class TenantContainer:
 
     @classmethod
     def from_row(cls, row: TenantContainerRow) -> TenantContainer:
-        return cls(
-            id=row.id,
-            tenant_org_id=row.tenant_org_id,
-            user=row.user,
-            service_name=row.service_name,
-            namespace=row.namespace,
-            replicas=row.replicas,
-            cpu=f"{row.cpu_request}/{row.cpu_limit}",
-            memory=f"{row.mem_request}/{row.mem_limit}",
-            disk=row.disk_size,
-            cpu_request=row.cpu_request,
-            cpu_limit=row.cpu_limit,
-            mem_request=row.mem_request,
-            mem_limit=row.mem_limit,
-            disk_size=row.disk_size,
-            gpu_count=row.gpu_count,
-            dimension=row.dimension,
-            vector_count=Long(row.vector_count),
-            index_limit=row.index_limit,
-            gitlab_url=row.gitlab_url,
-            status=row.status,
-            error=row.error,
-            created_at=rfc3339(row.created_at) or "",
-            updated_at=rfc3339(row.updated_at) or "",
-            sync_time=rfc3339(row.sync_time),
-            deleted_at=rfc3339(row.deleted_at),
-            cursor=Position.of(row).cursor,
-        )
+        return cls(**values(cls, row, cursor=Position.of(row).cursor))
 
     @strawberry.field
     async def deployment(self, info: Info) -> DeploymentStatus | None:
@@ -285,7 +197,7 @@ class OrganizationUser:
 
 @strawberry.type(description="An organisation (tenant_org_id) and everything it owns.")
 class Organization:
-    id: str
+    id: strawberry.ID
 
     @strawberry.field(description="Its clusters, oldest first.")
     async def containers(
@@ -318,51 +230,25 @@ class Organization:
         return [OrganizationUser(name=name, rows=by_user[name]) for name in sorted(by_user)]
 
 
-@strawberry.input(description="The spec's create parameters; unset fields take the defaults.")
+@input_type(
+    ClusterCreate, description="The spec's create parameters; unset fields take the defaults."
+)
 class CreateClusterInput:
-    tenant_org_id: str | None = None
-    user: str | None = None
-    service_name: str | None = None
-    replicas: int | None = strawberry.field(default=None, description="default 1")
-    cpu_request: str | None = strawberry.field(default=None, description='default "500m"')
-    cpu_limit: str | None = strawberry.field(default=None, description='default "2"')
-    mem_request: str | None = strawberry.field(default=None, description='default "1Gi"')
-    mem_limit: str | None = strawberry.field(default=None, description='default "2Gi"')
-    disk_size: str | None = strawberry.field(default=None, description='default "10Gi"')
-    gpu_count: int | None = strawberry.field(default=None, description="default 0")
-    dimension: int | None = strawberry.field(default=None, description="default 128")
-    vector_count: Long | None = strawberry.field(default=None, description="default 10000")
-    index_limit: int | None = strawberry.field(default=None, description="default 0")
-    gitlab_url: str | None = None
-    namespace: str | None = strawberry.field(
-        default=None,
-        description="default {tenantOrgId}-{user}-{serviceName}; with an organisation's "
-        "or user's key it must start with {tenantOrgId}-; reserved namespaces and ones "
-        "that already exist are refused",
-    )
+    tenant_org_id: str | None
 
     def as_payload(self) -> dict[str, Any]:
         return given_fields(self)
 
 
-@strawberry.input(description="What to change; unset fields keep their value.")
+@input_type(ClusterUpdate, description="What to change; unset fields keep their value.")
 class UpdateClusterInput:
-    replicas: int | None = None
-    cpu_request: str | None = None
-    cpu_limit: str | None = None
-    mem_request: str | None = None
-    mem_limit: str | None = None
-    disk_size: str | None = strawberry.field(default=None, description="can only grow")
-    gpu_count: int | None = None
-    index_limit: int | None = None
-
     def as_payload(self) -> dict[str, Any]:
         return given_fields(self)
 
 
 @strawberry.type(description="A status change of a cluster, as it happens.")
 class ClusterEventUpdate:
-    container_id: str
+    container_id: strawberry.ID
     tenant_org_id: str
     user: str
     service_name: str
@@ -372,24 +258,24 @@ class ClusterEventUpdate:
 
 @strawberry.type(description="An organisation API key (its secret is never shown again).")
 class ApiKey:
-    id: str
+    id: strawberry.ID
     tenant_org_id: str
     user: str | None
     name: str
-    created_at: str
-    last_used_at: str | None
-    revoked_at: str | None
+    created_at: datetime
+    last_used_at: datetime | None
+    revoked_at: datetime | None
 
     @classmethod
     def from_row(cls, row: ApiKeyRow) -> ApiKey:
         return cls(
-            id=row.id,
+            id=strawberry.ID(row.id),
             tenant_org_id=row.tenant_org_id,
             user=row.user,
             name=row.name,
-            created_at=rfc3339(row.created_at) or "",
-            last_used_at=rfc3339(row.last_used_at),
-            revoked_at=rfc3339(row.revoked_at),
+            created_at=row.created_at,
+            last_used_at=row.last_used_at,
+            revoked_at=row.revoked_at,
         )
 
 
@@ -402,7 +288,7 @@ class IssuedApiKey:
 @strawberry.type(description="One audited write.")
 class AuditEntry:
     id: int
-    at: str
+    at: datetime
     actor: str
     tenant_org_id: str | None
     action: str
@@ -413,7 +299,7 @@ class AuditEntry:
     def from_row(cls, row: AuditEntryRow) -> AuditEntry:
         return cls(
             id=row.id or 0,
-            at=rfc3339(row.at) or "",
+            at=row.at,
             actor=row.actor,
             tenant_org_id=row.tenant_org_id,
             action=row.action,

@@ -1,0 +1,129 @@
+"""GraphQL types and inputs derived from the model family (app.models): the fields,
+their types and descriptions are the models'; a class body adds only what GraphQL has
+beyond them (resolvers, a cursor) or types GraphQL must say differently.
+
+Strawberry's own pydantic integration makes an input's fields required as the model
+does; a create input here takes every field as optional (a missing name is the
+specification's error, BAD_USER_INPUT, not a schema error), and an int field whose
+range exceeds 32 bits must be a Long. Hence this small generator.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+from collections.abc import Callable, Collection
+from types import UnionType
+from typing import Annotated, Any, NewType, TypeVar, Union, get_args, get_origin
+
+import strawberry
+from annotated_types import Le
+from pydantic import BaseModel
+from pydantic.fields import ComputedFieldInfo, FieldInfo
+
+T = TypeVar("T")
+
+# GraphQL's Int is 32-bit; vector counts can exceed it. The scalar's definition is
+# registered on the schema (LONG_SCALAR in its scalar_map).
+Long = NewType("Long", int)
+INT32_MAX = 2**31 - 1
+
+
+def _parse_long(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"Long cannot represent a non-integer value: {value!r}")
+    return value
+
+
+LONG_SCALAR = strawberry.scalar(
+    name="Long", serialize=int, parse_value=_parse_long, description="A 64-bit integer."
+)
+
+
+def _plain(annotation: Any) -> Any:
+    """The type without its validation metadata (``Annotated``), also inside ``| None``."""
+    if get_origin(annotation) is Annotated:
+        return _plain(get_args(annotation)[0])
+    if get_origin(annotation) in (Union, UnionType):
+        return Union[tuple(_plain(arg) for arg in get_args(annotation))]  # noqa: UP007
+    return annotation
+
+
+def _beyond_int32(bound: object) -> bool:
+    return isinstance(bound, int) and bound > INT32_MAX
+
+
+def _graphql_type(name: str, annotation: Any, metadata: Collection[Any]) -> Any:
+    """What GraphQL calls a field's type: ids are IDs, an int beyond 32 bits a Long."""
+    plain = _plain(annotation)
+    optional = type(None) in get_args(plain)
+    base = next(arg for arg in get_args(plain) if arg is not type(None)) if optional else plain
+    if name == "id" and base is str:
+        base = strawberry.ID
+    elif base is int and any(isinstance(m, Le) and _beyond_int32(m.le) for m in metadata):
+        base = Long
+    return base | None if optional else base
+
+
+def _fields(model: type[BaseModel]) -> dict[str, FieldInfo | ComputedFieldInfo]:
+    return {**model.model_fields, **model.model_computed_fields}
+
+
+def _type_of(name: str, field: FieldInfo | ComputedFieldInfo) -> Any:
+    if isinstance(field, ComputedFieldInfo):
+        return field.return_type
+    return _graphql_type(name, field.annotation, field.metadata)
+
+
+def object_type(model: type[BaseModel], *, description: str) -> Callable[[type[T]], type[T]]:
+    """A ``strawberry.type`` with every field (and computed field) of ``model``, in the
+    model's order, then the class's own. A field the class annotates keeps the class's
+    type (and the model's description)."""
+
+    def wrap(cls: type[T]) -> type[T]:
+        own = dict(inspect.get_annotations(cls))
+        annotations: dict[str, Any] = {}
+        for name, field in _fields(model).items():
+            annotations[name] = own.pop(name, None) or _type_of(name, field)
+            if name not in cls.__dict__:
+                setattr(cls, name, strawberry.field(description=field.description))
+        cls.__annotations__ = {**annotations, **own}
+        return strawberry.type(cls, description=description)
+
+    return wrap
+
+
+def _input_description(field: FieldInfo) -> str | None:
+    parts = [field.description] if field.description else []
+    if field.is_required():
+        parts.append("required")
+    elif field.default is not None:
+        parts.append(f"default {json.dumps(field.default)}")
+    return "; ".join(parts) or None
+
+
+def input_type(model: type[BaseModel], *, description: str) -> Callable[[type[T]], type[T]]:
+    """A ``strawberry.input`` with every field of ``model``, each optional (null when
+    not given): the model validates what was given, with the same errors as REST."""
+
+    def wrap(cls: type[T]) -> type[T]:
+        own = dict(inspect.get_annotations(cls))
+        annotations: dict[str, Any] = {}
+        for name, field in model.model_fields.items():
+            graphql_type = _graphql_type(name, field.annotation, field.metadata)
+            annotations[name] = own.pop(name, None) or graphql_type | None
+            setattr(
+                cls, name, strawberry.field(default=None, description=_input_description(field))
+            )
+        cls.__annotations__ = {**annotations, **own}
+        return strawberry.input(cls, description=description)
+
+    return wrap
+
+
+def values(cls: type[Any], source: object, **given: Any) -> dict[str, Any]:
+    """The data fields of the strawberry type ``cls`` read from ``source``'s attributes
+    of the same names, but those ``given``."""
+    definition = cls.__strawberry_definition__
+    names = [f.python_name for f in definition.fields if f.base_resolver is None]
+    return {name: given[name] if name in given else getattr(source, name) for name in names}

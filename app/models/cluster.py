@@ -1,0 +1,278 @@
+"""The model family of a tenant's cluster, as in full-stack-fastapi-template's
+``ItemBase -> ItemCreate / ItemUpdate -> Item (table) -> ItemPublic``:
+
+- ``ClusterSpec``: the sizing fields (replicas ... gitlab_url), their defaults, rules;
+- ``TenantKey`` / ``Placement``: whose cluster it is, and its namespace;
+- ``ClusterShape``: a whole cluster, as Kubernetes is to make it;
+- ``ClusterCreate``: a create request (null means the default; the namespace is
+  generated when not given); ``ClusterUpdate``: an update request, derived;
+- ``ClusterDetails``: the spec's DeploymentStatus.details, derived;
+- the records and tables build on these (app.models.records, app.store.tables).
+
+Field order is the specification's: it is the order the fields are listed in when a
+request names an unknown field, and the order of ``details``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+import sqlalchemy as sa
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Strict,
+    ValidationInfo,
+    create_model,
+    field_validator,
+    model_validator,
+)
+from pydantic import Field as PydanticField
+from sqlmodel import Field, SQLModel
+
+from app.models.fields import (
+    MAX_QUANTITY_LENGTH,
+    MAX_URL_LENGTH,
+    OPTIONAL_NAME_SCHEMA,
+    Dimension,
+    GpuCount,
+    IndexLimit,
+    Namespace,
+    OptionalHttpUrl,
+    Quantity,
+    Replicas,
+    TenantName,
+    VectorCount,
+    empty_is_none,
+)
+from app.models.names import (
+    MAX_NAME_LENGTH,
+    RESERVED_SCHEMA,
+    ReservedNamespaces,
+    check_namespace,
+    default_namespace,
+)
+from app.models.quantity import parse_quantity
+from app.models.rules import FIXED, Described, Kind, RuleViolation, typed
+
+_NAME_COLUMN = sa.String(MAX_NAME_LENGTH)
+
+
+class TenantKey(SQLModel):
+    """Whose cluster it is: one live cluster per organisation, user and service."""
+
+    tenant_org_id: TenantName = Field(
+        index=True, sa_type=_NAME_COLUMN, description="Tenant organisation id"
+    )
+    user: TenantName = Field(sa_type=_NAME_COLUMN, description="User id")
+    service_name: TenantName = Field(sa_type=_NAME_COLUMN, description="Service name")
+
+
+class Placement(TenantKey):
+    """Whose cluster it is and where it lives."""
+
+    namespace: Namespace = Field(sa_type=_NAME_COLUMN, description="Kubernetes namespace")
+
+
+# Each limit is at least its request.
+_REQUEST_OF = {"cpu_limit": "cpu_request", "mem_limit": "mem_request"}
+
+
+# Validation context keys (see validate_create and validate_update).
+_POLICY = "namespace_policy"
+_DISK_NOW = "disk_size_now"
+
+
+class ClusterSpec(SQLModel):
+    """How big a cluster is and what it holds: the sizing fields of the specification."""
+
+    # Defaults are checked too: a request of "4" CPUs is over the default limit of "2".
+    model_config = ConfigDict(validate_default=True)  # type: ignore[assignment]
+
+    replicas: Replicas = Field(default=1, description="Elasticsearch nodes")
+    cpu_request: Quantity = Field(
+        default="500m", max_length=MAX_QUANTITY_LENGTH, description="CPU request per node"
+    )
+    cpu_limit: Quantity = Field(
+        default="2",
+        max_length=MAX_QUANTITY_LENGTH,
+        description="CPU limit per node (at least cpu_request)",
+    )
+    mem_request: Quantity = Field(
+        default="1Gi", max_length=MAX_QUANTITY_LENGTH, description="Memory request per node"
+    )
+    mem_limit: Quantity = Field(
+        default="2Gi",
+        max_length=MAX_QUANTITY_LENGTH,
+        description="Memory limit per node (at least mem_request)",
+    )
+    disk_size: Quantity = Field(
+        default="10Gi",
+        max_length=MAX_QUANTITY_LENGTH,
+        description="Disk per node; an update can only grow it",
+    )
+    gpu_count: GpuCount = Field(default=0, description="GPUs per node")
+    dimension: Annotated[Dimension, FIXED] = Field(default=128, description="Vector dimension")
+    vector_count: Annotated[VectorCount, FIXED] = Field(
+        default=10000, sa_type=sa.BigInteger, description="Number of vectors"
+    )
+    index_limit: IndexLimit = Field(default=0, description="Index limit")
+    gitlab_url: Annotated[OptionalHttpUrl, FIXED] = Field(
+        default=None,
+        sa_type=sa.String(MAX_URL_LENGTH),
+        description="http(s) URL of the GitLab project holding the cluster's configuration",
+    )
+
+    @field_validator(*_REQUEST_OF)
+    @classmethod
+    def _request_within_limit(cls, limit: str, info: ValidationInfo) -> str:
+        limit_field = info.field_name or ""
+        request_field = _REQUEST_OF[limit_field]
+        request = info.data.get(request_field)  # absent when it was invalid itself
+        if request is not None and parse_quantity(request) > parse_quantity(limit):
+            raise RuleViolation(
+                f'{request_field} ("{request}") must not exceed {limit_field} ("{limit}")'
+            )
+        return limit
+
+    @field_validator("disk_size")
+    @classmethod
+    def _disk_only_grows(cls, size: str, info: ValidationInfo) -> str:
+        now = (info.context or {}).get(_DISK_NOW)
+        if now is not None and parse_quantity(size) < parse_quantity(now):
+            raise RuleViolation(
+                f'disk_size can only grow: the cluster has "{now}", "{size}" would shrink it'
+            )
+        return size
+
+
+class ClusterShape(ClusterSpec, Placement):
+    """A whole cluster as Kubernetes is to make it: the manifests' one input, and what
+    a checked create request is."""
+
+    model_config = ConfigDict(frozen=True)  # type: ignore[assignment]
+
+
+@dataclass(frozen=True, kw_only=True)
+class NamespacePolicy:
+    """Validation context of a create request: the namespaces no cluster may use, and
+    whether a custom namespace must start with ``{tenant_org_id}-`` (callers bound to an
+    organisation; only the platform admin may choose freely)."""
+
+    reserved: ReservedNamespaces
+    org_prefixed: bool
+
+
+def _null_means_default(schema: dict[str, Any]) -> None:
+    """JSON Schema of a create request: a field with a default also takes null."""
+    required = set(schema.get("required", ()))
+    for name, field in schema["properties"].items():
+        if name in required or {"type": "null"} in field.get("anyOf", ()):
+            continue
+        told = {key: field.pop(key) for key in ("title", "description", "default") if key in field}
+        schema["properties"][name] = {"anyOf": [field, {"type": "null"}], **told}
+
+
+class ClusterCreate(ClusterSpec, Placement):
+    """A create request. Null (or absence) means the default; a request must not exceed
+    its limit; fields it does not know are refused (400 naming them). The namespace, when
+    not given, is {tenant_org_id}-{user}-{service_name}."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_null_means_default)  # type: ignore[assignment]
+
+    namespace: Annotated[
+        Annotated[str, Strict()] | None,
+        BeforeValidator(empty_is_none),
+        Described({**OPTIONAL_NAME_SCHEMA, "not": RESERVED_SCHEMA}),
+        Kind.TEXT,
+    ] = Field(  # type: ignore[assignment]
+        default=None,
+        description="Custom namespace: a DNS-1123 label that is not reserved (default, "
+        "kube-*, the platform's namespace, the operator's ESS_RESERVED_NAMESPACES) and "
+        "does not exist yet (409); with an organisation's or user's key it must start "
+        "with {tenant_org_id}-. Empty or null: {tenant_org_id}-{user}-{service_name}, "
+        f"which must then be at most {MAX_NAME_LENGTH} characters",
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _null_is_not_given(cls, data: Any) -> Any:
+        if isinstance(data, Mapping):
+            return {k: v for k, v in data.items() if v is not None or k not in cls.model_fields}
+        return data
+
+    @field_validator("namespace")
+    @classmethod
+    def _place(cls, namespace: str | None, info: ValidationInfo) -> str | None:
+        policy = (info.context or {}).get(_POLICY)
+        if not isinstance(policy, NamespacePolicy):
+            raise TypeError("a create request is checked with validate_create()")
+        org, user, service = (info.data.get(field) for field in TenantKey.model_fields)
+        if org is None or user is None or service is None:
+            return namespace  # a name is wrong: that is the error to report
+        if namespace is None:
+            return default_namespace(
+                tenant_org_id=org, user=user, service_name=service, reserved=policy.reserved
+            )
+        return check_namespace(
+            namespace, reserved=policy.reserved, org_prefix=org if policy.org_prefixed else None
+        )
+
+
+def validate_create(payload: Mapping[str, Any], *, policy: NamespacePolicy) -> ClusterCreate:
+    """A create request, checked (raises pydantic's ``ValidationError``)."""
+    return ClusterCreate.model_validate(dict(payload), context={_POLICY: policy})
+
+
+def validate_update(wanted: Mapping[str, Any], *, disk_size_now: str) -> ClusterSpec:
+    """The whole spec an update asks for, checked; the disk may only grow."""
+    return ClusterSpec.model_validate(dict(wanted), context={_DISK_NOW: disk_size_now})
+
+
+# What an update may change: the sizing fields not fixed at creation.
+UPDATABLE = tuple(
+    name for name, field in ClusterSpec.model_fields.items() if FIXED not in field.metadata
+)
+
+
+def _spec_fields(names: tuple[str, ...], *, optional: bool) -> dict[str, Any]:
+    """``create_model`` definitions of these sizing fields, with their rules and
+    descriptions; optional ones default to null."""
+    definitions: dict[str, Any] = {}
+    for name in names:
+        field = ClusterSpec.model_fields[name]
+        annotation = typed(field)
+        if optional:
+            definitions[name] = (
+                annotation | None,
+                PydanticField(default=None, description=field.description),
+            )
+        else:
+            definitions[name] = (annotation, PydanticField(description=field.description))
+    return definitions
+
+
+ClusterUpdate: type[BaseModel] = create_model(
+    "ClusterUpdate",
+    __doc__="An update request: any of the updatable fields; those left out (or null) keep "
+    "their value. An empty one re-applies every object: the way to repair a degraded or "
+    "failed cluster. Other fields may only be given as null.",
+    # Described as the update takes it: the fields fixed at creation only as null.
+    __config__=ConfigDict(json_schema_extra={"additionalProperties": {"type": "null"}}),
+    **_spec_fields(UPDATABLE, optional=True),
+)
+
+# The spec's DeploymentStatus.details: the sizing fields but replicas (a field of the
+# DeploymentStatus itself) and gitlab_url.
+DETAIL_FIELDS = tuple(
+    name for name in ClusterSpec.model_fields if name not in ("replicas", "gitlab_url")
+)
+ClusterDetails: type[BaseModel] = create_model(
+    "DeploymentDetails",
+    __doc__="Resource settings the cluster runs with.",
+    __config__=ConfigDict(extra="forbid"),
+    **_spec_fields(DETAIL_FIELDS, optional=False),
+)
