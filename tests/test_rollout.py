@@ -6,7 +6,6 @@ rollout there."""
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
@@ -160,7 +159,7 @@ async def test_an_update_grows_the_volumes_before_reapplying_and_keeps_the_certi
 ) -> None:
     await roll_out(kube, Steps(kube))
     ca = await ca_of(kube)
-    grown = dataclasses.replace(SHAPE, disk_size="2Gi")
+    grown = SHAPE.model_copy(update={"disk_size": "2Gi"})
     steps = Steps(kube)
     await roll_out(kube, steps, grown, update=True)
     assert len(steps.seen) == 3
@@ -195,7 +194,7 @@ async def test_an_update_stopped_before_the_resize_changes_nothing(kube: KubeCli
     await roll_out(kube, Steps(kube))
     steps = Steps(kube, stop_at=2)
     with pytest.raises(Stop):
-        await roll_out(kube, steps, dataclasses.replace(SHAPE, disk_size="2Gi"), update=True)
+        await roll_out(kube, steps, SHAPE.model_copy(update={"disk_size": "2Gi"}), update=True)
     claims = await kube.call(
         kube.core.list_namespaced_persistent_volume_claim, namespace=SHAPE.namespace
     )
