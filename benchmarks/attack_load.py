@@ -222,7 +222,7 @@ async def with_subscriptions(
         for ws in sockets:  # refusals arrive as errors (or a closed socket)
             try:
                 while True:
-                    message = json.loads(await asyncio.wait_for(ws.recv(), 0.05))
+                    message = json.loads(await asyncio.wait_for(ws.recv(), 0.5))
                     kind, payload = message.get("type"), message.get("payload")
                     if kind == "error" or (kind == "next" and "errors" in (payload or {})):
                         refused += 1
