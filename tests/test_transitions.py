@@ -21,8 +21,8 @@ from app.tenancy import commands, queries
 from app.tenancy.errors import ClusterChanged, Conflict
 from app.tenancy.lifecycle import record_transition
 from app.tenancy.naming import IdSequence
-from app.tenancy.requests import parse_create_request
 from app.tenancy.scope import Scope
+from tests.support.factories import cluster_request
 
 S = ClusterStatus
 
@@ -40,9 +40,7 @@ async def sessions(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncItera
 
 
 async def _created_cluster(sessions: SessionFactory, service: str = "race") -> TenantContainerRow:
-    request = parse_create_request(
-        {"tenant_org_id": "org-cas", "user": "ann", "service_name": service}
-    )
+    request = cluster_request("org-cas", "ann", service)
     container = await commands.create_cluster(sessions=sessions, ids=IdSequence(), request=request)
     for to in (S.CREATING, S.CREATED):
         async with session_scope(sessions) as session:

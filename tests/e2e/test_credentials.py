@@ -19,7 +19,10 @@ import pytest
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
 
-from tests.conftest import ServerProcess, kubectl, kubectl_path, wait_for_status, wait_until
+from tests.support.http import wait_for_status
+from tests.support.kubectl import kubectl_path, run_kubectl
+from tests.support.servers import ServerProcess
+from tests.support.waiting import wait_until
 
 SUBSCRIBE = """subscription($org: String!) {
   clusterEvents(tenantOrgId: $org) { namespace serviceName event { to } }
@@ -137,7 +140,7 @@ def report_token(server: ServerProcess, namespace: str) -> str:
         return bool(found.stdout.strip())
 
     wait_until(applied, what="the reporter Secret")
-    encoded = kubectl(
+    encoded = run_kubectl(
         server.kubeconfig, "-n", namespace, "get", "secret", "es-serverless-reporter",
         "-o", "jsonpath={.data.token}",
     )  # fmt: skip

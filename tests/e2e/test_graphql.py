@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import graphql, wait_for_status
+from tests.support.http import graphql, wait_for_status
 
 CREATE = """
 mutation Create($input: CreateClusterInput!) {

@@ -14,7 +14,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import ServerProcess, graphql, server_env, wait_for_status
+from tests.support.http import graphql, wait_for_status
+from tests.support.servers import ServerProcess, server_env
 
 
 def test_without_an_admin_token_one_is_generated_privately(

@@ -19,7 +19,8 @@ import pytest
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
-from tests.conftest import ServerProcess, wait_for_status
+from tests.support.http import wait_for_status
+from tests.support.servers import ServerProcess
 
 PID = os.getpid()
 ORG_A, ORG_B = f"iso-a-{PID}", f"iso-b-{PID}"

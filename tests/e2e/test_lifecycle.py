@@ -8,7 +8,10 @@ from typing import Any
 
 import httpx
 
-from tests.conftest import ServerProcess, graphql, kubectl, wait_for_status, wait_until
+from tests.support.http import graphql, wait_for_status
+from tests.support.kubectl import run_kubectl
+from tests.support.servers import ServerProcess
+from tests.support.waiting import wait_until
 
 TIMEOUT = 30
 
@@ -300,7 +303,7 @@ def test_reconciler_notices_drift_and_recovery(
     with server.client() as client:
         ns = create_and_wait(client, org, "hank", "drift")["namespace"]
         # Someone deletes the namespace behind the control plane's back.
-        kubectl(server.kubeconfig, "delete", "namespace", ns, "--wait=false")
+        run_kubectl(server.kubeconfig, "delete", "namespace", ns, "--wait=false")
         degraded = wait_for_status(
             client, user="hank", service_name="drift", tenant_org_id=org, wanted={"degraded"}
         )
@@ -329,7 +332,7 @@ def test_reconciler_notices_lost_and_regained_readiness(
         ns = create_and_wait(client, org, "iris", "flap")["namespace"]
         # A pod dies and its replacement cannot become ready.
         httpx.put(f"{server.sandbox_url}/_sandbox/namespaces/{ns}/readiness", json={"hold": True})
-        kubectl(server.kubeconfig, "-n", ns, "delete", "pod", "elasticsearch-0", "--wait=false")
+        run_kubectl(server.kubeconfig, "-n", ns, "delete", "pod", "elasticsearch-0", "--wait=false")
         degraded = wait_for_status(
             client, user="iris", service_name="flap", tenant_org_id=org, wanted={"degraded"}
         )

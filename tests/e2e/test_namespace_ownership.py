@@ -12,14 +12,10 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import (
-    ServerProcess,
-    graphql,
-    kubectl,
-    server_env,
-    wait_for_status,
-    wait_until,
-)
+from tests.support.http import graphql, wait_for_status
+from tests.support.kubectl import run_kubectl
+from tests.support.servers import ServerProcess, server_env
+from tests.support.waiting import wait_until
 
 MARK = "es-serverless.io/cluster-id"
 OPERATOR_RESERVED = "ops-reserved"
@@ -117,8 +113,8 @@ def namespace(server: ServerProcess, name: str) -> dict[str, Any]:
 
 def foreign_namespace(server: ServerProcess, name: str) -> dict[str, Any]:
     """A namespace made outside the platform, holding a ConfigMap of its owner."""
-    kubectl(server.kubeconfig, "create", "namespace", name)
-    kubectl(
+    run_kubectl(server.kubeconfig, "create", "namespace", name)
+    run_kubectl(
         server.kubeconfig, "-n", name, "create", "configmap", "theirs", "--from-literal=owner=them"
     )
     return namespace(server, name)["metadata"]
@@ -247,11 +243,11 @@ def test_an_existing_namespace_under_the_orgs_own_prefix_is_409_like_a_taken_one
     server: ServerProcess, org: str
 ) -> None:
     ns = f"{org}-pre"
-    kubectl(server.kubeconfig, "create", "namespace", ns)
+    run_kubectl(server.kubeconfig, "create", "namespace", ns)
     with key_client(server, org) as orga:
         exists = create(orga, org, "alice", "one", namespace=ns)
         assert exists.status_code == 409, exists.text
-        kubectl(server.kubeconfig, "delete", "namespace", ns)  # waits until it is gone
+        run_kubectl(server.kubeconfig, "delete", "namespace", ns)  # waits until it is gone
 
         created(orga, org, "alice", "one", namespace=ns)
         taken = create(orga, org, "bob", "two", namespace=ns)
@@ -320,10 +316,10 @@ def test_delete_keeps_a_namespace_that_lost_its_mark_and_removes_only_the_cluste
 ) -> None:
     ns = created(admin, org, "alice", "lost")["namespace"]
     config = server.kubeconfig
-    kubectl(config, "-n", ns, "create", "configmap", "theirs", "--from-literal=owner=them")
+    run_kubectl(config, "-n", ns, "create", "configmap", "theirs", "--from-literal=owner=them")
     # Taken out of the platform's hands: the mark and managed-by removed.
-    kubectl(config, "annotate", "namespace", ns, f"{MARK}-")
-    kubectl(config, "label", "namespace", ns, "app.kubernetes.io/managed-by-")
+    run_kubectl(config, "annotate", "namespace", ns, f"{MARK}-")
+    run_kubectl(config, "label", "namespace", ns, "app.kubernetes.io/managed-by-")
     assert kube(server, f"/api/v1/namespaces/{ns}/persistentvolumeclaims").json()["items"]
 
     assert admin.delete(f"/clusters/{ns}").status_code == 202
@@ -355,7 +351,7 @@ def test_another_clusters_mark_is_never_adopted(
 ) -> None:
     ns = created(admin, org, "alice", "marked")["namespace"]
     other = "tenant_someone_else_1"
-    kubectl(server.kubeconfig, "annotate", "--overwrite", "namespace", ns, f"{MARK}={other}")
+    run_kubectl(server.kubeconfig, "annotate", "--overwrite", "namespace", ns, f"{MARK}={other}")
     labels = namespace(server, ns)["metadata"]["labels"]
 
     assert admin.patch(f"/clusters/{ns}", json={}).status_code == 202  # re-apply
@@ -376,7 +372,7 @@ def test_a_legacy_namespace_without_a_mark_is_adopted(
     cluster's tenant labels, created after the cluster was recorded, is the cluster's."""
     cluster = created(admin, org, "alice", "legacy")
     ns = cluster["namespace"]
-    kubectl(server.kubeconfig, "annotate", "namespace", ns, f"{MARK}-")
+    run_kubectl(server.kubeconfig, "annotate", "namespace", ns, f"{MARK}-")
 
     assert admin.patch(f"/clusters/{ns}", json={}).status_code == 202
     wait_until(
@@ -385,7 +381,7 @@ def test_a_legacy_namespace_without_a_mark_is_adopted(
     )
     assert namespace(server, ns)["metadata"]["annotations"][MARK] == cluster["id"]
 
-    kubectl(server.kubeconfig, "annotate", "namespace", ns, f"{MARK}-")
+    run_kubectl(server.kubeconfig, "annotate", "namespace", ns, f"{MARK}-")
     assert admin.delete(f"/clusters/{ns}").status_code == 202
     status_of(admin, org, "alice", "legacy", "deleted")
     assert kube(server, f"/api/v1/namespaces/{ns}").status_code == 404

@@ -47,7 +47,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from app.settings import Settings
-from tests.conftest import ServerProcess
+from tests.support.servers import ServerProcess
 
 # Per operation and generation mode; bounded for CI (the whole run takes well under a minute).
 MAX_EXAMPLES = 25

@@ -11,7 +11,9 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import ServerProcess, StandaloneSandbox, kubectl, wait_for_status
+from tests.support.http import wait_for_status
+from tests.support.kubectl import run_kubectl
+from tests.support.servers import ServerProcess, StandaloneSandbox
 
 SEED = {
     "user": "alice", "service_name": "vector-search", "replicas": 2, "cpu_request": "1",
@@ -107,7 +109,7 @@ def test_the_specs_kubectl_queries_work(
         )
 
     def names(*selector: str) -> set[str]:
-        return set(kubectl(server.kubeconfig, "get", "namespaces", *selector, "-o", "name").split())
+        return set(run_kubectl(server.kubeconfig, "get", "namespaces", *selector, "-o", "name").split())
 
     both = {f"namespace/{org}-alice-vector-search", f"namespace/{org}-bob-image-search"}
     assert names("-l", f"tenant-org-id={org}") == both
@@ -116,9 +118,9 @@ def test_the_specs_kubectl_queries_work(
     }
     assert f"namespace/{org}-bob-image-search" in names("-l", "service-name=image-search")
     assert f"namespace/{org}-alice-vector-search" in names("-l", "user=alice")
-    table = kubectl(server.kubeconfig, "get", "namespaces", "-l", f"tenant-org-id={org}")
+    table = run_kubectl(server.kubeconfig, "get", "namespaces", "-l", f"tenant-org-id={org}")
     assert "NAME" in table and f"{org}-bob-image-search" in table
-    ready = kubectl(
+    ready = run_kubectl(
         server.kubeconfig, "-n", f"{org}-alice-vector-search", "get", "sts", "elasticsearch",
         "-o", "jsonpath={.status.readyReplicas}",
     )  # fmt: skip
@@ -241,7 +243,7 @@ def test_kubeconfig_mode_drives_an_external_api_server(
             client, user="erin", service_name="ext", tenant_org_id=org, wanted={"created"}
         )
     listed = json.loads(
-        kubectl(
+        run_kubectl(
             standalone_sandbox.kubeconfig,
             "get",
             "namespaces",

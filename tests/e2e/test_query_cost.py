@@ -13,7 +13,8 @@ import httpx
 import pytest
 from websockets.sync.client import connect
 
-from tests.conftest import ServerProcess, graphql, wait_for_status
+from tests.support.http import graphql, wait_for_status
+from tests.support.servers import ServerProcess
 
 BUDGET = 300
 
@@ -64,7 +65,7 @@ class Tenants:
 
 @pytest.fixture(scope="module")
 def tenants(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Tenants]:
-    from tests.conftest import server_env
+    from tests.support.servers import server_env
 
     data_dir = tmp_path_factory.mktemp("cost-server")
     env = server_env(data_dir, ESS_GRAPHQL_MAX_COST=str(BUDGET), ESS_GRAPHQL_MAX_LIST_ROWS="50")

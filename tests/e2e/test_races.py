@@ -16,13 +16,10 @@ from typing import Any
 import httpx
 
 from app.kube.quantity import parse_quantity
-from tests.conftest import (
-    ServerProcess,
-    StandaloneSandbox,
-    kubectl,
-    wait_for_status,
-    wait_until,
-)
+from tests.support.http import wait_for_status
+from tests.support.kubectl import run_kubectl
+from tests.support.servers import ServerProcess, StandaloneSandbox
+from tests.support.waiting import wait_until
 
 IN_PROGRESS = {"pending", "creating", "updating", "deleting"}
 _FOUR_CHANGES: list[dict[str, Any]] = [
@@ -80,14 +77,14 @@ def _settled(client: httpx.Client, org: str) -> Callable[[], bool]:
 def _kubernetes(kubeconfig: Path, org: str) -> dict[str, dict[str, Any]]:
     """What Kubernetes holds for the organisation, per namespace, as kubectl reads it."""
     namespaces = json.loads(
-        kubectl(kubeconfig, "get", "namespaces", "-l", f"tenant-org-id={org}", "-o", "json")
+        run_kubectl(kubeconfig, "get", "namespaces", "-l", f"tenant-org-id={org}", "-o", "json")
     )["items"]
     held: dict[str, dict[str, Any]] = {
         ns["metadata"]["name"]: {"statefulset": None, "claims": {}} for ns in namespaces
     }
     for name in held:
         objects = json.loads(
-            kubectl(kubeconfig, "-n", name, "get", "statefulsets,pvc", "-o", "json")
+            run_kubectl(kubeconfig, "-n", name, "get", "statefulsets,pvc", "-o", "json")
         )["items"]
         for obj in objects:
             if obj["kind"] == "StatefulSet" and obj["metadata"]["name"] == "elasticsearch":
@@ -280,7 +277,7 @@ def test_reconciler_flags_spec_drift_and_an_empty_update_repairs_it(
             )
 
         wait({"created"})
-        kubectl(
+        run_kubectl(
             server.kubeconfig, "-n", ns, "scale", "statefulset", "elasticsearch", "--replicas=2"
         )
         degraded = wait({"degraded"})
@@ -291,7 +288,7 @@ def test_reconciler_flags_spec_drift_and_an_empty_update_repairs_it(
         assert healed["status"] == "created", healed
         _assert_runs_as_recorded(client, ns, _kubernetes(server.kubeconfig, org))
 
-        kubectl(
+        run_kubectl(
             server.kubeconfig,
             "-n",
             ns,

@@ -9,7 +9,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 
-from tests.conftest import ServerProcess, StandaloneSandbox, wait_for_status, wait_until
+from tests.support.http import wait_for_status
+from tests.support.servers import ServerProcess, StandaloneSandbox
+from tests.support.waiting import wait_until
 
 
 def _org_statuses(client: httpx.Client, org: str) -> list[str]:

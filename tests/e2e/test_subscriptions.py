@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 from websockets.sync.client import ClientConnection, connect
 
-from tests.conftest import ServerProcess
+from tests.support.servers import ServerProcess
 
 SUBSCRIBE = """
 subscription($org: String!, $ns: String) {
