@@ -6,23 +6,21 @@ subscriptions per caller are bounded."""
 from __future__ import annotations
 
 import base64
-import json
 import subprocess
 import time
-from collections import defaultdict
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any
 
 import httpx
 import pytest
 from websockets.exceptions import ConnectionClosed
-from websockets.sync.client import ClientConnection, connect
+from websockets.sync.client import connect
 
-from tests.support.http import wait_for_status
+from tests.support.http import create_accepted, wait_for_status
 from tests.support.kubectl import kubectl_path, run_kubectl
 from tests.support.servers import ServerProcess
 from tests.support.waiting import wait_until
+from tests.support.websocket import bearer, close_code_at_init, codes, socket, succeeded, ws_url
 
 SUBSCRIBE = """subscription($org: String!) {
   clusterEvents(tenantOrgId: $org) { namespace serviceName event { to } }
@@ -33,90 +31,6 @@ CREATE = """mutation($org: String!, $service: String!) {
 DELETE = "mutation($ns: String!) { deleteCluster(namespace: $ns) { status } }"
 REPORT = "mutation($ns: String!) { reportDeploymentStatus(namespace: $ns, qps: 3) { qps } }"
 INTROSPECTION = "{ __schema { queryType { name } } }"
-
-
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
-
-
-class Socket:
-    """A graphql-transport-ws client that sorts what arrives by operation id."""
-
-    def __init__(self, ws: ClientConnection) -> None:
-        self.ws = ws
-        self.inbox: dict[str, list[dict[str, Any]]] = defaultdict(list)
-
-    def init(self, token: str | None) -> None:
-        self.ws.send(
-            json.dumps({"type": "connection_init", "payload": bearer(token) if token else {}})
-        )
-        assert json.loads(self.ws.recv(timeout=10))["type"] == "connection_ack"
-
-    def start(self, op_id: str, query: str, variables: dict[str, Any] | None = None) -> None:
-        payload = {"query": query, "variables": variables or {}}
-        self.ws.send(json.dumps({"id": op_id, "type": "subscribe", "payload": payload}))
-
-    def stop(self, op_id: str) -> None:
-        self.ws.send(json.dumps({"id": op_id, "type": "complete"}))
-
-    def wait(self, op_id: str, timeout: float = 10) -> dict[str, Any]:
-        """The next message of one operation."""
-        deadline = time.monotonic() + timeout
-        while not self.inbox[op_id]:
-            message = json.loads(self.ws.recv(timeout=max(0.01, deadline - time.monotonic())))
-            self.inbox[message.get("id", "")].append(message)
-        return self.inbox[op_id].pop(0)
-
-    def run(self, op_id: str, query: str, variables: dict[str, Any] | None = None) -> Any:
-        self.start(op_id, query, variables)
-        return self.wait(op_id)
-
-    def until_end(self, op_id: str, timeout: float) -> list[dict[str, Any]]:
-        """Every message of an operation up to its complete (or error)."""
-        deadline = time.monotonic() + timeout
-        seen = [self.wait(op_id, timeout=deadline - time.monotonic())]
-        while seen[-1]["type"] not in ("complete", "error"):
-            seen.append(self.wait(op_id, timeout=deadline - time.monotonic()))
-        return seen
-
-
-def codes(message: dict[str, Any]) -> list[str]:
-    errors = message["payload"] if message["type"] == "error" else message["payload"].get("errors")
-    return [error["extensions"]["code"] for error in errors or []]
-
-
-def succeeded(message: dict[str, Any]) -> bool:
-    return message["type"] == "next" and not message["payload"].get("errors")
-
-
-def ws_url(server: ServerProcess) -> str:
-    return server.url.replace("http://", "ws://") + "/graphql"
-
-
-@contextmanager
-def socket(server: ServerProcess, token: str, *, in_header: bool = False) -> Iterator[Socket]:
-    """A socket authenticated the browser way (connection_init) or with the header."""
-    with connect(
-        ws_url(server),
-        subprotocols=["graphql-transport-ws"],  # type: ignore[list-item]
-        additional_headers=bearer(token) if in_header else None,
-    ) as ws:
-        opened = Socket(ws)
-        opened.init(None if in_header else token)
-        yield opened
-
-
-def close_code_at_init(server: ServerProcess, token: str, *, in_header: bool) -> int | None:
-    with connect(
-        ws_url(server),
-        subprotocols=["graphql-transport-ws"],  # type: ignore[list-item]
-        additional_headers=bearer(token) if in_header else None,
-    ) as ws:
-        payload = {} if in_header else bearer(token)
-        ws.send(json.dumps({"type": "connection_init", "payload": payload}))
-        with pytest.raises(ConnectionClosed) as closed:
-            ws.recv(timeout=10)
-    return closed.value.rcvd.code if closed.value.rcvd else None
 
 
 def api_key(admin: httpx.Client, org: str, name: str = "k") -> dict[str, Any]:
@@ -189,9 +103,7 @@ def test_a_revoked_key_is_refused_on_a_socket_opened_before(
 def reporter(server: ServerProcess, client: httpx.Client, org: str) -> dict[str, str]:
     """A deployment with its genuine report token, and another one's namespace."""
     for service in ("own", "other"):
-        client.post(
-            "/clusters", json={"tenant_org_id": org, "user": "rita", "service_name": service}
-        )
+        create_accepted(client, org, "rita", service)
     wait_for_status(client, user="rita", service_name="own", tenant_org_id=org, wanted={"created"})
     namespace = f"{org}-rita-own"
     return {

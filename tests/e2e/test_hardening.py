@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.support.http import graphql, wait_for_status
+from tests.support.http import create_accepted, graphql, wait_for_status
 from tests.support.servers import ServerProcess, server_env
 
 
@@ -191,7 +191,7 @@ def test_graphiqls_own_introspection_query_fits_every_limit(client: httpx.Client
 def test_unexpected_errors_are_masked(make_server: Callable[..., ServerProcess]) -> None:
     server = make_server()
     with server.client() as client:
-        client.post("/clusters", json={"tenant_org_id": "masked", "user": "u", "service_name": "s"})
+        create_accepted(client, "masked", "u", "s")
         wait_for_status(
             client, user="u", service_name="s", tenant_org_id="masked", wanted={"created"}
         )

@@ -2,15 +2,19 @@
 with the exact answer each must get, and foreign rows never in sight.
 
 Callers: no token, a bad token, a revoked key, the admin, an org-A key, an org-A key
-bound to alice, an org-B key (and, for usage reports, report tokens)."""
+bound to alice, an org-B key (and, for usage reports, report tokens).
+
+Another organisation's object is answered exactly as one that does not exist: every
+foreign 404 is compared, body and all, with the answer to a name nobody has. A refused
+write changes nothing, and no test changes the shared world's clusters (a guard checks
+after every test, so a leak is reported by the test that made it, not by the ones
+after it)."""
 
 from __future__ import annotations
 
-import base64
 import json
 import os
-import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,20 +23,31 @@ import pytest
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
-from tests.support.http import wait_for_status
+from tests.support.http import create, create_accepted, wait_for_status
 from tests.support.servers import ServerProcess
+from tests.support.websocket import bearer, event_namespace, socket, wait_live
 
 PID = os.getpid()
 ORG_A, ORG_B = f"iso-a-{PID}", f"iso-b-{PID}"
+NOWHERE = f"iso-nowhere-{PID}"  # an organisation nobody has
+MISSING_NS = f"{ORG_A}-nobody-nothing"  # a namespace nobody has
 CALLERS = ["none", "bad", "revoked", "admin", "a", "a_alice", "b"]
+# The clusters every test reads and none may change: (org, user, service) by name.
+BASE = {
+    "alice": (ORG_A, "alice", "svc-a"),
+    "bob": (ORG_A, "bob", "svc-b"),
+    "carol": (ORG_B, "carol", "svc-c"),
+}
+# The one cluster tests may send usage reports to (accepted reports change it).
+REPORTED = (ORG_A, "alice", "svc-r")
 
 
-@dataclass
+@dataclass(frozen=True)
 class World:
     server: ServerProcess
-    tokens: dict[str, str | None]
-    ns: dict[str, str]  # alice, bob (org A), carol (org B)
-    key_ids: dict[str, str]
+    tokens: Mapping[str, str | None]
+    ns: Mapping[str, str]  # alice, bob (org A), carol (org B); reported
+    key_ids: Mapping[str, str]
 
     def client(self, caller: str) -> httpx.Client:
         token = self.tokens[caller]
@@ -51,34 +66,54 @@ class World:
         )
 
     def secret(self, namespace: str, name: str) -> dict[str, str]:
-        response = httpx.get(
-            f"{self.server.sandbox_url}/api/v1/namespaces/{namespace}/secrets/{name}"
-        )
-        assert response.status_code == 200, response.text
-        body = response.json()
-        data = {k: base64.b64decode(v).decode() for k, v in (body.get("data") or {}).items()}
-        return {**data, **(body.get("stringData") or {})}
+        return self.server.sandbox.secret(namespace, name)
+
+    def base_records(self) -> dict[str, Any]:
+        """The base clusters as the admin sees them: records (status, shape, error,
+        times), deployments (usage included) and API keys."""
+        with self.server.client() as admin:
+            containers = {
+                org: admin.get(
+                    f"/tenant/containers/org/{org}", params={"include_deleted": "true"}
+                ).json()
+                for org in (ORG_A, ORG_B)
+            }
+            base_ids = {
+                row["id"]
+                for rows in containers.values()
+                for row in rows
+                if row["namespace"] in {self.ns[name] for name in BASE}
+            }
+            deployments = {name: admin.get(f"/deployments/{self.ns[name]}").json() for name in BASE}
+            keys = admin.get("/api-keys").json()
+        return {
+            "containers": sorted(
+                (row for rows in containers.values() for row in rows if row["id"] in base_ids),
+                key=lambda row: row["id"],
+            ),
+            "deployments": deployments,
+            "keys": [k for k in keys if k["tenant_org_id"] in (ORG_A, ORG_B)],
+        }
+
+
+def assert_as_if_missing(
+    foreign: httpx.Response, missing: httpx.Response, *, asked: str, nobody: str
+) -> None:
+    """``foreign`` (the answer about another organisation's ``asked``) is word for word
+    ``missing`` (the answer about ``nobody``, which does not exist), names swapped."""
+    assert foreign.status_code == missing.status_code == 404, (foreign.text, missing.text)
+    assert foreign.json() == json.loads(missing.text.replace(nobody, asked)), (
+        foreign.text,
+        missing.text,
+    )
 
 
 @pytest.fixture(scope="module")
 def world(server: ServerProcess) -> Iterator[World]:
     with server.client() as admin:
-        for org, user, service in [
-            (ORG_A, "alice", "svc-a"),
-            (ORG_A, "bob", "svc-b"),
-            (ORG_B, "carol", "svc-c"),
-        ]:
-            assert (
-                admin.post(
-                    "/clusters", json={"tenant_org_id": org, "user": user, "service_name": service}
-                ).status_code
-                == 202
-            )
-        for org, user, service in [
-            (ORG_A, "alice", "svc-a"),
-            (ORG_A, "bob", "svc-b"),
-            (ORG_B, "carol", "svc-c"),
-        ]:
+        for org, user, service in [*BASE.values(), REPORTED]:
+            create_accepted(admin, org, user, service)
+        for org, user, service in [*BASE.values(), REPORTED]:
             wait_for_status(
                 admin, user=user, service_name=service, tenant_org_id=org, wanted={"created"}
             )
@@ -110,12 +145,22 @@ def world(server: ServerProcess) -> Iterator[World]:
             "b": b["secret"],
         },
         ns={
-            "alice": f"{ORG_A}-alice-svc-a",
-            "bob": f"{ORG_A}-bob-svc-b",
-            "carol": f"{ORG_B}-carol-svc-c",
+            **{name: f"{org}-{user}-{service}" for name, (org, user, service) in BASE.items()},
+            "reported": "-".join(REPORTED),
         },
         key_ids={"a": a["id"], "a_alice": a_alice["id"], "b": b["id"], "revoked": revoked["id"]},
     )
+
+
+@pytest.fixture(autouse=True)
+def world_unchanged(world: World) -> Iterator[dict[str, Any]]:
+    """No test changes the base clusters: checked after each, so a leak fails the test
+    that caused it. (Keys some tests make and revoke on purpose are of their own.)"""
+    before = world.base_records()
+    yield before
+    after = world.base_records()
+    assert after["containers"] == before["containers"], "this test changed a base cluster"
+    assert after["deployments"] == before["deployments"], "this test changed a deployment"
 
 
 def expect(code_by_caller: dict[str, int]) -> list[tuple[str, int]]:
@@ -141,11 +186,12 @@ def test_list_all_containers_shows_only_the_callers_rows(
     if code != 200:
         assert set(response.json()) == {"error"}
         return
-    seen = namespaces(response.json()) & set(world.ns.values())
+    base = {world.ns[name] for name in BASE}
+    seen = namespaces(response.json()) & base
     assert (
         seen
         == {
-            "admin": set(world.ns.values()),
+            "admin": base,
             "a": {world.ns["alice"], world.ns["bob"]},
             "a_alice": {world.ns["alice"]},
             "b": {world.ns["carol"]},
@@ -178,28 +224,26 @@ def test_org_listing_never_shows_foreign_rows(world: World, caller: str, code: i
 )
 @pytest.mark.parametrize("suffix", ["", "/events"])
 def test_one_container_and_its_events(world: World, caller: str, code: int, suffix: str) -> None:
-    response = world.call(
-        caller, "GET", f"/tenant/containers/alice/svc-a{suffix}", params={"tenant_org_id": ORG_A}
-    )
+    path = f"/tenant/containers/alice/svc-a{suffix}"
+    response = world.call(caller, "GET", path, params={"tenant_org_id": ORG_A})
     assert response.status_code == code
     if code == 404:  # exactly what a nonexistent container answers
-        missing = world.call(
-            "admin",
-            "GET",
-            f"/tenant/containers/alice/svc-a{suffix}",
-            params={"tenant_org_id": "iso-nowhere"},
-        )
-        assert missing.status_code == 404
-        assert response.json()["error"].replace(ORG_A, "X") == missing.json()["error"].replace(
-            "iso-nowhere", "X"
-        )
+        missing = world.call(caller, "GET", path, params={"tenant_org_id": NOWHERE})
+        assert_as_if_missing(response, missing, asked=ORG_A, nobody=NOWHERE)
+        without_org = world.call(caller, "GET", path)
+        missing = world.call(caller, "GET", f"/tenant/containers/alice/svc-none{suffix}")
+        assert_as_if_missing(without_org, missing, asked="svc-a", nobody="svc-none")
 
 
 @pytest.mark.parametrize(
     ("caller", "code"), expect({"admin": 200, "a": 200, "a_alice": 404, "b": 404})
 )
 def test_user_bound_key_does_not_see_other_users(world: World, caller: str, code: int) -> None:
-    assert world.call(caller, "GET", "/tenant/containers/bob/svc-b").status_code == code
+    response = world.call(caller, "GET", "/tenant/containers/bob/svc-b")
+    assert response.status_code == code
+    if code == 404:
+        missing = world.call(caller, "GET", "/tenant/containers/bob/svc-none")
+        assert_as_if_missing(response, missing, asked="svc-b", nobody="svc-none")
 
 
 @pytest.mark.parametrize(
@@ -210,6 +254,23 @@ def test_deployment_status(world: World, caller: str, code: int) -> None:
     assert response.status_code == code
     if code == 200:
         assert response.json()["tenant_org_id"] == ORG_A
+    if code == 404:
+        missing = world.call(caller, "GET", f"/deployments/{MISSING_NS}")
+        assert_as_if_missing(response, missing, asked=world.ns["alice"], nobody=MISSING_NS)
+
+
+@pytest.mark.parametrize("caller", ["a", "a_alice"])
+def test_another_orgs_lists_are_empty_like_an_unknown_orgs(world: World, caller: str) -> None:
+    foreign = world.call(caller, "GET", f"/tenant/containers/org/{ORG_B}")
+    missing = world.call(caller, "GET", f"/tenant/containers/org/{NOWHERE}")
+    assert (
+        (foreign.status_code, foreign.json())
+        == (missing.status_code, missing.json())
+        == (
+            200,
+            [],
+        )
+    )
 
 
 # -- REST writes -----------------------------------------------------------------------
@@ -219,59 +280,87 @@ def test_deployment_status(world: World, caller: str, code: int) -> None:
     ("caller", "code"), expect({"admin": 202, "a": 202, "a_alice": 202, "b": 403})
 )
 def test_create_in_org_a(world: World, caller: str, code: int) -> None:
-    body = {
-        "tenant_org_id": ORG_A,
-        "user": "alice",
-        "service_name": f"new-{caller.replace('_', '-')}",
-    }
-    response = world.call(caller, "POST", "/clusters", json=body)
+    service = f"new-{caller.replace('_', '-')}"
+    response = create(world.client(caller), ORG_A, "alice", service)
     assert response.status_code == code
     if code == 403:
         assert ORG_A in response.json()["error"]
+    if code != 202:  # nothing was recorded
+        with world.client("admin") as admin:
+            params = {"tenant_org_id": ORG_A, "include_deleted": "true"}
+            assert (
+                admin.get(f"/tenant/containers/alice/{service}", params=params).status_code == 404
+            )
 
 
 @pytest.mark.parametrize(
     ("caller", "code"), expect({"admin": 202, "a": 202, "a_alice": 403, "b": 403})
 )
 def test_create_for_another_user(world: World, caller: str, code: int) -> None:
-    body = {
-        "tenant_org_id": ORG_A,
-        "user": "bob",
-        "service_name": f"other-{caller.replace('_', '-')}",
-    }
-    assert world.call(caller, "POST", "/clusters", json=body).status_code == code
+    service = f"other-{caller.replace('_', '-')}"
+    assert create(world.client(caller), ORG_A, "bob", service).status_code == code
+    if code != 202:
+        with world.client("admin") as admin:
+            params = {"tenant_org_id": ORG_A, "include_deleted": "true"}
+            assert admin.get(f"/tenant/containers/bob/{service}", params=params).status_code == 404
 
 
 @pytest.mark.parametrize(
     ("caller", "code"), expect({"admin": 400, "a": 400, "a_alice": 400, "b": 404})
 )
-def test_update_reaches_validation_only_when_visible(world: World, caller: str, code: int) -> None:
+def test_update_reaches_validation_only_when_visible(
+    world: World, caller: str, code: int, world_unchanged: dict[str, Any]
+) -> None:
     # A shrinking disk is refused with 400 by whoever may see the cluster: it proves the
     # request got past authorisation without changing anything.
     response = world.call(
         caller, "PATCH", f"/clusters/{world.ns['alice']}", json={"disk_size": "1Gi"}
     )
     assert response.status_code == code
+    if code == 404:
+        missing = world.call(caller, "PATCH", f"/clusters/{MISSING_NS}", json={"disk_size": "1Gi"})
+        assert_as_if_missing(response, missing, asked=world.ns["alice"], nobody=MISSING_NS)
+        # A change the caller may not see is refused before it is looked at.
+        grow = world.call(caller, "PATCH", f"/clusters/{world.ns['alice']}", json={"replicas": 3})
+        assert grow.json() == response.json()
+    assert world.base_records()["containers"] == world_unchanged["containers"]
+
+
+@pytest.mark.parametrize("caller", ["a", "a_alice"])
+def test_another_orgs_cluster_cannot_be_deleted_and_stays(
+    world: World, caller: str, world_unchanged: dict[str, Any]
+) -> None:
+    carol = world.ns["carol"]
+    by_namespace = world.call(caller, "DELETE", f"/clusters/{carol}")
+    missing = world.call(caller, "DELETE", f"/clusters/{MISSING_NS}")
+    assert_as_if_missing(by_namespace, missing, asked=carol, nobody=MISSING_NS)
+    key = {"tenant_org_id": ORG_B, "user": "carol", "service_name": "svc-c"}
+    by_key = world.call(caller, "DELETE", "/clusters", params=key)
+    missing = world.call(caller, "DELETE", "/clusters", params={**key, "service_name": "svc-none"})
+    assert_as_if_missing(by_key, missing, asked="svc-c", nobody="svc-none")
+    assert world.base_records()["containers"] == world_unchanged["containers"]
 
 
 @pytest.mark.parametrize(
     ("caller", "code"), expect({"admin": 202, "a": 202, "a_alice": 202, "b": 404})
 )
 def test_delete(world: World, caller: str, code: int) -> None:
+    service = f"del-{caller.replace('_', '-')}"
+    namespace = f"{ORG_A}-alice-{service}"
     with world.client("admin") as admin:
-        service = f"del-{caller.replace('_', '-')}"
-        admin.post(
-            "/clusters", json={"tenant_org_id": ORG_A, "user": "alice", "service_name": service}
-        )
-        by_namespace = world.call(caller, "DELETE", f"/clusters/{ORG_A}-alice-{service}")
+        create_accepted(admin, ORG_A, "alice", service)
+        by_namespace = world.call(caller, "DELETE", f"/clusters/{namespace}")
         assert by_namespace.status_code == code
-        by_key = world.call(
-            caller,
-            "DELETE",
-            "/clusters",
-            params={"tenant_org_id": ORG_A, "user": "alice", "service_name": service},
-        )
+        key = {"tenant_org_id": ORG_A, "user": "alice", "service_name": service}
+        by_key = world.call(caller, "DELETE", "/clusters", params=key)
         assert by_key.status_code == code
+        if code == 404:
+            missing = world.call(caller, "DELETE", f"/clusters/{MISSING_NS}")
+            assert_as_if_missing(by_namespace, missing, asked=namespace, nobody=MISSING_NS)
+            missing = world.call(
+                caller, "DELETE", "/clusters", params={**key, "service_name": "svc-none"}
+            )
+            assert_as_if_missing(by_key, missing, asked=service, nobody="svc-none")
         still = admin.get(
             f"/tenant/containers/alice/{service}",
             params={"tenant_org_id": ORG_A, "include_deleted": "true"},
@@ -285,31 +374,31 @@ def test_delete(world: World, caller: str, code: int) -> None:
 def test_usage_reports_take_report_tokens_not_org_keys(
     world: World, caller: str, code: int
 ) -> None:
-    response = world.call(
-        caller, "POST", f"/deployments/{world.ns['alice']}/report", json={"qps": 1}
-    )
-    assert response.status_code == code
+    path = f"/deployments/{world.ns['reported']}"
+    with world.client("admin") as admin:
+        before = admin.get(path).json()
+        response = world.call(caller, "POST", f"{path}/report", json={"qps": 1})
+        assert response.status_code == code
+        if code != 200:  # a refused report changes nothing
+            assert admin.get(path).json() == before
 
 
-def test_report_token_reports_only_its_own_deployment(world: World) -> None:
-    reporter = world.secret(world.ns["alice"], "es-serverless-reporter")
-    assert reporter["url"].endswith(f"/deployments/{world.ns['alice']}/report")
-    headers = {"Authorization": f"Bearer {reporter['token']}"}
-    own = httpx.post(
-        f"{world.server.url}/deployments/{world.ns['alice']}/report",
-        json={"qps": 9},
-        headers=headers,
-    )
-    assert own.status_code == 200
-    assert own.json()["qps"] == 9.0
-    foreign = httpx.post(
-        f"{world.server.url}/deployments/{world.ns['carol']}/report",
-        json={"qps": 9},
-        headers=headers,
-    )
-    assert foreign.status_code == 404
-    # A report token reads nothing.
-    assert httpx.get(f"{world.server.url}/tenant/containers", headers=headers).status_code == 403
+def test_report_token_reports_only_its_own_deployment(
+    world: World, world_unchanged: dict[str, Any]
+) -> None:
+    reported = world.ns["reported"]
+    reporter = world.secret(reported, "es-serverless-reporter")
+    assert reporter["url"].endswith(f"/deployments/{reported}/report")
+    with world.server.client(token=reporter["token"]) as http:
+        own = http.post(f"/deployments/{reported}/report", json={"qps": 9})
+        assert own.status_code == 200
+        assert own.json()["qps"] == 9.0
+        foreign = http.post(f"/deployments/{world.ns['carol']}/report", json={"qps": 9})
+        missing = http.post(f"/deployments/{MISSING_NS}/report", json={"qps": 9})
+        assert_as_if_missing(foreign, missing, asked=world.ns["carol"], nobody=MISSING_NS)
+        # A report token reads nothing.
+        assert http.get("/tenant/containers").status_code == 403
+    assert world.base_records()["deployments"] == world_unchanged["deployments"]
 
 
 @pytest.mark.parametrize(
@@ -326,18 +415,19 @@ def test_admin_only_endpoints(
     world: World, caller: str, method: str, path: str, admin_code: int
 ) -> None:
     body = {"tenant_org_id": ORG_B, "name": f"made by {caller}"} if method == "POST" else None
-    if "{key}" in path:
-        with world.client("admin") as admin:
-            path = path.format(
-                key=admin.post("/api-keys", json={"tenant_org_id": ORG_B, "name": "doomed"}).json()[
-                    "id"
-                ]
-            )
-    response = world.call(caller, method, path, json=body)
-    expected = {"admin": admin_code, "a": 403, "a_alice": 403, "b": 403}.get(caller, 401)
-    assert response.status_code == expected
-    if caller == "admin" and (method, path) == ("GET", "/api-keys"):
-        assert all("secret" not in key for key in response.json())
+    with world.client("admin") as admin:
+        if "{key}" in path:
+            doomed = admin.post("/api-keys", json={"tenant_org_id": ORG_B, "name": "doomed"})
+            assert doomed.status_code == 201, doomed.text
+            path = path.format(key=doomed.json()["id"])
+        keys_before = admin.get("/api-keys").json()
+        response = world.call(caller, method, path, json=body)
+        expected = {"admin": admin_code, "a": 403, "a_alice": 403, "b": 403}.get(caller, 401)
+        assert response.status_code == expected
+        if caller == "admin" and (method, path) == ("GET", "/api-keys"):
+            assert all("secret" not in key for key in response.json())
+        if expected != admin_code:  # refused: no key made, none revoked
+            assert admin.get("/api-keys").json() == keys_before
 
 
 @pytest.mark.parametrize("caller", CALLERS)
@@ -407,6 +497,7 @@ def test_graphql_lookups_of_foreign_objects_are_null(world: World, caller: str) 
         {"org": ORG_A, "ns": world.ns["alice"]},
     ).json()
     visible = caller != "b"
+    assert "errors" not in body, body  # null, as for what does not exist: no error to read
     assert (body["data"]["one"] is not None) == visible
     assert (body["data"]["dep"] is not None) == visible
     orgs = {row["tenantOrgId"] for row in body["data"]["all"]}
@@ -439,7 +530,7 @@ MUTATIONS = {
         {"b": "NOT_FOUND"},
     ),
     "reportDeploymentStatus": (
-        "mutation($ns: String!) { reportDeploymentStatus(namespace: $ns, qps: 1) { qps } }",
+        "mutation($reported: String!) { reportDeploymentStatus(namespace: $reported, qps: 1) { qps } }",
         {"admin": None, "a": "FORBIDDEN", "a_alice": "FORBIDDEN", "b": "FORBIDDEN"},
     ),
     "createApiKey": (
@@ -475,7 +566,7 @@ def test_graphql_operations(world: World, caller: str, operation: str) -> None:
     response = world.graphql(
         caller,
         query.replace("CALLER", caller.replace("_", "-")),
-        {"org": ORG_A, "ns": world.ns["alice"]},
+        {"org": ORG_A, "ns": world.ns["alice"], "reported": world.ns["reported"]},
     )
     if caller in ("none", "bad", "revoked"):
         assert response.status_code == 401
@@ -486,6 +577,18 @@ def test_graphql_operations(world: World, caller: str, operation: str) -> None:
         assert "errors" not in body, body
     else:
         assert [e["extensions"]["code"] for e in body["errors"]] == [expected]
+
+
+@pytest.mark.parametrize("operation", ["updateCluster", "deleteForeign"])
+def test_graphql_errors_about_a_foreign_namespace_read_as_missing(
+    world: World, operation: str, world_unchanged: dict[str, Any]
+) -> None:
+    query = MUTATIONS[operation][0]
+    foreign = world.graphql("b", query, {"ns": world.ns["alice"]})
+    missing = world.graphql("b", query, {"ns": MISSING_NS})
+    assert foreign.json()["errors"][0]["extensions"]["code"] == "NOT_FOUND"
+    assert foreign.json() == json.loads(missing.text.replace(MISSING_NS, world.ns["alice"]))
+    assert world.base_records()["containers"] == world_unchanged["containers"]
 
 
 @pytest.mark.parametrize(("caller", "readable"), [("a", True), ("a_alice", True), ("admin", False)])
@@ -509,60 +612,39 @@ def test_connection_details_only_for_the_orgs_keys(
     }
 
 
-def _ws(world: World, caller: str) -> Any:
-    return connect(
-        world.server.url.replace("http://", "ws://") + "/graphql",
-        subprotocols=["graphql-transport-ws"],
-    )  # type: ignore[list-item]
-
-
 @pytest.mark.parametrize("caller", ["none", "bad", "revoked"])
 def test_subscription_refuses_unauthenticated_connections(world: World, caller: str) -> None:
     token = world.tokens[caller]
-    with _ws(world, caller) as ws:
-        ws.send(
-            json.dumps(
-                {
-                    "type": "connection_init",
-                    "payload": {"Authorization": f"Bearer {token}"} if token else {},
-                }
-            )
-        )
+    with connect(world.server.ws_url, subprotocols=["graphql-transport-ws"]) as ws:  # type: ignore[list-item]
+        ws.send(json.dumps({"type": "connection_init", "payload": bearer(token) if token else {}}))
         with pytest.raises(ConnectionClosed) as closed:
             ws.recv(timeout=10)
     assert closed.value.rcvd is not None and closed.value.rcvd.code == 4401
 
 
 def test_subscription_of_a_foreign_org_stays_silent(world: World) -> None:
-    subscribe = {"id": "1", "type": "subscribe", "payload": {
-        "query": "subscription($org: String!) { clusterEvents(tenantOrgId: $org) { namespace } }",
-        "variables": {"org": ORG_A},
-    }}  # fmt: skip
-    with _ws(world, "b") as spy, _ws(world, "a") as own:
-        for ws, caller in ((spy, "b"), (own, "a")):
-            ws.send(
-                json.dumps(
-                    {
-                        "type": "connection_init",
-                        "payload": {"Authorization": f"Bearer {world.tokens[caller]}"},
-                    }
-                )
-            )
-            assert json.loads(ws.recv(timeout=10))["type"] == "connection_ack"
-            ws.send(json.dumps(subscribe))
-        time.sleep(0.5)
-        world.call(
-            "admin",
-            "POST",
-            "/clusters",
-            json={"tenant_org_id": ORG_A, "user": "bob", "service_name": "watched"},
-        )
+    query = "subscription($org: String!) { clusterEvents(tenantOrgId: $org) { namespace } }"
+    spy_token, own_token = world.tokens["b"], world.tokens["a"]
+    assert spy_token is not None and own_token is not None
+    with (
+        world.client("admin") as admin,
+        socket(world.server, spy_token) as spy,
+        socket(world.server, own_token) as own,
+    ):
+        spy.start("foreign", query, {"org": ORG_A})
+        spy.start("home", query, {"org": ORG_B})  # after "foreign": live means both are
+        own.start("own", query, {"org": ORG_A})
+
+        def poke(org: str) -> Callable[[int], str]:
+            return lambda n: str(create_accepted(admin, org, "mark", f"m{n}")["namespace"])
+
+        wait_live([(own, "own")], poke(ORG_A))
+        wait_live([(spy, "home")], poke(ORG_B))
+        create_accepted(admin, ORG_A, "bob", "watched")
         # The org's own key sees the change (among any others still in flight)...
         seen: set[str] = set()
         while f"{ORG_A}-bob-watched" not in seen:
-            seen.add(
-                json.loads(own.recv(timeout=10))["payload"]["data"]["clusterEvents"]["namespace"]
-            )
+            seen.add(event_namespace(own.wait("own")))
         # ...the other organisation's key, subscribed to the same org, sees nothing.
         with pytest.raises(TimeoutError):
-            spy.recv(timeout=1.5)
+            spy.wait("foreign", timeout=1.5)

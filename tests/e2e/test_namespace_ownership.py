@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.support.http import graphql, wait_for_status
+from tests.support.http import create, create_and_wait, graphql, wait_for_status
 from tests.support.kubectl import run_kubectl
 from tests.support.servers import ServerProcess, server_env
 from tests.support.waiting import wait_until
@@ -58,19 +58,6 @@ def key_client(server: ServerProcess, org: str, user: str | None = None) -> http
     )
 
 
-def create(http: httpx.Client, org: str, user: str, service: str, **extra: Any) -> httpx.Response:
-    body = {"tenant_org_id": org, "user": user, "service_name": service, **extra}
-    return http.post("/clusters", json=body)
-
-
-def created(http: httpx.Client, org: str, user: str, service: str, **extra: Any) -> dict[str, Any]:
-    response = create(http, org, user, service, **extra)
-    assert response.status_code == 202, response.text
-    return wait_for_status(
-        http, user=user, service_name=service, tenant_org_id=org, wanted={"created"}
-    )
-
-
 def graphql_error(http: httpx.Client, org: str, namespace: str) -> dict[str, Any]:
     """The one error of a GraphQL createCluster in ``namespace``."""
     variables = {"tenantOrgId": org, "user": "alice", "serviceName": "s", "namespace": namespace}
@@ -100,29 +87,18 @@ def last_reason(http: httpx.Client, org: str, user: str, service: str) -> str:
     return str(response.json()[-1]["reason"])
 
 
-def kube(server: ServerProcess, path: str) -> httpx.Response:
-    return httpx.get(f"{server.sandbox_url}{path}", timeout=10)
-
-
-def namespace(server: ServerProcess, name: str) -> dict[str, Any]:
-    response = kube(server, f"/api/v1/namespaces/{name}")
-    assert response.status_code == 200, response.text
-    body: dict[str, Any] = response.json()
-    return body
-
-
 def foreign_namespace(server: ServerProcess, name: str) -> dict[str, Any]:
     """A namespace made outside the platform, holding a ConfigMap of its owner."""
     run_kubectl(server.kubeconfig, "create", "namespace", name)
     run_kubectl(
         server.kubeconfig, "-n", name, "create", "configmap", "theirs", "--from-literal=owner=them"
     )
-    return namespace(server, name)["metadata"]
+    return server.sandbox.namespace(name)["metadata"]
 
 
 def assert_untouched(server: ServerProcess, name: str, before: dict[str, Any]) -> None:
     """The namespace as its owner left it: labels, annotations, content; none of ours."""
-    now = namespace(server, name)
+    now = server.sandbox.namespace(name)
     assert now["status"]["phase"] == "Active"
     meta = now["metadata"]
     assert (meta["uid"], meta.get("labels"), meta.get("annotations")) == (
@@ -131,7 +107,7 @@ def assert_untouched(server: ServerProcess, name: str, before: dict[str, Any]) -
         before.get("annotations"),
     )
     assert "tenant-org-id" not in (meta.get("labels") or {})
-    theirs = kube(server, f"/api/v1/namespaces/{name}/configmaps/theirs")
+    theirs = server.sandbox.request("GET", f"/api/v1/namespaces/{name}/configmaps/theirs")
     assert theirs.status_code == 200 and theirs.json()["data"] == {"owner": "them"}
     assert_no_cluster_objects(server, name)
 
@@ -146,8 +122,8 @@ def assert_no_cluster_objects(server: ServerProcess, name: str) -> None:
         f"/api/v1/namespaces/{name}/secrets/elasticsearch-transport-tls",
         f"/apis/networking.k8s.io/v1/namespaces/{name}/networkpolicies/elasticsearch",
     ):
-        assert kube(server, path).status_code == 404, path
-    claims = kube(server, f"/api/v1/namespaces/{name}/persistentvolumeclaims").json()
+        assert server.sandbox.status(path) == 404, path
+    claims = server.sandbox.get(f"/api/v1/namespaces/{name}/persistentvolumeclaims")
     assert claims["items"] == []
 
 
@@ -167,9 +143,7 @@ def test_an_existing_foreign_namespace_is_never_taken(
     with key_client(server, org) as orga:
         squat = create(orga, org, "alice", "squat1", namespace=victim)
         assert squat.status_code == 400, squat.text
-        assert squat.json()["error"].startswith(
-            f'namespace "{victim}" must start with "{org}-": '
-        )
+        assert squat.json()["error"].startswith(f'namespace "{victim}" must start with "{org}-": ')
         assert graphql_error(orga, org, victim)["extensions"]["code"] == "BAD_USER_INPUT"
 
     # The platform admin may name any namespace, but not one that exists.
@@ -191,7 +165,7 @@ def test_an_org_key_cannot_squat_another_orgs_namespace(server: ServerProcess, o
             assert squat.status_code == 400, squat.text
             assert f'must start with "{org}-"' in squat.json()["error"]
     with key_client(server, orgb) as owner:
-        mine = created(owner, orgb, "dave", "search")
+        mine = create_and_wait(owner, orgb, "dave", "search")
     assert mine["namespace"] == f"{orgb}-dave-search"
 
 
@@ -228,15 +202,15 @@ def test_an_org_key_provisions_its_own_custom_namespace_with_the_mark(
 ) -> None:
     ns = f"{org}-custom"
     with key_client(server, org) as orga:
-        cluster = created(orga, org, "alice", "own", namespace=ns)
+        cluster = create_and_wait(orga, org, "alice", "own", namespace=ns)
         assert cluster["namespace"] == ns
-        meta = namespace(server, ns)["metadata"]
+        meta = server.sandbox.namespace(ns)["metadata"]
         assert meta["annotations"][MARK] == cluster["id"]
         assert meta["labels"]["tenant-org-id"] == org
         assert orga.delete(f"/clusters/{ns}").status_code == 202
         status_of(orga, org, "alice", "own", "deleted")
         assert last_reason(orga, org, "alice", "own") == f"namespace {ns} removed"
-    assert kube(server, f"/api/v1/namespaces/{ns}").status_code == 404
+    assert server.sandbox.status(f"/api/v1/namespaces/{ns}") == 404
 
 
 def test_an_existing_namespace_under_the_orgs_own_prefix_is_409_like_a_taken_one(
@@ -249,7 +223,7 @@ def test_an_existing_namespace_under_the_orgs_own_prefix_is_409_like_a_taken_one
         assert exists.status_code == 409, exists.text
         run_kubectl(server.kubeconfig, "delete", "namespace", ns)  # waits until it is gone
 
-        created(orga, org, "alice", "one", namespace=ns)
+        create_and_wait(orga, org, "alice", "one", namespace=ns)
         taken = create(orga, org, "bob", "two", namespace=ns)
         assert taken.status_code == 409, taken.text
     # One message whoever holds it: nothing tells the caller who, or whether anyone does.
@@ -259,14 +233,15 @@ def test_an_existing_namespace_under_the_orgs_own_prefix_is_409_like_a_taken_one
 def test_a_transient_failure_of_the_create_check_does_not_fail_the_create(
     server: ServerProcess, admin: httpx.Client, org: str
 ) -> None:
-    control = f"{server.sandbox_url}/_sandbox"
-    httpx.delete(f"{control}/stats")
-    fault = {"method": "GET", "resource": "namespaces", "status": 503, "count": 1}
-    assert httpx.post(f"{control}/faults", json=fault).status_code == 201
-    cluster = created(admin, org, "alice", "flaky-check")
-    stats = httpx.get(f"{control}/stats").json()
+    server.sandbox.reset_stats()
+    server.sandbox.inject_fault(method="GET", resource="namespaces", status=503, count=1)
+    cluster = create_and_wait(admin, org, "alice", "flaky-check")
+    stats = server.sandbox.stats()
     assert stats["responses"]["GET namespaces 503"] == 1  # the create's look failed
-    assert namespace(server, cluster["namespace"])["metadata"]["annotations"][MARK] == cluster["id"]
+    assert (
+        server.sandbox.namespace(cluster["namespace"])["metadata"]["annotations"][MARK]
+        == cluster["id"]
+    )
 
 
 # -- the worker never takes a namespace that is not the cluster's ----------------------
@@ -276,24 +251,24 @@ def test_a_namespace_made_between_the_check_and_provisioning_fails_the_cluster(
     make_server: Callable[..., ServerProcess], org: str
 ) -> None:
     server = make_server(ESS_PROVISION_CONCURRENCY="1", ESS_RECONCILE_INTERVAL_SECONDS="3600")
-    readiness = f"{server.sandbox_url}/_sandbox/namespaces/{org}-alice-blocker/readiness"
+    blocker = f"{org}-alice-blocker"
     late = f"{org}-bob-late"
     with server.client() as admin:
         # The only provisioning slot is held by a cluster that does not get ready.
-        assert httpx.put(readiness, json={"hold": True}).is_success
+        server.sandbox.hold_readiness(blocker)
         assert create(admin, org, "alice", "blocker").status_code == 202
         status_of(admin, org, "alice", "blocker", "creating")
         assert create(admin, org, "bob", "late").status_code == 202
 
         # Meanwhile: a clash with that record alone (Kubernetes has no such namespace)...
-        assert kube(server, f"/api/v1/namespaces/{late}").status_code == 404
+        assert server.sandbox.status(f"/api/v1/namespaces/{late}") == 404
         clash = create(admin, org, "carol", "other", namespace=late)
         assert clash.status_code == 409
         # ... and someone makes the namespace.
         before = foreign_namespace(server, late)
         assert status_of(admin, org, "bob", "late", "pending")
 
-        assert httpx.put(readiness, json={"hold": False}).is_success
+        server.sandbox.hold_readiness(blocker, hold=False)
         failed = status_of(admin, org, "bob", "late", "failed")
         assert failed["error"] == unavailable(late)
         assert_untouched(server, late, before)
@@ -314,22 +289,22 @@ def test_a_namespace_made_between_the_check_and_provisioning_fails_the_cluster(
 def test_delete_keeps_a_namespace_that_lost_its_mark_and_removes_only_the_clusters_objects(
     server: ServerProcess, admin: httpx.Client, org: str
 ) -> None:
-    ns = created(admin, org, "alice", "lost")["namespace"]
+    ns = create_and_wait(admin, org, "alice", "lost")["namespace"]
     config = server.kubeconfig
     run_kubectl(config, "-n", ns, "create", "configmap", "theirs", "--from-literal=owner=them")
     # Taken out of the platform's hands: the mark and managed-by removed.
     run_kubectl(config, "annotate", "namespace", ns, f"{MARK}-")
     run_kubectl(config, "label", "namespace", ns, "app.kubernetes.io/managed-by-")
-    assert kube(server, f"/api/v1/namespaces/{ns}/persistentvolumeclaims").json()["items"]
+    assert server.sandbox.get(f"/api/v1/namespaces/{ns}/persistentvolumeclaims")["items"]
 
     assert admin.delete(f"/clusters/{ns}").status_code == 202
     status_of(admin, org, "alice", "lost", "deleted")
-    assert namespace(server, ns)["status"]["phase"] == "Active"
-    theirs = kube(server, f"/api/v1/namespaces/{ns}/configmaps/theirs")
+    assert server.sandbox.namespace(ns)["status"]["phase"] == "Active"
+    theirs = server.sandbox.request("GET", f"/api/v1/namespaces/{ns}/configmaps/theirs")
     assert theirs.status_code == 200 and theirs.json()["data"] == {"owner": "them"}
     assert_no_cluster_objects(server, ns)
     wait_until(
-        lambda: kube(server, f"/api/v1/namespaces/{ns}/pods").json()["items"] == [],
+        lambda: server.sandbox.get(f"/api/v1/namespaces/{ns}/pods")["items"] == [],
         what="the StatefulSet's pods gone with it",
     )
     reason = last_reason(admin, org, "alice", "lost")
@@ -349,19 +324,19 @@ def test_delete_keeps_a_namespace_that_lost_its_mark_and_removes_only_the_cluste
 def test_another_clusters_mark_is_never_adopted(
     server: ServerProcess, admin: httpx.Client, org: str
 ) -> None:
-    ns = created(admin, org, "alice", "marked")["namespace"]
+    ns = create_and_wait(admin, org, "alice", "marked")["namespace"]
     other = "tenant_someone_else_1"
     run_kubectl(server.kubeconfig, "annotate", "--overwrite", "namespace", ns, f"{MARK}={other}")
-    labels = namespace(server, ns)["metadata"]["labels"]
+    labels = server.sandbox.namespace(ns)["metadata"]["labels"]
 
     assert admin.patch(f"/clusters/{ns}", json={}).status_code == 202  # re-apply
     assert status_of(admin, org, "alice", "marked", "failed")["error"] == unavailable(ns)
-    meta = namespace(server, ns)["metadata"]
+    meta = server.sandbox.namespace(ns)["metadata"]
     assert (meta["annotations"][MARK], meta["labels"]) == (other, labels)
 
     assert admin.delete(f"/clusters/{ns}").status_code == 202
     status_of(admin, org, "alice", "marked", "deleted")
-    assert namespace(server, ns)["metadata"]["annotations"][MARK] == other
+    assert server.sandbox.namespace(ns)["metadata"]["annotations"][MARK] == other
     assert last_reason(admin, org, "alice", "marked").startswith(f"namespace {ns} kept")
 
 
@@ -370,7 +345,7 @@ def test_a_legacy_namespace_without_a_mark_is_adopted(
 ) -> None:
     """Earlier versions set no mark: a namespace with none, but managed-by and this
     cluster's tenant labels, created after the cluster was recorded, is the cluster's."""
-    cluster = created(admin, org, "alice", "legacy")
+    cluster = create_and_wait(admin, org, "alice", "legacy")
     ns = cluster["namespace"]
     run_kubectl(server.kubeconfig, "annotate", "namespace", ns, f"{MARK}-")
 
@@ -379,10 +354,10 @@ def test_a_legacy_namespace_without_a_mark_is_adopted(
         lambda: admin.get(f"/deployments/{ns}").json()["status"] == "created",
         what="the re-apply finished",
     )
-    assert namespace(server, ns)["metadata"]["annotations"][MARK] == cluster["id"]
+    assert server.sandbox.namespace(ns)["metadata"]["annotations"][MARK] == cluster["id"]
 
     run_kubectl(server.kubeconfig, "annotate", "namespace", ns, f"{MARK}-")
     assert admin.delete(f"/clusters/{ns}").status_code == 202
     status_of(admin, org, "alice", "legacy", "deleted")
-    assert kube(server, f"/api/v1/namespaces/{ns}").status_code == 404
+    assert server.sandbox.status(f"/api/v1/namespaces/{ns}") == 404
     assert last_reason(admin, org, "alice", "legacy") == f"namespace {ns} removed"

@@ -6,12 +6,11 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
-from typing import Any
 
 import httpx
 import pytest
 
-from tests.support.http import wait_for_status
+from tests.support.http import create_accepted, wait_for_status
 from tests.support.kubectl import run_kubectl
 from tests.support.servers import ServerProcess, StandaloneSandbox
 
@@ -23,13 +22,6 @@ SEED = {
 }  # fmt: skip
 
 
-def kube_get(server: ServerProcess, path: str) -> dict[str, Any]:
-    response = httpx.get(f"{server.sandbox_url}{path}", timeout=10)
-    assert response.status_code == 200, response.text
-    body: dict[str, Any] = response.json()
-    return body
-
-
 def test_created_cluster_has_the_specs_kubernetes_objects(
     server: ServerProcess, client: httpx.Client, org: str
 ) -> None:
@@ -39,7 +31,7 @@ def test_created_cluster_has_the_specs_kubernetes_objects(
     )
     ns = f"{org}-alice-vector-search"
 
-    labels = kube_get(server, f"/api/v1/namespaces/{ns}")["metadata"]["labels"]
+    labels = server.sandbox.get(f"/api/v1/namespaces/{ns}")["metadata"]["labels"]
     assert labels["es-cluster"] == "true"
     assert (labels["tenant-org-id"], labels["user"], labels["service-name"]) == (
         org,
@@ -48,7 +40,7 @@ def test_created_cluster_has_the_specs_kubernetes_objects(
     )
     assert labels["app.kubernetes.io/managed-by"] == "es-serverless"
 
-    sts = kube_get(server, f"/apis/apps/v1/namespaces/{ns}/statefulsets/elasticsearch")
+    sts = server.sandbox.get(f"/apis/apps/v1/namespaces/{ns}/statefulsets/elasticsearch")
     assert sts["spec"]["replicas"] == 2
     assert sts["status"]["readyReplicas"] == 2
     pod = sts["spec"]["template"]
@@ -69,16 +61,16 @@ def test_created_cluster_has_the_specs_kubernetes_objects(
 
     services = {
         s["metadata"]["name"]: s
-        for s in kube_get(server, f"/api/v1/namespaces/{ns}/services")["items"]
+        for s in server.sandbox.get(f"/api/v1/namespaces/{ns}/services")["items"]
     }
     assert services["elasticsearch-headless"]["spec"]["clusterIP"] == "None"
     assert [p["port"] for p in services["elasticsearch"]["spec"]["ports"]] == [9200]
-    pvcs = kube_get(server, f"/api/v1/namespaces/{ns}/persistentvolumeclaims")["items"]
+    pvcs = server.sandbox.get(f"/api/v1/namespaces/{ns}/persistentvolumeclaims")["items"]
     assert sorted(p["metadata"]["name"] for p in pvcs) == [
         "data-elasticsearch-0",
         "data-elasticsearch-1",
     ]
-    pods = kube_get(server, f"/api/v1/namespaces/{ns}/pods?labelSelector=tenant-org-id%3D{org}")[
+    pods = server.sandbox.get(f"/api/v1/namespaces/{ns}/pods?labelSelector=tenant-org-id%3D{org}")[
         "items"
     ]
     assert len(pods) == 2
@@ -87,12 +79,12 @@ def test_created_cluster_has_the_specs_kubernetes_objects(
 def test_no_gpu_means_no_gpu_resource(
     server: ServerProcess, client: httpx.Client, org: str
 ) -> None:
-    client.post("/clusters", json={"tenant_org_id": org, "user": "bob", "service_name": "cpu-only"})
+    create_accepted(client, org, "bob", "cpu-only")
     wait_for_status(
         client, user="bob", service_name="cpu-only", tenant_org_id=org, wanted={"created"}
     )
-    sts = kube_get(
-        server, f"/apis/apps/v1/namespaces/{org}-bob-cpu-only/statefulsets/elasticsearch"
+    sts = server.sandbox.get(
+        f"/apis/apps/v1/namespaces/{org}-bob-cpu-only/statefulsets/elasticsearch"
     )
     limits = sts["spec"]["template"]["spec"]["containers"][0]["resources"]["limits"]
     assert "nvidia.com/gpu" not in limits
@@ -102,14 +94,16 @@ def test_the_specs_kubectl_queries_work(
     server: ServerProcess, client: httpx.Client, org: str
 ) -> None:
     for user, service in [("alice", "vector-search"), ("bob", "image-search")]:
-        client.post("/clusters", json={"tenant_org_id": org, "user": user, "service_name": service})
+        create_accepted(client, org, user, service)
     for user, service in [("alice", "vector-search"), ("bob", "image-search")]:
         wait_for_status(
             client, user=user, service_name=service, tenant_org_id=org, wanted={"created"}
         )
 
     def names(*selector: str) -> set[str]:
-        return set(run_kubectl(server.kubeconfig, "get", "namespaces", *selector, "-o", "name").split())
+        return set(
+            run_kubectl(server.kubeconfig, "get", "namespaces", *selector, "-o", "name").split()
+        )
 
     both = {f"namespace/{org}-alice-vector-search", f"namespace/{org}-bob-image-search"}
     assert names("-l", f"tenant-org-id={org}") == both
@@ -125,64 +119,6 @@ def test_the_specs_kubectl_queries_work(
         "-o", "jsonpath={.status.readyReplicas}",
     )  # fmt: skip
     assert ready == "1"
-
-
-def hold_readiness(server: ServerProcess, namespace: str) -> None:
-    response = httpx.put(
-        f"{server.sandbox_url}/_sandbox/namespaces/{namespace}/readiness", json={"hold": True}
-    )
-    assert response.is_success, response.text
-
-
-def inject_fault(server: ServerProcess, **fault: Any) -> None:
-    response = httpx.post(f"{server.sandbox_url}/_sandbox/faults", json=fault)
-    assert response.is_success, response.text
-
-
-def test_readiness_timeout_marks_the_cluster_failed(
-    make_server: Callable[..., ServerProcess], org: str
-) -> None:
-    server = make_server(ESS_READY_TIMEOUT_SECONDS="1.5")
-    hold_readiness(server, f"{org}-alice-slow")
-    with server.client() as client:
-        client.post(
-            "/clusters", json={"tenant_org_id": org, "user": "alice", "service_name": "slow"}
-        )
-        failed = wait_for_status(
-            client,
-            user="alice",
-            service_name="slow",
-            tenant_org_id=org,
-            wanted={"failed", "created"},
-        )
-        assert failed["status"] == "failed"
-        assert "not ready after 1.5s: 0/1 replicas ready" in failed["error"]
-        deployment = client.get(f"/deployments/{org}-alice-slow").json()
-        assert deployment["status"] == "failed"
-        assert deployment["error"] == failed["error"]
-        assert failed["sync_time"] is None
-
-
-def test_kubernetes_api_error_marks_the_cluster_failed_with_its_message(
-    server: ServerProcess, client: httpx.Client, org: str
-) -> None:
-    ns = f"{org}-alice-broken"
-    inject_fault(
-        server, method="POST", resource="statefulsets", namespace=ns, status=422,
-        message="StatefulSet.apps \"elasticsearch\" is invalid: spec.replicas: Invalid value", count=1,
-    )  # fmt: skip
-    client.post("/clusters", json={"tenant_org_id": org, "user": "alice", "service_name": "broken"})
-    failed = wait_for_status(
-        client, user="alice", service_name="broken", tenant_org_id=org, wanted={"failed", "created"}
-    )
-    assert failed["status"] == "failed"
-    assert failed["error"].startswith("Kubernetes API error 422:")
-    assert "spec.replicas: Invalid value" in failed["error"]
-    # The server is unharmed: the next cluster provisions normally.
-    client.post("/clusters", json={"tenant_org_id": org, "user": "alice", "service_name": "fine"})
-    wait_for_status(
-        client, user="alice", service_name="fine", tenant_org_id=org, wanted={"created"}
-    )
 
 
 def test_records_survive_a_restart(make_server: Callable[..., ServerProcess], org: str) -> None:
@@ -209,11 +145,9 @@ def test_cluster_left_in_progress_by_a_stopped_server_is_finished_after_restart(
     make_server: Callable[..., ServerProcess], org: str, kill: bool
 ) -> None:
     server = make_server()
-    hold_readiness(server, f"{org}-alice-resume")
+    server.sandbox.hold_readiness(f"{org}-alice-resume")
     with server.client() as client:
-        client.post(
-            "/clusters", json={"tenant_org_id": org, "user": "alice", "service_name": "resume"}
-        )
+        create_accepted(client, org, "alice", "resume")
         wait_for_status(
             client, user="alice", service_name="resume", tenant_org_id=org, wanted={"creating"}
         )
@@ -238,7 +172,7 @@ def test_kubeconfig_mode_drives_an_external_api_server(
     server = make_server(ESS_KUBE_MODE="kubeconfig", KUBECONFIG=str(standalone_sandbox.kubeconfig))
     assert not server.kubeconfig.exists()  # no embedded sandbox was started
     with server.client() as client:
-        client.post("/clusters", json={"tenant_org_id": org, "user": "erin", "service_name": "ext"})
+        create_accepted(client, org, "erin", "ext")
         wait_for_status(
             client, user="erin", service_name="ext", tenant_org_id=org, wanted={"created"}
         )
@@ -259,19 +193,16 @@ def test_kubeconfig_mode_drives_an_external_api_server(
 def test_tenant_namespace_is_isolated_and_secured(
     server: ServerProcess, client: httpx.Client, org: str
 ) -> None:
-    client.post(
-        "/clusters",
-        json={"tenant_org_id": org, "user": "sec", "service_name": "locked", "replicas": 2},
-    )
+    create_accepted(client, org, "sec", "locked", replicas=2)
     wait_for_status(
         client, user="sec", service_name="locked", tenant_org_id=org, wanted={"created"}
     )
     ns = f"{org}-sec-locked"
 
-    policy = kube_get(
-        server, f"/apis/networking.k8s.io/v1/namespaces/{ns}/networkpolicies/elasticsearch"
+    policy = server.sandbox.get(
+        f"/apis/networking.k8s.io/v1/namespaces/{ns}/networkpolicies/elasticsearch"
     )
-    sts = kube_get(server, f"/apis/apps/v1/namespaces/{ns}/statefulsets/elasticsearch")
+    sts = server.sandbox.get(f"/apis/apps/v1/namespaces/{ns}/statefulsets/elasticsearch")
     assert policy["spec"]["podSelector"]["matchLabels"] == sts["spec"]["selector"]["matchLabels"]
     assert policy["spec"]["policyTypes"] == ["Ingress"]
     sources = [
@@ -286,7 +217,8 @@ def test_tenant_namespace_is_isolated_and_secured(
     assert len(sources) == 2  # nothing else may reach Elasticsearch
 
     secrets = {
-        s["metadata"]["name"] for s in kube_get(server, f"/api/v1/namespaces/{ns}/secrets")["items"]
+        s["metadata"]["name"]
+        for s in server.sandbox.get(f"/api/v1/namespaces/{ns}/secrets")["items"]
     }
     assert {
         "elasticsearch-credentials",
@@ -302,11 +234,15 @@ def test_tenant_namespace_is_isolated_and_secured(
     }
 
     # The transport certificates are generated once: an update keeps them.
-    tls_before = kube_get(server, f"/api/v1/namespaces/{ns}/secrets/elasticsearch-transport-tls")
-    client.patch(f"/clusters/{ns}", json={"replicas": 3})
-    wait_for_status(
-        client, user="sec", service_name="locked", tenant_org_id=org, wanted={"created"}
+    tls_before = server.sandbox.get(f"/api/v1/namespaces/{ns}/secrets/elasticsearch-transport-tls")
+    updated = client.patch(f"/clusters/{ns}", json={"replicas": 3})
+    assert updated.status_code == 202, updated.text
+    assert updated.json()["status"] == "updating"
+    after = wait_for_status(
+        client, user="sec", service_name="locked", tenant_org_id=org, wanted={"created", "failed"}
     )
-    tls_after = kube_get(server, f"/api/v1/namespaces/{ns}/secrets/elasticsearch-transport-tls")
+    assert (after["status"], after["replicas"]) == ("created", 3), after
+    assert server.sandbox.statefulset(ns)["status"]["readyReplicas"] == 3
+    tls_after = server.sandbox.get(f"/api/v1/namespaces/{ns}/secrets/elasticsearch-transport-tls")
     assert tls_after["metadata"]["resourceVersion"] == tls_before["metadata"]["resourceVersion"]
     assert tls_after["data"] == tls_before["data"]

@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.support.http import wait_for_status
+from tests.support.http import create, wait_for_status
 
 TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
 CONTAINER_KEYS = {
@@ -23,13 +23,8 @@ DEPLOYMENT_KEYS = {
 }  # fmt: skip
 
 
-def create(client: httpx.Client, **body: Any) -> httpx.Response:
-    return client.post("/clusters", json=body)
-
-
 def test_seed_example_is_accepted_recorded_and_provisioned(client: httpx.Client, org: str) -> None:
-    response = create(
-        client, tenant_org_id=org, user="alice", service_name="vector-search", replicas=2,
+    response = create(client, org, "alice", "vector-search", replicas=2,
         cpu_request="1", cpu_limit="4", mem_request="2Gi", mem_limit="8Gi", disk_size="50Gi",
         gpu_count=1, dimension=512, vector_count=1000000, index_limit=10,
     )  # fmt: skip
@@ -67,7 +62,7 @@ def test_seed_example_is_accepted_recorded_and_provisioned(client: httpx.Client,
 
 
 def test_defaults_are_the_specs(client: httpx.Client, org: str) -> None:
-    body = create(client, tenant_org_id=org, user="bob", service_name="image-search").json()
+    body = create(client, org, "bob", "image-search").json()
     assert body["replicas"] == 1
     assert (body["cpu"], body["memory"], body["disk"]) == ("500m/2", "1Gi/2Gi", "10Gi")
     assert (body["gpu_count"], body["dimension"], body["vector_count"]) == (0, 128, 10000)
@@ -76,8 +71,8 @@ def test_defaults_are_the_specs(client: httpx.Client, org: str) -> None:
 
 
 def test_scenario_several_users_in_one_organisation(client: httpx.Client, org: str) -> None:
-    assert create(client, tenant_org_id=org, user="alice", service_name="vector-search").is_success
-    assert create(client, tenant_org_id=org, user="bob", service_name="image-search").is_success
+    assert create(client, org, "alice", "vector-search").is_success
+    assert create(client, org, "bob", "image-search").is_success
     listed = client.get(f"/tenant/containers/org/{org}").json()
     assert [(c["user"], c["service_name"]) for c in listed] == [
         ("alice", "vector-search"),
@@ -90,8 +85,8 @@ def test_scenario_several_users_in_one_organisation(client: httpx.Client, org: s
 
 def test_scenario_organisations_are_isolated(client: httpx.Client, org: str) -> None:
     other = f"{org}-b"
-    first = create(client, tenant_org_id=org, user="alice", service_name="search").json()
-    second = create(client, tenant_org_id=other, user="alice", service_name="search").json()
+    first = create(client, org, "alice", "search").json()
+    second = create(client, other, "alice", "search").json()
     assert first["id"] != second["id"]
     assert (first["namespace"], second["namespace"]) == (
         f"{org}-alice-search",
@@ -134,7 +129,7 @@ def test_unknown_org_lists_nothing_and_unknown_container_is_404(
 def test_missing_required_fields_get_the_specs_errors(
     client: httpx.Client, body: dict[str, Any], message: str
 ) -> None:
-    response = create(client, **body)
+    response = client.post("/clusters", json=body)
     assert response.status_code == 400
     assert response.json() == {"error": message}
 
@@ -177,7 +172,7 @@ def test_bad_values_are_refused_with_clear_messages(
     client: httpx.Client, org: str, extra: dict[str, Any], fragment: str
 ) -> None:
     body = {"tenant_org_id": org, "user": "alice", "service_name": "svc", **extra}
-    response = create(client, **body)
+    response = client.post("/clusters", json=body)
     assert response.status_code == 400, response.text
     assert fragment in response.json()["error"]
     assert client.get(f"/tenant/containers/org/{org}").json() == []  # nothing half-written
@@ -191,8 +186,8 @@ def test_malformed_bodies_are_400(client: httpx.Client, raw: bytes) -> None:
 
 
 def test_same_tenant_twice_is_409(client: httpx.Client, org: str) -> None:
-    assert create(client, tenant_org_id=org, user="alice", service_name="dup").status_code == 202
-    again = create(client, tenant_org_id=org, user="alice", service_name="dup", replicas=3)
+    assert create(client, org, "alice", "dup").status_code == 202
+    again = create(client, org, "alice", "dup", replicas=3)
     assert again.status_code == 409
     assert "already exists" in again.json()["error"]
     assert len(client.get(f"/tenant/containers/org/{org}").json()) == 1
@@ -200,15 +195,13 @@ def test_same_tenant_twice_is_409(client: httpx.Client, org: str) -> None:
 
 def test_generated_namespace_collision_is_409(client: httpx.Client, org: str) -> None:
     # a-b + c and a + b-c both generate <org>-a-b-c.
-    assert create(client, tenant_org_id=org, user="a-b", service_name="c").status_code == 202
-    clash = create(client, tenant_org_id=org, user="a", service_name="b-c")
+    assert create(client, org, "a-b", "c").status_code == 202
+    clash = create(client, org, "a", "b-c")
     assert clash.status_code == 409
     assert clash.json()["error"] == (
         f'namespace "{org}-a-b-c" is not available: it already exists; choose another namespace'
     )
-    explicit = create(
-        client, tenant_org_id=org, user="a", service_name="b-c", namespace=f"{org}-abc"
-    )
+    explicit = create(client, org, "a", "b-c", namespace=f"{org}-abc")
     assert explicit.status_code == 202
     assert explicit.json()["namespace"] == f"{org}-abc"
 

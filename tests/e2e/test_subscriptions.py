@@ -3,14 +3,13 @@ changes as they happen, in order, without polling."""
 
 from __future__ import annotations
 
-import json
-import time
 from typing import Any
 
 import httpx
-from websockets.sync.client import ClientConnection, connect
 
+from tests.support.http import create_accepted
 from tests.support.servers import ServerProcess
+from tests.support.websocket import Socket, socket, wait_live
 
 SUBSCRIBE = """
 subscription($org: String!, $ns: String) {
@@ -21,55 +20,37 @@ subscription($org: String!, $ns: String) {
 """
 
 
-def _subscribe(
-    ws: ClientConnection, variables: dict[str, Any], init: dict[str, Any] | None = None
-) -> None:
-    ws.send(json.dumps({"type": "connection_init", "payload": init or {}}))
-    assert json.loads(ws.recv(timeout=10))["type"] == "connection_ack"
-    ws.send(
-        json.dumps(
-            {
-                "id": "1",
-                "type": "subscribe",
-                "payload": {"query": SUBSCRIBE, "variables": variables},
-            }
-        )
-    )
-    time.sleep(0.5)  # let the server take its starting point in the event log
-
-
-def _events(ws: ClientConnection, *, until: str, timeout: float = 30) -> list[dict[str, Any]]:
+def _updates(ws: Socket, op_id: str, *, namespace: str, until: str) -> list[dict[str, Any]]:
+    """The updates of ``namespace`` up to the event ``until``; every update of the
+    operation on the way is returned (others' included), for checks on all of them."""
     seen: list[dict[str, Any]] = []
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        message = json.loads(ws.recv(timeout=deadline - time.monotonic()))
+    while True:
+        message = ws.wait(op_id, timeout=30)
         assert message["type"] == "next", message
         update = message["payload"]["data"]["clusterEvents"]
         seen.append(update)
-        if update["event"]["to"] == until:
+        if update["namespace"] == namespace and update["event"]["to"] == until:
             return seen
-    raise AssertionError(f"never saw {until}: {seen}")
 
 
 def test_subscription_streams_the_lifecycle_in_order(
     server: ServerProcess, client: httpx.Client, org: str
 ) -> None:
-    ws_url = server.url.replace("http://", "ws://") + "/graphql"
+    ns = f"{org}-ivy-live"
     # The browser way: the token travels in connection_init, not in a header.
-    with connect(ws_url, subprotocols=["graphql-transport-ws"]) as ws:  # type: ignore[list-item]
-        _subscribe(
-            ws, {"org": org, "ns": None}, init={"Authorization": server.headers["Authorization"]}
-        )
-        client.post("/clusters", json={"tenant_org_id": org, "user": "ivy", "service_name": "live"})
+    with socket(server, server.headers["Authorization"].split(" ", 1)[1]) as ws:
+        ws.start("1", SUBSCRIBE, {"org": org, "ns": None})
+        wait_live([(ws, "1")], lambda n: create_accepted(client, org, "mark", f"m{n}")["namespace"])
+        create_accepted(client, org, "ivy", "live")
         # Another organisation's changes never reach this subscriber.
-        client.post(
-            "/clusters",
-            json={"tenant_org_id": f"{org}-other", "user": "ivy", "service_name": "live"},
-        )
-        created = _events(ws, until="created")
-        client.delete(f"/clusters/{org}-ivy-live")
-        deleted = _events(ws, until="deleted")
-    transitions = [(u["event"]["from"], u["event"]["to"]) for u in created + deleted]
+        create_accepted(client, f"{org}-other", "ivy", "live")
+        created = _updates(ws, "1", namespace=ns, until="created")
+        assert client.delete(f"/clusters/{ns}").status_code == 202
+        deleted = _updates(ws, "1", namespace=ns, until="deleted")
+    assert {u["tenantOrgId"] for u in created + deleted} == {org}
+    transitions = [
+        (u["event"]["from"], u["event"]["to"]) for u in created + deleted if u["namespace"] == ns
+    ]
     assert transitions == [
         (None, "pending"),
         ("pending", "creating"),
@@ -77,19 +58,21 @@ def test_subscription_streams_the_lifecycle_in_order(
         ("created", "deleting"),
         ("deleting", "deleted"),
     ]
-    assert {u["tenantOrgId"] for u in created + deleted} == {org}
-    assert {u["namespace"] for u in created + deleted} == {f"{org}-ivy-live"}
 
 
 def test_subscription_can_follow_one_namespace(
     server: ServerProcess, client: httpx.Client, org: str
 ) -> None:
-    ws_url = server.url.replace("http://", "ws://") + "/graphql"
-    with connect(
-        ws_url, subprotocols=["graphql-transport-ws"], additional_headers=server.headers
-    ) as ws:  # type: ignore[list-item]
-        _subscribe(ws, {"org": org, "ns": f"{org}-jo-b"})
-        client.post("/clusters", json={"tenant_org_id": org, "user": "jo", "service_name": "a"})
-        client.post("/clusters", json={"tenant_org_id": org, "user": "jo", "service_name": "b"})
-        seen = _events(ws, until="created")
+    token = server.headers["Authorization"].split(" ", 1)[1]
+    with socket(server, token, in_header=True) as ws:
+        ws.start("one", SUBSCRIBE, {"org": org, "ns": f"{org}-jo-b"})
+        # Sent after it on the same socket: once this one is live, so is the first.
+        ws.start("probe", SUBSCRIBE, {"org": org, "ns": None})
+        wait_live(
+            [(ws, "probe")], lambda n: create_accepted(client, org, "mark", f"m{n}")["namespace"]
+        )
+        create_accepted(client, org, "jo", "a")
+        create_accepted(client, org, "jo", "b")
+        seen = _updates(ws, "one", namespace=f"{org}-jo-b", until="created")
     assert {u["serviceName"] for u in seen} == {"b"}
+    assert [u["event"]["to"] for u in seen] == ["pending", "creating", "created"]

@@ -6,6 +6,7 @@ the sandbox (fault injection, readiness hold, request counters under ``/_sandbox
 from __future__ import annotations
 
 import base64
+import json
 from typing import Any
 
 import httpx
@@ -103,6 +104,14 @@ class AsyncSandboxAPI:
     async def statefulset(self, namespace: str) -> dict[str, Any]:
         body: dict[str, Any] = await self.get(statefulset_path(namespace))
         return body
+
+    async def merge_patch(self, path: str, patch: dict[str, Any]) -> Any:
+        """Change an object behind the control plane's back, as an operator would."""
+        headers = {"Content-Type": "application/merge-patch+json"}
+        return _json(await self.request("PATCH", path, content=json.dumps(patch), headers=headers))
+
+    async def delete(self, path: str) -> Any:
+        return _json(await self.request("DELETE", path))
 
     async def secret(self, namespace: str, name: str) -> dict[str, str]:
         return decoded_secret(await self.get(secret_path(namespace, name)))
