@@ -21,6 +21,7 @@ from typing import Any
 
 import httpx
 import pytest
+import pytest_asyncio
 
 from app.kube.sandbox import SandboxCluster
 from tests.support.inprocess import InProcessServer, serve_in_process
@@ -94,6 +95,21 @@ async def sandbox_cluster() -> AsyncIterator[SandboxCluster]:
     (tests of the Kubernetes client and helpers)."""
     async with SandboxCluster(ready_seconds=0.2) as cluster:
         yield cluster
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def shared_app(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[InProcessServer]:
+    """One in-process server for a module whose tests only add tenants (each under its
+    own org), as ``server`` is for the subprocess tests. Its tests run in the module's
+    event loop: ``pytestmark = pytest.mark.asyncio(loop_scope="module")``."""
+    async with serve_in_process(tmp_path_factory.mktemp("shared-app")) as app:
+        yield app
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def shared_admin(shared_app: InProcessServer) -> AsyncIterator[httpx.AsyncClient]:
+    async with shared_app.client() as http:
+        yield http
 
 
 _org_numbers = itertools.count(1)

@@ -25,6 +25,7 @@ from app.server import create_app
 from app.settings import KubeMode, Settings
 from tests.support.factories import cluster_body
 from tests.support.http import container_params
+from tests.support.kubectl import Kubectl, kubectl_path
 from tests.support.sandbox import AsyncSandboxAPI
 from tests.support.servers import ADMIN_TOKEN
 
@@ -58,6 +59,14 @@ class InProcessServer:
     @property
     def kubeconfig(self) -> Path:
         return self.settings.sandbox_kubeconfig_path
+
+    async def kubectl(self, *args: str) -> str:
+        """kubectl against this server's sandbox; its standard output (a failing
+        kubectl fails the test). Awaited: the sandbox serves from this event loop."""
+        home = self.settings.data_dir / "kubectl-home"
+        home.mkdir(exist_ok=True)
+        result = await Kubectl(kubectl_path(), self.kubeconfig, home)(*args)
+        return result.stdout
 
     def client(self, *, token: str | None = ADMIN_TOKEN) -> httpx.AsyncClient:
         """A client of the app as the administrator (or with ``token``; None: none)."""
