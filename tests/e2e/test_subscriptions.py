@@ -1,15 +1,18 @@
 """The clusterEvents subscription over graphql-transport-ws: a frontend sees status
-changes as they happen, in order, without polling."""
+changes as they happen, in order, without polling. (The app in process.)"""
 
 from __future__ import annotations
 
 from typing import Any
 
 import httpx
+import pytest
 
-from tests.support.http import create_accepted
-from tests.support.servers import ServerProcess
-from tests.support.websocket import Socket, socket, wait_live
+from tests.support.inprocess import InProcessServer, create_accepted
+from tests.support.servers import ADMIN_TOKEN
+from tests.support.websocket import GraphQLSocket, event_of, socket, subscribed
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 SUBSCRIBE = """
 subscription($org: String!, $ns: String) {
@@ -20,37 +23,29 @@ subscription($org: String!, $ns: String) {
 """
 
 
-def _updates(ws: Socket, op_id: str, *, namespace: str, until: str) -> list[dict[str, Any]]:
-    """The updates of ``namespace`` up to the event ``until``; every update of the
-    operation on the way is returned (others' included), for checks on all of them."""
+async def _updates(ws: GraphQLSocket, op_id: str, *, until: str) -> list[dict[str, Any]]:
+    """The operation's updates up to (and with) the first whose event goes to ``until``."""
     seen: list[dict[str, Any]] = []
-    while True:
-        message = ws.wait(op_id, timeout=30)
-        assert message["type"] == "next", message
-        update = message["payload"]["data"]["clusterEvents"]
-        seen.append(update)
-        if update["namespace"] == namespace and update["event"]["to"] == until:
-            return seen
+    while not seen or seen[-1]["event"]["to"] != until:
+        seen.append(event_of(await ws.wait(op_id, timeout=30)))
+    return seen
 
 
-def test_subscription_streams_the_lifecycle_in_order(
-    server: ServerProcess, client: httpx.Client, org: str
+async def test_subscription_streams_the_lifecycle_in_order(
+    shared_app: InProcessServer, shared_admin: httpx.AsyncClient, org: str
 ) -> None:
-    ns = f"{org}-ivy-live"
     # The browser way: the token travels in connection_init, not in a header.
-    with socket(server, server.headers["Authorization"].split(" ", 1)[1]) as ws:
-        ws.start("1", SUBSCRIBE, {"org": org, "ns": None})
-        wait_live([(ws, "1")], lambda n: create_accepted(client, org, "mark", f"m{n}")["namespace"])
-        create_accepted(client, org, "ivy", "live")
+    async with socket(shared_app, ADMIN_TOKEN) as ws:
+        held = shared_app.runtime.event_feed.held_by("admin")
+        await ws.start("1", SUBSCRIBE, {"org": org, "ns": None})
+        await subscribed(shared_app, "admin", held + 1)
+        await create_accepted(shared_admin, org, "ivy", "live")
         # Another organisation's changes never reach this subscriber.
-        create_accepted(client, f"{org}-other", "ivy", "live")
-        created = _updates(ws, "1", namespace=ns, until="created")
-        assert client.delete(f"/clusters/{ns}").status_code == 202
-        deleted = _updates(ws, "1", namespace=ns, until="deleted")
-    assert {u["tenantOrgId"] for u in created + deleted} == {org}
-    transitions = [
-        (u["event"]["from"], u["event"]["to"]) for u in created + deleted if u["namespace"] == ns
-    ]
+        await create_accepted(shared_admin, f"{org}-other", "ivy", "live")
+        created = await _updates(ws, "1", until="created")
+        assert (await shared_admin.delete(f"/clusters/{org}-ivy-live")).status_code == 202
+        deleted = await _updates(ws, "1", until="deleted")
+    transitions = [(u["event"]["from"], u["event"]["to"]) for u in created + deleted]
     assert transitions == [
         (None, "pending"),
         ("pending", "creating"),
@@ -58,21 +53,19 @@ def test_subscription_streams_the_lifecycle_in_order(
         ("created", "deleting"),
         ("deleting", "deleted"),
     ]
+    assert {u["tenantOrgId"] for u in created + deleted} == {org}
+    assert {u["namespace"] for u in created + deleted} == {f"{org}-ivy-live"}
 
 
-def test_subscription_can_follow_one_namespace(
-    server: ServerProcess, client: httpx.Client, org: str
+async def test_subscription_can_follow_one_namespace(
+    shared_app: InProcessServer, shared_admin: httpx.AsyncClient, org: str
 ) -> None:
-    token = server.headers["Authorization"].split(" ", 1)[1]
-    with socket(server, token, in_header=True) as ws:
-        ws.start("one", SUBSCRIBE, {"org": org, "ns": f"{org}-jo-b"})
-        # Sent after it on the same socket: once this one is live, so is the first.
-        ws.start("probe", SUBSCRIBE, {"org": org, "ns": None})
-        wait_live(
-            [(ws, "probe")], lambda n: create_accepted(client, org, "mark", f"m{n}")["namespace"]
-        )
-        create_accepted(client, org, "jo", "a")
-        create_accepted(client, org, "jo", "b")
-        seen = _updates(ws, "one", namespace=f"{org}-jo-b", until="created")
+    async with socket(shared_app, ADMIN_TOKEN, in_header=True) as ws:
+        held = shared_app.runtime.event_feed.held_by("admin")
+        await ws.start("1", SUBSCRIBE, {"org": org, "ns": f"{org}-jo-b"})
+        await subscribed(shared_app, "admin", held + 1)
+        await create_accepted(shared_admin, org, "jo", "a")
+        await create_accepted(shared_admin, org, "jo", "b")
+        seen = await _updates(ws, "1", until="created")
     assert {u["serviceName"] for u in seen} == {"b"}
     assert [u["event"]["to"] for u in seen] == ["pending", "creating", "created"]
