@@ -2,7 +2,8 @@
 with the exact answer each must get, and foreign rows never in sight.
 
 Callers: no token, a bad token, a revoked key, the admin, an org-A key, an org-A key
-bound to alice, an org-B key (and, for usage reports, report tokens).
+bound to alice, an org-B key (and, for usage reports, report tokens). The app in
+process, one for the module.
 
 Another organisation's object is answered exactly as one that does not exist: every
 foreign 404 is compared, body and all, with the answer to a name nobody has. A refused
@@ -14,18 +15,19 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 import pytest
-from websockets.exceptions import ConnectionClosed
-from websockets.sync.client import connect
+import pytest_asyncio
 
-from tests.support.http import create, create_accepted, wait_for_status
-from tests.support.servers import ServerProcess
-from tests.support.websocket import bearer, event_namespace, socket, wait_live
+from tests.support.inprocess import InProcessServer, create, create_accepted, wait_for_status
+from tests.support.servers import ADMIN_TOKEN
+from tests.support.websocket import close_code_at_init, event_of, socket, subscribed
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 PID = os.getpid()
 ORG_A, ORG_B = f"iso-a-{PID}", f"iso-b-{PID}"
@@ -44,55 +46,47 @@ REPORTED = (ORG_A, "alice", "svc-r")
 
 @dataclass(frozen=True)
 class World:
-    server: ServerProcess
+    app: InProcessServer
     tokens: Mapping[str, str | None]
     ns: Mapping[str, str]  # alice, bob (org A), carol (org B); reported
     key_ids: Mapping[str, str]
 
-    def client(self, caller: str) -> httpx.Client:
-        token = self.tokens[caller]
-        headers = {"Authorization": f"Bearer {token}"} if token else {}
-        return httpx.Client(base_url=self.server.url, headers=headers, timeout=30)
+    def client(self, caller: str) -> httpx.AsyncClient:
+        return self.app.client(token=self.tokens[caller])
 
-    def call(self, caller: str, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        with self.client(caller) as http:
-            return http.request(method, path, **kwargs)
+    async def call(self, caller: str, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        async with self.client(caller) as http:
+            return await http.request(method, path, **kwargs)
 
-    def graphql(
+    async def graphql(
         self, caller: str, query: str, variables: dict[str, Any] | None = None
     ) -> httpx.Response:
-        return self.call(
+        return await self.call(
             caller, "POST", "/graphql", json={"query": query, "variables": variables or {}}
         )
 
-    def secret(self, namespace: str, name: str) -> dict[str, str]:
-        return self.server.sandbox.secret(namespace, name)
+    async def secret(self, namespace: str, name: str) -> dict[str, str]:
+        return await self.app.sandbox.secret(namespace, name)
 
-    def base_records(self) -> dict[str, Any]:
+    async def base_records(self) -> dict[str, Any]:
         """The base clusters as the admin sees them: records (status, shape, error,
-        times), deployments (usage included) and API keys."""
-        with self.server.client() as admin:
-            containers = {
-                org: admin.get(
+        times) and deployments (usage included)."""
+        async with self.client("admin") as admin:
+            rows = []
+            for org in (ORG_A, ORG_B):
+                listed = await admin.get(
                     f"/tenant/containers/org/{org}", params={"include_deleted": "true"}
-                ).json()
-                for org in (ORG_A, ORG_B)
+                )
+                rows += listed.json()
+            base = {self.ns[name] for name in BASE}
+            deployments = {
+                name: (await admin.get(f"/deployments/{self.ns[name]}")).json() for name in BASE
             }
-            base_ids = {
-                row["id"]
-                for rows in containers.values()
-                for row in rows
-                if row["namespace"] in {self.ns[name] for name in BASE}
-            }
-            deployments = {name: admin.get(f"/deployments/{self.ns[name]}").json() for name in BASE}
-            keys = admin.get("/api-keys").json()
         return {
             "containers": sorted(
-                (row for rows in containers.values() for row in rows if row["id"] in base_ids),
-                key=lambda row: row["id"],
+                (row for row in rows if row["namespace"] in base), key=lambda row: row["id"]
             ),
             "deployments": deployments,
-            "keys": [k for k in keys if k["tenant_org_id"] in (ORG_A, ORG_B)],
         }
 
 
@@ -108,18 +102,18 @@ def assert_as_if_missing(
     )
 
 
-@pytest.fixture(scope="module")
-def world(server: ServerProcess) -> Iterator[World]:
-    with server.client() as admin:
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def world(shared_app: InProcessServer) -> World:
+    async with shared_app.client() as admin:
         for org, user, service in [*BASE.values(), REPORTED]:
-            create_accepted(admin, org, user, service)
+            await create_accepted(admin, org, user, service)
         for org, user, service in [*BASE.values(), REPORTED]:
-            wait_for_status(
+            await wait_for_status(
                 admin, user=user, service_name=service, tenant_org_id=org, wanted={"created"}
             )
 
-        def key(org: str, name: str, user: str | None = None) -> dict[str, Any]:
-            response = admin.post(
+        async def key(org: str, name: str, user: str | None = None) -> dict[str, Any]:
+            response = await admin.post(
                 "/api-keys", json={"tenant_org_id": org, "user": user, "name": name}
             )
             assert response.status_code == 201, response.text
@@ -127,19 +121,19 @@ def world(server: ServerProcess) -> Iterator[World]:
             return body
 
         a, a_alice, b, revoked = (
-            key(ORG_A, "ci a"),
-            key(ORG_A, "alice", "alice"),
-            key(ORG_B, "ci b"),
-            key(ORG_A, "old"),
+            await key(ORG_A, "ci a"),
+            await key(ORG_A, "alice", "alice"),
+            await key(ORG_B, "ci b"),
+            await key(ORG_A, "old"),
         )
-        assert admin.delete(f"/api-keys/{revoked['id']}").status_code == 200
-    yield World(
-        server=server,
+        assert (await admin.delete(f"/api-keys/{revoked['id']}")).status_code == 200
+    return World(
+        app=shared_app,
         tokens={
             "none": None,
             "bad": "ess_0000000000000000_not-a-real-secret",
             "revoked": revoked["secret"],
-            "admin": server.headers["Authorization"].split(" ", 1)[1],
+            "admin": ADMIN_TOKEN,
             "a": a["secret"],
             "a_alice": a_alice["secret"],
             "b": b["secret"],
@@ -152,13 +146,13 @@ def world(server: ServerProcess) -> Iterator[World]:
     )
 
 
-@pytest.fixture(autouse=True)
-def world_unchanged(world: World) -> Iterator[dict[str, Any]]:
+@pytest_asyncio.fixture(autouse=True, loop_scope="module")
+async def world_unchanged(world: World) -> AsyncIterator[dict[str, Any]]:
     """No test changes the base clusters: checked after each, so a leak fails the test
-    that caused it. (Keys some tests make and revoke on purpose are of their own.)"""
-    before = world.base_records()
+    that caused it."""
+    before = await world.base_records()
     yield before
-    after = world.base_records()
+    after = await world.base_records()
     assert after["containers"] == before["containers"], "this test changed a base cluster"
     assert after["deployments"] == before["deployments"], "this test changed a deployment"
 
@@ -178,10 +172,10 @@ def namespaces(rows: list[dict[str, Any]]) -> set[str]:
 @pytest.mark.parametrize(
     ("caller", "code"), expect({"admin": 200, "a": 200, "a_alice": 200, "b": 200})
 )
-def test_list_all_containers_shows_only_the_callers_rows(
+async def test_list_all_containers_shows_only_the_callers_rows(
     world: World, caller: str, code: int
 ) -> None:
-    response = world.call(caller, "GET", "/tenant/containers")
+    response = await world.call(caller, "GET", "/tenant/containers")
     assert response.status_code == code
     if code != 200:
         assert set(response.json()) == {"error"}
@@ -206,8 +200,8 @@ def test_list_all_containers_shows_only_the_callers_rows(
 @pytest.mark.parametrize(
     ("caller", "code"), expect({"admin": 200, "a": 200, "a_alice": 200, "b": 200})
 )
-def test_org_listing_never_shows_foreign_rows(world: World, caller: str, code: int) -> None:
-    response = world.call(caller, "GET", f"/tenant/containers/org/{ORG_A}")
+async def test_org_listing_never_shows_foreign_rows(world: World, caller: str, code: int) -> None:
+    response = await world.call(caller, "GET", f"/tenant/containers/org/{ORG_A}")
     assert response.status_code == code
     if code == 200:
         expected = {
@@ -223,46 +217,50 @@ def test_org_listing_never_shows_foreign_rows(world: World, caller: str, code: i
     ("caller", "code"), expect({"admin": 200, "a": 200, "a_alice": 200, "b": 404})
 )
 @pytest.mark.parametrize("suffix", ["", "/events"])
-def test_one_container_and_its_events(world: World, caller: str, code: int, suffix: str) -> None:
+async def test_one_container_and_its_events(
+    world: World, caller: str, code: int, suffix: str
+) -> None:
     path = f"/tenant/containers/alice/svc-a{suffix}"
-    response = world.call(caller, "GET", path, params={"tenant_org_id": ORG_A})
+    response = await world.call(caller, "GET", path, params={"tenant_org_id": ORG_A})
     assert response.status_code == code
     if code == 404:  # exactly what a nonexistent container answers
-        missing = world.call(caller, "GET", path, params={"tenant_org_id": NOWHERE})
+        missing = await world.call(caller, "GET", path, params={"tenant_org_id": NOWHERE})
         assert_as_if_missing(response, missing, asked=ORG_A, nobody=NOWHERE)
-        without_org = world.call(caller, "GET", path)
-        missing = world.call(caller, "GET", f"/tenant/containers/alice/svc-none{suffix}")
+        without_org = await world.call(caller, "GET", path)
+        missing = await world.call(caller, "GET", f"/tenant/containers/alice/svc-none{suffix}")
         assert_as_if_missing(without_org, missing, asked="svc-a", nobody="svc-none")
 
 
 @pytest.mark.parametrize(
     ("caller", "code"), expect({"admin": 200, "a": 200, "a_alice": 404, "b": 404})
 )
-def test_user_bound_key_does_not_see_other_users(world: World, caller: str, code: int) -> None:
-    response = world.call(caller, "GET", "/tenant/containers/bob/svc-b")
+async def test_user_bound_key_does_not_see_other_users(
+    world: World, caller: str, code: int
+) -> None:
+    response = await world.call(caller, "GET", "/tenant/containers/bob/svc-b")
     assert response.status_code == code
     if code == 404:
-        missing = world.call(caller, "GET", "/tenant/containers/bob/svc-none")
+        missing = await world.call(caller, "GET", "/tenant/containers/bob/svc-none")
         assert_as_if_missing(response, missing, asked="svc-b", nobody="svc-none")
 
 
 @pytest.mark.parametrize(
     ("caller", "code"), expect({"admin": 200, "a": 200, "a_alice": 200, "b": 404})
 )
-def test_deployment_status(world: World, caller: str, code: int) -> None:
-    response = world.call(caller, "GET", f"/deployments/{world.ns['alice']}")
+async def test_deployment_status(world: World, caller: str, code: int) -> None:
+    response = await world.call(caller, "GET", f"/deployments/{world.ns['alice']}")
     assert response.status_code == code
     if code == 200:
         assert response.json()["tenant_org_id"] == ORG_A
     if code == 404:
-        missing = world.call(caller, "GET", f"/deployments/{MISSING_NS}")
+        missing = await world.call(caller, "GET", f"/deployments/{MISSING_NS}")
         assert_as_if_missing(response, missing, asked=world.ns["alice"], nobody=MISSING_NS)
 
 
 @pytest.mark.parametrize("caller", ["a", "a_alice"])
-def test_another_orgs_lists_are_empty_like_an_unknown_orgs(world: World, caller: str) -> None:
-    foreign = world.call(caller, "GET", f"/tenant/containers/org/{ORG_B}")
-    missing = world.call(caller, "GET", f"/tenant/containers/org/{NOWHERE}")
+async def test_another_orgs_lists_are_empty_like_an_unknown_orgs(world: World, caller: str) -> None:
+    foreign = await world.call(caller, "GET", f"/tenant/containers/org/{ORG_B}")
+    missing = await world.call(caller, "GET", f"/tenant/containers/org/{NOWHERE}")
     assert (
         (foreign.status_code, foreign.json())
         == (missing.status_code, missing.json())
@@ -279,91 +277,102 @@ def test_another_orgs_lists_are_empty_like_an_unknown_orgs(world: World, caller:
 @pytest.mark.parametrize(
     ("caller", "code"), expect({"admin": 202, "a": 202, "a_alice": 202, "b": 403})
 )
-def test_create_in_org_a(world: World, caller: str, code: int) -> None:
+async def test_create_in_org_a(world: World, caller: str, code: int) -> None:
     service = f"new-{caller.replace('_', '-')}"
-    response = create(world.client(caller), ORG_A, "alice", service)
+    async with world.client(caller) as http:
+        response = await create(http, ORG_A, "alice", service)
     assert response.status_code == code
     if code == 403:
         assert ORG_A in response.json()["error"]
     if code != 202:  # nothing was recorded
-        with world.client("admin") as admin:
+        async with world.client("admin") as admin:
             params = {"tenant_org_id": ORG_A, "include_deleted": "true"}
             assert (
-                admin.get(f"/tenant/containers/alice/{service}", params=params).status_code == 404
-            )
+                await admin.get(f"/tenant/containers/alice/{service}", params=params)
+            ).status_code == 404
 
 
 @pytest.mark.parametrize(
     ("caller", "code"), expect({"admin": 202, "a": 202, "a_alice": 403, "b": 403})
 )
-def test_create_for_another_user(world: World, caller: str, code: int) -> None:
+async def test_create_for_another_user(world: World, caller: str, code: int) -> None:
     service = f"other-{caller.replace('_', '-')}"
-    assert create(world.client(caller), ORG_A, "bob", service).status_code == code
+    assert (await create(world.client(caller), ORG_A, "bob", service)).status_code == code
     if code != 202:
-        with world.client("admin") as admin:
+        async with world.client("admin") as admin:
             params = {"tenant_org_id": ORG_A, "include_deleted": "true"}
-            assert admin.get(f"/tenant/containers/bob/{service}", params=params).status_code == 404
+            assert (
+                await admin.get(f"/tenant/containers/bob/{service}", params=params)
+            ).status_code == 404
 
 
 @pytest.mark.parametrize(
     ("caller", "code"), expect({"admin": 400, "a": 400, "a_alice": 400, "b": 404})
 )
-def test_update_reaches_validation_only_when_visible(
+async def test_update_reaches_validation_only_when_visible(
     world: World, caller: str, code: int, world_unchanged: dict[str, Any]
 ) -> None:
     # A shrinking disk is refused with 400 by whoever may see the cluster: it proves the
     # request got past authorisation without changing anything.
-    response = world.call(
+    response = await world.call(
         caller, "PATCH", f"/clusters/{world.ns['alice']}", json={"disk_size": "1Gi"}
     )
     assert response.status_code == code
     if code == 404:
-        missing = world.call(caller, "PATCH", f"/clusters/{MISSING_NS}", json={"disk_size": "1Gi"})
+        missing = await world.call(
+            caller, "PATCH", f"/clusters/{MISSING_NS}", json={"disk_size": "1Gi"}
+        )
         assert_as_if_missing(response, missing, asked=world.ns["alice"], nobody=MISSING_NS)
         # A change the caller may not see is refused before it is looked at.
-        grow = world.call(caller, "PATCH", f"/clusters/{world.ns['alice']}", json={"replicas": 3})
+        grow = await world.call(
+            caller, "PATCH", f"/clusters/{world.ns['alice']}", json={"replicas": 3}
+        )
         assert grow.json() == response.json()
-    assert world.base_records()["containers"] == world_unchanged["containers"]
+    assert (await world.base_records())["containers"] == world_unchanged["containers"]
 
 
 @pytest.mark.parametrize("caller", ["a", "a_alice"])
-def test_another_orgs_cluster_cannot_be_deleted_and_stays(
+async def test_another_orgs_cluster_cannot_be_deleted_and_stays(
     world: World, caller: str, world_unchanged: dict[str, Any]
 ) -> None:
     carol = world.ns["carol"]
-    by_namespace = world.call(caller, "DELETE", f"/clusters/{carol}")
-    missing = world.call(caller, "DELETE", f"/clusters/{MISSING_NS}")
+    by_namespace = await world.call(caller, "DELETE", f"/clusters/{carol}")
+    missing = await world.call(caller, "DELETE", f"/clusters/{MISSING_NS}")
     assert_as_if_missing(by_namespace, missing, asked=carol, nobody=MISSING_NS)
     key = {"tenant_org_id": ORG_B, "user": "carol", "service_name": "svc-c"}
-    by_key = world.call(caller, "DELETE", "/clusters", params=key)
-    missing = world.call(caller, "DELETE", "/clusters", params={**key, "service_name": "svc-none"})
+    by_key = await world.call(caller, "DELETE", "/clusters", params=key)
+    missing = await world.call(
+        caller, "DELETE", "/clusters", params={**key, "service_name": "svc-none"}
+    )
     assert_as_if_missing(by_key, missing, asked="svc-c", nobody="svc-none")
-    assert world.base_records()["containers"] == world_unchanged["containers"]
+    assert (await world.base_records())["containers"] == world_unchanged["containers"]
 
 
 @pytest.mark.parametrize(
     ("caller", "code"), expect({"admin": 202, "a": 202, "a_alice": 202, "b": 404})
 )
-def test_delete(world: World, caller: str, code: int) -> None:
+async def test_delete(world: World, caller: str, code: int) -> None:
     service = f"del-{caller.replace('_', '-')}"
     namespace = f"{ORG_A}-alice-{service}"
-    with world.client("admin") as admin:
-        create_accepted(admin, ORG_A, "alice", service)
-        by_namespace = world.call(caller, "DELETE", f"/clusters/{namespace}")
+    async with world.client("admin") as admin:
+        await create_accepted(admin, ORG_A, "alice", service)
+        by_namespace = await world.call(caller, "DELETE", f"/clusters/{namespace}")
         assert by_namespace.status_code == code
         key = {"tenant_org_id": ORG_A, "user": "alice", "service_name": service}
-        by_key = world.call(caller, "DELETE", "/clusters", params=key)
+        by_key = await world.call(caller, "DELETE", "/clusters", params=key)
         assert by_key.status_code == code
         if code == 404:
-            missing = world.call(caller, "DELETE", f"/clusters/{MISSING_NS}")
+            missing = await world.call(caller, "DELETE", f"/clusters/{MISSING_NS}")
             assert_as_if_missing(by_namespace, missing, asked=namespace, nobody=MISSING_NS)
-            missing = world.call(
+            missing = await world.call(
                 caller, "DELETE", "/clusters", params={**key, "service_name": "svc-none"}
             )
             assert_as_if_missing(by_key, missing, asked=service, nobody="svc-none")
-        still = admin.get(
-            f"/tenant/containers/alice/{service}",
-            params={"tenant_org_id": ORG_A, "include_deleted": "true"},
+        still = (
+            await admin.get(
+                f"/tenant/containers/alice/{service}",
+                params={"tenant_org_id": ORG_A, "include_deleted": "true"},
+            )
         ).json()
         assert (still["status"] in {"deleting", "deleted"}) == (code == 202)
 
@@ -371,34 +380,34 @@ def test_delete(world: World, caller: str, code: int) -> None:
 @pytest.mark.parametrize(
     ("caller", "code"), expect({"admin": 200, "a": 403, "a_alice": 403, "b": 403})
 )
-def test_usage_reports_take_report_tokens_not_org_keys(
+async def test_usage_reports_take_report_tokens_not_org_keys(
     world: World, caller: str, code: int
 ) -> None:
     path = f"/deployments/{world.ns['reported']}"
-    with world.client("admin") as admin:
-        before = admin.get(path).json()
-        response = world.call(caller, "POST", f"{path}/report", json={"qps": 1})
+    async with world.client("admin") as admin:
+        before = (await admin.get(path)).json()
+        response = await world.call(caller, "POST", f"{path}/report", json={"qps": 1})
         assert response.status_code == code
         if code != 200:  # a refused report changes nothing
-            assert admin.get(path).json() == before
+            assert (await admin.get(path)).json() == before
 
 
-def test_report_token_reports_only_its_own_deployment(
+async def test_report_token_reports_only_its_own_deployment(
     world: World, world_unchanged: dict[str, Any]
 ) -> None:
     reported = world.ns["reported"]
-    reporter = world.secret(reported, "es-serverless-reporter")
+    reporter = await world.secret(reported, "es-serverless-reporter")
     assert reporter["url"].endswith(f"/deployments/{reported}/report")
-    with world.server.client(token=reporter["token"]) as http:
-        own = http.post(f"/deployments/{reported}/report", json={"qps": 9})
+    async with world.app.client(token=reporter["token"]) as http:
+        own = await http.post(f"/deployments/{reported}/report", json={"qps": 9})
         assert own.status_code == 200
         assert own.json()["qps"] == 9.0
-        foreign = http.post(f"/deployments/{world.ns['carol']}/report", json={"qps": 9})
-        missing = http.post(f"/deployments/{MISSING_NS}/report", json={"qps": 9})
+        foreign = await http.post(f"/deployments/{world.ns['carol']}/report", json={"qps": 9})
+        missing = await http.post(f"/deployments/{MISSING_NS}/report", json={"qps": 9})
         assert_as_if_missing(foreign, missing, asked=world.ns["carol"], nobody=MISSING_NS)
         # A report token reads nothing.
-        assert http.get("/tenant/containers").status_code == 403
-    assert world.base_records()["deployments"] == world_unchanged["deployments"]
+        assert (await http.get("/tenant/containers")).status_code == 403
+    assert (await world.base_records())["deployments"] == world_unchanged["deployments"]
 
 
 @pytest.mark.parametrize(
@@ -411,49 +420,50 @@ def test_report_token_reports_only_its_own_deployment(
     ],
 )
 @pytest.mark.parametrize("caller", CALLERS)
-def test_admin_only_endpoints(
+async def test_admin_only_endpoints(
     world: World, caller: str, method: str, path: str, admin_code: int
 ) -> None:
     body = {"tenant_org_id": ORG_B, "name": f"made by {caller}"} if method == "POST" else None
-    with world.client("admin") as admin:
+    async with world.client("admin") as admin:
         if "{key}" in path:
-            doomed = admin.post("/api-keys", json={"tenant_org_id": ORG_B, "name": "doomed"})
+            doomed = await admin.post("/api-keys", json={"tenant_org_id": ORG_B, "name": "doomed"})
             assert doomed.status_code == 201, doomed.text
             path = path.format(key=doomed.json()["id"])
-        keys_before = admin.get("/api-keys").json()
-        response = world.call(caller, method, path, json=body)
+        keys_before = (await admin.get("/api-keys")).json()
+        response = await world.call(caller, method, path, json=body)
         expected = {"admin": admin_code, "a": 403, "a_alice": 403, "b": 403}.get(caller, 401)
         assert response.status_code == expected
         if caller == "admin" and (method, path) == ("GET", "/api-keys"):
             assert all("secret" not in key for key in response.json())
         if expected != admin_code:  # refused: no key made, none revoked
-            assert admin.get("/api-keys").json() == keys_before
+            assert (await admin.get("/api-keys")).json() == keys_before
 
 
 @pytest.mark.parametrize("caller", CALLERS)
-def test_openapi_is_public(world: World, caller: str) -> None:
-    assert world.call(caller, "GET", "/openapi.json").status_code == 200
+async def test_openapi_is_public(world: World, caller: str) -> None:
+    assert (await world.call(caller, "GET", "/openapi.json")).status_code == 200
 
 
-def test_refusals_are_json_with_a_www_authenticate_challenge(world: World) -> None:
-    response = world.call("revoked", "GET", "/tenant/containers")
+async def test_refusals_are_json_with_a_www_authenticate_challenge(world: World) -> None:
+    response = await world.call("revoked", "GET", "/tenant/containers")
     assert response.status_code == 401
     assert response.json() == {"error": "missing or invalid bearer token"}
     assert response.headers["www-authenticate"].startswith("Bearer")
 
 
-def test_keys_remember_their_last_use_and_the_audit_log_names_the_actor(world: World) -> None:
-    world.call("a", "GET", "/tenant/containers")
-    world.call(
+async def test_keys_remember_their_last_use_and_the_audit_log_names_the_actor(world: World) -> None:
+    await world.call("a", "GET", "/tenant/containers")
+    await world.call(
         "b", "POST", "/clusters", json={"tenant_org_id": ORG_A, "user": "x", "service_name": "y"}
     )
-    with world.client("admin") as admin:
+    async with world.client("admin") as admin:
         listed = {
-            k["id"]: k for k in admin.get("/api-keys", params={"tenant_org_id": ORG_A}).json()
+            k["id"]: k
+            for k in (await admin.get("/api-keys", params={"tenant_org_id": ORG_A})).json()
         }
         assert listed[world.key_ids["a"]]["last_used_at"] is not None
         assert listed[world.key_ids["revoked"]]["revoked_at"] is not None
-        entries = admin.get("/audit", params={"tenant_org_id": ORG_A, "limit": 200}).json()
+        entries = (await admin.get("/audit", params={"tenant_org_id": ORG_A, "limit": 200})).json()
     refused = [
         e
         for e in entries
@@ -469,8 +479,8 @@ TREE = "query($org: String!) { organization(id: $org) { containers { namespace t
 
 
 @pytest.mark.parametrize("caller", CALLERS)
-def test_graphql_organization_tree(world: World, caller: str) -> None:
-    response = world.graphql(caller, TREE, {"org": ORG_A})
+async def test_graphql_organization_tree(world: World, caller: str) -> None:
+    response = await world.graphql(caller, TREE, {"org": ORG_A})
     if caller in ("none", "bad", "revoked"):
         assert response.status_code == 401
         assert response.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
@@ -486,15 +496,17 @@ def test_graphql_organization_tree(world: World, caller: str) -> None:
 
 
 @pytest.mark.parametrize("caller", ["admin", "a", "a_alice", "b"])
-def test_graphql_lookups_of_foreign_objects_are_null(world: World, caller: str) -> None:
-    body = world.graphql(
-        caller,
-        """query($org: String!, $ns: String!) {
+async def test_graphql_lookups_of_foreign_objects_are_null(world: World, caller: str) -> None:
+    body = (
+        await world.graphql(
+            caller,
+            """query($org: String!, $ns: String!) {
           one: tenantContainer(user: "alice", serviceName: "svc-a", tenantOrgId: $org) { id }
           dep: deploymentStatus(namespace: $ns) { id }
           all: tenantContainers { tenantOrgId user }
         }""",
-        {"org": ORG_A, "ns": world.ns["alice"]},
+            {"org": ORG_A, "ns": world.ns["alice"]},
+        )
     ).json()
     visible = caller != "b"
     assert "errors" not in body, body  # null, as for what does not exist: no error to read
@@ -561,9 +573,9 @@ GRAPHQL_MATRIX = [
 
 
 @pytest.mark.parametrize(("operation", "caller"), GRAPHQL_MATRIX)
-def test_graphql_operations(world: World, caller: str, operation: str) -> None:
+async def test_graphql_operations(world: World, caller: str, operation: str) -> None:
     query, codes = MUTATIONS[operation]
-    response = world.graphql(
+    response = await world.graphql(
         caller,
         query.replace("CALLER", caller.replace("_", "-")),
         {"org": ORG_A, "ns": world.ns["alice"], "reported": world.ns["reported"]},
@@ -580,31 +592,33 @@ def test_graphql_operations(world: World, caller: str, operation: str) -> None:
 
 
 @pytest.mark.parametrize("operation", ["updateCluster", "deleteForeign"])
-def test_graphql_errors_about_a_foreign_namespace_read_as_missing(
+async def test_graphql_errors_about_a_foreign_namespace_read_as_missing(
     world: World, operation: str, world_unchanged: dict[str, Any]
 ) -> None:
     query = MUTATIONS[operation][0]
-    foreign = world.graphql("b", query, {"ns": world.ns["alice"]})
-    missing = world.graphql("b", query, {"ns": MISSING_NS})
+    foreign = await world.graphql("b", query, {"ns": world.ns["alice"]})
+    missing = await world.graphql("b", query, {"ns": MISSING_NS})
     assert foreign.json()["errors"][0]["extensions"]["code"] == "NOT_FOUND"
     assert foreign.json() == json.loads(missing.text.replace(MISSING_NS, world.ns["alice"]))
-    assert world.base_records()["containers"] == world_unchanged["containers"]
+    assert (await world.base_records())["containers"] == world_unchanged["containers"]
 
 
 @pytest.mark.parametrize(("caller", "readable"), [("a", True), ("a_alice", True), ("admin", False)])
-def test_connection_details_only_for_the_orgs_keys(
+async def test_connection_details_only_for_the_orgs_keys(
     world: World, caller: str, readable: bool
 ) -> None:
-    body = world.graphql(
-        caller,
-        'query($org: String!) { tenantContainer(user: "alice", serviceName: "svc-a", tenantOrgId: $org) { connection { endpoint username password } } }',
-        {"org": ORG_A},
+    body = (
+        await world.graphql(
+            caller,
+            'query($org: String!) { tenantContainer(user: "alice", serviceName: "svc-a", tenantOrgId: $org) { connection { endpoint username password } } }',
+            {"org": ORG_A},
+        )
     ).json()
     if not readable:
         assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
         return
     connection = body["data"]["tenantContainer"]["connection"]
-    credentials = world.secret(world.ns["alice"], "elasticsearch-credentials")
+    credentials = await world.secret(world.ns["alice"], "elasticsearch-credentials")
     assert connection == {
         "endpoint": f"http://elasticsearch.{world.ns['alice']}.svc:9200",
         "username": "elastic",
@@ -613,38 +627,31 @@ def test_connection_details_only_for_the_orgs_keys(
 
 
 @pytest.mark.parametrize("caller", ["none", "bad", "revoked"])
-def test_subscription_refuses_unauthenticated_connections(world: World, caller: str) -> None:
-    token = world.tokens[caller]
-    with connect(world.server.ws_url, subprotocols=["graphql-transport-ws"]) as ws:  # type: ignore[list-item]
-        ws.send(json.dumps({"type": "connection_init", "payload": bearer(token) if token else {}}))
-        with pytest.raises(ConnectionClosed) as closed:
-            ws.recv(timeout=10)
-    assert closed.value.rcvd is not None and closed.value.rcvd.code == 4401
+async def test_subscription_refuses_unauthenticated_connections(world: World, caller: str) -> None:
+    assert await close_code_at_init(world.app, world.tokens[caller], in_header=False) == 4401
 
 
-def test_subscription_of_a_foreign_org_stays_silent(world: World) -> None:
+async def test_subscription_of_a_foreign_org_stays_silent(world: World) -> None:
     query = "subscription($org: String!) { clusterEvents(tenantOrgId: $org) { namespace } }"
     spy_token, own_token = world.tokens["b"], world.tokens["a"]
     assert spy_token is not None and own_token is not None
-    with (
+    feed = world.app.runtime.event_feed
+    spy_caller, own_caller = f"key:{world.key_ids['b']}", f"key:{world.key_ids['a']}"
+    held = feed.held_by(spy_caller), feed.held_by(own_caller)
+    async with (
         world.client("admin") as admin,
-        socket(world.server, spy_token) as spy,
-        socket(world.server, own_token) as own,
+        socket(world.app, spy_token) as spy,
+        socket(world.app, own_token) as own,
     ):
-        spy.start("foreign", query, {"org": ORG_A})
-        spy.start("home", query, {"org": ORG_B})  # after "foreign": live means both are
-        own.start("own", query, {"org": ORG_A})
-
-        def poke(org: str) -> Callable[[int], str]:
-            return lambda n: str(create_accepted(admin, org, "mark", f"m{n}")["namespace"])
-
-        wait_live([(own, "own")], poke(ORG_A))
-        wait_live([(spy, "home")], poke(ORG_B))
-        create_accepted(admin, ORG_A, "bob", "watched")
+        await spy.start("foreign", query, {"org": ORG_A})
+        await own.start("own", query, {"org": ORG_A})
+        await subscribed(world.app, spy_caller, held[0] + 1)
+        await subscribed(world.app, own_caller, held[1] + 1)
+        await create_accepted(admin, ORG_A, "bob", "watched")
         # The org's own key sees the change (among any others still in flight)...
         seen: set[str] = set()
         while f"{ORG_A}-bob-watched" not in seen:
-            seen.add(event_namespace(own.wait("own")))
+            seen.add(event_of(await own.wait("own"))["namespace"])
         # ...the other organisation's key, subscribed to the same org, sees nothing.
         with pytest.raises(TimeoutError):
-            spy.wait("foreign", timeout=1.5)
+            await spy.wait("foreign", timeout=1.5)
