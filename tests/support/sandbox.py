@@ -101,6 +101,10 @@ class AsyncSandboxAPI:
     async def get(self, path: str) -> Any:
         return _json(await self.request("GET", path))
 
+    async def namespace(self, name: str) -> dict[str, Any]:
+        body: dict[str, Any] = await self.get(namespace_path(name))
+        return body
+
     async def statefulset(self, namespace: str) -> dict[str, Any]:
         body: dict[str, Any] = await self.get(statefulset_path(namespace))
         return body
