@@ -1,6 +1,7 @@
 """``es-serverless serve`` (and ``es-serverless sandbox``) in subprocesses, spoken to over
-real HTTP: for the tests where a process must die or restart, or that need the real
-uvicorn in front (timeouts, WebSockets, the fuzz)."""
+real HTTP: for the tests where a process must die or restart, where several processes
+share a database or a sandbox, or that need the command line or uvicorn itself
+(refusals at start, header timeouts, the fuzz over real sockets)."""
 
 from __future__ import annotations
 
