@@ -29,6 +29,18 @@ from tests.support.servers import ServerProcess, StandaloneSandbox, server_env
 from tests.support.waiting import wait_until
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _no_settings_from_outside() -> Iterator[None]:
+    """In-process apps read their Settings from the environment, as the server does:
+    none of the developer's ESS_* variables or KUBECONFIG may leak into them (servers
+    in subprocesses get an environment without them too: ``server_env``)."""
+    with pytest.MonkeyPatch.context() as patch:
+        for name in list(os.environ):
+            if name.startswith("ESS_") or name == "KUBECONFIG":
+                patch.delenv(name)
+        yield
+
+
 @pytest.fixture
 def make_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     """Start extra servers with their own settings; all are stopped afterwards."""
