@@ -221,8 +221,14 @@ def test_update_delete_update_races_and_a_restart_converge(
     for svc in updated_only:
         path = f"/clusters/{namespaces[svc]}"
         calls += [("PATCH", path, {"replicas": 2}), ("PATCH", path, {"cpu_limit": "3"})]
+    # The updated clusters' new pods cannot get ready until after the restart, so the
+    # restart always comes mid-work (without the hold, a fast machine may finish first).
+    for svc in updated_only:
+        standalone_sandbox.api.hold_readiness(namespaces[svc])
     responses = _all_at_once(server, calls)
     server.stop()  # right after the burst, with the work in flight
+    for svc in updated_only:
+        standalone_sandbox.api.hold_readiness(namespaces[svc], hold=False)
 
     by_call = list(zip(calls, responses, strict=True))
     assert all(r.status_code in (202, 409) for _, r in by_call), [r.text for _, r in by_call]
