@@ -18,7 +18,7 @@ from app.store.tables import ClusterEventRow, TenantContainerRow, utcnow
 from app.tenancy import commands, queries
 from app.tenancy.queries import ListingCounts
 from app.tenancy.scope import Scope
-from tests.factories import cluster_request
+from tests.support.factories import cluster_request
 
 TREE = """
 query($id: String!) {

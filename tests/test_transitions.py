@@ -22,7 +22,7 @@ from app.tenancy.errors import ClusterChanged, Conflict
 from app.tenancy.lifecycle import ClusterRecord
 from app.tenancy.naming import IdSequence
 from app.tenancy.scope import Scope
-from tests.factories import cluster_request
+from tests.support.factories import cluster_request
 
 S = ClusterStatus
 

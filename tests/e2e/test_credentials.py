@@ -1,25 +1,30 @@
 """Credentials are checked on every operation, over HTTP and WebSockets alike: revoked
 keys stop working on sockets opened before, report tokens are verified (forged ones
 are 401 everywhere), rate-limit buckets belong to verified identities, and
-subscriptions per caller are bounded."""
+subscriptions per caller are bounded. (The app in process.)"""
 
 from __future__ import annotations
 
 import base64
-import json
-import subprocess
-import time
-from collections import defaultdict
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any
 
 import httpx
 import pytest
-from websockets.exceptions import ConnectionClosed
-from websockets.sync.client import ClientConnection, connect
 
-from tests.conftest import ServerProcess, kubectl, kubectl_path, wait_for_status, wait_until
+from tests.conftest import MakeApp
+from tests.support.inprocess import InProcessServer, create_accepted, wait_for_status
+from tests.support.waiting import wait_for
+from tests.support.websocket import (
+    AsgiWebSocket,
+    Closed,
+    close_code_at_init,
+    codes,
+    event_of,
+    socket,
+    subscribed,
+    succeeded,
+)
 
 SUBSCRIBE = """subscription($org: String!) {
   clusterEvents(tenantOrgId: $org) { namespace serviceName event { to } }
@@ -32,150 +37,60 @@ REPORT = "mutation($ns: String!) { reportDeploymentStatus(namespace: $ns, qps: 3
 INTROSPECTION = "{ __schema { queryType { name } } }"
 
 
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
-
-
-class Socket:
-    """A graphql-transport-ws client that sorts what arrives by operation id."""
-
-    def __init__(self, ws: ClientConnection) -> None:
-        self.ws = ws
-        self.inbox: dict[str, list[dict[str, Any]]] = defaultdict(list)
-
-    def init(self, token: str | None) -> None:
-        self.ws.send(
-            json.dumps({"type": "connection_init", "payload": bearer(token) if token else {}})
-        )
-        assert json.loads(self.ws.recv(timeout=10))["type"] == "connection_ack"
-
-    def start(self, op_id: str, query: str, variables: dict[str, Any] | None = None) -> None:
-        payload = {"query": query, "variables": variables or {}}
-        self.ws.send(json.dumps({"id": op_id, "type": "subscribe", "payload": payload}))
-
-    def stop(self, op_id: str) -> None:
-        self.ws.send(json.dumps({"id": op_id, "type": "complete"}))
-
-    def wait(self, op_id: str, timeout: float = 10) -> dict[str, Any]:
-        """The next message of one operation."""
-        deadline = time.monotonic() + timeout
-        while not self.inbox[op_id]:
-            message = json.loads(self.ws.recv(timeout=max(0.01, deadline - time.monotonic())))
-            self.inbox[message.get("id", "")].append(message)
-        return self.inbox[op_id].pop(0)
-
-    def run(self, op_id: str, query: str, variables: dict[str, Any] | None = None) -> Any:
-        self.start(op_id, query, variables)
-        return self.wait(op_id)
-
-    def until_end(self, op_id: str, timeout: float) -> list[dict[str, Any]]:
-        """Every message of an operation up to its complete (or error)."""
-        deadline = time.monotonic() + timeout
-        seen = [self.wait(op_id, timeout=deadline - time.monotonic())]
-        while seen[-1]["type"] not in ("complete", "error"):
-            seen.append(self.wait(op_id, timeout=deadline - time.monotonic()))
-        return seen
-
-
-def codes(message: dict[str, Any]) -> list[str]:
-    errors = message["payload"] if message["type"] == "error" else message["payload"].get("errors")
-    return [error["extensions"]["code"] for error in errors or []]
-
-
-def succeeded(message: dict[str, Any]) -> bool:
-    return message["type"] == "next" and not message["payload"].get("errors")
-
-
-def ws_url(server: ServerProcess) -> str:
-    return server.url.replace("http://", "ws://") + "/graphql"
-
-
-@contextmanager
-def socket(server: ServerProcess, token: str, *, in_header: bool = False) -> Iterator[Socket]:
-    """A socket authenticated the browser way (connection_init) or with the header."""
-    with connect(
-        ws_url(server),
-        subprotocols=["graphql-transport-ws"],  # type: ignore[list-item]
-        additional_headers=bearer(token) if in_header else None,
-    ) as ws:
-        opened = Socket(ws)
-        opened.init(None if in_header else token)
-        yield opened
-
-
-def close_code_at_init(server: ServerProcess, token: str, *, in_header: bool) -> int | None:
-    with connect(
-        ws_url(server),
-        subprotocols=["graphql-transport-ws"],  # type: ignore[list-item]
-        additional_headers=bearer(token) if in_header else None,
-    ) as ws:
-        payload = {} if in_header else bearer(token)
-        ws.send(json.dumps({"type": "connection_init", "payload": payload}))
-        with pytest.raises(ConnectionClosed) as closed:
-            ws.recv(timeout=10)
-    return closed.value.rcvd.code if closed.value.rcvd else None
-
-
-def api_key(admin: httpx.Client, org: str, name: str = "k") -> dict[str, Any]:
-    response = admin.post("/api-keys", json={"tenant_org_id": org, "name": name})
+async def api_key(admin: httpx.AsyncClient, org: str, name: str = "k") -> dict[str, Any]:
+    response = await admin.post("/api-keys", json={"tenant_org_id": org, "name": name})
     assert response.status_code == 201, response.text
     key: dict[str, Any] = response.json()
     return key
 
 
-def report_token(server: ServerProcess, namespace: str) -> str:
+async def report_token(app: InProcessServer, namespace: str) -> str:
     """The deployment's token, from its Secret (there as soon as provisioning applied
     it; waiting here costs the control plane no requests)."""
-    kubectl_path()
 
-    def applied() -> bool:
-        found = subprocess.run(
-            [kubectl_path(), "--kubeconfig", str(server.kubeconfig), "-n", namespace, "get",
-             "secret", "es-serverless-reporter", "--ignore-not-found", "-o", "name"],
-            capture_output=True, text=True, timeout=60,
-        )  # fmt: skip
-        return bool(found.stdout.strip())
+    async def applied() -> str | None:
+        found = await app.sandbox.request(
+            "GET", f"/api/v1/namespaces/{namespace}/secrets/es-serverless-reporter"
+        )
+        if found.status_code != 200:
+            return None
+        return base64.b64decode(found.json()["data"]["token"]).decode()
 
-    wait_until(applied, what="the reporter Secret")
-    encoded = kubectl(
-        server.kubeconfig, "-n", namespace, "get", "secret", "es-serverless-reporter",
-        "-o", "jsonpath={.data.token}",
-    )  # fmt: skip
-    return base64.b64decode(encoded).decode()
+    return await wait_for(applied, timeout=30, what="the reporter Secret")
 
 
 # -- revoked keys on open sockets ---------------------------------------------------------
 
 
-def test_a_revoked_key_is_refused_on_a_socket_opened_before(
-    server: ServerProcess, client: httpx.Client, org: str
+async def test_a_revoked_key_is_refused_on_a_socket_opened_before(
+    app_server: InProcessServer, admin_client: httpx.AsyncClient, org: str
 ) -> None:
-    key = api_key(client, org)
-    with socket(server, key["secret"]) as ws:
-        ws.start("events", SUBSCRIBE, {"org": org})
-        assert succeeded(ws.run("before", CREATE, {"org": org, "service": "before"}))
+    key = await api_key(admin_client, org)
+    async with socket(app_server, key["secret"]) as ws:
+        await ws.start("events", SUBSCRIBE, {"org": org})
+        assert succeeded(await ws.run("before", CREATE, {"org": org, "service": "before"}))
 
-        assert client.delete(f"/api-keys/{key['id']}").status_code == 200
-        assert (
-            httpx.get(f"{server.url}/tenant/containers", headers=bearer(key["secret"])).status_code
-            == 401
-        )
-        create = ws.run("after", CREATE, {"org": org, "service": "after"})
+        assert (await admin_client.delete(f"/api-keys/{key['id']}")).status_code == 200
+        async with app_server.client(token=key["secret"]) as revoked:
+            assert (await revoked.get("/tenant/containers")).status_code == 401
+        create = await ws.run("after", CREATE, {"org": org, "service": "after"})
         assert create["type"] == "error"
         assert codes(create) == ["UNAUTHENTICATED"]
-        delete = ws.run("delete", DELETE, {"ns": f"{org}-alice-before"})
+        delete = await ws.run("delete", DELETE, {"ns": f"{org}-alice-before"})
         assert codes(delete) == ["UNAUTHENTICATED"]
-        assert codes(ws.run("read", "{ tenantContainers { id } }")) == ["UNAUTHENTICATED"]
+        assert codes(await ws.run("read", "{ tenantContainers { id } }")) == ["UNAUTHENTICATED"]
 
         # The running subscription ends within a few seconds, saying why.
-        ended = ws.until_end("events", timeout=5)
+        ended = await ws.until_end("events", timeout=5)
         assert ended[-1]["type"] == "complete"
         assert codes(ended[-2]) == ["UNAUTHENTICATED"]
 
-    rows = client.get(f"/tenant/containers/org/{org}", params={"include_deleted": "true"}).json()
+    rows = (
+        await admin_client.get(f"/tenant/containers/org/{org}", params={"include_deleted": "true"})
+    ).json()
     assert [row["service_name"] for row in rows] == ["before"]
     assert rows[0]["status"] not in ("deleting", "deleted")
-    audit = client.get("/audit", params={"tenant_org_id": org}).json()
+    audit = (await admin_client.get("/audit", params={"tenant_org_id": org})).json()
     assert [e["action"] for e in audit if e["actor"] == f"key:{key['id']}"] == ["createCluster"]
 
 
@@ -183,18 +98,20 @@ def test_a_revoked_key_is_refused_on_a_socket_opened_before(
 
 
 @pytest.fixture
-def reporter(server: ServerProcess, client: httpx.Client, org: str) -> dict[str, str]:
+async def reporter(
+    app_server: InProcessServer, admin_client: httpx.AsyncClient, org: str
+) -> dict[str, str]:
     """A deployment with its genuine report token, and another one's namespace."""
     for service in ("own", "other"):
-        client.post(
-            "/clusters", json={"tenant_org_id": org, "user": "rita", "service_name": service}
-        )
-    wait_for_status(client, user="rita", service_name="own", tenant_org_id=org, wanted={"created"})
+        await create_accepted(admin_client, org, "rita", service)
+    await wait_for_status(
+        admin_client, user="rita", service_name="own", tenant_org_id=org, wanted={"created"}
+    )
     namespace = f"{org}-rita-own"
     return {
         "namespace": namespace,
         "other": f"{org}-rita-other",
-        "token": report_token(server, namespace),
+        "token": await report_token(app_server, namespace),
     }
 
 
@@ -214,25 +131,25 @@ FORGERIES: dict[str, Callable[[str], str]] = {
 
 
 @pytest.mark.parametrize("forgery", sorted(FORGERIES))
-def test_forged_report_tokens_are_401_everywhere(
-    server: ServerProcess, reporter: dict[str, str], forgery: str
+async def test_forged_report_tokens_are_401_everywhere(
+    app_server: InProcessServer, reporter: dict[str, str], forgery: str
 ) -> None:
     token = FORGERIES[forgery](reporter["token"])
     assert token != reporter["token"]
-    with httpx.Client(base_url=server.url, headers=bearer(token), timeout=30) as forged:
-        assert forged.get("/tenant/containers").status_code == 401
-        report = forged.post(f"/deployments/{reporter['namespace']}/report", json={"qps": 1})
+    async with app_server.client(token=token) as forged:
+        assert (await forged.get("/tenant/containers")).status_code == 401
+        report = await forged.post(f"/deployments/{reporter['namespace']}/report", json={"qps": 1})
         assert report.status_code == 401
         assert report.json() == {"error": "missing or invalid bearer token"}
-        introspection = forged.post("/graphql", json={"query": INTROSPECTION})
+        introspection = await forged.post("/graphql", json={"query": INTROSPECTION})
         assert introspection.status_code == 401
         assert introspection.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
-    assert close_code_at_init(server, token, in_header=True) == 4401
-    assert close_code_at_init(server, token, in_header=False) == 4401
+    assert await close_code_at_init(app_server, token, in_header=True) == 4401
+    assert await close_code_at_init(app_server, token, in_header=False) == 4401
 
 
-def test_a_genuine_report_token_reports_only_its_own_deployment(
-    server: ServerProcess, reporter: dict[str, str]
+async def test_a_genuine_report_token_reports_only_its_own_deployment(
+    app_server: InProcessServer, reporter: dict[str, str]
 ) -> None:
     token, namespace = reporter["token"], reporter["namespace"]
     # Self-describing: it names its deployment, so it is checked without the database.
@@ -243,69 +160,58 @@ def test_a_genuine_report_token_reports_only_its_own_deployment(
         .startswith(f"deploy_{namespace}_")
     )
     assert len(mac) == 43
-    with httpx.Client(base_url=server.url, headers=bearer(token), timeout=30) as http:
-        own = http.post(f"/deployments/{namespace}/report", json={"qps": 7})
+    async with app_server.client(token=token) as http:
+        own = await http.post(f"/deployments/{namespace}/report", json={"qps": 7})
         assert own.status_code == 200
         assert own.json()["qps"] == 7.0
-        assert (
-            http.post(f"/deployments/{reporter['other']}/report", json={"qps": 7}).status_code
-            == 404
-        )
-        assert http.get("/tenant/containers").status_code == 403  # verified, but may not read
+        foreign = await http.post(f"/deployments/{reporter['other']}/report", json={"qps": 7})
+        assert foreign.status_code == 404
+        assert (await http.get("/tenant/containers")).status_code == 403  # verified, may not read
     # Over a WebSocket it may do what it may do over HTTP, and no more.
-    with socket(server, token) as ws:
-        reported = ws.run("report", REPORT, {"ns": namespace})
+    async with socket(app_server, token) as ws:
+        reported = await ws.run("report", REPORT, {"ns": namespace})
         assert succeeded(reported), reported
-        assert codes(ws.run("foreign", REPORT, {"ns": reporter["other"]})) == ["NOT_FOUND"]
-        assert codes(ws.run("read", "{ tenantContainers { id } }")) == ["FORBIDDEN"]
-        ws.start("events", SUBSCRIBE, {"org": "anything"})
-        assert codes(ws.wait("events")) == ["FORBIDDEN"]
+        assert codes(await ws.run("foreign", REPORT, {"ns": reporter["other"]})) == ["NOT_FOUND"]
+        assert codes(await ws.run("read", "{ tenantContainers { id } }")) == ["FORBIDDEN"]
+        await ws.start("events", SUBSCRIBE, {"org": "anything"})
+        assert codes(await ws.wait("events")) == ["FORBIDDEN"]
 
 
-def test_the_legacy_graphql_ws_protocol_is_refused(server: ServerProcess) -> None:
-    with (
-        connect(ws_url(server), subprotocols=["graphql-ws"]) as ws,  # type: ignore[list-item]
-        pytest.raises(ConnectionClosed) as closed,
-    ):
-        ws.recv(timeout=10)
-    assert closed.value.rcvd is not None and closed.value.rcvd.code == 4406
+async def test_the_legacy_graphql_ws_protocol_is_refused(app_server: InProcessServer) -> None:
+    with pytest.raises(Closed) as closed:
+        async with AsgiWebSocket(app_server.app, subprotocols=("graphql-ws",)) as ws:
+            await ws.receive()
+    assert closed.value.code == 4406
 
 
 # -- rate limits per identity ---------------------------------------------------------------
 
 
-def test_rate_limit_buckets_belong_to_verified_identities(
-    make_server: Callable[..., ServerProcess],
-) -> None:
+async def test_rate_limit_buckets_belong_to_verified_identities(make_app: MakeApp) -> None:
     limit = 20
-    server = make_server(ESS_RATE_LIMIT_PER_MINUTE=str(limit))
-    with server.client() as admin:
-        created = admin.post(
-            "/clusters", json={"tenant_org_id": "rl", "user": "u", "service_name": "s"}
-        )
-        assert created.status_code == 202
-        key = api_key(admin, "rl")["secret"]
-        genuine = report_token(server, "rl-u-s")
+    app = await make_app(rate_limit_per_minute=limit)
+    async with app.client() as admin:
+        await create_accepted(admin, "rl", "u", "s")
+        key = (await api_key(admin, "rl"))["secret"]
+        genuine = await report_token(app, "rl-u-s")
 
         # Made-up report tokens (each one different) all draw from their sender's
         # address bucket: they run dry, and nobody else's does.
-        bogus = [
-            httpx.get(
-                f"{server.url}/tenant/containers", headers=bearer(f"essr_bogus{n}")
-            ).status_code
-            for n in range(limit + 5)
-        ]
+        bogus = []
+        for n in range(limit + 5):
+            async with app.client(token=f"essr_bogus{n}") as http:
+                bogus.append((await http.get("/tenant/containers")).status_code)
         assert set(bogus) == {401, 429}
         assert bogus[-1] == 429
-        report = httpx.post(
-            f"{server.url}/deployments/rl-u-s/report", json={"qps": 1}, headers=bearer(genuine)
-        )
-        assert report.status_code == 200
-        assert httpx.get(f"{server.url}/tenant/containers", headers=bearer(key)).status_code == 200
+        async with app.client(token=genuine) as reporting:
+            report = await reporting.post("/deployments/rl-u-s/report", json={"qps": 1})
+            assert report.status_code == 200
+        async with app.client(token=key) as keyed:
+            assert (await keyed.get("/tenant/containers")).status_code == 200
 
         # WebSocket operations draw from the same bucket as the caller's HTTP requests.
-        with socket(server, key, in_header=True) as ws:
-            answers = [ws.run(f"q{n}", "{ __typename }") for n in range(limit + 5)]
+        async with socket(app, key, in_header=True) as ws:
+            answers = [await ws.run(f"q{n}", "{ __typename }") for n in range(limit + 5)]
         passed = [succeeded(a) for a in answers]
         assert 0 < sum(passed) <= limit - 2  # the GET and the upgrade took two tokens
         assert passed == sorted(passed, reverse=True)  # once dry, it stays dry for now
@@ -315,52 +221,55 @@ def test_rate_limit_buckets_belong_to_verified_identities(
         assert refused["payload"][0]["extensions"]["retryAfter"] >= 1
         assert "retry after" in refused["payload"][0]["message"]
         # Another caller is not slowed down by this one.
-        assert admin.get("/tenant/containers").status_code == 200
+        assert (await admin.get("/tenant/containers")).status_code == 200
 
 
 # -- subscriptions per caller -----------------------------------------------------------------
 
 
-def test_subscriptions_per_caller_are_bounded_across_sockets(
-    make_server: Callable[..., ServerProcess],
-) -> None:
-    server = make_server(ESS_GRAPHQL_MAX_SUBSCRIPTIONS_PER_CALLER="2")
-    with server.client() as admin:
-        key_a, key_b = api_key(admin, "sa")["secret"], api_key(admin, "sb")["secret"]
+async def test_subscriptions_per_caller_are_bounded_across_sockets(make_app: MakeApp) -> None:
+    app = await make_app(graphql_max_subscriptions_per_caller=2)
+    async with app.client() as admin:
+        a, b = await api_key(admin, "sa"), await api_key(admin, "sb")
+        caller_a, caller_b = f"key:{a['id']}", f"key:{b['id']}"
 
-        def create(org: str, service: str) -> None:
-            body = {"tenant_org_id": org, "user": "u", "service_name": service}
-            assert admin.post("/clusters", json=body).status_code == 202
+        async def service_of(ws: Any, op_id: str) -> str:
+            return str(event_of(await ws.wait(op_id))["serviceName"])
 
-        with (
-            socket(server, key_a) as first,
-            socket(server, key_a) as second,
-            socket(server, key_b) as other,
+        async with (
+            socket(app, a["secret"]) as first,
+            socket(app, a["secret"]) as second,
+            socket(app, b["secret"]) as other,
         ):
-            first.start("1", SUBSCRIBE, {"org": "sa"})
-            first.start("2", SUBSCRIBE, {"org": "sa"})
-            other.start("b", SUBSCRIBE, {"org": "sb"})
-            time.sleep(0.5)  # let the server register them
-            create("sa", "one")
+            await first.start("1", SUBSCRIBE, {"org": "sa"})
+            await first.start("2", SUBSCRIBE, {"org": "sa"})
+            await other.start("b", SUBSCRIBE, {"org": "sb"})
+            await subscribed(app, caller_a, 2)
+            await subscribed(app, caller_b, 1)
+            await create_accepted(admin, "sa", "u", "one")
             for op_id in ("1", "2"):
-                assert first.wait(op_id)["payload"]["data"]["clusterEvents"]["serviceName"] == "one"
+                assert await service_of(first, op_id) == "one"
 
             # A third one of the same key, on another socket, is refused.
-            second.start("3", SUBSCRIBE, {"org": "sa"})
-            refused = second.until_end("3", timeout=10)
+            await second.start("3", SUBSCRIBE, {"org": "sa"})
+            refused = await second.until_end("3", timeout=10)
             assert codes(refused[0]) == ["TOO_MANY_SUBSCRIPTIONS"]
             assert "at most 2" in refused[0]["payload"]["errors"][0]["message"]
 
             # Another key is not affected.
-            create("sb", "two")
-            assert other.wait("b")["payload"]["data"]["clusterEvents"]["serviceName"] == "two"
+            await create_accepted(admin, "sb", "u", "two")
+            assert await service_of(other, "b") == "two"
 
             # Ending one makes room for another.
-            first.stop("1")
-            time.sleep(0.5)
-            second.start("4", SUBSCRIBE, {"org": "sa"})
-            time.sleep(0.5)
-            create("sa", "three")
-            seen = {second.wait("4")["payload"]["data"]["clusterEvents"]["serviceName"]}
+            await first.stop("1")
+
+            async def one_left() -> bool:
+                return app.runtime.event_feed.held_by(caller_a) == 1
+
+            await wait_for(one_left, what="the ended subscription released")
+            await second.start("4", SUBSCRIBE, {"org": "sa"})
+            await subscribed(app, caller_a, 2)
+            await create_accepted(admin, "sa", "u", "three")
+            seen = {await service_of(second, "4")}
             while "three" not in seen:  # "one" may still be on its way to created
-                seen.add(second.wait("4")["payload"]["data"]["clusterEvents"]["serviceName"])
+                seen.add(await service_of(second, "4"))

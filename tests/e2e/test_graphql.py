@@ -1,4 +1,4 @@
-"""GraphQL end to end: createCluster, the organisation tree, single look-ups, errors
+"""GraphQL end to end (the app in process): createCluster, the organisation tree, single look-ups, errors
 with extensions.code, GraphiQL."""
 
 from __future__ import annotations
@@ -8,7 +8,9 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import graphql, wait_for_status
+from tests.support.inprocess import graphql, wait_for_status
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 CREATE = """
 mutation Create($input: CreateClusterInput!) {
@@ -31,13 +33,16 @@ query Tree($id: String!) {
 """
 
 
-def create(client: httpx.Client, **fields: Any) -> dict[str, Any]:
-    return graphql(client, CREATE, {"input": fields})
+async def create_cluster(http: httpx.AsyncClient, **fields: Any) -> dict[str, Any]:
+    """``createCluster`` with these input fields: the whole answer."""
+    return await graphql(http, CREATE, {"input": fields})
 
 
-def test_create_cluster_returns_the_recorded_container(client: httpx.Client, org: str) -> None:
-    body = create(
-        client, tenantOrgId=org, user="alice", serviceName="vector-search", replicas=2,
+async def test_create_cluster_returns_the_recorded_container(
+    shared_admin: httpx.AsyncClient, org: str
+) -> None:
+    body = await create_cluster(
+        shared_admin, tenantOrgId=org, user="alice", serviceName="vector-search", replicas=2,
         cpuRequest="1", cpuLimit="4", memRequest="2Gi", memLimit="8Gi", diskSize="50Gi",
         gpuCount=1, dimension=512, vectorCount=3_000_000_000, indexLimit=10,
         gitlabUrl="https://gitlab.example.com/team/config",
@@ -52,17 +57,23 @@ def test_create_cluster_returns_the_recorded_container(client: httpx.Client, org
     assert container["status"] in {"pending", "creating"}
     assert container["syncTime"] is None
 
-    wait_for_status(
-        client, user="alice", service_name="vector-search", tenant_org_id=org, wanted={"created"}
+    await wait_for_status(
+        shared_admin,
+        user="alice",
+        service_name="vector-search",
+        tenant_org_id=org,
+        wanted={"created"},
     )
-    rest = client.get(f"/tenant/containers/org/{org}").json()
+    rest = (await shared_admin.get(f"/tenant/containers/org/{org}")).json()
     assert [c["id"] for c in rest] == [container["id"]]
 
 
-def test_organization_tree(client: httpx.Client, org: str) -> None:
+async def test_organization_tree(shared_admin: httpx.AsyncClient, org: str) -> None:
     for user, service in [("alice", "vector-search"), ("bob", "image-search"), ("alice", "logs")]:
-        assert "errors" not in create(client, tenantOrgId=org, user=user, serviceName=service)
-    tree = graphql(client, TREE, {"id": org})["data"]["organization"]
+        assert "errors" not in await create_cluster(
+            shared_admin, tenantOrgId=org, user=user, serviceName=service
+        )
+    tree = (await graphql(shared_admin, TREE, {"id": org}))["data"]["organization"]
     assert tree["id"] == org
     assert [(c["user"], c["serviceName"]) for c in tree["containers"]] == [
         ("alice", "vector-search"),
@@ -81,16 +92,20 @@ def test_organization_tree(client: httpx.Client, org: str) -> None:
     ]
 
 
-def test_empty_organisation_has_empty_lists(client: httpx.Client, org: str) -> None:
-    tree = graphql(client, TREE, {"id": org})["data"]["organization"]
+async def test_empty_organisation_has_empty_lists(
+    shared_admin: httpx.AsyncClient, org: str
+) -> None:
+    tree = (await graphql(shared_admin, TREE, {"id": org}))["data"]["organization"]
     assert tree == {"id": org, "containers": [], "users": []}
 
 
-def test_single_lookups_and_events(client: httpx.Client, org: str) -> None:
-    create(client, tenantOrgId=org, user="carol", serviceName="qa")
-    wait_for_status(client, user="carol", service_name="qa", tenant_org_id=org, wanted={"created"})
-    body = graphql(
-        client,
+async def test_single_lookups_and_events(shared_admin: httpx.AsyncClient, org: str) -> None:
+    await create_cluster(shared_admin, tenantOrgId=org, user="carol", serviceName="qa")
+    await wait_for_status(
+        shared_admin, user="carol", service_name="qa", tenant_org_id=org, wanted={"created"}
+    )
+    body = await graphql(
+        shared_admin,
         """query($org: String!, $ns: String!) {
           tenantContainer(user: "carol", serviceName: "qa", tenantOrgId: $org) {
             status syncTime events { from to reason }
@@ -139,33 +154,37 @@ def test_single_lookups_and_events(client: httpx.Client, org: str) -> None:
         ),
     ],
 )
-def test_validation_errors_carry_codes(
-    client: httpx.Client, fields: dict[str, Any], message: str, code: str
+async def test_validation_errors_carry_codes(
+    shared_admin: httpx.AsyncClient, fields: dict[str, Any], message: str, code: str
 ) -> None:
-    body = create(client, **fields)
+    body = await create_cluster(shared_admin, **fields)
     assert body["data"] is None
     [error] = body["errors"]
     assert error["message"] == message
     assert error["extensions"]["code"] == code
 
 
-def test_duplicates_and_ambiguity_are_conflicts(client: httpx.Client, org: str) -> None:
-    create(client, tenantOrgId=org, user="dave", serviceName="dup")
-    again = create(client, tenantOrgId=org, user="dave", serviceName="dup")
+async def test_duplicates_and_ambiguity_are_conflicts(
+    shared_admin: httpx.AsyncClient, org: str
+) -> None:
+    await create_cluster(shared_admin, tenantOrgId=org, user="dave", serviceName="dup")
+    again = await create_cluster(shared_admin, tenantOrgId=org, user="dave", serviceName="dup")
     assert again["errors"][0]["extensions"]["code"] == "CONFLICT"
-    create(client, tenantOrgId=f"{org}-x", user="dave", serviceName="dup")
-    body = graphql(client, '{ tenantContainer(user: "dave", serviceName: "dup") { id } }')
+    await create_cluster(shared_admin, tenantOrgId=f"{org}-x", user="dave", serviceName="dup")
+    body = await graphql(
+        shared_admin, '{ tenantContainer(user: "dave", serviceName: "dup") { id } }'
+    )
     assert body["errors"][0]["extensions"]["code"] == "CONFLICT"
     assert "tenant_org_id" in body["errors"][0]["message"]
 
 
-def test_bad_query_is_a_graphql_error_not_a_500(client: httpx.Client) -> None:
-    body = graphql(client, "{ organization(id: 1) { nope } }")
+async def test_bad_query_is_a_graphql_error_not_a_500(shared_admin: httpx.AsyncClient) -> None:
+    body = await graphql(shared_admin, "{ organization(id: 1) { nope } }")
     assert body["errors"]
     assert all(e["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED" for e in body["errors"])
 
 
-def test_graphiql_is_served_in_the_browser(client: httpx.Client) -> None:
-    page = client.get("/graphql", headers={"Accept": "text/html"})
+async def test_graphiql_is_served_in_the_browser(shared_admin: httpx.AsyncClient) -> None:
+    page = await shared_admin.get("/graphql", headers={"Accept": "text/html"})
     assert page.status_code == 200
     assert "graphiql" in page.text.lower()

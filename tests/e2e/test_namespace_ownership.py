@@ -1,25 +1,31 @@
-"""Namespaces belong to exactly one cluster (issue 7, finding 1), through real HTTP,
-GraphQL and kubectl against the sandbox: a custom namespace of an organisation's key
+"""Namespaces belong to exactly one cluster (issue 7, finding 1), through REST,
+GraphQL and kubectl against the sandbox (the app in process): a custom namespace of an organisation's key
 carries the organisation's prefix, reserved namespaces are refused for everyone, an
 existing namespace is never taken over or relabelled, and a delete removes a namespace
 only when it carries the cluster's ownership mark."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
 import pytest
+import pytest_asyncio
 
-from tests.conftest import (
-    ServerProcess,
+from tests.conftest import MakeApp
+from tests.support.inprocess import (
+    InProcessServer,
+    create,
+    create_and_wait,
     graphql,
-    kubectl,
-    server_env,
+    serve_in_process,
     wait_for_status,
-    wait_until,
 )
+from tests.support.waiting import wait_for
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 MARK = "es-serverless.io/cluster-id"
 OPERATOR_RESERVED = "ops-reserved"
@@ -28,64 +34,51 @@ mutation($input: CreateClusterInput!) { createCluster(input: $input) { id namesp
 """
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    """A server with an operator's reserved list, and no reconciler passes to interfere
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def app(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[InProcessServer]:
+    """A app with an operator's reserved list, and no reconciler passes to interfere
     with the namespaces the tests tamper with."""
-    data_dir = tmp_path_factory.mktemp("ns-server")
-    env = server_env(
-        data_dir,
-        ESS_RESERVED_NAMESPACES=f"{OPERATOR_RESERVED}, team-*",
-        ESS_RECONCILE_INTERVAL_SECONDS="3600",
-    )
-    process = ServerProcess(data_dir=data_dir, env=env).start()
-    yield process
-    process.stop()
+    async with serve_in_process(
+        tmp_path_factory.mktemp("ns-app"),
+        reserved_namespaces=[OPERATOR_RESERVED, "team-*"],
+        reconcile_interval_seconds=3600,
+    ) as app:
+        yield app
 
 
-@pytest.fixture
-def admin(server: ServerProcess) -> Iterator[httpx.Client]:
-    with server.client() as http:
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def admin(app: InProcessServer) -> AsyncIterator[httpx.AsyncClient]:
+    async with app.client() as http:
         yield http
 
 
-def key_client(server: ServerProcess, org: str, user: str | None = None) -> httpx.Client:
+@asynccontextmanager
+async def key_client(
+    app: InProcessServer, org: str, user: str | None = None
+) -> AsyncIterator[httpx.AsyncClient]:
     """A client holding a fresh API key of ``org`` (bound to ``user`` when given)."""
-    with server.client() as admin:
-        response = admin.post(
+    async with app.client() as admin:
+        response = await admin.post(
             "/api-keys", json={"tenant_org_id": org, "user": user, "name": f"{org} {user}"}
         )
     assert response.status_code == 201, response.text
-    token = response.json()["secret"]
-    return httpx.Client(
-        base_url=server.url, headers={"Authorization": f"Bearer {token}"}, timeout=30
-    )
+    async with app.client(token=response.json()["secret"]) as http:
+        yield http
 
 
-def create(http: httpx.Client, org: str, user: str, service: str, **extra: Any) -> httpx.Response:
-    body = {"tenant_org_id": org, "user": user, "service_name": service, **extra}
-    return http.post("/clusters", json=body)
-
-
-def created(http: httpx.Client, org: str, user: str, service: str, **extra: Any) -> dict[str, Any]:
-    response = create(http, org, user, service, **extra)
-    assert response.status_code == 202, response.text
-    return wait_for_status(
-        http, user=user, service_name=service, tenant_org_id=org, wanted={"created"}
-    )
-
-
-def graphql_error(http: httpx.Client, org: str, namespace: str) -> dict[str, Any]:
+async def graphql_error(http: httpx.AsyncClient, org: str, namespace: str) -> dict[str, Any]:
     """The one error of a GraphQL createCluster in ``namespace``."""
     variables = {"tenantOrgId": org, "user": "alice", "serviceName": "s", "namespace": namespace}
-    body = graphql(http, CREATE, {"input": variables})
+    body = await graphql(http, CREATE, {"input": variables})
     assert body["data"] is None, body
     [error] = body["errors"]
     return dict(error)
 
 
-def status_of(http: httpx.Client, org: str, user: str, service: str, wanted: str) -> dict[str, Any]:
-    return wait_for_status(
+async def status_of(
+    http: httpx.AsyncClient, org: str, user: str, service: str, wanted: str
+) -> dict[str, Any]:
+    return await wait_for_status(
         http,
         user=user,
         service_name=service,
@@ -95,8 +88,8 @@ def status_of(http: httpx.Client, org: str, user: str, service: str, wanted: str
     )
 
 
-def last_reason(http: httpx.Client, org: str, user: str, service: str) -> str:
-    response = http.get(
+async def last_reason(http: httpx.AsyncClient, org: str, user: str, service: str) -> str:
+    response = await http.get(
         f"/tenant/containers/{user}/{service}/events",
         params={"tenant_org_id": org, "include_deleted": "true"},
     )
@@ -104,29 +97,16 @@ def last_reason(http: httpx.Client, org: str, user: str, service: str) -> str:
     return str(response.json()[-1]["reason"])
 
 
-def kube(server: ServerProcess, path: str) -> httpx.Response:
-    return httpx.get(f"{server.sandbox_url}{path}", timeout=10)
-
-
-def namespace(server: ServerProcess, name: str) -> dict[str, Any]:
-    response = kube(server, f"/api/v1/namespaces/{name}")
-    assert response.status_code == 200, response.text
-    body: dict[str, Any] = response.json()
-    return body
-
-
-def foreign_namespace(server: ServerProcess, name: str) -> dict[str, Any]:
+async def foreign_namespace(app: InProcessServer, name: str) -> dict[str, Any]:
     """A namespace made outside the platform, holding a ConfigMap of its owner."""
-    kubectl(server.kubeconfig, "create", "namespace", name)
-    kubectl(
-        server.kubeconfig, "-n", name, "create", "configmap", "theirs", "--from-literal=owner=them"
-    )
-    return namespace(server, name)["metadata"]
+    await app.kubectl("create", "namespace", name)
+    await app.kubectl("-n", name, "create", "configmap", "theirs", "--from-literal=owner=them")
+    return (await app.sandbox.namespace(name))["metadata"]
 
 
-def assert_untouched(server: ServerProcess, name: str, before: dict[str, Any]) -> None:
+async def assert_untouched(app: InProcessServer, name: str, before: dict[str, Any]) -> None:
     """The namespace as its owner left it: labels, annotations, content; none of ours."""
-    now = namespace(server, name)
+    now = await app.sandbox.namespace(name)
     assert now["status"]["phase"] == "Active"
     meta = now["metadata"]
     assert (meta["uid"], meta.get("labels"), meta.get("annotations")) == (
@@ -135,12 +115,12 @@ def assert_untouched(server: ServerProcess, name: str, before: dict[str, Any]) -
         before.get("annotations"),
     )
     assert "tenant-org-id" not in (meta.get("labels") or {})
-    theirs = kube(server, f"/api/v1/namespaces/{name}/configmaps/theirs")
+    theirs = await app.sandbox.request("GET", f"/api/v1/namespaces/{name}/configmaps/theirs")
     assert theirs.status_code == 200 and theirs.json()["data"] == {"owner": "them"}
-    assert_no_cluster_objects(server, name)
+    await assert_no_cluster_objects(app, name)
 
 
-def assert_no_cluster_objects(server: ServerProcess, name: str) -> None:
+async def assert_no_cluster_objects(app: InProcessServer, name: str) -> None:
     for path in (
         f"/apis/apps/v1/namespaces/{name}/statefulsets/elasticsearch",
         f"/api/v1/namespaces/{name}/services/elasticsearch",
@@ -150,8 +130,8 @@ def assert_no_cluster_objects(server: ServerProcess, name: str) -> None:
         f"/api/v1/namespaces/{name}/secrets/elasticsearch-transport-tls",
         f"/apis/networking.k8s.io/v1/namespaces/{name}/networkpolicies/elasticsearch",
     ):
-        assert kube(server, path).status_code == 404, path
-    claims = kube(server, f"/api/v1/namespaces/{name}/persistentvolumeclaims").json()
+        assert await app.sandbox.status(path) == 404, path
+    claims = await app.sandbox.get(f"/api/v1/namespaces/{name}/persistentvolumeclaims")
     assert claims["items"] == []
 
 
@@ -162,40 +142,40 @@ def unavailable(name: str) -> str:
 # -- who may name which namespace ------------------------------------------------------
 
 
-def test_an_existing_foreign_namespace_is_never_taken(
-    server: ServerProcess, admin: httpx.Client, org: str
+async def test_an_existing_foreign_namespace_is_never_taken(
+    app: InProcessServer, admin: httpx.AsyncClient, org: str
 ) -> None:
     victim = f"victim-{org}"
-    before = foreign_namespace(server, victim)
+    before = await foreign_namespace(app, victim)
 
-    with key_client(server, org) as orga:
-        squat = create(orga, org, "alice", "squat1", namespace=victim)
+    async with key_client(app, org) as orga:
+        squat = await create(orga, org, "alice", "squat1", namespace=victim)
         assert squat.status_code == 400, squat.text
-        assert squat.json()["error"].startswith(
-            f'namespace "{victim}" must start with "{org}-": '
-        )
-        assert graphql_error(orga, org, victim)["extensions"]["code"] == "BAD_USER_INPUT"
+        assert squat.json()["error"].startswith(f'namespace "{victim}" must start with "{org}-": ')
+        assert (await graphql_error(orga, org, victim))["extensions"]["code"] == "BAD_USER_INPUT"
 
     # The platform admin may name any namespace, but not one that exists.
-    taken = create(admin, org, "alice", "squat1", namespace=victim)
+    taken = await create(admin, org, "alice", "squat1", namespace=victim)
     assert taken.status_code == 409, taken.text
     assert taken.json() == {"error": unavailable(victim)}
-    error = graphql_error(admin, org, victim)
+    error = await graphql_error(admin, org, victim)
     assert (error["message"], error["extensions"]["code"]) == (unavailable(victim), "CONFLICT")
 
-    assert admin.get(f"/tenant/containers/org/{org}").json() == []
-    assert_untouched(server, victim, before)
+    assert (await admin.get(f"/tenant/containers/org/{org}")).json() == []
+    await assert_untouched(app, victim, before)
 
 
-def test_an_org_key_cannot_squat_another_orgs_namespace(server: ServerProcess, org: str) -> None:
+async def test_an_org_key_cannot_squat_another_orgs_namespace(
+    app: InProcessServer, org: str
+) -> None:
     orgb = f"{org}x"  # not under "{org}-"
-    with key_client(server, org) as orga, key_client(server, org, "alice") as alice:
+    async with key_client(app, org) as orga, key_client(app, org, "alice") as alice:
         for caller in (orga, alice):
-            squat = create(caller, org, "alice", "search", namespace=f"{orgb}-dave-search")
+            squat = await create(caller, org, "alice", "search", namespace=f"{orgb}-dave-search")
             assert squat.status_code == 400, squat.text
             assert f'must start with "{org}-"' in squat.json()["error"]
-    with key_client(server, orgb) as owner:
-        mine = created(owner, orgb, "dave", "search")
+    async with key_client(app, orgb) as owner:
+        mine = await create_and_wait(owner, orgb, "dave", "search")
     assert mine["namespace"] == f"{orgb}-dave-search"
 
 
@@ -203,140 +183,143 @@ def test_an_org_key_cannot_squat_another_orgs_namespace(server: ServerProcess, o
     "reserved",
     ["es-serverless", "default", "kube-x", "kube-system", OPERATOR_RESERVED, "team-blue"],
 )
-def test_reserved_namespaces_are_refused_even_for_the_admin(
-    server: ServerProcess, admin: httpx.Client, org: str, reserved: str
+async def test_reserved_namespaces_are_refused_even_for_the_admin(
+    app: InProcessServer, admin: httpx.AsyncClient, org: str, reserved: str
 ) -> None:
-    refused = create(admin, org, "alice", "s", namespace=reserved)
+    refused = await create(admin, org, "alice", "s", namespace=reserved)
     assert refused.status_code == 400, refused.text
     assert refused.json()["error"] == (
         f'namespace "{reserved}" is reserved for Kubernetes or the platform; choose another'
     )
-    error = graphql_error(admin, org, reserved)
+    error = await graphql_error(admin, org, reserved)
     assert (error["message"], error["extensions"]["code"]) == (
         refused.json()["error"],
         "BAD_USER_INPUT",
     )
-    with key_client(server, org) as orga:
-        assert create(orga, org, "alice", "s", namespace=reserved).status_code == 400
-    assert admin.get(f"/tenant/containers/org/{org}").json() == []
+    async with key_client(app, org) as orga:
+        assert (await create(orga, org, "alice", "s", namespace=reserved)).status_code == 400
+    assert (await admin.get(f"/tenant/containers/org/{org}")).json() == []
 
 
-def test_a_generated_namespace_under_a_reserved_prefix_is_refused(admin: httpx.Client) -> None:
-    refused = create(admin, "team", "alice", "search")  # would be team-alice-search
+async def test_a_generated_namespace_under_a_reserved_prefix_is_refused(
+    admin: httpx.AsyncClient,
+) -> None:
+    refused = await create(admin, "team", "alice", "search")  # would be team-alice-search
     assert refused.status_code == 400
     assert 'the generated namespace "team-alice-search" is reserved' in refused.json()["error"]
 
 
-def test_an_org_key_provisions_its_own_custom_namespace_with_the_mark(
-    server: ServerProcess, org: str
+async def test_an_org_key_provisions_its_own_custom_namespace_with_the_mark(
+    app: InProcessServer, org: str
 ) -> None:
     ns = f"{org}-custom"
-    with key_client(server, org) as orga:
-        cluster = created(orga, org, "alice", "own", namespace=ns)
+    async with key_client(app, org) as orga:
+        cluster = await create_and_wait(orga, org, "alice", "own", namespace=ns)
         assert cluster["namespace"] == ns
-        meta = namespace(server, ns)["metadata"]
+        meta = (await app.sandbox.namespace(ns))["metadata"]
         assert meta["annotations"][MARK] == cluster["id"]
         assert meta["labels"]["tenant-org-id"] == org
-        assert orga.delete(f"/clusters/{ns}").status_code == 202
-        status_of(orga, org, "alice", "own", "deleted")
-        assert last_reason(orga, org, "alice", "own") == f"namespace {ns} removed"
-    assert kube(server, f"/api/v1/namespaces/{ns}").status_code == 404
+        assert (await orga.delete(f"/clusters/{ns}")).status_code == 202
+        await status_of(orga, org, "alice", "own", "deleted")
+        assert await last_reason(orga, org, "alice", "own") == f"namespace {ns} removed"
+    assert await app.sandbox.status(f"/api/v1/namespaces/{ns}") == 404
 
 
-def test_an_existing_namespace_under_the_orgs_own_prefix_is_409_like_a_taken_one(
-    server: ServerProcess, org: str
+async def test_an_existing_namespace_under_the_orgs_own_prefix_is_409_like_a_taken_one(
+    app: InProcessServer, org: str
 ) -> None:
     ns = f"{org}-pre"
-    kubectl(server.kubeconfig, "create", "namespace", ns)
-    with key_client(server, org) as orga:
-        exists = create(orga, org, "alice", "one", namespace=ns)
+    await app.kubectl("create", "namespace", ns)
+    async with key_client(app, org) as orga:
+        exists = await create(orga, org, "alice", "one", namespace=ns)
         assert exists.status_code == 409, exists.text
-        kubectl(server.kubeconfig, "delete", "namespace", ns)  # waits until it is gone
+        await app.kubectl("delete", "namespace", ns)  # waits until it is gone
 
-        created(orga, org, "alice", "one", namespace=ns)
-        taken = create(orga, org, "bob", "two", namespace=ns)
+        await create_and_wait(orga, org, "alice", "one", namespace=ns)
+        taken = await create(orga, org, "bob", "two", namespace=ns)
         assert taken.status_code == 409, taken.text
     # One message whoever holds it: nothing tells the caller who, or whether anyone does.
     assert exists.json()["error"] == taken.json()["error"] == unavailable(ns)
 
 
-def test_a_transient_failure_of_the_create_check_does_not_fail_the_create(
-    server: ServerProcess, admin: httpx.Client, org: str
+async def test_a_transient_failure_of_the_create_check_does_not_fail_the_create(
+    app: InProcessServer, admin: httpx.AsyncClient, org: str
 ) -> None:
-    control = f"{server.sandbox_url}/_sandbox"
-    httpx.delete(f"{control}/stats")
-    fault = {"method": "GET", "resource": "namespaces", "status": 503, "count": 1}
-    assert httpx.post(f"{control}/faults", json=fault).status_code == 201
-    cluster = created(admin, org, "alice", "flaky-check")
-    stats = httpx.get(f"{control}/stats").json()
+    await app.sandbox.reset_stats()
+    await app.sandbox.inject_fault(method="GET", resource="namespaces", status=503, count=1)
+    cluster = await create_and_wait(admin, org, "alice", "flaky-check")
+    stats = await app.sandbox.stats()
     assert stats["responses"]["GET namespaces 503"] == 1  # the create's look failed
-    assert namespace(server, cluster["namespace"])["metadata"]["annotations"][MARK] == cluster["id"]
+    assert (await app.sandbox.namespace(cluster["namespace"]))["metadata"]["annotations"][
+        MARK
+    ] == cluster["id"]
 
 
 # -- the worker never takes a namespace that is not the cluster's ----------------------
 
 
-def test_a_namespace_made_between_the_check_and_provisioning_fails_the_cluster(
-    make_server: Callable[..., ServerProcess], org: str
+@pytest.mark.asyncio(loop_scope="function")  # a server of its own
+async def test_a_namespace_made_between_the_check_and_provisioning_fails_the_cluster(
+    make_app: MakeApp, org: str
 ) -> None:
-    server = make_server(ESS_PROVISION_CONCURRENCY="1", ESS_RECONCILE_INTERVAL_SECONDS="3600")
-    readiness = f"{server.sandbox_url}/_sandbox/namespaces/{org}-alice-blocker/readiness"
+    app = await make_app(provision_concurrency=1, reconcile_interval_seconds=3600)
+    blocker = f"{org}-alice-blocker"
     late = f"{org}-bob-late"
-    with server.client() as admin:
+    async with app.client() as admin:
         # The only provisioning slot is held by a cluster that does not get ready.
-        assert httpx.put(readiness, json={"hold": True}).is_success
-        assert create(admin, org, "alice", "blocker").status_code == 202
-        status_of(admin, org, "alice", "blocker", "creating")
-        assert create(admin, org, "bob", "late").status_code == 202
+        await app.sandbox.hold_readiness(blocker)
+        assert (await create(admin, org, "alice", "blocker")).status_code == 202
+        await status_of(admin, org, "alice", "blocker", "creating")
+        assert (await create(admin, org, "bob", "late")).status_code == 202
 
         # Meanwhile: a clash with that record alone (Kubernetes has no such namespace)...
-        assert kube(server, f"/api/v1/namespaces/{late}").status_code == 404
-        clash = create(admin, org, "carol", "other", namespace=late)
+        assert await app.sandbox.status(f"/api/v1/namespaces/{late}") == 404
+        clash = await create(admin, org, "carol", "other", namespace=late)
         assert clash.status_code == 409
         # ... and someone makes the namespace.
-        before = foreign_namespace(server, late)
-        assert status_of(admin, org, "bob", "late", "pending")
+        before = await foreign_namespace(app, late)
+        assert await status_of(admin, org, "bob", "late", "pending")
 
-        assert httpx.put(readiness, json={"hold": False}).is_success
-        failed = status_of(admin, org, "bob", "late", "failed")
+        await app.sandbox.hold_readiness(blocker, hold=False)
+        failed = await status_of(admin, org, "bob", "late", "failed")
         assert failed["error"] == unavailable(late)
-        assert_untouched(server, late, before)
+        await assert_untouched(app, late, before)
 
-        assert admin.delete(f"/clusters/{late}").status_code == 202
-        status_of(admin, org, "bob", "late", "deleted")
-        reason = last_reason(admin, org, "bob", "late")
+        assert (await admin.delete(f"/clusters/{late}")).status_code == 202
+        await status_of(admin, org, "bob", "late", "deleted")
+        reason = await last_reason(admin, org, "bob", "late")
         assert reason.startswith(f"namespace {late} kept: it does not carry this cluster's")
         assert reason.endswith("none were left")
-        assert_untouched(server, late, before)
+        await assert_untouched(app, late, before)
 
         # With no record holding it any more, Kubernetes alone refuses it: same words.
-        exists = create(admin, org, "dave", "other", namespace=late)
+        exists = await create(admin, org, "dave", "other", namespace=late)
         assert exists.status_code == 409
     assert clash.json()["error"] == exists.json()["error"] == failed["error"]
 
 
-def test_delete_keeps_a_namespace_that_lost_its_mark_and_removes_only_the_clusters_objects(
-    server: ServerProcess, admin: httpx.Client, org: str
+async def test_delete_keeps_a_namespace_that_lost_its_mark_and_removes_only_the_clusters_objects(
+    app: InProcessServer, admin: httpx.AsyncClient, org: str
 ) -> None:
-    ns = created(admin, org, "alice", "lost")["namespace"]
-    config = server.kubeconfig
-    kubectl(config, "-n", ns, "create", "configmap", "theirs", "--from-literal=owner=them")
+    ns = (await create_and_wait(admin, org, "alice", "lost"))["namespace"]
+    await app.kubectl("-n", ns, "create", "configmap", "theirs", "--from-literal=owner=them")
     # Taken out of the platform's hands: the mark and managed-by removed.
-    kubectl(config, "annotate", "namespace", ns, f"{MARK}-")
-    kubectl(config, "label", "namespace", ns, "app.kubernetes.io/managed-by-")
-    assert kube(server, f"/api/v1/namespaces/{ns}/persistentvolumeclaims").json()["items"]
+    await app.kubectl("annotate", "namespace", ns, f"{MARK}-")
+    await app.kubectl("label", "namespace", ns, "app.kubernetes.io/managed-by-")
+    assert (await app.sandbox.get(f"/api/v1/namespaces/{ns}/persistentvolumeclaims"))["items"]
 
-    assert admin.delete(f"/clusters/{ns}").status_code == 202
-    status_of(admin, org, "alice", "lost", "deleted")
-    assert namespace(server, ns)["status"]["phase"] == "Active"
-    theirs = kube(server, f"/api/v1/namespaces/{ns}/configmaps/theirs")
+    assert (await admin.delete(f"/clusters/{ns}")).status_code == 202
+    await status_of(admin, org, "alice", "lost", "deleted")
+    assert (await app.sandbox.namespace(ns))["status"]["phase"] == "Active"
+    theirs = await app.sandbox.request("GET", f"/api/v1/namespaces/{ns}/configmaps/theirs")
     assert theirs.status_code == 200 and theirs.json()["data"] == {"owner": "them"}
-    assert_no_cluster_objects(server, ns)
-    wait_until(
-        lambda: kube(server, f"/api/v1/namespaces/{ns}/pods").json()["items"] == [],
-        what="the StatefulSet's pods gone with it",
-    )
-    reason = last_reason(admin, org, "alice", "lost")
+    await assert_no_cluster_objects(app, ns)
+
+    async def no_pods() -> bool:
+        return (await app.sandbox.get(f"/api/v1/namespaces/{ns}/pods"))["items"] == []
+
+    await wait_for(no_pods, timeout=30, what="the StatefulSet's pods gone with it")
+    reason = await last_reason(admin, org, "alice", "lost")
     assert reason.startswith(
         f"namespace {ns} kept: it does not carry this cluster's ownership mark ({MARK})"
     )
@@ -350,43 +333,44 @@ def test_delete_keeps_a_namespace_that_lost_its_mark_and_removes_only_the_cluste
         assert removed in reason
 
 
-def test_another_clusters_mark_is_never_adopted(
-    server: ServerProcess, admin: httpx.Client, org: str
+async def test_another_clusters_mark_is_never_adopted(
+    app: InProcessServer, admin: httpx.AsyncClient, org: str
 ) -> None:
-    ns = created(admin, org, "alice", "marked")["namespace"]
+    ns = (await create_and_wait(admin, org, "alice", "marked"))["namespace"]
     other = "tenant_someone_else_1"
-    kubectl(server.kubeconfig, "annotate", "--overwrite", "namespace", ns, f"{MARK}={other}")
-    labels = namespace(server, ns)["metadata"]["labels"]
+    await app.kubectl("annotate", "--overwrite", "namespace", ns, f"{MARK}={other}")
+    labels = (await app.sandbox.namespace(ns))["metadata"]["labels"]
 
-    assert admin.patch(f"/clusters/{ns}", json={}).status_code == 202  # re-apply
-    assert status_of(admin, org, "alice", "marked", "failed")["error"] == unavailable(ns)
-    meta = namespace(server, ns)["metadata"]
+    assert (await admin.patch(f"/clusters/{ns}", json={})).status_code == 202  # re-apply
+    assert (await status_of(admin, org, "alice", "marked", "failed"))["error"] == unavailable(ns)
+    meta = (await app.sandbox.namespace(ns))["metadata"]
     assert (meta["annotations"][MARK], meta["labels"]) == (other, labels)
 
-    assert admin.delete(f"/clusters/{ns}").status_code == 202
-    status_of(admin, org, "alice", "marked", "deleted")
-    assert namespace(server, ns)["metadata"]["annotations"][MARK] == other
-    assert last_reason(admin, org, "alice", "marked").startswith(f"namespace {ns} kept")
+    assert (await admin.delete(f"/clusters/{ns}")).status_code == 202
+    await status_of(admin, org, "alice", "marked", "deleted")
+    assert (await app.sandbox.namespace(ns))["metadata"]["annotations"][MARK] == other
+    assert (await last_reason(admin, org, "alice", "marked")).startswith(f"namespace {ns} kept")
 
 
-def test_a_legacy_namespace_without_a_mark_is_adopted(
-    server: ServerProcess, admin: httpx.Client, org: str
+async def test_a_legacy_namespace_without_a_mark_is_adopted(
+    app: InProcessServer, admin: httpx.AsyncClient, org: str
 ) -> None:
     """Earlier versions set no mark: a namespace with none, but managed-by and this
     cluster's tenant labels, created after the cluster was recorded, is the cluster's."""
-    cluster = created(admin, org, "alice", "legacy")
+    cluster = await create_and_wait(admin, org, "alice", "legacy")
     ns = cluster["namespace"]
-    kubectl(server.kubeconfig, "annotate", "namespace", ns, f"{MARK}-")
+    await app.kubectl("annotate", "namespace", ns, f"{MARK}-")
 
-    assert admin.patch(f"/clusters/{ns}", json={}).status_code == 202
-    wait_until(
-        lambda: admin.get(f"/deployments/{ns}").json()["status"] == "created",
-        what="the re-apply finished",
-    )
-    assert namespace(server, ns)["metadata"]["annotations"][MARK] == cluster["id"]
+    assert (await admin.patch(f"/clusters/{ns}", json={})).status_code == 202
 
-    kubectl(server.kubeconfig, "annotate", "namespace", ns, f"{MARK}-")
-    assert admin.delete(f"/clusters/{ns}").status_code == 202
-    status_of(admin, org, "alice", "legacy", "deleted")
-    assert kube(server, f"/api/v1/namespaces/{ns}").status_code == 404
-    assert last_reason(admin, org, "alice", "legacy") == f"namespace {ns} removed"
+    async def reapplied() -> bool:
+        return bool((await admin.get(f"/deployments/{ns}")).json()["status"] == "created")
+
+    await wait_for(reapplied, timeout=30, what="the re-apply finished")
+    assert (await app.sandbox.namespace(ns))["metadata"]["annotations"][MARK] == cluster["id"]
+
+    await app.kubectl("annotate", "namespace", ns, f"{MARK}-")
+    assert (await admin.delete(f"/clusters/{ns}")).status_code == 202
+    await status_of(admin, org, "alice", "legacy", "deleted")
+    assert await app.sandbox.status(f"/api/v1/namespaces/{ns}") == 404
+    assert await last_reason(admin, org, "alice", "legacy") == f"namespace {ns} removed"

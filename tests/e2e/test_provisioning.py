@@ -1,17 +1,26 @@
-"""Provisioning against the sandbox cluster over real HTTP: the objects created, the
-spec's kubectl queries, readiness timeout, API errors, restarts."""
+"""Provisioning against the sandbox cluster over real HTTP (the app in process): the
+objects created, the spec's kubectl queries, isolation inside the namespace, a cluster
+reached through a kubeconfig. (Failures: tests/worker; restarts: test_restarts.py.)"""
 
 from __future__ import annotations
 
-import json
-import time
-from collections.abc import Callable
-from typing import Any
+from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.conftest import ServerProcess, StandaloneSandbox, kubectl, wait_for_status
+from app.settings import KubeMode
+from kube_sandbox import SandboxCluster
+from tests.conftest import MakeApp
+from tests.support.inprocess import (
+    InProcessServer,
+    create_accepted,
+    create_and_wait,
+    wait_for_status,
+)
+from tests.support.sandbox import AsyncSandboxAPI
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 SEED = {
     "user": "alice", "service_name": "vector-search", "replicas": 2, "cpu_request": "1",
@@ -21,23 +30,22 @@ SEED = {
 }  # fmt: skip
 
 
-def kube_get(server: ServerProcess, path: str) -> dict[str, Any]:
-    response = httpx.get(f"{server.sandbox_url}{path}", timeout=10)
-    assert response.status_code == 200, response.text
-    body: dict[str, Any] = response.json()
-    return body
-
-
-def test_created_cluster_has_the_specs_kubernetes_objects(
-    server: ServerProcess, client: httpx.Client, org: str
+async def test_created_cluster_has_the_specs_kubernetes_objects(
+    shared_app: InProcessServer, shared_admin: httpx.AsyncClient, org: str
 ) -> None:
-    assert client.post("/clusters", json={"tenant_org_id": org, **SEED}).status_code == 202
-    wait_for_status(
-        client, user="alice", service_name="vector-search", tenant_org_id=org, wanted={"created"}
+    assert (
+        await shared_admin.post("/clusters", json={"tenant_org_id": org, **SEED})
+    ).status_code == 202
+    await wait_for_status(
+        shared_admin,
+        user="alice",
+        service_name="vector-search",
+        tenant_org_id=org,
+        wanted={"created"},
     )
     ns = f"{org}-alice-vector-search"
 
-    labels = kube_get(server, f"/api/v1/namespaces/{ns}")["metadata"]["labels"]
+    labels = (await shared_app.sandbox.get(f"/api/v1/namespaces/{ns}"))["metadata"]["labels"]
     assert labels["es-cluster"] == "true"
     assert (labels["tenant-org-id"], labels["user"], labels["service-name"]) == (
         org,
@@ -46,7 +54,7 @@ def test_created_cluster_has_the_specs_kubernetes_objects(
     )
     assert labels["app.kubernetes.io/managed-by"] == "es-serverless"
 
-    sts = kube_get(server, f"/apis/apps/v1/namespaces/{ns}/statefulsets/elasticsearch")
+    sts = await shared_app.sandbox.get(f"/apis/apps/v1/namespaces/{ns}/statefulsets/elasticsearch")
     assert sts["spec"]["replicas"] == 2
     assert sts["status"]["readyReplicas"] == 2
     pod = sts["spec"]["template"]
@@ -67,209 +75,96 @@ def test_created_cluster_has_the_specs_kubernetes_objects(
 
     services = {
         s["metadata"]["name"]: s
-        for s in kube_get(server, f"/api/v1/namespaces/{ns}/services")["items"]
+        for s in (await shared_app.sandbox.get(f"/api/v1/namespaces/{ns}/services"))["items"]
     }
     assert services["elasticsearch-headless"]["spec"]["clusterIP"] == "None"
     assert [p["port"] for p in services["elasticsearch"]["spec"]["ports"]] == [9200]
-    pvcs = kube_get(server, f"/api/v1/namespaces/{ns}/persistentvolumeclaims")["items"]
+    pvcs = (await shared_app.sandbox.get(f"/api/v1/namespaces/{ns}/persistentvolumeclaims"))[
+        "items"
+    ]
     assert sorted(p["metadata"]["name"] for p in pvcs) == [
         "data-elasticsearch-0",
         "data-elasticsearch-1",
     ]
-    pods = kube_get(server, f"/api/v1/namespaces/{ns}/pods?labelSelector=tenant-org-id%3D{org}")[
-        "items"
-    ]
+    pods = (
+        await shared_app.sandbox.get(
+            f"/api/v1/namespaces/{ns}/pods?labelSelector=tenant-org-id%3D{org}"
+        )
+    )["items"]
     assert len(pods) == 2
 
 
-def test_no_gpu_means_no_gpu_resource(
-    server: ServerProcess, client: httpx.Client, org: str
+async def test_no_gpu_means_no_gpu_resource(
+    shared_app: InProcessServer, shared_admin: httpx.AsyncClient, org: str
 ) -> None:
-    client.post("/clusters", json={"tenant_org_id": org, "user": "bob", "service_name": "cpu-only"})
-    wait_for_status(
-        client, user="bob", service_name="cpu-only", tenant_org_id=org, wanted={"created"}
+    await create_accepted(shared_admin, org, "bob", "cpu-only")
+    await wait_for_status(
+        shared_admin, user="bob", service_name="cpu-only", tenant_org_id=org, wanted={"created"}
     )
-    sts = kube_get(
-        server, f"/apis/apps/v1/namespaces/{org}-bob-cpu-only/statefulsets/elasticsearch"
+    sts = await shared_app.sandbox.get(
+        f"/apis/apps/v1/namespaces/{org}-bob-cpu-only/statefulsets/elasticsearch"
     )
     limits = sts["spec"]["template"]["spec"]["containers"][0]["resources"]["limits"]
     assert "nvidia.com/gpu" not in limits
 
 
-def test_the_specs_kubectl_queries_work(
-    server: ServerProcess, client: httpx.Client, org: str
+async def test_the_specs_kubectl_queries_work(
+    shared_app: InProcessServer, shared_admin: httpx.AsyncClient, org: str
 ) -> None:
     for user, service in [("alice", "vector-search"), ("bob", "image-search")]:
-        client.post("/clusters", json={"tenant_org_id": org, "user": user, "service_name": service})
+        await create_accepted(shared_admin, org, user, service)
     for user, service in [("alice", "vector-search"), ("bob", "image-search")]:
-        wait_for_status(
-            client, user=user, service_name=service, tenant_org_id=org, wanted={"created"}
+        await wait_for_status(
+            shared_admin, user=user, service_name=service, tenant_org_id=org, wanted={"created"}
         )
 
-    def names(*selector: str) -> set[str]:
-        return set(kubectl(server.kubeconfig, "get", "namespaces", *selector, "-o", "name").split())
+    async def names(*selector: str) -> set[str]:
+        return set((await shared_app.kubectl("get", "namespaces", *selector, "-o", "name")).split())
 
     both = {f"namespace/{org}-alice-vector-search", f"namespace/{org}-bob-image-search"}
-    assert names("-l", f"tenant-org-id={org}") == both
-    assert names("-l", f"tenant-org-id={org},user=alice") == {
+    assert await names("-l", f"tenant-org-id={org}") == both
+    assert await names("-l", f"tenant-org-id={org},user=alice") == {
         f"namespace/{org}-alice-vector-search"
     }
-    assert f"namespace/{org}-bob-image-search" in names("-l", "service-name=image-search")
-    assert f"namespace/{org}-alice-vector-search" in names("-l", "user=alice")
-    table = kubectl(server.kubeconfig, "get", "namespaces", "-l", f"tenant-org-id={org}")
+    assert f"namespace/{org}-bob-image-search" in await names("-l", "service-name=image-search")
+    assert f"namespace/{org}-alice-vector-search" in await names("-l", "user=alice")
+    table = await shared_app.kubectl("get", "namespaces", "-l", f"tenant-org-id={org}")
     assert "NAME" in table and f"{org}-bob-image-search" in table
-    ready = kubectl(
-        server.kubeconfig, "-n", f"{org}-alice-vector-search", "get", "sts", "elasticsearch",
+    ready = await shared_app.kubectl("-n", f"{org}-alice-vector-search", "get", "sts", "elasticsearch",
         "-o", "jsonpath={.status.readyReplicas}",
     )  # fmt: skip
     assert ready == "1"
 
 
-def hold_readiness(server: ServerProcess, namespace: str) -> None:
-    response = httpx.put(
-        f"{server.sandbox_url}/_sandbox/namespaces/{namespace}/readiness", json={"hold": True}
-    )
-    assert response.is_success, response.text
-
-
-def inject_fault(server: ServerProcess, **fault: Any) -> None:
-    response = httpx.post(f"{server.sandbox_url}/_sandbox/faults", json=fault)
-    assert response.is_success, response.text
-
-
-def test_readiness_timeout_marks_the_cluster_failed(
-    make_server: Callable[..., ServerProcess], org: str
+@pytest.mark.asyncio(loop_scope="function")  # a server of its own
+async def test_kubeconfig_mode_drives_an_external_api_server(
+    sandbox_cluster: SandboxCluster, make_app: MakeApp, org: str, tmp_path: Path
 ) -> None:
-    server = make_server(ESS_READY_TIMEOUT_SECONDS="1.5")
-    hold_readiness(server, f"{org}-alice-slow")
-    with server.client() as client:
-        client.post(
-            "/clusters", json={"tenant_org_id": org, "user": "alice", "service_name": "slow"}
-        )
-        failed = wait_for_status(
-            client,
-            user="alice",
-            service_name="slow",
-            tenant_org_id=org,
-            wanted={"failed", "created"},
-        )
-        assert failed["status"] == "failed"
-        assert "not ready after 1.5s: 0/1 replicas ready" in failed["error"]
-        deployment = client.get(f"/deployments/{org}-alice-slow").json()
-        assert deployment["status"] == "failed"
-        assert deployment["error"] == failed["error"]
-        assert failed["sync_time"] is None
-
-
-def test_kubernetes_api_error_marks_the_cluster_failed_with_its_message(
-    server: ServerProcess, client: httpx.Client, org: str
-) -> None:
-    ns = f"{org}-alice-broken"
-    inject_fault(
-        server, method="POST", resource="statefulsets", namespace=ns, status=422,
-        message="StatefulSet.apps \"elasticsearch\" is invalid: spec.replicas: Invalid value", count=1,
-    )  # fmt: skip
-    client.post("/clusters", json={"tenant_org_id": org, "user": "alice", "service_name": "broken"})
-    failed = wait_for_status(
-        client, user="alice", service_name="broken", tenant_org_id=org, wanted={"failed", "created"}
-    )
-    assert failed["status"] == "failed"
-    assert failed["error"].startswith("Kubernetes API error 422:")
-    assert "spec.replicas: Invalid value" in failed["error"]
-    # The server is unharmed: the next cluster provisions normally.
-    client.post("/clusters", json={"tenant_org_id": org, "user": "alice", "service_name": "fine"})
-    wait_for_status(
-        client, user="alice", service_name="fine", tenant_org_id=org, wanted={"created"}
-    )
-
-
-def test_records_survive_a_restart(make_server: Callable[..., ServerProcess], org: str) -> None:
-    server = make_server()
-    with server.client() as client:
-        client.post("/clusters", json={"tenant_org_id": org, **SEED})
-        before = wait_for_status(
-            client,
-            user="alice",
-            service_name="vector-search",
-            tenant_org_id=org,
-            wanted={"created"},
-        )
-    server.restart()
-    with server.client() as client:
-        after = client.get(f"/tenant/containers/org/{org}").json()
-        assert after == [before]
-        # A fresh id sequence after the restart still refuses the duplicate.
-        assert client.post("/clusters", json={"tenant_org_id": org, **SEED}).status_code == 409
-
-
-@pytest.mark.parametrize("kill", [True, False], ids=["SIGKILL", "SIGTERM"])
-def test_cluster_left_in_progress_by_a_stopped_server_is_finished_after_restart(
-    make_server: Callable[..., ServerProcess], org: str, kill: bool
-) -> None:
-    server = make_server()
-    hold_readiness(server, f"{org}-alice-resume")
-    with server.client() as client:
-        client.post(
-            "/clusters", json={"tenant_org_id": org, "user": "alice", "service_name": "resume"}
-        )
-        wait_for_status(
-            client, user="alice", service_name="resume", tenant_org_id=org, wanted={"creating"}
-        )
-    started = time.monotonic()
-    server.stop(kill=kill)
-    assert time.monotonic() - started < 20  # SIGTERM stops in-flight work promptly
-    server.restart()  # a new process: a new, empty sandbox cluster too
-    with server.client() as client:
-        done = wait_for_status(
-            client,
-            user="alice",
-            service_name="resume",
-            tenant_org_id=org,
-            wanted={"created", "failed"},
-        )
-    assert done["status"] == "created"
-
-
-def test_kubeconfig_mode_drives_an_external_api_server(
-    standalone_sandbox: StandaloneSandbox, make_server: Callable[..., ServerProcess], org: str
-) -> None:
-    server = make_server(ESS_KUBE_MODE="kubeconfig", KUBECONFIG=str(standalone_sandbox.kubeconfig))
-    assert not server.kubeconfig.exists()  # no embedded sandbox was started
-    with server.client() as client:
-        client.post("/clusters", json={"tenant_org_id": org, "user": "erin", "service_name": "ext"})
-        wait_for_status(
-            client, user="erin", service_name="ext", tenant_org_id=org, wanted={"created"}
-        )
-    listed = json.loads(
-        kubectl(
-            standalone_sandbox.kubeconfig,
-            "get",
-            "namespaces",
-            "-l",
-            f"tenant-org-id={org}",
-            "-o",
-            "json",
-        )
+    kubeconfig = sandbox_cluster.write_kubeconfig(tmp_path / "external.kubeconfig")
+    app = await make_app(kube_mode=KubeMode.KUBECONFIG, kubeconfig=str(kubeconfig))
+    assert app.runtime.sandbox is None  # no embedded sandbox was started
+    assert not app.kubeconfig.exists()
+    async with app.client() as admin:
+        await create_and_wait(admin, org, "erin", "ext")
+    listed = await AsyncSandboxAPI(sandbox_cluster.url).get(
+        f"/api/v1/namespaces?labelSelector=tenant-org-id%3D{org}"
     )
     assert [item["metadata"]["name"] for item in listed["items"]] == [f"{org}-erin-ext"]
 
 
-def test_tenant_namespace_is_isolated_and_secured(
-    server: ServerProcess, client: httpx.Client, org: str
+async def test_tenant_namespace_is_isolated_and_secured(
+    shared_app: InProcessServer, shared_admin: httpx.AsyncClient, org: str
 ) -> None:
-    client.post(
-        "/clusters",
-        json={"tenant_org_id": org, "user": "sec", "service_name": "locked", "replicas": 2},
-    )
-    wait_for_status(
-        client, user="sec", service_name="locked", tenant_org_id=org, wanted={"created"}
+    await create_accepted(shared_admin, org, "sec", "locked", replicas=2)
+    await wait_for_status(
+        shared_admin, user="sec", service_name="locked", tenant_org_id=org, wanted={"created"}
     )
     ns = f"{org}-sec-locked"
 
-    policy = kube_get(
-        server, f"/apis/networking.k8s.io/v1/namespaces/{ns}/networkpolicies/elasticsearch"
+    policy = await shared_app.sandbox.get(
+        f"/apis/networking.k8s.io/v1/namespaces/{ns}/networkpolicies/elasticsearch"
     )
-    sts = kube_get(server, f"/apis/apps/v1/namespaces/{ns}/statefulsets/elasticsearch")
+    sts = await shared_app.sandbox.get(f"/apis/apps/v1/namespaces/{ns}/statefulsets/elasticsearch")
     assert policy["spec"]["podSelector"]["matchLabels"] == sts["spec"]["selector"]["matchLabels"]
     assert policy["spec"]["policyTypes"] == ["Ingress"]
     sources = [
@@ -284,7 +179,8 @@ def test_tenant_namespace_is_isolated_and_secured(
     assert len(sources) == 2  # nothing else may reach Elasticsearch
 
     secrets = {
-        s["metadata"]["name"] for s in kube_get(server, f"/api/v1/namespaces/{ns}/secrets")["items"]
+        s["metadata"]["name"]
+        for s in (await shared_app.sandbox.get(f"/api/v1/namespaces/{ns}/secrets"))["items"]
     }
     assert {
         "elasticsearch-credentials",
@@ -300,11 +196,23 @@ def test_tenant_namespace_is_isolated_and_secured(
     }
 
     # The transport certificates are generated once: an update keeps them.
-    tls_before = kube_get(server, f"/api/v1/namespaces/{ns}/secrets/elasticsearch-transport-tls")
-    client.patch(f"/clusters/{ns}", json={"replicas": 3})
-    wait_for_status(
-        client, user="sec", service_name="locked", tenant_org_id=org, wanted={"created"}
+    tls_before = await shared_app.sandbox.get(
+        f"/api/v1/namespaces/{ns}/secrets/elasticsearch-transport-tls"
     )
-    tls_after = kube_get(server, f"/api/v1/namespaces/{ns}/secrets/elasticsearch-transport-tls")
+    updated = await shared_admin.patch(f"/clusters/{ns}", json={"replicas": 3})
+    assert updated.status_code == 202, updated.text
+    assert updated.json()["status"] == "updating"
+    after = await wait_for_status(
+        shared_admin,
+        user="sec",
+        service_name="locked",
+        tenant_org_id=org,
+        wanted={"created", "failed"},
+    )
+    assert (after["status"], after["replicas"]) == ("created", 3), after
+    assert (await shared_app.sandbox.statefulset(ns))["status"]["readyReplicas"] == 3
+    tls_after = await shared_app.sandbox.get(
+        f"/api/v1/namespaces/{ns}/secrets/elasticsearch-transport-tls"
+    )
     assert tls_after["metadata"]["resourceVersion"] == tls_before["metadata"]["resourceVersion"]
     assert tls_after["data"] == tls_before["data"]

@@ -16,13 +16,10 @@ from typing import Any
 import httpx
 
 from app.kube.quantity import parse_quantity
-from tests.conftest import (
-    ServerProcess,
-    StandaloneSandbox,
-    kubectl,
-    wait_for_status,
-    wait_until,
-)
+from tests.support.http import create_accepted, wait_for_status
+from tests.support.kubectl import run_kubectl
+from tests.support.servers import ServerProcess, StandaloneSandbox
+from tests.support.waiting import wait_until
 
 IN_PROGRESS = {"pending", "creating", "updating", "deleting"}
 _FOUR_CHANGES: list[dict[str, Any]] = [
@@ -31,13 +28,6 @@ _FOUR_CHANGES: list[dict[str, Any]] = [
     {"disk_size": "30Gi"},
     {"mem_limit": "4Gi"},
 ]
-
-
-def _create(client: httpx.Client, org: str, user: str, service: str) -> str:
-    body = {"tenant_org_id": org, "user": user, "service_name": service}
-    response = client.post("/clusters", json=body)
-    assert response.status_code == 202, response.text
-    return str(response.json()["namespace"])
 
 
 Call = tuple[str, str, Any]  # method, path, JSON body
@@ -80,14 +70,14 @@ def _settled(client: httpx.Client, org: str) -> Callable[[], bool]:
 def _kubernetes(kubeconfig: Path, org: str) -> dict[str, dict[str, Any]]:
     """What Kubernetes holds for the organisation, per namespace, as kubectl reads it."""
     namespaces = json.loads(
-        kubectl(kubeconfig, "get", "namespaces", "-l", f"tenant-org-id={org}", "-o", "json")
+        run_kubectl(kubeconfig, "get", "namespaces", "-l", f"tenant-org-id={org}", "-o", "json")
     )["items"]
     held: dict[str, dict[str, Any]] = {
         ns["metadata"]["name"]: {"statefulset": None, "claims": {}} for ns in namespaces
     }
     for name in held:
         objects = json.loads(
-            kubectl(kubeconfig, "-n", name, "get", "statefulsets,pvc", "-o", "json")
+            run_kubectl(kubeconfig, "-n", name, "get", "statefulsets,pvc", "-o", "json")
         )["items"]
         for obj in objects:
             if obj["kind"] == "StatefulSet" and obj["metadata"]["name"] == "elasticsearch":
@@ -138,7 +128,7 @@ def _assert_runs_as_recorded(
 def test_four_parallel_updates_one_is_accepted_and_it_is_what_runs(
     server: ServerProcess, client: httpx.Client, org: str
 ) -> None:
-    ns = _create(client, org, "ulla", "fourway")
+    ns = create_accepted(client, org, "ulla", "fourway")["namespace"]
     wait_for_status(
         client, user="ulla", service_name="fourway", tenant_org_id=org, wanted={"created"}
     )
@@ -174,11 +164,11 @@ def test_four_parallel_updates_one_is_accepted_and_it_is_what_runs(
 def test_a_delete_overtakes_an_update_in_progress(
     server: ServerProcess, client: httpx.Client, org: str
 ) -> None:
-    ns = _create(client, org, "vera", "overtaken")
+    ns = create_accepted(client, org, "vera", "overtaken")["namespace"]
     wait_for_status(
         client, user="vera", service_name="overtaken", tenant_org_id=org, wanted={"created"}
     )
-    httpx.put(f"{server.sandbox_url}/_sandbox/namespaces/{ns}/readiness", json={"hold": True})
+    server.sandbox.hold_readiness(ns)
     assert client.patch(f"/clusters/{ns}", json={"replicas": 2}).status_code == 202
     # While the update waits for readiness, nothing else may change the cluster but a delete.
     again = client.patch(f"/clusters/{ns}", json={"replicas": 3})
@@ -209,17 +199,16 @@ def test_update_delete_update_races_and_a_restart_converge(
     raced = [f"race{n}" for n in range(8)]
     updated_only = ["keep0", "keep1"]
     with server.client() as client:
-        namespaces = {svc: _create(client, org, "wes", svc) for svc in raced + updated_only}
+        namespaces = {
+            svc: create_accepted(client, org, "wes", svc)["namespace"]
+            for svc in raced + updated_only
+        }
         wait_until(
             lambda: [r["status"] for r in _records(client, org)] == ["created"] * len(namespaces),
             timeout=60,
             what="all created",
         )
-    standalone_sandbox.control("DELETE", "stats")
-    # The updated clusters cannot become ready until the restart: so the server is
-    # surely stopped mid-work (on a quick machine the work could otherwise be done).
-    for svc in updated_only:
-        standalone_sandbox.control("PUT", f"namespaces/{namespaces[svc]}/readiness", json={"hold": True})
+    standalone_sandbox.api.reset_stats()
 
     calls: list[Call] = []
     for svc in raced:
@@ -232,8 +221,14 @@ def test_update_delete_update_races_and_a_restart_converge(
     for svc in updated_only:
         path = f"/clusters/{namespaces[svc]}"
         calls += [("PATCH", path, {"replicas": 2}), ("PATCH", path, {"cpu_limit": "3"})]
+    # The updated clusters' new pods cannot get ready until after the restart, so the
+    # restart always comes mid-work (without the hold, a fast machine may finish first).
+    for svc in updated_only:
+        standalone_sandbox.api.hold_readiness(namespaces[svc])
     responses = _all_at_once(server, calls)
     server.stop()  # right after the burst, with the work in flight
+    for svc in updated_only:
+        standalone_sandbox.api.hold_readiness(namespaces[svc], hold=False)
 
     by_call = list(zip(calls, responses, strict=True))
     assert all(r.status_code in (202, 409) for _, r in by_call), [r.text for _, r in by_call]
@@ -248,8 +243,6 @@ def test_update_delete_update_races_and_a_restart_converge(
         # One change at a time: a raced cluster's delete may come before both updates.
         assert len(accepted) in ({0, 1} if svc in raced else {1}), (svc, accepted)
 
-    for svc in updated_only:
-        standalone_sandbox.control("PUT", f"namespaces/{namespaces[svc]}/readiness", json={"hold": False})
     server.restart()
     with server.client() as client:
         wait_until(_settled(client, org), timeout=90, what="every cluster settled")
@@ -269,66 +262,8 @@ def test_update_delete_update_races_and_a_restart_converge(
         assert {r["service_name"]: r["status"] for r in _records(client, org)} == {
             svc: records[svc]["status"] for svc in records
         }
-    stats = standalone_sandbox.control("GET", "stats")
+    stats = standalone_sandbox.api.stats()
     assert stats["responses"].get("POST namespaces 201", 0) == 0, stats["responses"]
-
-
-def test_reconciler_flags_spec_drift_and_an_empty_update_repairs_it(
-    make_server: Callable[..., ServerProcess], org: str
-) -> None:
-    server = make_server(ESS_RECONCILE_INTERVAL_SECONDS="0.3")
-    with server.client() as client:
-        ns = _create(client, org, "xena", "drifty")
-
-        def wait(wanted: set[str]) -> dict[str, Any]:
-            return wait_for_status(
-                client, user="xena", service_name="drifty", tenant_org_id=org, wanted=wanted
-            )
-
-        wait({"created"})
-        kubectl(
-            server.kubeconfig, "-n", ns, "scale", "statefulset", "elasticsearch", "--replicas=2"
-        )
-        degraded = wait({"degraded"})
-        assert "StatefulSet elasticsearch has 2 replica(s), the record wants 1" in degraded["error"]
-
-        assert client.patch(f"/clusters/{ns}", json={}).status_code == 202
-        healed = wait({"created", "failed"})
-        assert healed["status"] == "created", healed
-        _assert_runs_as_recorded(client, ns, _kubernetes(server.kubeconfig, org))
-
-        kubectl(
-            server.kubeconfig,
-            "-n",
-            ns,
-            "set",
-            "resources",
-            "statefulset",
-            "elasticsearch",
-            "-c",
-            "elasticsearch",
-            "--limits=cpu=3",
-        )
-        degraded = wait({"degraded"})
-        assert (
-            "cpu limit of container elasticsearch is 3, the record wants 2" in degraded["error"]
-        ), degraded
-        assert client.patch(f"/clusters/{ns}", json={}).status_code == 202
-        assert wait({"created", "failed"})["status"] == "created"
-        # Repaired for good: several reconciler passes later it is still created.
-        time.sleep(1.5)
-        assert wait({"created", "degraded"})["status"] == "created"
-        events = client.get(
-            "/tenant/containers/xena/drifty/events", params={"tenant_org_id": org}
-        ).json()
-        assert [e["to"] for e in events][3:] == [
-            "degraded",
-            "updating",
-            "created",
-            "degraded",
-            "updating",
-            "created",
-        ]
 
 
 def test_two_server_processes_on_postgresql_accept_one_change_at_a_time(
@@ -346,7 +281,9 @@ def test_two_server_processes_on_postgresql_accept_one_change_at_a_time(
     servers = [make_server(**shared), make_server(**shared)]
     services = ["pg0", "pg1", "pg2"]
     with servers[0].client() as client:
-        namespaces = {svc: _create(client, org, "yves", svc) for svc in services}
+        namespaces = {
+            svc: create_accepted(client, org, "yves", svc)["namespace"] for svc in services
+        }
         wait_until(
             lambda: [r["status"] for r in _records(client, org)] == ["created"] * len(services),
             timeout=60,

@@ -8,8 +8,11 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
+import pytest
 
-from tests.conftest import ServerProcess, StandaloneSandbox, wait_for_status, wait_until
+from tests.support.http import create_accepted
+from tests.support.servers import ServerProcess, StandaloneSandbox
+from tests.support.waiting import wait_until
 
 
 def _org_statuses(client: httpx.Client, org: str) -> list[str]:
@@ -30,10 +33,8 @@ def test_kill_9_mid_provisioning_then_restart_finishes_every_cluster_once(
 ) -> None:
     services = [f"svc{n}" for n in range(6)]
     for service in services:
-        standalone_sandbox.control(
-            "PUT", f"namespaces/{org}-kim-{service}/readiness", json={"hold": True}
-        )
-    standalone_sandbox.control("DELETE", "stats")
+        standalone_sandbox.api.hold_readiness(f"{org}-kim-{service}")
+    standalone_sandbox.api.reset_stats()
     server = make_server(
         ESS_KUBE_MODE="kubeconfig",
         KUBECONFIG=str(standalone_sandbox.kubeconfig),
@@ -41,60 +42,26 @@ def test_kill_9_mid_provisioning_then_restart_finishes_every_cluster_once(
     )
     with server.client() as client:
         for service in services:
-            client.post(
-                "/clusters", json={"tenant_org_id": org, "user": "kim", "service_name": service}
-            )
+            create_accepted(client, org, "kim", service)
         # Three are being created (objects applied, waiting for readiness), three wait.
         wait_until(lambda: _org_statuses(client, org).count("creating") == 3, what="three creating")
     server.stop(kill=True)
     for service in services:
-        standalone_sandbox.control(
-            "PUT", f"namespaces/{org}-kim-{service}/readiness", json={"hold": False}
-        )
+        standalone_sandbox.api.hold_readiness(f"{org}-kim-{service}", hold=False)
 
     server.restart()
     with server.client() as client:
         wait_until(_all_created(client, org, len(services)), timeout=60, what="all created")
-    stats = standalone_sandbox.control("GET", "stats")
+    stats = standalone_sandbox.api.stats()
     assert stats["responses"]["POST statefulsets 201"] == len(services)
     assert stats["responses"]["POST namespaces 201"] == len(services)
-    namespaces = httpx.get(
-        f"{standalone_sandbox.url}/api/v1/namespaces",
-        params={"labelSelector": f"tenant-org-id={org}"},
-    ).json()["items"]
+    namespaces = standalone_sandbox.api.get(
+        f"/api/v1/namespaces?labelSelector=tenant-org-id%3D{org}"
+    )["items"]
     assert len(namespaces) == len(services)
 
 
-def test_transient_api_failures_are_retried(
-    server: ServerProcess, client: httpx.Client, org: str
-) -> None:
-    ns = f"{org}-lee-flaky"
-    faults = f"{server.sandbox_url}/_sandbox/faults"
-    for status in (500, 503, 429):
-        response = httpx.post(
-            faults,
-            json={
-                "method": "POST",
-                "resource": "statefulsets",
-                "namespace": ns,
-                "status": status,
-                "count": 1,
-            },
-        )
-        assert response.is_success, response.text
-    client.post("/clusters", json={"tenant_org_id": org, "user": "lee", "service_name": "flaky"})
-    done = wait_for_status(
-        client, user="lee", service_name="flaky", tenant_org_id=org, wanted={"created", "failed"}
-    )
-    assert done["status"] == "created", done
-    remaining = httpx.get(faults).json()
-    assert not [
-        f
-        for f in (remaining if isinstance(remaining, list) else remaining.get("faults", []))
-        if f.get("namespace") == ns
-    ]
-
-
+@pytest.mark.slow
 def test_a_burst_of_200_creates_is_provisioned_with_bounded_pressure(
     make_server: Callable[..., ServerProcess], org: str
 ) -> None:
@@ -104,7 +71,7 @@ def test_a_burst_of_200_creates_is_provisioned_with_bounded_pressure(
         ESS_KUBE_MAX_IN_FLIGHT=str(in_flight_limit),
         ESS_SANDBOX_READY_SECONDS="0.1",
     )
-    httpx.delete(f"{server.sandbox_url}/_sandbox/stats")
+    server.sandbox.reset_stats()
 
     def create(n: int) -> int:
         body = {"tenant_org_id": org, "user": f"u{n % 10}", "service_name": f"s{n}"}
@@ -118,7 +85,7 @@ def test_a_burst_of_200_creates_is_provisioned_with_bounded_pressure(
     with server.client() as client:
         wait_until(_all_created(client, org, count), timeout=180, what=f"{count} clusters created")
 
-    stats = httpx.get(f"{server.sandbox_url}/_sandbox/stats").json()
+    stats = server.sandbox.stats()
     assert stats["responses"]["POST statefulsets 201"] == count
     assert stats["responses"]["POST namespaces 201"] == count
     assert 1 <= stats["max_in_flight"] <= in_flight_limit

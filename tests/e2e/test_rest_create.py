@@ -1,5 +1,5 @@
-"""POST /clusters and the query endpoints, end to end: spec shapes, defaults, the
-spec's scenarios and every error."""
+"""POST /clusters and the query endpoints, end to end (the app in process): spec
+shapes, defaults, the spec's scenarios and every error."""
 
 from __future__ import annotations
 
@@ -9,7 +9,9 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import wait_for_status
+from tests.support.inprocess import create, wait_for_status
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
 CONTAINER_KEYS = {
@@ -23,13 +25,10 @@ DEPLOYMENT_KEYS = {
 }  # fmt: skip
 
 
-def create(client: httpx.Client, **body: Any) -> httpx.Response:
-    return client.post("/clusters", json=body)
-
-
-def test_seed_example_is_accepted_recorded_and_provisioned(client: httpx.Client, org: str) -> None:
-    response = create(
-        client, tenant_org_id=org, user="alice", service_name="vector-search", replicas=2,
+async def test_seed_example_is_accepted_recorded_and_provisioned(
+    shared_admin: httpx.AsyncClient, org: str
+) -> None:
+    response = await create(shared_admin, org, "alice", "vector-search", replicas=2,
         cpu_request="1", cpu_limit="4", mem_request="2Gi", mem_limit="8Gi", disk_size="50Gi",
         gpu_count=1, dimension=512, vector_count=1000000, index_limit=10,
     )  # fmt: skip
@@ -44,14 +43,18 @@ def test_seed_example_is_accepted_recorded_and_provisioned(client: httpx.Client,
     assert (accepted["dimension"], accepted["vector_count"]) == (512, 1000000)
     assert TIMESTAMP.match(accepted["created_at"])
 
-    created = wait_for_status(
-        client, user="alice", service_name="vector-search", tenant_org_id=org, wanted={"created"}
+    created = await wait_for_status(
+        shared_admin,
+        user="alice",
+        service_name="vector-search",
+        tenant_org_id=org,
+        wanted={"created"},
     )
     assert set(created) == CONTAINER_KEYS
     assert TIMESTAMP.match(created["sync_time"])
     assert created["id"] == accepted["id"]
 
-    deployment = client.get(f"/deployments/{org}-alice-vector-search").json()
+    deployment = (await shared_admin.get(f"/deployments/{org}-alice-vector-search")).json()
     assert set(deployment) == DEPLOYMENT_KEYS
     assert re.fullmatch(rf"deploy_{org}-alice-vector-search_\d+", deployment["id"])
     assert deployment["id"].rsplit("_", 1)[1] == accepted["id"].rsplit("_", 1)[1]
@@ -66,55 +69,65 @@ def test_seed_example_is_accepted_recorded_and_provisioned(client: httpx.Client,
     assert TIMESTAMP.match(deployment["updated_at"])
 
 
-def test_defaults_are_the_specs(client: httpx.Client, org: str) -> None:
-    body = create(client, tenant_org_id=org, user="bob", service_name="image-search").json()
+async def test_defaults_are_the_specs(shared_admin: httpx.AsyncClient, org: str) -> None:
+    body = (await create(shared_admin, org, "bob", "image-search")).json()
     assert body["replicas"] == 1
     assert (body["cpu"], body["memory"], body["disk"]) == ("500m/2", "1Gi/2Gi", "10Gi")
     assert (body["gpu_count"], body["dimension"], body["vector_count"]) == (0, 128, 10000)
-    details = client.get(f"/deployments/{org}-bob-image-search").json()["details"]
+    details = (await shared_admin.get(f"/deployments/{org}-bob-image-search")).json()["details"]
     assert details["index_limit"] == 0
 
 
-def test_scenario_several_users_in_one_organisation(client: httpx.Client, org: str) -> None:
-    assert create(client, tenant_org_id=org, user="alice", service_name="vector-search").is_success
-    assert create(client, tenant_org_id=org, user="bob", service_name="image-search").is_success
-    listed = client.get(f"/tenant/containers/org/{org}").json()
+async def test_scenario_several_users_in_one_organisation(
+    shared_admin: httpx.AsyncClient, org: str
+) -> None:
+    assert (await create(shared_admin, org, "alice", "vector-search")).is_success
+    assert (await create(shared_admin, org, "bob", "image-search")).is_success
+    listed = (await shared_admin.get(f"/tenant/containers/org/{org}")).json()
     assert [(c["user"], c["service_name"]) for c in listed] == [
         ("alice", "vector-search"),
         ("bob", "image-search"),
     ]
     assert all(set(c) == CONTAINER_KEYS for c in listed)
-    everything = client.get("/tenant/containers").json()
+    everything = (await shared_admin.get("/tenant/containers")).json()
     assert {c["id"] for c in listed} <= {c["id"] for c in everything}
 
 
-def test_scenario_organisations_are_isolated(client: httpx.Client, org: str) -> None:
+async def test_scenario_organisations_are_isolated(
+    shared_admin: httpx.AsyncClient, org: str
+) -> None:
     other = f"{org}-b"
-    first = create(client, tenant_org_id=org, user="alice", service_name="search").json()
-    second = create(client, tenant_org_id=other, user="alice", service_name="search").json()
+    first = (await create(shared_admin, org, "alice", "search")).json()
+    second = (await create(shared_admin, other, "alice", "search")).json()
     assert first["id"] != second["id"]
     assert (first["namespace"], second["namespace"]) == (
         f"{org}-alice-search",
         f"{other}-alice-search",
     )
-    assert [c["id"] for c in client.get(f"/tenant/containers/org/{org}").json()] == [first["id"]]
-    assert [c["id"] for c in client.get(f"/tenant/containers/org/{other}").json()] == [second["id"]]
+    assert [c["id"] for c in (await shared_admin.get(f"/tenant/containers/org/{org}")).json()] == [
+        first["id"]
+    ]
+    assert [
+        c["id"] for c in (await shared_admin.get(f"/tenant/containers/org/{other}")).json()
+    ] == [second["id"]]
 
-    ambiguous = client.get("/tenant/containers/alice/search")
+    ambiguous = await shared_admin.get("/tenant/containers/alice/search")
     assert ambiguous.status_code == 409
     assert "tenant_org_id" in ambiguous.json()["error"]
-    picked = client.get("/tenant/containers/alice/search", params={"tenant_org_id": other})
+    picked = await shared_admin.get(
+        "/tenant/containers/alice/search", params={"tenant_org_id": other}
+    )
     assert picked.json()["id"] == second["id"]
 
 
-def test_unknown_org_lists_nothing_and_unknown_container_is_404(
-    client: httpx.Client, org: str
+async def test_unknown_org_lists_nothing_and_unknown_container_is_404(
+    shared_admin: httpx.AsyncClient, org: str
 ) -> None:
-    assert client.get(f"/tenant/containers/org/{org}").json() == []
-    missing = client.get(f"/tenant/containers/nobody-{org}/nothing")
+    assert (await shared_admin.get(f"/tenant/containers/org/{org}")).json() == []
+    missing = await shared_admin.get(f"/tenant/containers/nobody-{org}/nothing")
     assert missing.status_code == 404
     assert "nothing" in missing.json()["error"]
-    deployment = client.get(f"/deployments/{org}-none")
+    deployment = await shared_admin.get(f"/deployments/{org}-none")
     assert deployment.status_code == 404
     assert set(deployment.json()) == {"error"}
 
@@ -131,10 +144,10 @@ def test_unknown_org_lists_nothing_and_unknown_container_is_404(
         ({"tenant_org_id": "o", "user": "alice", "service_name": None}, "service_name is required"),
     ],
 )  # fmt: skip
-def test_missing_required_fields_get_the_specs_errors(
-    client: httpx.Client, body: dict[str, Any], message: str
+async def test_missing_required_fields_get_the_specs_errors(
+    shared_admin: httpx.AsyncClient, body: dict[str, Any], message: str
 ) -> None:
-    response = create(client, **body)
+    response = await shared_admin.post("/clusters", json=body)
     assert response.status_code == 400
     assert response.json() == {"error": message}
 
@@ -173,50 +186,56 @@ def test_missing_required_fields_get_the_specs_errors(
         ({"replicas": 2, "zone": "a", "colour": "b"}, "unknown field(s) colour, zone;"),
     ],
 )  # fmt: skip
-def test_bad_values_are_refused_with_clear_messages(
-    client: httpx.Client, org: str, extra: dict[str, Any], fragment: str
+async def test_bad_values_are_refused_with_clear_messages(
+    shared_admin: httpx.AsyncClient, org: str, extra: dict[str, Any], fragment: str
 ) -> None:
     body = {"tenant_org_id": org, "user": "alice", "service_name": "svc", **extra}
-    response = create(client, **body)
+    response = await shared_admin.post("/clusters", json=body)
     assert response.status_code == 400, response.text
     assert fragment in response.json()["error"]
-    assert client.get(f"/tenant/containers/org/{org}").json() == []  # nothing half-written
+    assert (
+        await shared_admin.get(f"/tenant/containers/org/{org}")
+    ).json() == []  # nothing half-written
 
 
 @pytest.mark.parametrize("raw", [b"{not json", b"[1, 2]", b"", b'"text"', b"\xff\xfe"])
-def test_malformed_bodies_are_400(client: httpx.Client, raw: bytes) -> None:
-    response = client.post("/clusters", content=raw, headers={"Content-Type": "application/json"})
+async def test_malformed_bodies_are_400(shared_admin: httpx.AsyncClient, raw: bytes) -> None:
+    response = await shared_admin.post(
+        "/clusters", content=raw, headers={"Content-Type": "application/json"}
+    )
     assert response.status_code == 400
     assert set(response.json()) == {"error"}
 
 
-def test_same_tenant_twice_is_409(client: httpx.Client, org: str) -> None:
-    assert create(client, tenant_org_id=org, user="alice", service_name="dup").status_code == 202
-    again = create(client, tenant_org_id=org, user="alice", service_name="dup", replicas=3)
+async def test_same_tenant_twice_is_409(shared_admin: httpx.AsyncClient, org: str) -> None:
+    assert (await create(shared_admin, org, "alice", "dup")).status_code == 202
+    again = await create(shared_admin, org, "alice", "dup", replicas=3)
     assert again.status_code == 409
     assert "already exists" in again.json()["error"]
-    assert len(client.get(f"/tenant/containers/org/{org}").json()) == 1
+    assert len((await shared_admin.get(f"/tenant/containers/org/{org}")).json()) == 1
 
 
-def test_generated_namespace_collision_is_409(client: httpx.Client, org: str) -> None:
+async def test_generated_namespace_collision_is_409(
+    shared_admin: httpx.AsyncClient, org: str
+) -> None:
     # a-b + c and a + b-c both generate <org>-a-b-c.
-    assert create(client, tenant_org_id=org, user="a-b", service_name="c").status_code == 202
-    clash = create(client, tenant_org_id=org, user="a", service_name="b-c")
+    assert (await create(shared_admin, org, "a-b", "c")).status_code == 202
+    clash = await create(shared_admin, org, "a", "b-c")
     assert clash.status_code == 409
     assert clash.json()["error"] == (
         f'namespace "{org}-a-b-c" is not available: it already exists; choose another namespace'
     )
-    explicit = create(
-        client, tenant_org_id=org, user="a", service_name="b-c", namespace=f"{org}-abc"
-    )
+    explicit = await create(shared_admin, org, "a", "b-c", namespace=f"{org}-abc")
     assert explicit.status_code == 202
     assert explicit.json()["namespace"] == f"{org}-abc"
 
 
-def test_unknown_routes_and_methods_answer_json_errors(client: httpx.Client) -> None:
-    missing = client.get("/nope")
+async def test_unknown_routes_and_methods_answer_json_errors(
+    shared_admin: httpx.AsyncClient,
+) -> None:
+    missing = await shared_admin.get("/nope")
     assert missing.status_code == 404
     assert set(missing.json()) == {"error"}
-    wrong = client.get("/clusters")
+    wrong = await shared_admin.get("/clusters")
     assert wrong.status_code == 405
     assert set(wrong.json()) == {"error"}

@@ -1,16 +1,18 @@
 """The clusterEvents subscription over graphql-transport-ws: a frontend sees status
-changes as they happen, in order, without polling."""
+changes as they happen, in order, without polling. (The app in process.)"""
 
 from __future__ import annotations
 
-import json
-import time
 from typing import Any
 
 import httpx
-from websockets.sync.client import ClientConnection, connect
+import pytest
 
-from tests.conftest import ServerProcess
+from tests.support.inprocess import InProcessServer, create_accepted
+from tests.support.servers import ADMIN_TOKEN
+from tests.support.websocket import GraphQLSocket, event_of, socket, subscribed
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 SUBSCRIBE = """
 subscription($org: String!, $ns: String) {
@@ -21,54 +23,28 @@ subscription($org: String!, $ns: String) {
 """
 
 
-def _subscribe(
-    ws: ClientConnection, variables: dict[str, Any], init: dict[str, Any] | None = None
-) -> None:
-    ws.send(json.dumps({"type": "connection_init", "payload": init or {}}))
-    assert json.loads(ws.recv(timeout=10))["type"] == "connection_ack"
-    ws.send(
-        json.dumps(
-            {
-                "id": "1",
-                "type": "subscribe",
-                "payload": {"query": SUBSCRIBE, "variables": variables},
-            }
-        )
-    )
-    time.sleep(0.5)  # let the server take its starting point in the event log
-
-
-def _events(ws: ClientConnection, *, until: str, timeout: float = 30) -> list[dict[str, Any]]:
+async def _updates(ws: GraphQLSocket, op_id: str, *, until: str) -> list[dict[str, Any]]:
+    """The operation's updates up to (and with) the first whose event goes to ``until``."""
     seen: list[dict[str, Any]] = []
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        message = json.loads(ws.recv(timeout=deadline - time.monotonic()))
-        assert message["type"] == "next", message
-        update = message["payload"]["data"]["clusterEvents"]
-        seen.append(update)
-        if update["event"]["to"] == until:
-            return seen
-    raise AssertionError(f"never saw {until}: {seen}")
+    while not seen or seen[-1]["event"]["to"] != until:
+        seen.append(event_of(await ws.wait(op_id, timeout=30)))
+    return seen
 
 
-def test_subscription_streams_the_lifecycle_in_order(
-    server: ServerProcess, client: httpx.Client, org: str
+async def test_subscription_streams_the_lifecycle_in_order(
+    shared_app: InProcessServer, shared_admin: httpx.AsyncClient, org: str
 ) -> None:
-    ws_url = server.url.replace("http://", "ws://") + "/graphql"
     # The browser way: the token travels in connection_init, not in a header.
-    with connect(ws_url, subprotocols=["graphql-transport-ws"]) as ws:  # type: ignore[list-item]
-        _subscribe(
-            ws, {"org": org, "ns": None}, init={"Authorization": server.headers["Authorization"]}
-        )
-        client.post("/clusters", json={"tenant_org_id": org, "user": "ivy", "service_name": "live"})
+    async with socket(shared_app, ADMIN_TOKEN) as ws:
+        held = shared_app.runtime.event_feed.held_by("admin")
+        await ws.start("1", SUBSCRIBE, {"org": org, "ns": None})
+        await subscribed(shared_app, "admin", held + 1)
+        await create_accepted(shared_admin, org, "ivy", "live")
         # Another organisation's changes never reach this subscriber.
-        client.post(
-            "/clusters",
-            json={"tenant_org_id": f"{org}-other", "user": "ivy", "service_name": "live"},
-        )
-        created = _events(ws, until="created")
-        client.delete(f"/clusters/{org}-ivy-live")
-        deleted = _events(ws, until="deleted")
+        await create_accepted(shared_admin, f"{org}-other", "ivy", "live")
+        created = await _updates(ws, "1", until="created")
+        assert (await shared_admin.delete(f"/clusters/{org}-ivy-live")).status_code == 202
+        deleted = await _updates(ws, "1", until="deleted")
     transitions = [(u["event"]["from"], u["event"]["to"]) for u in created + deleted]
     assert transitions == [
         (None, "pending"),
@@ -81,15 +57,15 @@ def test_subscription_streams_the_lifecycle_in_order(
     assert {u["namespace"] for u in created + deleted} == {f"{org}-ivy-live"}
 
 
-def test_subscription_can_follow_one_namespace(
-    server: ServerProcess, client: httpx.Client, org: str
+async def test_subscription_can_follow_one_namespace(
+    shared_app: InProcessServer, shared_admin: httpx.AsyncClient, org: str
 ) -> None:
-    ws_url = server.url.replace("http://", "ws://") + "/graphql"
-    with connect(
-        ws_url, subprotocols=["graphql-transport-ws"], additional_headers=server.headers
-    ) as ws:  # type: ignore[list-item]
-        _subscribe(ws, {"org": org, "ns": f"{org}-jo-b"})
-        client.post("/clusters", json={"tenant_org_id": org, "user": "jo", "service_name": "a"})
-        client.post("/clusters", json={"tenant_org_id": org, "user": "jo", "service_name": "b"})
-        seen = _events(ws, until="created")
+    async with socket(shared_app, ADMIN_TOKEN, in_header=True) as ws:
+        held = shared_app.runtime.event_feed.held_by("admin")
+        await ws.start("1", SUBSCRIBE, {"org": org, "ns": f"{org}-jo-b"})
+        await subscribed(shared_app, "admin", held + 1)
+        await create_accepted(shared_admin, org, "jo", "a")
+        await create_accepted(shared_admin, org, "jo", "b")
+        seen = await _updates(ws, "1", until="created")
     assert {u["serviceName"] for u in seen} == {"b"}
+    assert [u["event"]["to"] for u in seen] == ["pending", "creating", "created"]

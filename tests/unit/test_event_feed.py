@@ -22,7 +22,7 @@ from app.tenancy.errors import SubscriberTooSlow, TooManySubscriptions, Unauthen
 from app.tenancy.event_feed import EventFeed, Subscription
 from app.tenancy.naming import IdSequence
 from app.tenancy.scope import Scope
-from tests.factories import cluster_request
+from tests.support.factories import cluster_request
 
 POLL = 0.05
 

@@ -44,6 +44,23 @@ def test_required_fields_are_checked_in_the_specs_order() -> None:
         parse_create_request({"tenant_org_id": "o", "replicas": -1})
 
 
+@pytest.mark.parametrize("blank", ["", " ", "   ", "\t", "\n", " \t\r\n "])
+@pytest.mark.parametrize(
+    ("field", "message"),
+    [
+        ("tenant_org_id", "tenant_org_id is required for multi-tenancy"),
+        ("user", "user is required"),
+        ("service_name", "service_name is required"),
+    ],
+)
+def test_a_blank_required_field_is_missing_not_a_bad_name(
+    field: str, message: str, blank: str
+) -> None:
+    with pytest.raises(InvalidInput) as raised:
+        parse_create_request({**BASE, field: blank})
+    assert raised.value.message == message
+
+
 @pytest.mark.parametrize("name", ["a", "org-001", "a1-b2", "x" * 63])
 def test_good_names(name: str) -> None:
     assert check_name("user", name) == name
