@@ -233,7 +233,7 @@ async def record_usage(
         session.add(deployment)
         usage = {field: getattr(deployment, field) for field in USAGE_FIELDS}
         session.add(UsageSampleRow(deployment_id=deployment.id, at=now, **usage))
-        await session.execute(
+        await session.exec(
             delete(UsageSampleRow).where(
                 col(UsageSampleRow.deployment_id) == deployment.id,
                 col(UsageSampleRow.at) < now - retention,
