@@ -113,6 +113,18 @@ _ORG_FILTER = Parameter(
     schema={"type": "string", **OPTIONAL_NAME_SCHEMA},
     description="The organisation, when the user/service pair exists in several (empty: any)",
 )
+
+
+def _only_org(what: str) -> Parameter:
+    """The optional organisation filter of the admin's listings."""
+    return Parameter(
+        name="tenant_org_id",
+        where="query",
+        schema={"type": "string"},
+        description=f"Only this organisation's {what}",
+    )
+
+
 _NAMESPACE = Parameter(
     name="namespace", where="path", schema=_of(Namespace), description="The cluster's namespace"
 )
@@ -302,14 +314,7 @@ OPERATIONS: tuple[Operation, ...] = (
         operation_id="listApiKeys",
         tag="api-keys",
         summary="API keys, without secrets (admin only)",
-        parameters=(
-            Parameter(
-                name="tenant_org_id",
-                where="query",
-                schema={"type": "string"},
-                description="Only this organisation's keys",
-            ),
-        ),
+        parameters=(_only_org("keys"),),
         answer=payloads.ApiKey,
         many=True,
         answer_description="The keys",
@@ -333,12 +338,7 @@ OPERATIONS: tuple[Operation, ...] = (
         tag="audit",
         summary="The audit log, newest first (admin only)",
         parameters=(
-            Parameter(
-                name="tenant_org_id",
-                where="query",
-                schema={"type": "string"},
-                description="Only this organisation's entries",
-            ),
+            _only_org("entries"),
             Parameter(
                 name="limit",
                 where="query",
