@@ -57,9 +57,7 @@ async def remove_cluster(
         if current.metadata.deletion_timestamp is None:
             try:
                 # At the version judged ours: a mark changed since makes this a 409.
-                await kube.call(
-                    kube.core.delete_namespace, name=name, body=_preconditions(current)
-                )
+                await kube.call(kube.core.delete_namespace, name=name, body=_preconditions(current))
             except KubeError as exc:
                 if exc.status in (404, 409):
                     continue  # gone or changed meanwhile: look again

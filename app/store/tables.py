@@ -15,6 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
+from app.models.quota import QuotaLevel, QuotaLimits
 from app.models.records import (
     ClusterRecord,
     DeploymentRecord,
@@ -32,6 +33,8 @@ __all__ = [
     "ClusterEventRow",
     "ClusterStatus",
     "DeploymentStatusRow",
+    "QuotaGuardRow",
+    "QuotaRow",
     "TenantContainerRow",
     "UsageSampleRow",
     "utcnow",
@@ -142,3 +145,36 @@ class AuditEntryRow(SQLModel, table=True):
     action: str = Field(max_length=64)
     target: str = Field(default="", max_length=300)
     outcome: str = Field(max_length=200)
+
+
+class QuotaRow(QuotaLimits, table=True):
+    """A quota set by the platform admin: an organisation's (user and service ""), a
+    user's (service "") or a service's. Absent rows mean the operator's defaults."""
+
+    __tablename__ = "quotas"
+    __table_args__ = (
+        sa.UniqueConstraint(
+            "tenant_org_id", "level", "user", "service_name", name="uq_quotas_subject"
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    # The unique constraint's index (it leads with the organisation) serves look-ups.
+    tenant_org_id: str = Field(max_length=63)
+    level: QuotaLevel = Field(sa_type=sa.String(16))
+    # "" rather than NULL: a unique constraint treats NULLs as distinct from each other.
+    user: str = Field(default="", max_length=63)
+    service_name: str = Field(default="", max_length=63)
+    updated_at: datetime = timestamp()
+
+
+class QuotaGuardRow(SQLModel, table=True):
+    """One row per organisation, written first by every transaction that checks its
+    quotas: the write takes the row's lock (PostgreSQL) or the database's write lock
+    (SQLite) before usage is read, so checks of one organisation run one after another
+    and concurrent creates can never both fit under the same limit."""
+
+    __tablename__ = "quota_guards"
+
+    tenant_org_id: str = Field(primary_key=True, max_length=63)
+    checks: int = Field(default=0, sa_type=sa.BigInteger)
