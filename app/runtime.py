@@ -25,6 +25,7 @@ from app.tasks import TaskSupervisor
 from app.tenancy.event_feed import EventFeed
 from app.tenancy.naming import IdSequence, ReservedNamespaces
 from app.tenancy.provisioning import ClusterWorker, WorkerSettings
+from app.tenancy.quota import QuotaDefaults
 from app.tenancy.reconciler import Reconciler
 
 if TYPE_CHECKING:
@@ -54,6 +55,14 @@ class Runtime:
     @property
     def usage_retention(self) -> timedelta:
         return timedelta(hours=self.settings.usage_retention_hours)
+
+    @property
+    def quota_defaults(self) -> QuotaDefaults:
+        return QuotaDefaults(
+            organization=self.settings.default_org_quota,
+            user=self.settings.default_user_quota,
+            service=self.settings.default_service_quota,
+        )
 
 
 async def _start_sandbox(

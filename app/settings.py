@@ -16,6 +16,7 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from app.models.names import LABEL, MAX_NAME_LENGTH
+from app.models.quota import QuotaLimits
 
 # Elasticsearch image every tenant cluster runs unless ESS_ES_IMAGE says otherwise.
 DEFAULT_ES_IMAGE = "docker.elastic.co/elasticsearch/elasticsearch:9.1.5"
@@ -77,6 +78,12 @@ class Settings(BaseSettings):
     reserved_namespaces: Annotated[list[str], NoDecode] = Field(default_factory=list)
     # How tenant clusters reach the control plane (their usage reporter posts here).
     public_url: str = "http://127.0.0.1:8080"
+    # Quotas for organisations, users and services the admin set none for, as JSON
+    # objects of the spec's quota shape (`{"max_clusters": 10, "max_cpu": "100"}`);
+    # unset: no limit.
+    default_org_quota: QuotaLimits = Field(default_factory=QuotaLimits)
+    default_user_quota: QuotaLimits = Field(default_factory=QuotaLimits)
+    default_service_quota: QuotaLimits = Field(default_factory=QuotaLimits)
     rate_limit_per_minute: int = Field(default=600, ge=1)
     # Where the rate-limit counts live, as a `limits` storage URI: "memory://" (this
     # process) or a shared one such as "redis://host:6379" so that several replicas

@@ -28,6 +28,7 @@ from app.api.health import Readiness
 from app.api.rest import FLAG_VALUES
 from app.models.cluster import ClusterCreate, ClusterUpdate
 from app.models.fields import OPTIONAL_NAME_SCHEMA, Namespace, TenantName
+from app.models.quota import QuotaLevel, QuotaLimits
 from app.models.usage import UsageReport
 
 __all__ = ["DOCUMENT", "OPERATIONS", "build_document", "openapi_json", "routes"]
@@ -133,6 +134,51 @@ _SERVICE = Parameter(
     name="service_name", where="path", schema=_of(TenantName), description="Service name"
 )
 _ANY_TEXT: Schema = {"type": "string", "minLength": 1}
+_QUOTA_ORG = Parameter(
+    name="tenant_org_id", where="path", schema=_of(TenantName), description="Organisation"
+)
+_QUOTA_SUBJECTS = (
+    (
+        QuotaLevel.ORGANIZATION,
+        "/tenant/quota/org/{tenant_org_id}",
+        "an organisation",
+        (_QUOTA_ORG,),
+    ),
+    (
+        QuotaLevel.USER,
+        "/tenant/quota/org/{tenant_org_id}/user/{user}",
+        "a user of an organisation",
+        (_QUOTA_ORG, _USER),
+    ),
+    (
+        QuotaLevel.SERVICE,
+        "/tenant/quota/org/{tenant_org_id}/service/{user}/{service_name}",
+        "one service",
+        (_QUOTA_ORG, _USER, _SERVICE),
+    ),
+)
+_QUOTA_METHODS = (
+    (
+        "get",
+        "get",
+        "The quota and current usage of",
+        "Readable with the organisation's keys (a user's key: its own user's and services'). "
+        "Without a quota of its own, the operator's default (no limit unless configured).",
+    ),
+    (
+        "put",
+        "set",
+        "Set (replace) the quota of",
+        "Admin only. Limits left out or null are no limit; a limit below what is held "
+        "blocks only growth. The body may also be the whole document GET answers.",
+    ),
+    (
+        "delete",
+        "remove",
+        "Remove the quota of",
+        "Admin only. The operator's default applies again.",
+    ),
+)
 # Any request: a body over the size limit (413) or over the caller's rate (429).
 _ANY = (413, 429)
 # Any request that needs a token: none or an invalid one (401), or one that may not do
@@ -356,6 +402,23 @@ OPERATIONS: tuple[Operation, ...] = (
         answer_description="The entries",
         errors=(*_AUTHENTICATED, 400),
     ),
+    *(
+        Operation(
+            method=method,
+            path=path,
+            operation_id=f"{verb}{level.title()}Quota",
+            tag="quotas",
+            summary=f"{summary} {subject}",
+            description=description,
+            parameters=parameters,
+            body=QuotaLimits if method == "put" else None,
+            answer=payloads.QUOTA_DOCUMENTS[level],
+            answer_description=f"The quota of {subject} and what is held against it",
+            errors=(*_AUTHENTICATED, 400, 404),
+        )
+        for level, path, subject, parameters in _QUOTA_SUBJECTS
+        for method, verb, summary, description in _QUOTA_METHODS
+    ),
     Operation(
         method="get",
         path="/readyz",
@@ -386,13 +449,14 @@ _TAGS = {
     "deployments": "DeploymentStatus records and usage",
     "api-keys": "Organisation API keys",
     "audit": "The audit log",
+    "quotas": "Quotas of organisations, users and services (spec section 9)",
     "meta": "This description and the readiness probe",
 }
 _ERROR_MEANINGS = {
     400: "Bad input: a missing or invalid field, parameter or body",
     401: "No valid bearer token",
     403: "The token may not do this (or a quota would be exceeded)",
-    404: "No such cluster, deployment or key (or not visible to this token)",
+    404: "No such cluster, deployment, key or quota (or not visible to this token)",
     409: "A conflict: duplicate tenant, namespace taken, a user/service pair that exists "
     "in several organisations without tenant_org_id, or an operation the cluster's status "
     "does not allow",

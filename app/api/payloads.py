@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, PlainSerializer, WithJsonSchema, cre
 from pydantic import Field as PydanticField
 
 from app.models.cluster import ClusterDetails
+from app.models.quota import QuotaLevel, QuotaLimits
 from app.models.records import ClusterRecord, DeploymentRecord
 from app.models.rules import typed
 from app.store.tables import ApiKeyRow, AuditEntryRow, ClusterEventRow, UsageSampleRow
@@ -169,6 +170,50 @@ AuditEntry = _shape(
     rules=False,
     doc="Who did what to which tenant's resources, and how it ended",
 )
+Quota = _shape(
+    "Quota",
+    QuotaLimits,
+    ("max_clusters", "max_cpu", "max_memory", "max_disk", "max_gpu"),
+    when_set=("enforce_sizing",),
+    doc="The specification's quota object; null is no limit",
+)
+
+
+class QuotaUsage(Shape):
+    """What the clusters not deleted hold (each per node times replicas), as
+    Kubernetes quantities"""
+
+    clusters: int = PydanticField(description="Clusters not deleted")
+    cpu: str = PydanticField(description="CPU cores (cpu_limit)")
+    memory: str = PydanticField(description="Memory (mem_limit)")
+    disk: str = PydanticField(description="Disk (disk_size)")
+    gpu: int = PydanticField(description="GPUs")
+
+
+def _quota_document(name: str, doc: str, *keys: str) -> type[Shape]:
+    subject: dict[str, Any] = {key: (str, PydanticField(description=_SUBJECT[key])) for key in keys}
+    return create_model(
+        name,
+        __base__=Shape,
+        __doc__=doc,
+        **subject,
+        quota=(Quota, PydanticField(description="The limits (the operator's when none is set)")),
+        current_usage=(QuotaUsage, PydanticField(description="What is held against them")),
+    )
+
+
+_SUBJECT = {"tenant_org_id": "Organisation", "user": "User id", "service_name": "Service name"}
+QUOTA_DOCUMENTS: dict[QuotaLevel, type[Shape]] = {
+    QuotaLevel.ORGANIZATION: _quota_document(
+        "OrganizationQuota", "The specification's section 9 document", "tenant_org_id"
+    ),
+    QuotaLevel.USER: _quota_document(
+        "UserQuota", "A user's quota inside an organisation", "tenant_org_id", "user"
+    ),
+    QuotaLevel.SERVICE: _quota_document(
+        "ServiceQuota", "One service's quota", "tenant_org_id", "user", "service_name"
+    ),
+}
 # Every shape the REST shim sends, for its description.
 SHAPES: tuple[type[BaseModel], ...] = (
     TenantContainer,
@@ -179,6 +224,9 @@ SHAPES: tuple[type[BaseModel], ...] = (
     ApiKey,
     ApiKeyCreated,
     AuditEntry,
+    Quota,
+    QuotaUsage,
+    *QUOTA_DOCUMENTS.values(),
 )
 
 
@@ -204,3 +252,18 @@ def api_key(row: ApiKeyRow, *, secret: str | None = None) -> dict[str, Any]:
 
 def audit_entry(row: AuditEntryRow) -> dict[str, Any]:
     return _sent(AuditEntry, row)
+
+
+def quota_document(
+    *, level: QuotaLevel, subject: dict[str, str], limits: QuotaLimits, usage: dict[str, Any]
+) -> dict[str, Any]:
+    """A quota as the section 9 document of its level: the subject's keys, ``quota``
+    and ``current_usage``."""
+    shape = QUOTA_DOCUMENTS[level]
+    document = shape.model_construct(
+        None,
+        **subject,
+        quota=Quota.model_construct(**limits.model_dump()),
+        current_usage=QuotaUsage.model_construct(**usage),
+    )
+    return document.model_dump(mode="json", by_alias=True)

@@ -58,7 +58,7 @@ def _limit(request: Request, default: int = 100) -> int:
     return int(raw)
 
 
-async def _json_object(request: Request, *, empty_ok: bool = False) -> dict[str, Any]:
+async def json_object(request: Request, *, empty_ok: bool = False) -> dict[str, Any]:
     body = await request.body()
     if empty_ok and not body.strip():
         return {}
@@ -76,7 +76,7 @@ async def _json_object(request: Request, *, empty_ok: bool = False) -> dict[str,
     return parsed
 
 
-def _audited(request: Request, action: str, **context: Any) -> Any:
+def audited_request(request: Request, action: str, **context: Any) -> Any:
     return audited(
         sessions=runtime_of(request).sessions,
         principal=request.state.principal,
@@ -92,8 +92,8 @@ def _audited(request: Request, action: str, **context: Any) -> Any:
 
 async def create_cluster(request: Request) -> Response:
     runtime, principal = runtime_of(request), principal_of(request)
-    async with _audited(request, "createCluster") as note:
-        body = await _json_object(request)
+    async with audited_request(request, "createCluster") as note:
+        body = await json_object(request)
         if isinstance(body.get("tenant_org_id"), str):  # a refusal is logged under it too
             note.tenant_org_id = body["tenant_org_id"]
         container = await flows.create_cluster(
@@ -104,6 +104,7 @@ async def create_cluster(request: Request) -> Response:
             reserved=runtime.reserved_namespaces,
             scope=principal.scope,
             payload=body,
+            quotas=runtime.quota_defaults,
         )
         note.target = container.namespace
     return JSONResponse(payloads.tenant_container(container), status_code=202)
@@ -111,13 +112,14 @@ async def create_cluster(request: Request) -> Response:
 
 async def update_cluster(request: Request) -> Response:
     runtime, principal = runtime_of(request), principal_of(request)
-    async with _audited(request, "updateCluster") as note:
+    async with audited_request(request, "updateCluster") as note:
         container = await flows.update_cluster(
             sessions=runtime.sessions,
             worker=runtime.worker,
             scope=principal.scope,
             namespace=request.path_params["namespace"],
-            payload=await _json_object(request, empty_ok=True),
+            payload=await json_object(request, empty_ok=True),
+            quotas=runtime.quota_defaults,
         )
         note.tenant_org_id, note.target = container.tenant_org_id, container.namespace
     return JSONResponse(payloads.tenant_container(container), status_code=202)
@@ -127,10 +129,10 @@ async def delete_cluster(request: Request) -> Response:
     """DELETE /clusters/{namespace}, or DELETE /clusters with tenant_org_id, user and
     service_name in the query string or a JSON body."""
     runtime, principal = runtime_of(request), principal_of(request)
-    async with _audited(request, "deleteCluster") as note:
+    async with audited_request(request, "deleteCluster") as note:
         key: dict[str, Any] = dict(request.query_params)
         if "namespace" not in request.path_params and not key:
-            key = await _json_object(request, empty_ok=True)
+            key = await json_object(request, empty_ok=True)
         for field in ("tenant_org_id", "user", "service_name"):
             if key.get(field) is not None and not isinstance(key[field], str):
                 raise InvalidInput(f"{field} must be a string")
@@ -204,7 +206,7 @@ async def get_deployment(request: Request) -> Response:
 async def report_deployment(request: Request) -> Response:
     runtime, principal = runtime_of(request), principal_of(request)
     namespace = request.path_params["namespace"]
-    async with _audited(request, "reportDeploymentStatus") as note:
+    async with audited_request(request, "reportDeploymentStatus") as note:
         scope = await report_scope(
             sessions=runtime.sessions,
             principal=principal,
@@ -214,7 +216,7 @@ async def report_deployment(request: Request) -> Response:
             sessions=runtime.sessions,
             scope=scope,
             namespace=namespace,
-            payload=await _json_object(request),
+            payload=await json_object(request),
             retention=runtime.usage_retention,
         )
         note.tenant_org_id, note.target = row.tenant_org_id, namespace
@@ -226,9 +228,9 @@ async def report_deployment(request: Request) -> Response:
 
 async def create_api_key(request: Request) -> Response:
     principal = principal_of(request)
-    async with _audited(request, "createApiKey") as note:
+    async with audited_request(request, "createApiKey") as note:
         principal.require_admin()
-        body = await _json_object(request)
+        body = await json_object(request)
         for field in ("tenant_org_id", "name"):
             if not isinstance(body.get(field), str) or not body[field]:
                 raise InvalidInput(f"{field} is required")
@@ -256,7 +258,7 @@ async def list_api_keys(request: Request) -> Response:
 
 async def revoke_api_key(request: Request) -> Response:
     principal = principal_of(request)
-    async with _audited(request, "revokeApiKey") as note:
+    async with audited_request(request, "revokeApiKey") as note:
         principal.require_admin()
         row = await keys.revoke_api_key(
             sessions=runtime_of(request).sessions, key_id=request.path_params["key_id"]

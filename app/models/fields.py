@@ -78,14 +78,17 @@ IndexLimit = Annotated[int, Strict(), Ge(0), Le(INT32_MAX), Kind.NUMBER]
 # -- quantities ------------------------------------------------------------------------
 
 
-def _positive_quantity(value: str, info: ValidationInfo) -> str:
-    field = _field(info)
+def _any_quantity(value: str, info: ValidationInfo) -> str:
     try:
-        amount = parse_quantity(value)
+        parse_quantity(value)
     except InvalidQuantity as exc:
-        raise RuleViolation(f"{field}: {exc}") from None
-    if amount <= 0:
-        raise RuleViolation(f'{field} must be greater than zero, got "{value}"')
+        raise RuleViolation(f"{_field(info)}: {exc}") from None
+    return value
+
+
+def _positive_quantity(value: str, info: ValidationInfo) -> str:
+    if parse_quantity(_any_quantity(value, info)) <= 0:
+        raise RuleViolation(f'{_field(info)} must be greater than zero, got "{value}"')
     return value
 
 
@@ -95,6 +98,16 @@ Quantity = Annotated[
     str,
     Strict(),
     AfterValidator(_positive_quantity),
+    Described({"pattern": PATTERN}),
+    Kind.QUANTITY,
+]
+
+
+# A Kubernetes quantity that may be zero: a limit ("0" allows nothing).
+QuantityOrZero = Annotated[
+    str,
+    Strict(),
+    AfterValidator(_any_quantity),
     Described({"pattern": PATTERN}),
     Kind.QUANTITY,
 ]

@@ -21,7 +21,7 @@ import json
 import re
 from decimal import ROUND_CEILING, Decimal, localcontext
 
-__all__ = ["PATTERN", "InvalidQuantity", "parse_quantity"]
+__all__ = ["PATTERN", "InvalidQuantity", "format_quantity", "parse_quantity"]
 
 _EXAMPLES = "use forms like 500m, 2, 1Gi, 10Gi, 1Ti"
 
@@ -132,3 +132,39 @@ def parse_quantity(text: str) -> Decimal:
         raise _invalid(text, "negative quantities are not allowed")
     base, exponent = _suffix_scale(text, match["suffix"])
     return _scaled(Decimal(match["number"]), base, exponent)
+
+
+# Suffixes a formatted quantity may take: fractions of a unit, and (for byte counts)
+# the decimal and binary multiples.
+_FRACTIONS = (("m", -3), ("u", -6), ("n", -9))
+_DECIMAL_MULTIPLES = (("E", 18), ("P", 15), ("T", 12), ("G", 9), ("M", 6), ("k", 3))
+
+
+def format_quantity(value: Decimal, *, binary: bool) -> str:
+    """A quantity as Kubernetes would write it, exactly (``parse_quantity`` reads it
+    back to ``value``): ``"5"``, ``"1500m"``; with ``binary`` (byte counts) the shortest
+    of the whole multiples too, ``"10Gi"``, ``"1536Mi"``, ``"2G"``. Values finer than
+    ``1n`` are rounded up to it, as Kubernetes does."""
+    if value < 0:
+        raise ValueError(f"quantities are never negative: {value}")
+    if value == value.to_integral_value():
+        whole = int(value)
+        if not binary or whole == 0:
+            return str(whole)
+        forms = [str(whole)]
+        forms += [
+            f"{whole >> power}{suffix}"
+            for suffix, power in reversed(_BINARY_SUFFIXES.items())
+            if whole % (1 << power) == 0
+        ][:1]
+        forms += [
+            f"{whole // 10**power}{suffix}"
+            for suffix, power in _DECIMAL_MULTIPLES
+            if whole % 10**power == 0
+        ][:1]
+        return min(forms, key=len)
+    for suffix, power in _FRACTIONS:
+        scaled = value.scaleb(-power)
+        if scaled == scaled.to_integral_value():
+            return f"{int(scaled)}{suffix}"
+    return f"{int(value.scaleb(9).to_integral_value(rounding=ROUND_CEILING))}n"

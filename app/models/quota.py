@@ -10,14 +10,18 @@ cpu limit, memory limit, disk size and GPUs.
 from __future__ import annotations
 
 import enum
-from typing import Annotated
+import functools
+from dataclasses import dataclass, fields
+from decimal import Decimal
+from typing import Annotated, Protocol
 
 import sqlalchemy as sa
 from annotated_types import Ge, Le
 from pydantic import BeforeValidator, ConfigDict, Strict
 from sqlmodel import Field, SQLModel
 
-from app.models.fields import INT32_MAX, MAX_QUANTITY_LENGTH, Quantity, empty_is_none
+from app.models.fields import INT32_MAX, MAX_QUANTITY_LENGTH, QuantityOrZero, empty_is_none
+from app.models.quantity import format_quantity, parse_quantity
 from app.models.rules import Kind
 
 
@@ -32,7 +36,7 @@ class QuotaLevel(enum.StrEnum):
 # A count limit: an integer from 0 (nothing allowed) up.
 Count = Annotated[int, Strict(), Ge(0), Le(INT32_MAX), Kind.NUMBER]
 # A quantity limit; "" is no limit, like null.
-QuantityLimit = Annotated[Quantity | None, BeforeValidator(empty_is_none)]
+QuantityLimit = Annotated[QuantityOrZero | None, BeforeValidator(empty_is_none)]
 
 
 class QuotaLimits(SQLModel):
@@ -68,4 +72,88 @@ class QuotaLimits(SQLModel):
     )
 
 
-LIMIT_FIELDS = tuple(name for name in QuotaLimits.model_fields if name.startswith("max_"))
+class Sized(Protocol):
+    """A cluster's sizes as quotas count them: a spec, a record, or a row of them."""
+
+    replicas: int
+    cpu_limit: str
+    mem_limit: str
+    disk_size: str
+    gpu_count: int
+
+
+# Parsed once per distinct text: every quota check adds up the organisation's clusters,
+# whose few distinct sizes repeat across thousands of rows.
+_amount = functools.lru_cache(maxsize=4096)(parse_quantity)
+
+
+@dataclass(frozen=True)
+class QuotaUsage:
+    """What some clusters hold, in the units quotas count: clusters, cpu cores, bytes
+    of memory and disk, GPUs (each per node times replicas)."""
+
+    clusters: int = 0
+    cpu: Decimal = Decimal(0)
+    memory: Decimal = Decimal(0)
+    disk: Decimal = Decimal(0)
+    gpu: int = 0
+
+    @classmethod
+    def of_cluster(cls, spec: Sized) -> QuotaUsage:
+        nodes = spec.replicas
+        return cls(
+            clusters=1,
+            cpu=nodes * _amount(spec.cpu_limit),
+            memory=nodes * _amount(spec.mem_limit),
+            disk=nodes * _amount(spec.disk_size),
+            gpu=nodes * spec.gpu_count,
+        )
+
+    def __add__(self, other: QuotaUsage) -> QuotaUsage:
+        return QuotaUsage(*(getattr(self, f) + getattr(other, f) for f in RESOURCES))
+
+    def __sub__(self, other: QuotaUsage) -> QuotaUsage:
+        return QuotaUsage(*(getattr(self, f) - getattr(other, f) for f in RESOURCES))
+
+    def shown(self, resource: str) -> str | int:
+        """One resource as the spec's current_usage shows it: counts as numbers,
+        quantities as Kubernetes writes them ("5", "1500m", "10Gi")."""
+        value = getattr(self, resource)
+        if isinstance(value, int):
+            return value
+        return format_quantity(value, binary=resource in _BYTE_COUNTS)
+
+    def as_shown(self) -> dict[str, str | int]:
+        return {resource: self.shown(resource) for resource in RESOURCES}
+
+
+# The resources in the order the spec lists them; each is limited by max_<resource>.
+RESOURCES = tuple(field.name for field in fields(QuotaUsage))
+_BYTE_COUNTS = frozenset({"memory", "disk"})
+
+
+@dataclass(frozen=True)
+class Excess:
+    """The first resource a change would take over a limit."""
+
+    resource: str
+    would_be: str | int
+    limit: str | int
+
+    def __str__(self) -> str:
+        return f"{self.resource} would be {self.would_be} > {self.limit}"
+
+
+def excess(limits: QuotaLimits, *, before: QuotaUsage, after: QuotaUsage) -> Excess | None:
+    """The first resource that grows from ``before`` to ``after`` past its limit, if
+    any. A resource that does not grow is never refused, so a quota lowered below what
+    is in use blocks only growth."""
+    for resource in RESOURCES:
+        limit = getattr(limits, f"max_{resource}")
+        if limit is None:
+            continue
+        now, then = getattr(before, resource), getattr(after, resource)
+        bound = limit if isinstance(limit, int) else _amount(limit)
+        if then > now and then > bound:
+            return Excess(resource, after.shown(resource), limit)
+    return None

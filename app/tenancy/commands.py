@@ -26,10 +26,9 @@ from app.store.tables import (
     UsageSampleRow,
     utcnow,
 )
-from app.tenancy import naming, queries
+from app.tenancy import naming, queries, quota
 from app.tenancy.errors import ClusterChanged, Conflict, NotFound
 from app.tenancy.lifecycle import ClusterRecord
-from app.tenancy.quota import check_quota
 from app.tenancy.requests import UPDATABLE, ClusterRequest, parse_update_request
 from app.tenancy.scope import Scope
 from app.tenancy.shapes import deployment_details, spec_of
@@ -46,15 +45,21 @@ UPDATABLE_FROM = frozenset({ClusterStatus.CREATED, ClusterStatus.FAILED, Cluster
 
 
 async def create_cluster(
-    *, sessions: SessionFactory, ids: naming.IdSequence, request: ClusterRequest
+    *,
+    sessions: SessionFactory,
+    ids: naming.IdSequence,
+    request: ClusterRequest,
+    quotas: quota.QuotaDefaults = quota.NO_DEFAULTS,
 ) -> TenantContainerRow:
-    """Steps 2-4 of the create flow: check the quota, then record both records (status
-    ``pending``) in one transaction. The unique indexes make the duplicate and
-    namespace checks atomic; the look-ups before them only word the error."""
+    """Steps 2-4 of the create flow: check the quotas, then record both records (status
+    ``pending``) in one transaction, under the organisation's quota guard. The unique
+    indexes make the duplicate and namespace checks atomic; the look-ups before them
+    only word the error."""
     for _ in range(_ID_ATTEMPTS):
         try:
             async with session_scope(sessions) as session:
-                await check_quota(session=session, request=request)
+                await quota.guard(session, tenant_org_id=request.tenant_org_id)
+                await quota.check_create(session=session, request=request, defaults=quotas)
                 await _refuse_conflicts(session=session, request=request)
                 return await _new_records(session=session, request=request, n=ids.next())
         except IntegrityError:
@@ -141,16 +146,22 @@ async def _locked_record(session: AsyncSession, container_id: str) -> ClusterRec
 
 
 async def request_update(
-    *, sessions: SessionFactory, scope: Scope, namespace: str, payload: Mapping[str, Any]
+    *,
+    sessions: SessionFactory,
+    scope: Scope,
+    namespace: str,
+    payload: Mapping[str, Any],
+    quotas: quota.QuotaDefaults = quota.NO_DEFAULTS,
 ) -> TenantContainerRow:
     """Record the wanted shape and move the cluster to ``updating``, both in the one
-    compare-and-set, so only the spec of the update that wins is ever recorded. An
-    empty update re-applies the cluster's objects: the way to repair a degraded or
-    failed one."""
+    compare-and-set, so only the spec of the update that wins is ever recorded; growth
+    is checked against the quotas under the organisation's guard. An empty update
+    re-applies the cluster's objects: the way to repair a degraded or failed one."""
     async with sessions() as session:
         found = await queries.find_by_namespace(session=session, scope=scope, namespace=namespace)
     try:
         async with session_scope(sessions) as session:
+            await quota.guard(session, tenant_org_id=found.tenant_org_id)
             record = await _locked_record(session, found.id)
             container, deployment = record.container, record.deployment
             status = ClusterStatus(container.status)
@@ -160,6 +171,9 @@ async def request_update(
                     f"it can be updated when {_updatable()}"
                 )
             wanted = parse_update_request(payload, current=spec_of(container))
+            await quota.check_update(
+                session=session, container=container, wanted=wanted, defaults=quotas
+            )
             for field in UPDATABLE:
                 setattr(container, field, getattr(wanted, field))
                 if field in DeploymentStatusRow.model_fields:

@@ -19,6 +19,7 @@ from app.tenancy import commands, queries
 from app.tenancy.errors import Conflict, InvalidInput
 from app.tenancy.naming import IdSequence, ReservedNamespaces
 from app.tenancy.provisioning import ClusterWorker
+from app.tenancy.quota import QuotaDefaults
 from app.tenancy.requests import REQUIRED_MESSAGES, ClusterRequest, parse_create_request
 from app.tenancy.scope import Scope
 from app.tenancy.usage import parse_usage_report
@@ -37,13 +38,16 @@ async def create_cluster(
     reserved: ReservedNamespaces,
     scope: Scope,
     payload: Mapping[str, Any],
+    quotas: QuotaDefaults,
 ) -> TenantContainerRow:
     request = parse_create_request(
         payload, reserved=reserved, org_prefixed=scope.tenant_org_id is not None
     )
     scope.require_acting(tenant_org_id=request.tenant_org_id, user=request.user)
     await _refuse_existing_namespace(sessions=sessions, kube=kube, request=request)
-    container = await commands.create_cluster(sessions=sessions, ids=ids, request=request)
+    container = await commands.create_cluster(
+        sessions=sessions, ids=ids, request=request, quotas=quotas
+    )
     worker.submit(container.id)
     return container
 
@@ -72,9 +76,10 @@ async def update_cluster(
     scope: Scope,
     namespace: str,
     payload: Mapping[str, Any],
+    quotas: QuotaDefaults,
 ) -> TenantContainerRow:
     container = await commands.request_update(
-        sessions=sessions, scope=scope, namespace=namespace, payload=payload
+        sessions=sessions, scope=scope, namespace=namespace, payload=payload, quotas=quotas
     )
     worker.submit(container.id)
     return container

@@ -1,16 +1,234 @@
-"""The quota check of the create flow (spec section 4, step 2).
+"""Quotas (spec section 9, and step 2 of the create flow): what an organisation, one of
+its users and one of its services may hold, checked when a cluster is created or grows.
 
-Today no limits are configured, so every request passes. The quota issue fills this
-in: it will count the organisation's, user's and service's current usage in the same
-transaction that records the new cluster, and raise ``QuotaExceeded``.
+Atomic: a transaction that checks an organisation's quotas first writes that
+organisation's guard row (``guard``), before it reads any usage. The write takes the
+row's lock on PostgreSQL and the database's write lock on SQLite, held until commit,
+so the checks of one organisation run one after another, each seeing every cluster
+the ones before it recorded: concurrent creates can never both fit under one limit,
+with any number of server processes. Organisations do not wait for each other on
+PostgreSQL; SQLite has one writer at a time anyway.
+
+Usage counts every cluster not deleted (deleting ones too: their resources are held
+until Kubernetes has removed them).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select as select_columns
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.tenancy.requests import ClusterRequest
+from app.models.cluster import ClusterShape, ClusterSpec
+from app.models.quota import QuotaLevel, QuotaLimits, QuotaUsage, excess
+from app.store.tables import QuotaGuardRow, QuotaRow, TenantContainerRow
+from app.tenancy.errors import QuotaExceeded
 
 
-async def check_quota(*, session: AsyncSession, request: ClusterRequest) -> None:
-    del session, request  # no limits configured yet
+@dataclass(frozen=True)
+class QuotaDefaults:
+    """The operator's quotas for subjects the admin set none for (settings)."""
+
+    organization: QuotaLimits = field(default_factory=QuotaLimits)
+    user: QuotaLimits = field(default_factory=QuotaLimits)
+    service: QuotaLimits = field(default_factory=QuotaLimits)
+
+    def of(self, level: QuotaLevel) -> QuotaLimits:
+        limits: QuotaLimits = getattr(self, level.value)
+        return limits
+
+
+# No operator defaults: only the quotas the admin set apply.
+NO_DEFAULTS = QuotaDefaults()
+
+
+@dataclass(frozen=True, kw_only=True)
+class Subject:
+    """Whose use a quota bounds: an organisation, a user of it, or one service of a user."""
+
+    level: QuotaLevel
+    tenant_org_id: str
+    user: str = ""
+    service_name: str = ""
+
+    @classmethod
+    def organization(cls, tenant_org_id: str) -> Subject:
+        return cls(level=QuotaLevel.ORGANIZATION, tenant_org_id=tenant_org_id)
+
+    @classmethod
+    def of_user(cls, tenant_org_id: str, user: str) -> Subject:
+        return cls(level=QuotaLevel.USER, tenant_org_id=tenant_org_id, user=user)
+
+    @classmethod
+    def service(cls, tenant_org_id: str, user: str, service_name: str) -> Subject:
+        return cls(
+            level=QuotaLevel.SERVICE,
+            tenant_org_id=tenant_org_id,
+            user=user,
+            service_name=service_name,
+        )
+
+    @classmethod
+    def all_of(cls, cluster: Any) -> tuple[Subject, Subject, Subject]:
+        """The three quotas a cluster counts against, widest first."""
+        org, user, service = cluster.tenant_org_id, cluster.user, cluster.service_name
+        return cls.organization(org), cls.of_user(org, user), cls.service(org, user, service)
+
+    def holds(self, cluster: Any) -> bool:
+        """Whether ``cluster`` (anything with the tenant key) counts against this quota."""
+        return (
+            cluster.tenant_org_id == self.tenant_org_id
+            and self.user in ("", cluster.user)
+            and self.service_name in ("", cluster.service_name)
+        )
+
+    def __str__(self) -> str:
+        org = f"organization {self.tenant_org_id}"
+        if self.level is QuotaLevel.ORGANIZATION:
+            return org
+        if self.level is QuotaLevel.USER:
+            return f"user {self.user} of {org}"
+        return f"service {self.service_name} of user {self.user} in {org}"
+
+
+@dataclass(frozen=True)
+class QuotaReport:
+    """A quota and what is held against it (the spec's section 9 document)."""
+
+    subject: Subject
+    limits: QuotaLimits
+    usage: QuotaUsage
+    is_default: bool  # no quota of its own: the operator's default applies
+
+
+# -- the check -------------------------------------------------------------------------
+
+
+async def guard(session: AsyncSession, *, tenant_org_id: str) -> None:
+    """Take the organisation's quota lock for the rest of the transaction (see the
+    module docstring). Must be the transaction's first statement: on SQLite a
+    transaction that has already read cannot wait for the write lock, only fail."""
+    dialect = session.get_bind().dialect.name
+    insert: Any = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    table: Any = QuotaGuardRow.__table__  # type: ignore[attr-defined]
+    statement = insert(table).values(tenant_org_id=tenant_org_id, checks=1)
+    await session.exec(
+        statement.on_conflict_do_update(
+            index_elements=[table.c.tenant_org_id], set_={"checks": table.c.checks + 1}
+        )
+    )
+
+
+async def check_create(
+    *, session: AsyncSession, request: ClusterShape, defaults: QuotaDefaults
+) -> bool:
+    """Refuse (``QuotaExceeded``) a new cluster that would take any of its quotas over
+    a limit. Says whether one of them asks for vector sizing to be enforced. Call
+    ``guard`` first, in the same transaction."""
+    return await _check(
+        session=session, cluster=request, before=None, after=request, defaults=defaults
+    )
+
+
+async def check_update(
+    *,
+    session: AsyncSession,
+    container: TenantContainerRow,
+    wanted: ClusterSpec,
+    defaults: QuotaDefaults,
+) -> bool:
+    """As ``check_create``, for ``container`` growing to ``wanted``: only resources
+    that grow can be refused."""
+    return await _check(
+        session=session, cluster=container, before=container, after=wanted, defaults=defaults
+    )
+
+
+async def _check(
+    *,
+    session: AsyncSession,
+    cluster: Any,
+    before: ClusterSpec | None,
+    after: ClusterSpec,
+    defaults: QuotaDefaults,
+) -> bool:
+    subjects = Subject.all_of(cluster)
+    limits = await limits_of(session, subjects, defaults)
+    held = await usage_of(session, subjects)
+    change = QuotaUsage.of_cluster(after) - (
+        QuotaUsage.of_cluster(before) if before else QuotaUsage()
+    )
+    for subject in subjects:
+        quota, _ = limits[subject]
+        found = excess(quota, before=held[subject], after=held[subject] + change)
+        if found is not None:
+            raise QuotaExceeded(f"quota exceeded for {subject}: {found}")
+    return any(quota.enforce_sizing for quota, _ in limits.values())
+
+
+async def limits_of(
+    session: AsyncSession, subjects: Iterable[Subject], defaults: QuotaDefaults
+) -> dict[Subject, tuple[QuotaLimits, bool]]:
+    """Each subject's limits, and whether they are the operator's defaults."""
+    subjects = list(subjects)
+    orgs = {subject.tenant_org_id for subject in subjects}
+    rows = await session.exec(select(QuotaRow).where(col(QuotaRow.tenant_org_id).in_(orgs)))
+    stored = {_subject_of(row): row for row in rows}
+    found: dict[Subject, tuple[QuotaLimits, bool]] = {}
+    for subject in subjects:
+        row = stored.get(subject)
+        if row is None:
+            found[subject] = (defaults.of(subject.level), True)
+        else:
+            found[subject] = (QuotaLimits.model_validate(row, from_attributes=True), False)
+    return found
+
+
+def _subject_of(row: QuotaRow) -> Subject:
+    return Subject(
+        level=QuotaLevel(row.level),
+        tenant_org_id=row.tenant_org_id,
+        user=row.user,
+        service_name=row.service_name,
+    )
+
+
+# The columns a usage count reads (not whole rows: an organisation may have thousands).
+_SIZES = tuple(
+    col(getattr(TenantContainerRow, name))
+    for name in (
+        "tenant_org_id",
+        "user",
+        "service_name",
+        "replicas",
+        "cpu_limit",
+        "mem_limit",
+        "disk_size",
+        "gpu_count",
+    )
+)
+
+
+async def usage_of(session: AsyncSession, subjects: Iterable[Subject]) -> dict[Subject, QuotaUsage]:
+    """What the clusters not deleted hold against each subject's quota (one query per
+    organisation: the subjects of a check share theirs)."""
+    subjects = list(subjects)
+    held = dict.fromkeys(subjects, QuotaUsage())
+    for org in {subject.tenant_org_id for subject in subjects}:
+        statement = select_columns(*_SIZES).where(
+            col(TenantContainerRow.tenant_org_id) == org,
+            col(TenantContainerRow.deleted_at).is_(None),
+        )
+        # sqlmodel types select() for up to four columns; this is plain SQLAlchemy.
+        rows: Any = await session.exec(statement)  # type: ignore[call-overload]
+        for row in rows:
+            usage = QuotaUsage.of_cluster(row)
+            for subject in subjects:
+                if subject.holds(row):
+                    held[subject] += usage
+    return held

@@ -48,6 +48,7 @@ CREATE_ORDER: Sequence[Kind | Check] = (
 )
 UPDATE_ORDER: Sequence[Kind | Check] = (Kind.QUANTITY, Kind.NUMBER)
 REPORT_ORDER: Sequence[Kind | Check] = (Check.UNKNOWN, Kind.NUMBER)
+QUOTA_ORDER: Sequence[Kind | Check] = (Check.UNKNOWN, Kind.NUMBER, Kind.QUANTITY, Kind.TEXT)
 
 
 @contextmanager
@@ -119,6 +120,8 @@ def _message(detail: ErrorDetails, fields: dict[str, FieldInfo]) -> str:
         return f"{name} must be a string"
     if kind == "string_too_long":
         return f"{name} must be at most {(detail.get('ctx') or {})['max_length']} characters"
+    if kind == "bool_type":
+        return f"{name} must be true or false, got {_json_type(value)}"
     if kind == "int_type":
         return f"{name} must be an integer, got {_json_type(value)}"
     if kind in ("greater_than_equal", "less_than_equal") and _is_integer(fields.get(name)):

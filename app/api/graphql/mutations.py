@@ -51,6 +51,7 @@ class Mutation:
                 reserved=runtime.reserved_namespaces,
                 scope=info.context.caller.scope,
                 payload=input.as_payload(),
+                quotas=runtime.quota_defaults,
             )
             note.target = row.namespace
         return TenantContainer.from_row(row)
@@ -71,6 +72,7 @@ class Mutation:
                 scope=info.context.caller.scope,
                 namespace=namespace,
                 payload=input.as_payload(),
+                quotas=runtime.quota_defaults,
             )
             note.tenant_org_id = row.tenant_org_id
         return TenantContainer.from_row(row)
