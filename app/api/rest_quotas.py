@@ -10,30 +10,13 @@ from starlette.routing import Route
 
 from app.api import payloads
 from app.api.rest import audited_request, json_object, principal_of, runtime_of
-from app.models.names import check_name
-from app.models.rules import RuleViolation
 from app.tenancy import quota_settings
-from app.tenancy.errors import InvalidInput
 from app.tenancy.quota import QuotaReport, Subject
 
 
 def _subject(request: Request) -> Subject:
-    """The subject the path names, its names checked like a create request's."""
-    names = {
-        key: request.path_params[key]
-        for key in ("tenant_org_id", "user", "service_name")
-        if key in request.path_params
-    }
-    try:
-        for key, value in names.items():
-            check_name(key, value)
-    except RuleViolation as exc:
-        raise InvalidInput(str(exc)) from None
-    if "service_name" in names:
-        return Subject.service(names["tenant_org_id"], names["user"], names["service_name"])
-    if "user" in names:
-        return Subject.of_user(names["tenant_org_id"], names["user"])
-    return Subject.organization(names["tenant_org_id"])
+    """The subject the path names."""
+    return quota_settings.subject_named(**request.path_params)
 
 
 def _document(report: QuotaReport) -> JSONResponse:

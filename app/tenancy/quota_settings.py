@@ -11,13 +11,32 @@ from pydantic import ValidationError
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from app.models.names import check_name
 from app.models.quota import QuotaLevel, QuotaLimits
 from app.store.db import SessionFactory, session_scope
 from app.store.tables import QuotaRow, utcnow
-from app.tenancy.errors import Forbidden, NotFound
+from app.tenancy.errors import Forbidden, InvalidInput, NotFound
 from app.tenancy.quota import QuotaDefaults, QuotaReport, Subject, guard, limits_of, usage_of
 from app.tenancy.scope import Scope
-from app.tenancy.validation import QUOTA_ORDER, invalid_input
+from app.tenancy.validation import QUOTA_ORDER, invalid_input, rule_checks
+
+
+def subject_named(*, tenant_org_id: str, user: str = "", service_name: str = "") -> Subject:
+    """The subject these names give ("" for none), each checked like a create request's
+    name: an organisation; a user of it; or a service, which needs its user."""
+    with rule_checks():
+        check_name("tenant_org_id", tenant_org_id)
+        if user:
+            check_name("user", user)
+        if service_name:
+            check_name("service_name", service_name)
+    if service_name and not user:
+        raise InvalidInput("a service's quota needs its user too")
+    if service_name:
+        return Subject.service(tenant_org_id, user, service_name)
+    if user:
+        return Subject.of_user(tenant_org_id, user)
+    return Subject.organization(tenant_org_id)
 
 
 def parse_quota(payload: Mapping[str, Any]) -> QuotaLimits:

@@ -35,7 +35,9 @@ class Context:
     def loaders(self) -> Loaders:
         # Built on first use: on a WebSocket the caller is known only after connecting.
         if self._loaders is None:
-            self._loaders = make_loaders(self.runtime.sessions, self.caller.scope)
+            self._loaders = make_loaders(
+                self.runtime.sessions, self.caller.scope, self.runtime.quota_defaults
+            )
         return self._loaders
 
 

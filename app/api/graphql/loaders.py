@@ -18,7 +18,8 @@ from app.store.tables import (
     TenantContainerRow,
     UsageSampleRow,
 )
-from app.tenancy import queries
+from app.tenancy import queries, quota_settings
+from app.tenancy.quota import QuotaDefaults, QuotaReport
 from app.tenancy.scope import Scope
 
 K = TypeVar("K")
@@ -45,9 +46,23 @@ class Loaders:
     deployment_by_container: DataLoader[str, DeploymentStatusRow | None]
     events_by_container: DataLoader[str, list[ClusterEventRow]]
     usage_by_deployment: DataLoader[str, list[UsageSampleRow]]
+    # keyed by (tenant_org_id, user): the users listed in an organisation tree
+    user_quota: DataLoader[tuple[str, str], QuotaReport]
 
 
-def make_loaders(sessions: SessionFactory, scope: Scope) -> Loaders:
+def make_loaders(sessions: SessionFactory, scope: Scope, quotas: QuotaDefaults) -> Loaders:
+    async def user_quotas(
+        session: AsyncSession, keys: list[tuple[str, str]]
+    ) -> dict[tuple[str, str], QuotaReport]:
+        found: dict[tuple[str, str], QuotaReport] = {}
+        for org in {org for org, _ in keys}:
+            users = [user for key_org, user in keys if key_org == org]
+            reports = await quota_settings.user_reports(
+                session=session, tenant_org_id=org, users=users, defaults=quotas
+            )
+            found.update({(org, user): report for user, report in reports.items()})
+        return found
+
     return Loaders(
         containers_by_org=_batched(
             sessions,
@@ -69,4 +84,10 @@ def make_loaders(sessions: SessionFactory, scope: Scope) -> Loaders:
             lambda s, keys: queries.usage_history(session=s, deployment_ids=keys),
             list,
         ),
+        # Every key is found: a user without a quota of its own has the default.
+        user_quota=_batched(sessions, user_quotas, _never),
     )
+
+
+def _never() -> QuotaReport:
+    raise AssertionError("every user's quota is found")  # pragma: no cover

@@ -11,7 +11,9 @@ from app.access import keys
 from app.access.audit import audited
 from app.access.reports import report_scope
 from app.api.error_codes import audit_outcome
+from app.api.graphql import quotas
 from app.api.graphql.context import Info
+from app.api.graphql.quotas import Quota, QuotaInput
 from app.api.graphql.types import (
     ApiKey,
     CreateClusterInput,
@@ -20,7 +22,7 @@ from app.api.graphql.types import (
     TenantContainer,
     UpdateClusterInput,
 )
-from app.tenancy import flows
+from app.tenancy import flows, quota_settings
 
 
 def _audited(info: Info, action: str, **context: Any) -> Any:
@@ -141,6 +143,52 @@ class Mutation:
             )
             note.tenant_org_id = row.tenant_org_id
         return DeploymentStatus.from_row(row)
+
+    @strawberry.mutation(
+        description="Set (replace) the quota of an organisation, of a user of it (with "
+        "user) or of one service (with user and serviceName); admin only. Unset limits "
+        "are no limit; a limit below what is held blocks only growth."
+    )
+    async def set_quota(
+        self,
+        info: Info,
+        tenant_org_id: str,
+        quota: QuotaInput,
+        user: str | None = None,
+        service_name: str | None = None,
+    ) -> Quota:
+        runtime = info.context.runtime
+        async with _audited(info, "setQuota", tenant_org_id=tenant_org_id) as note:
+            subject = quotas.subject_of(tenant_org_id, user, service_name)
+            note.target = f"quota of {subject}"
+            info.context.caller.require_admin()
+            report = await quota_settings.set_quota(
+                sessions=runtime.sessions,
+                subject=subject,
+                limits=quota_settings.parse_quota(quota.as_payload()),
+                defaults=runtime.quota_defaults,
+            )
+        return Quota.of(report)
+
+    @strawberry.mutation(
+        description="Remove a quota (admin only): the operator's default applies again."
+    )
+    async def remove_quota(
+        self,
+        info: Info,
+        tenant_org_id: str,
+        user: str | None = None,
+        service_name: str | None = None,
+    ) -> Quota:
+        runtime = info.context.runtime
+        async with _audited(info, "removeQuota", tenant_org_id=tenant_org_id) as note:
+            subject = quotas.subject_of(tenant_org_id, user, service_name)
+            note.target = f"quota of {subject}"
+            info.context.caller.require_admin()
+            report = await quota_settings.remove_quota(
+                sessions=runtime.sessions, subject=subject, defaults=runtime.quota_defaults
+            )
+        return Quota.of(report)
 
     @strawberry.mutation(
         description="Create an organisation API key (admin only); bound to a user when "

@@ -8,7 +8,9 @@ from typing import Annotated
 import strawberry
 
 from app.access import audit, keys
+from app.api.graphql import quotas
 from app.api.graphql.context import Info
+from app.api.graphql.quotas import Quota
 from app.api.graphql.types import (
     AFTER_DESCRIPTION,
     FIRST_DESCRIPTION,
@@ -97,6 +99,19 @@ class Query:
             except NotFound:
                 return None
         return DeploymentStatus.from_row(row)
+
+    @strawberry.field(
+        description="The quota of an organisation, of a user of it (with user) or of one "
+        "service (with user and serviceName), and what is held against it."
+    )
+    async def quota(
+        self,
+        info: Info,
+        tenant_org_id: str,
+        user: str | None = None,
+        service_name: str | None = None,
+    ) -> Quota:
+        return await quotas.read(info, quotas.subject_of(tenant_org_id, user, service_name))
 
     @strawberry.field(description="API keys, without secrets (admin only).")
     async def api_keys(self, info: Info, tenant_org_id: str | None = None) -> list[ApiKey]:

@@ -16,6 +16,8 @@ import strawberry
 from app.access.principals import Role
 from app.api.graphql.context import Info
 from app.api.graphql.derive import LONG_SCALAR, Long, input_type, object_type, values
+from app.api.graphql.quotas import Quota
+from app.api.graphql.quotas import read as read_quota
 from app.api.payloads import rfc3339
 from app.kube.manifests import CLIENT_SERVICE_NAME
 from app.models.cluster import ClusterCreate, ClusterDetails, ClusterUpdate
@@ -33,6 +35,7 @@ from app.store.tables import (
 from app.tenancy import queries
 from app.tenancy.errors import Forbidden
 from app.tenancy.paging import Page, Position
+from app.tenancy.quota import Subject
 
 __all__ = ["DATETIME_SCALAR", "LONG_SCALAR", "Long"]
 
@@ -181,6 +184,13 @@ def page_of(info: Info, *, first: int | None, after: str | None) -> Page | None:
 class OrganizationUser:
     name: str
     rows: strawberry.Private[list[TenantContainerRow]]
+    tenant_org_id: strawberry.Private[str]
+
+    @strawberry.field(description="The user's quota inside the organisation, and its usage.")
+    async def quota(self, info: Info) -> Quota:
+        # Only users the caller's scope lists are here: no further check is needed.
+        report = await info.context.loaders.user_quota.load((self.tenant_org_id, self.name))
+        return Quota.of(report)
 
     @strawberry.field
     def containers(
@@ -227,7 +237,17 @@ class Organization:
         by_user: dict[str, list[TenantContainerRow]] = {}
         for row in rows:
             by_user.setdefault(row.user, []).append(row)
-        return [OrganizationUser(name=name, rows=by_user[name]) for name in sorted(by_user)]
+        return [
+            OrganizationUser(name=name, rows=by_user[name], tenant_org_id=self.id)
+            for name in sorted(by_user)
+        ]
+
+    @strawberry.field(
+        description="The organisation's quota and usage (spec section 9); a user's key "
+        "reads its own user's quota instead (FORBIDDEN here)."
+    )
+    async def quota(self, info: Info) -> Quota:
+        return await read_quota(info, Subject.organization(self.id))
 
 
 @input_type(
