@@ -33,8 +33,9 @@ class QuotaLevel(enum.StrEnum):
     SERVICE = "service"
 
 
-# A count limit: an integer from 0 (nothing allowed) up.
-Count = Annotated[int, Strict(), Ge(0), Le(INT32_MAX), Kind.NUMBER]
+# A count limit: an integer from 0 (nothing allowed) up, or null (none). The range is
+# the field's own (outside the union), where error messages find it.
+CountLimit = Annotated[Annotated[int, Strict()] | None, Ge(0), Le(INT32_MAX), Kind.NUMBER]
 # A quantity limit; "" is no limit, like null.
 QuantityLimit = Annotated[QuantityOrZero | None, BeforeValidator(empty_is_none)]
 
@@ -44,7 +45,7 @@ class QuotaLimits(SQLModel):
 
     model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
 
-    max_clusters: Count | None = Field(default=None, description="Clusters (not deleted)")
+    max_clusters: CountLimit = Field(default=None, description="Clusters (not deleted)")
     max_cpu: QuantityLimit = Field(
         default=None,
         max_length=MAX_QUANTITY_LENGTH,
@@ -63,7 +64,7 @@ class QuotaLimits(SQLModel):
         sa_type=sa.String(MAX_QUANTITY_LENGTH),
         description="Disk: the sum of replicas x disk_size",
     )
-    max_gpu: Count | None = Field(default=None, description="GPUs: the sum of replicas x gpu_count")
+    max_gpu: CountLimit = Field(default=None, description="GPUs: the sum of replicas x gpu_count")
     enforce_sizing: Annotated[bool, Strict()] = Field(
         default=False,
         description="Refuse clusters too small to hold their vectors (400 with the "

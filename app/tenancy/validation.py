@@ -14,7 +14,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any, get_args
+from typing import Annotated, Any, get_args, get_origin
 
 from annotated_types import Ge, Le
 from pydantic import BaseModel, ValidationError
@@ -141,9 +141,11 @@ def _is_integer(field: FieldInfo | None) -> bool:
 
 
 def _plain(annotation: Any) -> Any:
-    """``int`` for ``int`` and for ``int | None``."""
+    """``int`` for ``int``, for ``int | None`` and for either with metadata."""
+    if get_origin(annotation) is Annotated:
+        return _plain(get_args(annotation)[0])
     args = [arg for arg in get_args(annotation) if arg is not type(None)]
-    return args[0] if len(args) == 1 else annotation
+    return _plain(args[0]) if len(args) == 1 else annotation
 
 
 def _bounds(field: FieldInfo) -> tuple[Any, Any]:
