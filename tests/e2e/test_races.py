@@ -5,10 +5,8 @@ objects end up agreeing. The reconciler notices when they stop agreeing."""
 from __future__ import annotations
 
 import json
-import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -16,7 +14,7 @@ from typing import Any
 import httpx
 
 from app.kube.quantity import parse_quantity
-from tests.support.http import create_accepted, wait_for_status
+from tests.support.http import Call, all_at_once, create_accepted, wait_for_status
 from tests.support.kubectl import run_kubectl
 from tests.support.servers import ServerProcess, StandaloneSandbox
 from tests.support.waiting import wait_until
@@ -28,29 +26,6 @@ _FOUR_CHANGES: list[dict[str, Any]] = [
     {"disk_size": "30Gi"},
     {"mem_limit": "4Gi"},
 ]
-
-
-Call = tuple[str, str, Any]  # method, path, JSON body
-
-
-def _all_at_once(
-    servers: ServerProcess | list[ServerProcess], calls: list[Call]
-) -> list[httpx.Response]:
-    """Send every call at the same moment, each on its own connection (with several
-    servers, to each in turn)."""
-    start = threading.Barrier(len(calls))
-    targets = servers if isinstance(servers, list) else [servers]
-
-    def send(numbered: tuple[int, Call]) -> httpx.Response:
-        n, (method, path, body) = numbered
-        server = targets[n % len(targets)]
-        start.wait()
-        return httpx.request(
-            method, f"{server.url}{path}", json=body, headers=server.headers, timeout=60
-        )
-
-    with ThreadPoolExecutor(max_workers=len(calls)) as pool:
-        return list(pool.map(send, enumerate(calls)))
 
 
 def _records(client: httpx.Client, org: str) -> list[dict[str, Any]]:
@@ -133,7 +108,7 @@ def test_four_parallel_updates_one_is_accepted_and_it_is_what_runs(
         client, user="ulla", service_name="fourway", tenant_org_id=org, wanted={"created"}
     )
     changes = _FOUR_CHANGES
-    responses = _all_at_once(server, [("PATCH", f"/clusters/{ns}", c) for c in changes])
+    responses = all_at_once(server, [("PATCH", f"/clusters/{ns}", c) for c in changes])
 
     codes = sorted(r.status_code for r in responses)
     assert codes == [202, 409, 409, 409], [r.text for r in responses]
@@ -225,7 +200,7 @@ def test_update_delete_update_races_and_a_restart_converge(
     # restart always comes mid-work (without the hold, a fast machine may finish first).
     for svc in updated_only:
         standalone_sandbox.api.hold_readiness(namespaces[svc])
-    responses = _all_at_once(server, calls)
+    responses = all_at_once(server, calls)
     server.stop()  # right after the burst, with the work in flight
     for svc in updated_only:
         standalone_sandbox.api.hold_readiness(namespaces[svc], hold=False)
@@ -299,7 +274,7 @@ def test_two_server_processes_on_postgresql_accept_one_change_at_a_time(
             ("PATCH", f"/clusters/{namespaces[svc]}", {"disk_size": "20Gi"}),
         ]
     ]
-    responses = _all_at_once(servers, four + raced)
+    responses = all_at_once(servers, four + raced)
     assert sorted(r.status_code for r in responses[:4]) == [202, 409, 409, 409]
     deletes = [
         r for (method, _, _), r in zip(raced, responses[4:], strict=True) if method == "DELETE"

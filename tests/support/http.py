@@ -4,12 +4,17 @@ counterparts, awaiting, are methods of ``tests.support.inprocess.InProcessServer
 
 from __future__ import annotations
 
+import threading
 import time
-from typing import Any
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
 from tests.support.factories import cluster_body
+
+if TYPE_CHECKING:
+    from tests.support.servers import ServerProcess
 
 
 def graphql(
@@ -83,3 +88,26 @@ def events(http: httpx.Client, org: str, user: str, service: str) -> list[dict[s
     assert response.status_code == 200, response.text
     found: list[dict[str, Any]] = response.json()
     return found
+
+
+Call = tuple[str, str, Any]  # method, path, JSON body
+
+
+def all_at_once(
+    servers: ServerProcess | list[ServerProcess], calls: list[Call]
+) -> list[httpx.Response]:
+    """Send every call at the same moment, each on its own connection (with several
+    servers, to each in turn)."""
+    start = threading.Barrier(len(calls))
+    targets = servers if isinstance(servers, list) else [servers]
+
+    def send(numbered: tuple[int, Call]) -> httpx.Response:
+        n, (method, path, body) = numbered
+        server = targets[n % len(targets)]
+        start.wait()
+        return httpx.request(
+            method, f"{server.url}{path}", json=body, headers=server.headers, timeout=60
+        )
+
+    with ThreadPoolExecutor(max_workers=len(calls)) as pool:
+        return list(pool.map(send, enumerate(calls)))
