@@ -17,10 +17,10 @@ from typing import Annotated, Protocol
 
 import sqlalchemy as sa
 from annotated_types import Ge, Le
-from pydantic import BeforeValidator, ConfigDict, Strict
+from pydantic import ConfigDict, Strict
 from sqlmodel import Field, SQLModel
 
-from app.models.fields import INT32_MAX, MAX_QUANTITY_LENGTH, QuantityOrZero, empty_is_none
+from app.models.fields import INT32_MAX, MAX_QUANTITY_LENGTH, QuantityOrZero
 from app.models.quantity import format_quantity, parse_quantity
 from app.models.rules import Kind
 
@@ -36,8 +36,8 @@ class QuotaLevel(enum.StrEnum):
 # A count limit: an integer from 0 (nothing allowed) up, or null (none). The range is
 # the field's own (outside the union), where error messages find it.
 CountLimit = Annotated[Annotated[int, Strict()] | None, Ge(0), Le(INT32_MAX), Kind.NUMBER]
-# A quantity limit; "" is no limit, like null.
-QuantityLimit = Annotated[QuantityOrZero | None, BeforeValidator(empty_is_none)]
+# A quantity limit, or null (none).
+QuantityLimit = QuantityOrZero | None
 
 
 class QuotaLimits(SQLModel):
