@@ -6,7 +6,7 @@ import pytest
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from app.kube.certificates import generate_transport_tls, transport_dns_names
@@ -34,13 +34,10 @@ def node(bundle: TlsBundle) -> x509.Certificate:
 def verify_signature(cert: x509.Certificate, issuer: x509.Certificate) -> None:
     """Check ``cert``'s signature with ``issuer``'s public key (raises InvalidSignature)."""
     public_key = issuer.public_key()
-    assert isinstance(public_key, rsa.RSAPublicKey)
+    assert isinstance(public_key, ec.EllipticCurvePublicKey)
     assert cert.signature_hash_algorithm is not None
     public_key.verify(
-        cert.signature,
-        cert.tbs_certificate_bytes,
-        padding.PKCS1v15(),
-        cert.signature_hash_algorithm,
+        cert.signature, cert.tbs_certificate_bytes, ec.ECDSA(cert.signature_hash_algorithm)
     )
 
 
@@ -122,7 +119,7 @@ def test_node_certificate_usages(node: x509.Certificate) -> None:
     usage = node.extensions.get_extension_for_class(x509.KeyUsage)
     assert usage.critical
     assert usage.value.digital_signature
-    assert usage.value.key_encipherment
+    assert not usage.value.key_encipherment  # an ECDSA key only signs
     assert not usage.value.key_cert_sign
     eku = node.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
     assert set(eku) == {ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH}
@@ -132,8 +129,8 @@ def test_key_is_unencrypted_pkcs8_and_matches_the_certificate(
     bundle: TlsBundle, node: x509.Certificate
 ) -> None:
     key = serialization.load_pem_private_key(bundle.tls_key.encode(), password=None)
-    assert isinstance(key, rsa.RSAPrivateKey)
-    assert key.key_size >= 2048
+    assert isinstance(key, ec.EllipticCurvePrivateKey)
+    assert key.curve.name == "secp256r1"
     public = serialization.PublicFormat.SubjectPublicKeyInfo
     assert key.public_key().public_bytes(
         serialization.Encoding.DER, public
