@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import copy
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -87,9 +87,15 @@ def _key(obj: dict[str, Any]) -> tuple[str, str]:
     return meta.get("namespace", ""), meta["name"]
 
 
+# Stored objects by resource (storage key), then namespace ("" for cluster-scoped ones),
+# then name: listing one namespace never visits the others, so a request's cost does
+# not grow with the number of tenants.
+Buckets = dict[str, dict[str, dict[str, dict[str, Any]]]]
+
+
 class ObjectStore:
     def __init__(self, history: int = DEFAULT_HISTORY) -> None:
-        self._objects: dict[str, dict[tuple[str, str], dict[str, Any]]] = {}
+        self._objects: Buckets = {}
         self._uids: dict[str, tuple[str, str, str]] = {}
         self._revision = 0
         self._history: deque[StoreEvent] = deque(maxlen=history)
@@ -104,14 +110,25 @@ class ObjectStore:
         return self._revision
 
     def get(self, resource: ResourceType, namespace: str, name: str) -> dict[str, Any] | None:
-        obj = self._objects.get(resource.storage_key, {}).get((namespace, name))
+        obj = self._objects.get(resource.storage_key, {}).get(namespace, {}).get(name)
         return copy.deepcopy(obj) if obj is not None else None
 
     def list(self, resource: ResourceType, namespace: str | None = None) -> Objects:
         """Objects sorted by (namespace, name), like etcd's key order; None = everywhere."""
+        return [copy.deepcopy(obj) for obj in self.scan(resource, namespace)]
+
+    def scan(
+        self, resource: ResourceType, namespace: str | None = None
+    ) -> Iterator[dict[str, Any]]:
+        """The stored objects themselves, in ``list``'s order, without copying them: for
+        reads inside the sandbox that only look (allocating a free cluster IP, summing a
+        quota's usage). The caller must not change them nor keep them past its call."""
         bucket = self._objects.get(resource.storage_key, {})
-        keys = sorted(k for k in bucket if namespace is None or k[0] == namespace)
-        return [copy.deepcopy(bucket[k]) for k in keys]
+        spaces = [namespace] if namespace is not None else sorted(bucket)
+        for space in spaces:
+            names = bucket.get(space, {})
+            for name in sorted(names):
+                yield names[name]
 
     def uid_exists(self, uid: str) -> bool:
         return uid in self._uids
@@ -120,13 +137,13 @@ class ObjectStore:
 
     def put(self, resource: ResourceType, obj: dict[str, Any]) -> dict[str, Any]:
         """Create or replace; stamps the new resourceVersion and emits ADDED/MODIFIED."""
-        bucket = self._objects.setdefault(resource.storage_key, {})
         key = _key(obj)
-        old = bucket.get(key)
+        names = self._objects.setdefault(resource.storage_key, {}).setdefault(key[0], {})
+        old = names.get(key[1])
         self._revision += 1
         stored = copy.deepcopy(obj)
         stored["metadata"]["resourceVersion"] = str(self._revision)
-        bucket[key] = stored
+        names[key[1]] = stored
         uid = stored["metadata"].get("uid")
         if uid:
             self._uids[uid] = (resource.storage_key, *key)
@@ -138,9 +155,12 @@ class ObjectStore:
     def remove(self, resource: ResourceType, namespace: str, name: str) -> dict[str, Any] | None:
         """Delete; the DELETED event carries the object at the deletion's revision."""
         bucket = self._objects.get(resource.storage_key, {})
-        old = bucket.pop((namespace, name), None)
+        names = bucket.get(namespace, {})
+        old = names.pop(name, None)
         if old is None:
             return None
+        if not names:
+            del bucket[namespace]  # a deleted namespace leaves no empty index behind
         self._uids.pop(old["metadata"].get("uid", ""), None)
         self._revision += 1
         final = copy.deepcopy(old)

@@ -219,7 +219,7 @@ class ServiceStrategy(Strategy):
 
     def _used(self, field: str) -> set[Any]:
         used: set[Any] = set()
-        for service in self._store.list(self._services):
+        for service in self._store.scan(self._services):
             spec = service.get("spec", {})
             if field == "clusterIP":
                 used.add(spec.get("clusterIP"))
