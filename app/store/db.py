@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, nullcontext
 from importlib import resources
 from pathlib import Path
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from alembic import command
 from alembic.config import Config
@@ -48,10 +49,32 @@ def make_session_factory(engine: AsyncEngine) -> SessionFactory:
     return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
 
 
+# One writer at a time per SQLite database in this process. SQLite lets one
+# transaction write at a time anyway; without this queue, the others wait inside
+# SQLite's busy handler, which sleeps and polls (up to 100 ms a turn) rather than
+# queueing: under a burst of writes a transaction could wait seconds while the lock
+# was free most of the time. Waiting here is first come, first served and costs no
+# polling. (Other processes on the same file still meet the busy handler.)
+_WRITERS: WeakKeyDictionary[SessionFactory, asyncio.Lock] = WeakKeyDictionary()
+
+
+def _writer_lock(factory: SessionFactory) -> asyncio.Lock | None:
+    bind = factory.kw.get("bind")
+    if bind is None or bind.dialect.name != "sqlite":
+        return None
+    lock = _WRITERS.get(factory)
+    if lock is None:
+        lock = _WRITERS[factory] = asyncio.Lock()
+    return lock
+
+
 @asynccontextmanager
 async def session_scope(factory: SessionFactory) -> AsyncIterator[AsyncSession]:
-    """A session whose transaction is committed on success and rolled back on error."""
-    async with factory() as session:
+    """A session whose transaction is committed on success and rolled back on error:
+    every write of the control plane goes through one. Never nest them (on SQLite
+    they queue for one lock)."""
+    lock = _writer_lock(factory)
+    async with lock if lock is not None else nullcontext(), factory() as session:
         try:
             yield session
             await session.commit()
