@@ -21,7 +21,7 @@ import json
 import re
 from decimal import ROUND_CEILING, Decimal, localcontext
 
-__all__ = ["PATTERN", "InvalidQuantity", "parse_quantity"]
+__all__ = ["PATTERN", "InvalidQuantity", "format_quantity", "parse_quantity"]
 
 _EXAMPLES = "use forms like 500m, 2, 1Gi, 10Gi, 1Ti"
 
@@ -132,3 +132,35 @@ def parse_quantity(text: str) -> Decimal:
         raise _invalid(text, "negative quantities are not allowed")
     base, exponent = _suffix_scale(text, match["suffix"])
     return _scaled(Decimal(match["number"]), base, exponent)
+
+
+_DECIMAL_CANONICAL = sorted(
+    ((exponent, suffix) for suffix, exponent in _DECIMAL_SUFFIXES.items()), reverse=True
+)
+_BINARY_CANONICAL = sorted(
+    ((exponent, suffix) for suffix, exponent in _BINARY_SUFFIXES.items()), reverse=True
+)
+
+
+def format_quantity(value: Decimal, *, binary: bool) -> str:
+    """The canonical text of a non-negative quantity, as Kubernetes writes it
+    (``resource.Quantity.String()``): the largest suffix that leaves a whole number
+    (``"5"``, ``"1500m"``, ``"2k"``, ``"10Gi"``, ``"1536Mi"``, ``"1Ti"``). ``binary``
+    asks for ``Ki`` .. ``Ei``; like Kubernetes, only whole values of at least 1024 are
+    written so, the others in decimal (``512``, ``500m``).
+    ``parse_quantity(format_quantity(v, ...)) == v`` for every value parse_quantity makes.
+    """
+    if value < 0:
+        raise ValueError(f"a quantity is never negative, got {value}")
+    if value == 0:
+        return "0"
+    if binary and value >= 1024 and value == value.to_integral_value():
+        whole = int(value)
+        for exponent, suffix in _BINARY_CANONICAL:
+            if whole % 2**exponent == 0:
+                return f"{whole >> exponent}{suffix}"
+    for exponent, suffix in _DECIMAL_CANONICAL:  # "" (10**0) among them, from E down to n
+        mantissa = value.scaleb(-exponent)
+        if mantissa == mantissa.to_integral_value():
+            return f"{int(mantissa)}{suffix}"
+    return f"{int(value.scaleb(9).to_integral_value())}n"  # finer than 1n: parse rounds up
