@@ -716,6 +716,8 @@ def test_rbac_grants_exactly_what_the_control_plane_uses() -> None:
         ("networking.k8s.io", "networkpolicies"): {"get", "create", "update", "delete"},
         ("", "persistentvolumeclaims"): {"get", "list", "patch", "delete"},
         ("", "pods"): {"get", "list"},
+        ("", "resourcequotas"): {"get", "create", "update", "delete"},
+        ("", "limitranges"): {"get", "create", "update", "delete"},
     }
     assert all("*" not in verbs for verbs in granted.values())
 
