@@ -136,7 +136,10 @@ async def test_claims_count_on_create_and_on_resize(core: client.CoreV1Api, name
     def claim(name: str, size: str) -> dict[str, Any]:
         return {
             "metadata": {"name": name},
-            "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": size}}},
+            "spec": {
+                "accessModes": ["ReadWriteOnce"],
+                "resources": {"requests": {"storage": size}},
+            },
         }
 
     await core.create_namespaced_persistent_volume_claim(namespace, claim("a", "10Gi"))
@@ -150,9 +153,9 @@ async def test_claims_count_on_create_and_on_resize(core: client.CoreV1Api, name
         "persistentvolumeclaims=2"
     )
     grow = {"spec": {"resources": {"requests": {"storage": "25Gi"}}}}
-    message = (
-        await refused(core.patch_namespaced_persistent_volume_claim("a", namespace, grow))
-    )["message"]
+    message = (await refused(core.patch_namespaced_persistent_volume_claim("a", namespace, grow)))[
+        "message"
+    ]
     assert message == (
         'persistentvolumeclaims "a" is forbidden: exceeded quota: q, requested: '
         "requests.storage=15Gi, used: requests.storage=20Gi, limited: requests.storage=30Gi"
@@ -174,7 +177,9 @@ async def test_quota_and_limit_range_validation(core: client.CoreV1Api, namespac
     )
     limits = {
         "metadata": {"name": "l"},
-        "spec": {"limits": [{"type": "Container", "default": {"cpu": "1"}, "max": {"cpu": "500m"}}]},
+        "spec": {
+            "limits": [{"type": "Container", "default": {"cpu": "1"}, "max": {"cpu": "500m"}}]
+        },
     }
     body = await refused(core.create_namespaced_limit_range(namespace, limits))
     # The default request is defaulted from the default limit, so both are too large.
@@ -189,13 +194,13 @@ async def test_quota_and_limit_range_validation(core: client.CoreV1Api, namespac
 async def test_limit_range_defaults_and_bounds_containers(
     core: client.CoreV1Api, namespace: str
 ) -> None:
+    item = {
+        "type": "Container",
+        "max": {"cpu": "2", "memory": "4Gi"},
+        "defaultRequest": {"cpu": "250m", "memory": "1Gi"},
+    }
     await core.create_namespaced_limit_range(
-        namespace,
-        {
-            "metadata": {"name": "l"},
-            "spec": {"limits": [{"type": "Container", "max": {"cpu": "2", "memory": "4Gi"},
-                                 "defaultRequest": {"cpu": "250m", "memory": "1Gi"}}]},
-        },  # fmt: skip
+        namespace, {"metadata": {"name": "l"}, "spec": {"limits": [item]}}
     )
     stored = await core.read_namespaced_limit_range("l", namespace)
     # A default limit left out is the max (SetDefaults_LimitRangeItem).
