@@ -17,6 +17,7 @@ the difference is invisible to clients:
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import hashlib
 import json
@@ -24,8 +25,9 @@ import logging
 from typing import Any
 
 from .errors import ApiError
+from .events import record_event
 from .pods import is_running_and_ready
-from .registry import Registry
+from .registry import Registry, with_type
 from .resources import PODS, PVCS, STATEFULSETS
 from .selectors import label_selector_from_object
 from .store import StoreEvent
@@ -34,6 +36,12 @@ from .tasks import TaskSet, consume
 logger = logging.getLogger(__name__)
 
 Obj = dict[str, Any]
+
+# A refused pod create is retried after this long, doubling up to the maximum, like
+# the real controller's rate-limited work queue (which starts lower and ends higher).
+RETRY_FIRST_SECONDS = 0.5
+RETRY_MAX_SECONDS = 8.0
+COMPONENT = "statefulset-controller"
 
 POD_NAME_LABEL = "statefulset.kubernetes.io/pod-name"
 POD_INDEX_LABEL = "apps.kubernetes.io/pod-index"
@@ -70,11 +78,23 @@ def claim_name(template: Obj, set_name: str, ordinal: int) -> str:
     return f"{template['metadata']['name']}-{set_name}-{ordinal}"
 
 
+class _Refused(Exception):
+    """The API server refused a pod or claim the controller creates; the message is
+    the event's, as the real controller words it."""
+
+    def __init__(self, message: str, cause: ApiError) -> None:
+        super().__init__(message)
+        self.cause = cause
+
+
 class StatefulSetController:
     def __init__(self, registry: Registry, tasks: TaskSet) -> None:
         self._registry = registry
         self._store = registry.store
         self._tasks = tasks
+        # (namespace, name) -> the delay before the next retry of a refused create.
+        self._backoff: dict[tuple[str, str], float] = {}
+        self._retries: dict[tuple[str, str], asyncio.Task[Any]] = {}
 
     def start(self) -> None:
         subscription = self._store.subscribe([STATEFULSETS, PODS])
@@ -144,10 +164,11 @@ class StatefulSetController:
         wanted = range(start, start + int(spec.get("replicas", 1)))
         monotonic = spec.get("podManagementPolicy", "OrderedReady") != "Parallel"
 
+        refused = False
         for ordinal in wanted:
             pod = pods.get(ordinal)
             if pod is None:
-                self._create_pod(statefulset, ordinal, revision)
+                refused |= not self._create_pod(statefulset, ordinal, revision)
                 if monotonic:
                     return
                 continue
@@ -158,6 +179,8 @@ class StatefulSetController:
                 continue
             if monotonic and not is_running_and_ready(pod):
                 return
+        if refused:
+            return  # as the real controller: no deletions or updates in a failed sync
 
         for ordinal in sorted((o for o in pods if o not in wanted), reverse=True):
             self._condemn(statefulset, pods[ordinal], ordinal)
@@ -180,14 +203,66 @@ class StatefulSetController:
             if not is_running_and_ready(pod):
                 return
 
-    def _create_pod(self, statefulset: Obj, ordinal: int, revision: str) -> None:
+    def _create_pod(self, statefulset: Obj, ordinal: int, revision: str) -> bool:
+        """Create the pod (and its claims); False when the API server refused it (a
+        quota, a LimitRange): a Warning event FailedCreate, and a retry later."""
+        try:
+            self._create_pod_and_claims(statefulset, ordinal, revision)
+        except _Refused as refusal:
+            cause = refusal.cause
+            if cause.code != 403 or "is being terminated" in cause.message:
+                raise cause from None  # not an admission refusal: reconcile logs it
+            self._refused(statefulset, str(refusal))
+            return False
+        self._backoff.pop(
+            (statefulset["metadata"]["namespace"], statefulset["metadata"]["name"]), None
+        )
+        return True
+
+    def _refused(self, statefulset: Obj, message: str) -> None:
+        meta = statefulset["metadata"]
+        record_event(
+            self._registry,
+            about=with_type(STATEFULSETS, statefulset),
+            type="Warning",
+            reason="FailedCreate",
+            message=message,
+            component=COMPONENT,
+        )
+        key = (meta["namespace"], meta["name"])
+        if key in self._retries:
+            return
+        delay = self._backoff.get(key, RETRY_FIRST_SECONDS)
+        self._backoff[key] = min(delay * 2, RETRY_MAX_SECONDS)
+        task = self._tasks.spawn(
+            self._retry(key, delay), name=f"sandbox-statefulset-retry-{key[0]}/{key[1]}"
+        )
+        if task is not None:
+            self._retries[key] = task
+
+    async def _retry(self, key: tuple[str, str], delay: float) -> None:
+        try:
+            await asyncio.sleep(delay)
+        finally:
+            self._retries.pop(key, None)
+        self.reconcile(*key)
+
+    def _create_pod_and_claims(self, statefulset: Obj, ordinal: int, revision: str) -> None:
         meta, spec = statefulset["metadata"], statefulset["spec"]
         namespace, set_name = meta["namespace"], meta["name"]
+        pod_name = f"{set_name}-{ordinal}"
         for template in spec.get("volumeClaimTemplates") or []:
-            self._ensure_claim(statefulset, template, ordinal)
+            try:
+                self._ensure_claim(statefulset, template, ordinal)
+            except ApiError as exc:
+                claim = claim_name(template, set_name, ordinal)
+                raise _Refused(
+                    f"create Claim {claim} for Pod {pod_name} in StatefulSet {set_name} "
+                    f"failed error: {exc.message}",
+                    exc,
+                ) from exc
         template = copy.deepcopy(spec.get("template", {}))
         template_meta = template.get("metadata") or {}
-        pod_name = f"{set_name}-{ordinal}"
         pod_spec = template.get("spec") or {}
         pod_spec["hostname"] = pod_name
         if spec.get("serviceName"):
@@ -224,7 +299,10 @@ class StatefulSetController:
             self._registry.create(PODS, namespace, {"metadata": pod_meta, "spec": pod_spec})
         except ApiError as exc:
             if exc.code != 409:
-                raise
+                raise _Refused(
+                    f"create Pod {pod_name} in StatefulSet {set_name} failed error: {exc.message}",
+                    exc,
+                ) from exc
             logger.warning(
                 "statefulset %s/%s: pod %s exists but is not ours", namespace, set_name, pod_name
             )

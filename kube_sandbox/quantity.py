@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from decimal import ROUND_CEILING, Decimal, localcontext
 
-__all__ = ["parse_quantity"]
+__all__ = ["format_quantity", "is_binary", "parse_quantity"]
 
 _QUANTITY = re.compile(
     r"(?P<sign>[+-]?)(?P<number>[0-9]+(?:\.[0-9]*)?|\.[0-9]+)"
@@ -76,3 +76,38 @@ def parse_quantity(text: str) -> Decimal:
     magnitude = _magnitude(Decimal(match["number"]), base=base, exponent=exponent)
     # copy_negate keeps the sign of "-0", so a caller can tell it was written with one.
     return magnitude.copy_negate() if match["sign"] == "-" else magnitude
+
+
+def is_binary(text: str) -> bool:
+    """Whether a quantity is written with a binary suffix (``Ki`` .. ``Ei``): Kubernetes
+    keeps that format when it adds quantities up, so sums of ``Gi`` read as ``Gi``."""
+    return isinstance(text, str) and text.endswith("i")
+
+
+_DECIMAL_BY_EXPONENT = sorted(
+    ((exponent, suffix) for suffix, exponent in _DECIMAL_SUFFIXES.items()), reverse=True
+)
+_BINARY_BY_EXPONENT = sorted(
+    ((exponent, suffix) for suffix, exponent in _BINARY_SUFFIXES.items()), reverse=True
+)
+
+
+def format_quantity(value: Decimal, *, binary: bool) -> str:
+    """The canonical text of a quantity, as ``resource.Quantity.String()`` writes it:
+    the largest suffix that leaves a whole mantissa (``1500m``, ``2k``, ``24Gi``,
+    ``1536Mi``); binary only for whole values of at least 1024, as Kubernetes does."""
+    sign = "-" if value < 0 else ""
+    value = abs(value)
+    if value == 0:
+        return "0"
+    if binary and value >= 1024 and value == value.to_integral_value():
+        whole = int(value)
+        for exponent, suffix in _BINARY_BY_EXPONENT:
+            if whole % 2**exponent == 0:
+                return f"{sign}{whole >> exponent}{suffix}"
+        return f"{sign}{whole}"
+    for exponent, suffix in [*_DECIMAL_BY_EXPONENT[:6], (0, ""), *_DECIMAL_BY_EXPONENT[6:]]:
+        mantissa = value.scaleb(-exponent)
+        if mantissa == mantissa.to_integral_value():
+            return f"{sign}{int(mantissa)}{suffix}"
+    return f"{sign}{int(value.scaleb(9).to_integral_value())}n"

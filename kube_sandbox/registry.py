@@ -15,7 +15,7 @@ import copy
 import json
 from typing import Any
 
-from . import errors
+from . import errors, limitranger, resourcequota
 from .errors import ApiError, FieldError
 from .meta import generated_name, new_uid, timestamp
 from .patching import PatchConflict, PatchError, apply_patch
@@ -136,6 +136,7 @@ class Registry:
             meta["name"] = generated_name(str(meta["generateName"]))
         strategy = self._strategies[resource.storage_key]
         strategy.default(obj)
+        limitranger.default_pod(self.store, resource, obj)  # mutating admission
         self._raise_invalid(resource, obj, validate_object_meta(meta, resource.name_rule))
         if self.store.get(resource, namespace, meta["name"]) is not None:
             raise errors.already_exists(resource, meta["name"])
@@ -155,9 +156,14 @@ class Registry:
             meta.pop("generation", None)
         strategy.prepare_for_create(obj)
         self._raise_invalid(resource, obj, strategy.validate(obj))
+        # Validating admission, after the object itself is valid (as in the apiserver).
+        limitranger.check_pod(self.store, resource, obj)
+        resourcequota.admit(resource, obj, None, self.store)
         if dry_run:
             return with_type(resource, obj)
-        return with_type(resource, self.store.put(resource, obj))
+        stored = self.store.put(resource, obj)
+        self._written(resource, namespace)
+        return with_type(resource, stored)
 
     def _admit_namespace(self, resource: ResourceType, namespace: str, name: str) -> None:
         """The NamespaceLifecycle admission plugin."""
@@ -261,7 +267,11 @@ class Registry:
             with_type(resource, old)
         ):
             return with_type(resource, new)
-        return with_type(resource, self.store.put(resource, new))
+        if subresource is None:
+            resourcequota.admit(resource, new, old, self.store)
+        stored = self.store.put(resource, new)
+        self._written(resource, str(new["metadata"].get("namespace", "")))
+        return with_type(resource, stored)
 
     # --- scale subresource ------------------------------------------------------------
 
@@ -345,6 +355,7 @@ class Registry:
             if orphan:
                 self._orphan_dependents(old)
             final = self.store.remove(resource, namespace, name) or old
+            self._written(resource, namespace)
         if resource.returns_deleted_object:
             return with_type(resource, final)
         return errors.success(resource, final)
@@ -421,6 +432,11 @@ class Registry:
                     self.store.put(resource, obj)
 
     # --- helpers ----------------------------------------------------------------------
+
+    def _written(self, resource: ResourceType, namespace: str) -> None:
+        """After a write: what the quota controller recounts (pods, claims, quotas)."""
+        if resource in resourcequota.QUOTA_INPUTS:
+            resourcequota.refresh_status(self.store, namespace)
 
     def _decode(
         self, resource: ResourceType, body: Any, namespace: str, name: str | None = None

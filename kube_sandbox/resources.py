@@ -120,6 +120,13 @@ RESOURCES: tuple[ResourceType, ...] = (
                       "reportingComponent", "source", "type"),
     ),
     ResourceType(
+        "", "v1", "ResourceQuota", "resourcequotas", namespaced=True, short_names=("quota",),
+        subresources=("status",), returns_deleted_object=True,
+    ),
+    ResourceType(
+        "", "v1", "LimitRange", "limitranges", namespaced=True, short_names=("limits",),
+    ),
+    ResourceType(
         "apps", "v1", "StatefulSet", "statefulsets", namespaced=True, short_names=("sts",),
         categories=("all",), subresources=("status", "scale"), tracks_generation=True,
     ),
@@ -180,4 +187,7 @@ def _builtin(group: str, plural: str) -> ResourceType:
 NAMESPACES: ResourceType = _builtin("", "namespaces")
 PODS: ResourceType = _builtin("", "pods")
 PVCS: ResourceType = _builtin("", "persistentvolumeclaims")
+EVENTS: ResourceType = _builtin("", "events")
+RESOURCE_QUOTAS: ResourceType = _builtin("", "resourcequotas")
+LIMIT_RANGES: ResourceType = _builtin("", "limitranges")
 STATEFULSETS: ResourceType = _builtin("apps", "statefulsets")

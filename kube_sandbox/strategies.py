@@ -147,9 +147,28 @@ class NamespaceStrategy(Strategy):
         obj["status"] = {"phase": "Active"}
 
 
+def default_requests_to_limits(spec: Obj) -> None:
+    """SetDefaults_Pod: a container that sets a limit but no request for a resource
+    requests its limit (pods only, not templates; before admission sees the pod)."""
+    for field in ("containers", "initContainers"):
+        for container in spec.get(field) or []:
+            if not isinstance(container, dict) or not isinstance(container.get("resources"), dict):
+                continue
+            resources = container["resources"]
+            limits = resources.get("limits")
+            if not isinstance(limits, dict) or not limits:
+                continue
+            requests = resources.setdefault("requests", {})
+            if isinstance(requests, dict):
+                for name, value in limits.items():
+                    requests.setdefault(name, value)
+
+
 class PodStrategy(Strategy):
     def default(self, obj: Obj) -> None:
-        default_pod_spec(obj.setdefault("spec", {}))
+        spec = obj.setdefault("spec", {})
+        default_pod_spec(spec)
+        default_requests_to_limits(spec)
 
     def prepare_for_create(self, obj: Obj) -> None:
         # Scheduling is instantaneous in the sandbox: one node takes every pod.
@@ -549,6 +568,141 @@ class NetworkPolicyStrategy(Strategy):
                         port.setdefault("protocol", "TCP")
 
 
+# Quota resources counted in whole objects: their hard value must be an integer.
+_INTEGER_QUOTA_RESOURCES = frozenset(
+    {"pods", "services", "replicationcontrollers", "resourcequotas", "secrets", "configmaps",
+     "persistentvolumeclaims", "services.nodeports", "services.loadbalancers"}
+)  # fmt: skip
+
+
+def _quantity_problems(field: str, value: Any, *, integer: bool = False) -> list[FieldError]:
+    amount = quantity(value)
+    if amount is None:
+        detail = "must be a valid quantity"
+        if isinstance(value, str) and value.startswith("-"):
+            detail = "must be greater than or equal to 0"
+        return [FieldError.invalid(field, value, detail)]
+    if integer and amount != amount.to_integral_value():
+        return [FieldError.invalid(field, value, "must be an integer")]
+    return []
+
+
+class ResourceQuotaStrategy(Strategy):
+    """spec.hard must hold quantities; status (hard and used) is the quota
+    controller's, written by the sandbox whenever usage or spec.hard changes."""
+
+    def validate(self, obj: Obj) -> list[FieldError]:
+        hard = (obj.get("spec") or {}).get("hard") or {}
+        if not isinstance(hard, dict):
+            return [FieldError.invalid("spec.hard", hard, "must be an object")]
+        errors: list[FieldError] = []
+        for name, value in sorted(hard.items()):
+            integer = name in _INTEGER_QUOTA_RESOURCES or name.startswith("count/")
+            errors.extend(_quantity_problems(f"spec.hard[{name}]", value, integer=integer))
+        return errors
+
+
+_LIMIT_TYPES = ("Pod", "Container", "PersistentVolumeClaim")
+_LIMIT_SECTIONS = ("max", "min", "default", "defaultRequest", "maxLimitRequestRatio")
+
+
+class LimitRangeStrategy(Strategy):
+    def default(self, obj: Obj) -> None:
+        """SetDefaults_LimitRangeItem: for containers a missing default limit is the max,
+        a missing default request the default limit, else the min."""
+        for item in (obj.get("spec") or {}).get("limits") or []:
+            if not isinstance(item, dict) or item.get("type") != "Container":
+                continue
+            if not all(isinstance(item.get(k) or {}, dict) for k in _LIMIT_SECTIONS):
+                continue  # validation words it
+            default = item.setdefault("default", {})
+            request = item.setdefault("defaultRequest", {})
+            if not isinstance(default, dict) or not isinstance(request, dict):
+                continue
+            for name, value in (item.get("max") or {}).items():
+                default.setdefault(name, value)
+            for name, value in default.items():
+                request.setdefault(name, value)
+            for name, value in (item.get("min") or {}).items():
+                request.setdefault(name, value)
+
+    def validate(self, obj: Obj) -> list[FieldError]:
+        limits = (obj.get("spec") or {}).get("limits")
+        if not isinstance(limits, list):
+            return [FieldError.required("spec.limits")]
+        errors: list[FieldError] = []
+        for index, item in enumerate(limits):
+            where = f"spec.limits[{index}]"
+            if not isinstance(item, dict):
+                errors.append(FieldError.invalid(where, item, "must be an object"))
+                continue
+            kind = item.get("type")
+            if kind not in _LIMIT_TYPES:
+                errors.append(
+                    FieldError(
+                        "FieldValueNotSupported",
+                        f"{where}.type",
+                        'supported values: "Container", "PersistentVolumeClaim", "Pod"',
+                        kind,
+                    )
+                )
+            amounts: dict[str, dict[str, Decimal]] = {}
+            for section in _LIMIT_SECTIONS:
+                values = item.get(section) or {}
+                if not isinstance(values, dict):
+                    errors.append(
+                        FieldError.invalid(f"{where}.{section}", values, "must be an object")
+                    )
+                    continue
+                if kind == "Pod" and section in ("default", "defaultRequest") and values:
+                    errors.append(
+                        FieldError.forbidden(
+                            f"{where}.{section}", "may not be specified when `type` is 'Pod'"
+                        )
+                    )
+                for name, value in sorted(values.items()):
+                    problems = _quantity_problems(f"{where}.{section}[{name}]", value)
+                    errors.extend(problems)
+                    if not problems:
+                        amounts.setdefault(section, {})[name] = quantity(value) or Decimal(0)
+            errors.extend(_limit_order_problems(where, item, amounts))
+        return errors
+
+
+# (lower section, higher section, field blamed, message) as ValidateLimitRange orders them.
+_REQUEST, _DEFAULT = "defaultRequest", "default"
+_LIMIT_ORDER = (
+    ("min", "max", "min", "min value {low} is greater than max value {high}"),
+    ("min", _REQUEST, _REQUEST, "min value {low} is greater than default request value {high}"),
+    (_REQUEST, "max", _REQUEST, "default request value {low} is greater than max value {high}"),
+    (_REQUEST, _DEFAULT, _REQUEST,
+     "default request value {low} is greater than default limit value {high}"),
+    ("min", _DEFAULT, _DEFAULT, "min value {low} is greater than default value {high}"),
+    (_DEFAULT, "max", _DEFAULT, "default value {low} is greater than max value {high}"),
+)  # fmt: skip
+
+
+def _limit_order_problems(
+    where: str, item: Obj, amounts: dict[str, dict[str, Decimal]]
+) -> list[FieldError]:
+    errors: list[FieldError] = []
+    names = sorted({name for section in amounts.values() for name in section})
+    for name in names:
+        for low, high, blamed, message in _LIMIT_ORDER:
+            low_value, high_value = amounts.get(low, {}).get(name), amounts.get(high, {}).get(name)
+            if low_value is None or high_value is None or low_value <= high_value:
+                continue
+            texts = {s: str((item.get(s) or {}).get(name)) for s in (low, high)}
+            errors.append(
+                FieldError.invalid(
+                    f"{where}.{blamed}[{name}]",
+                    texts[blamed],
+                    message.format(low=texts[low], high=texts[high]),
+                )
+            )
+    return errors
+
+
 StrategyFactory = Callable[[ObjectStore, ResourceType], Strategy]
 
 _FACTORIES: dict[str, StrategyFactory] = {
@@ -557,6 +711,8 @@ _FACTORIES: dict[str, StrategyFactory] = {
     "/services": ServiceStrategy,
     "/persistentvolumeclaims": lambda store, rt: PersistentVolumeClaimStrategy(),
     "/secrets": lambda store, rt: SecretStrategy(),
+    "/resourcequotas": lambda store, rt: ResourceQuotaStrategy(),
+    "/limitranges": lambda store, rt: LimitRangeStrategy(),
     "apps/statefulsets": lambda store, rt: StatefulSetStrategy(),
     "networking.k8s.io/networkpolicies": lambda store, rt: NetworkPolicyStrategy(),
 }

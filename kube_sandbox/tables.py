@@ -145,6 +145,22 @@ def _data_count(obj: Obj, _: dt.datetime) -> int:
     return len(obj.get("data") or {}) + len(obj.get("binaryData") or {})
 
 
+def _quota_column(limits: bool) -> Cell:
+    """kubectl's REQUEST / LIMIT of a ResourceQuota: "name: used/hard", sorted, the
+    ``limits.*`` resources in LIMIT and all others in REQUEST."""
+
+    def cell(quota: Obj, _: dt.datetime) -> str:
+        status = quota.get("status") or {}
+        hard, used = status.get("hard") or {}, status.get("used") or {}
+        return ", ".join(
+            f"{name}: {used.get(name, '0')}/{hard[name]}"
+            for name in sorted(hard)
+            if (name.split(".", 1)[0] == "limits" and "." in name) == limits
+        )
+
+    return cell
+
+
 COLUMNS: dict[str, list[Column]] = {
     "/namespaces": [NAME, Column("Status", "string", _field("status", "phase")), AGE],
     "/pods": [
@@ -182,6 +198,32 @@ COLUMNS: dict[str, list[Column]] = {
         AGE,
     ],
     "/configmaps": [NAME, Column("Data", "string", _data_count), AGE],
+    "/resourcequotas": [
+        NAME,
+        AGE,
+        Column(
+            "Request",
+            "string",
+            _quota_column(limits=False),
+            description="Request is a list of resource quota (requests).",
+        ),
+        Column(
+            "Limit",
+            "string",
+            _quota_column(limits=True),
+            description="Limit is a list of resource quota (limits).",
+        ),
+    ],
+    "/limitranges": [
+        NAME,
+        Column(
+            "Created At",
+            "date",
+            _field("metadata", "creationTimestamp"),
+            description="CreationTimestamp is a timestamp representing the server time "
+            "when this object was created.",
+        ),
+    ],
     "apps/statefulsets": [
         NAME,
         Column("Ready", "string", _sts_ready),

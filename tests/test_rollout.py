@@ -24,12 +24,15 @@ from app.kube.manifests import (
     ClusterShape,
     cluster_manifests,
 )
+from app.kube.names import LIMIT_RANGE_NAME, QUOTA_NAME
 from app.kube.namespaces import NamespaceUnavailable
 from app.kube.rollout import roll_out_cluster
+from app.kube.verbs import verbs
 from app.settings import KubeMode
 from tests.conftest import StandaloneSandbox
 
 CLUSTER_ID = "tenant_alice_search_1700000000000001"
+LIMITS = {("ResourceQuota", QUOTA_NAME), ("LimitRange", LIMIT_RANGE_NAME)}
 SHAPE = ClusterShape(
     namespace="org-roll-alice-search",
     tenant_org_id="org-roll",
@@ -75,25 +78,11 @@ def manifests(shape: ClusterShape) -> list[dict[str, Any]]:
 
 async def present(kube: KubeClient) -> set[tuple[str, str]]:
     """Which of the cluster's objects exist now (the Namespace as ("Namespace", name))."""
-    readers = {
-        "Namespace": lambda name: kube.core.read_namespace(name=name),
-        "StatefulSet": lambda name: kube.apps.read_namespaced_stateful_set(
-            name=name, namespace=SHAPE.namespace
-        ),
-        "Service": lambda name: kube.core.read_namespaced_service(
-            name=name, namespace=SHAPE.namespace
-        ),
-        "Secret": lambda name: kube.core.read_namespaced_secret(
-            name=name, namespace=SHAPE.namespace
-        ),
-        "NetworkPolicy": lambda name: kube.networking.read_namespaced_network_policy(
-            name=name, namespace=SHAPE.namespace
-        ),
-    }
     found = set()
     for kind, name in [("Namespace", SHAPE.namespace), *CLUSTER_OBJECTS]:
+        scope = {} if kind == "Namespace" else {"namespace": SHAPE.namespace}
         try:
-            await kube.call(readers[kind], name=name)
+            await kube.call(verbs(kube, kind).read, name=name, **scope)
         except KubeError as exc:
             if exc.status != 404:
                 raise
@@ -143,8 +132,10 @@ async def test_a_create_claims_the_namespace_then_applies_everything_and_waits(
     steps = Steps(kube)
     await roll_out(kube, steps)
     namespace = ("Namespace", SHAPE.namespace)
-    # Before the claim nothing exists; before the apply, only the Namespace.
-    assert steps.seen == [set(), {namespace}]
+    # Before the claim nothing exists; before the quota and LimitRange, only the
+    # Namespace; before the apply, those three; before the exact quota, everything.
+    everything = {namespace, *CLUSTER_OBJECTS}
+    assert steps.seen == [set(), {namespace}, {namespace, *LIMITS}, everything]
     assert await present(kube) == {namespace, *CLUSTER_OBJECTS}
     sts = await kube.call(
         kube.apps.read_namespaced_stateful_set_status,
@@ -162,11 +153,11 @@ async def test_an_update_grows_the_volumes_before_reapplying_and_keeps_the_certi
     grown = SHAPE.model_copy(update={"disk_size": "2Gi"})
     steps = Steps(kube)
     await roll_out(kube, steps, grown, update=True)
-    assert len(steps.seen) == 3
-    # The third check comes after the resize: the StatefulSet was deleted (orphaning its
+    assert len(steps.seen) == 5
+    # The fourth check comes after the resize: the StatefulSet was deleted (orphaning its
     # pods) and is re-created only by the apply that follows.
-    assert ("StatefulSet", STATEFULSET_NAME) in steps.seen[1]
-    assert ("StatefulSet", STATEFULSET_NAME) not in steps.seen[2]
+    assert ("StatefulSet", STATEFULSET_NAME) in steps.seen[2]
+    assert ("StatefulSet", STATEFULSET_NAME) not in steps.seen[3]
     claims = await kube.call(
         kube.core.list_namespaced_persistent_volume_claim, namespace=SHAPE.namespace
     )
@@ -180,19 +171,21 @@ async def test_an_update_grows_the_volumes_before_reapplying_and_keeps_the_certi
     assert await ca_of(kube) == ca  # created once, never replaced
 
 
-@pytest.mark.parametrize("stop_at", [1, 2])
+@pytest.mark.parametrize("stop_at", [1, 2, 3])
 async def test_a_raising_check_stops_before_its_step(kube: KubeClient, stop_at: int) -> None:
     steps = Steps(kube, stop_at=stop_at)
     with pytest.raises(Stop):
         await roll_out(kube, steps)
     after = await present(kube)
-    # Stopped before the claim: no namespace; before the apply: the namespace alone.
-    assert after == steps.seen[-1] == ({("Namespace", SHAPE.namespace)} if stop_at == 2 else set())
+    # Stopped before the claim: no namespace; before the quota: the namespace alone;
+    # before the apply: the namespace, its quota and LimitRange.
+    namespace = {("Namespace", SHAPE.namespace)}
+    assert after == steps.seen[-1] == [set(), namespace, namespace | LIMITS][stop_at - 1]
 
 
 async def test_an_update_stopped_before_the_resize_changes_nothing(kube: KubeClient) -> None:
     await roll_out(kube, Steps(kube))
-    steps = Steps(kube, stop_at=2)
+    steps = Steps(kube, stop_at=3)
     with pytest.raises(Stop):
         await roll_out(kube, steps, SHAPE.model_copy(update={"disk_size": "2Gi"}), update=True)
     claims = await kube.call(

@@ -1,6 +1,7 @@
 """How a tenant cluster's StatefulSet and volumes differ from what its record wants:
 the replica count, the Elasticsearch container's requests and limits (cpu, memory,
-GPUs), the size of the volume claim template and of every claim in use.
+GPUs), the size of the volume claim template and of every claim in use; and the
+namespace's ResourceQuota and LimitRange (gone, or edited by hand).
 
 Pure: takes the objects as the API server returns them (JSON) and the wanted shape;
 the wanted values come from the builders the manifests are applied with, so "what an
@@ -20,6 +21,8 @@ from app.kube.manifests import (
     ClusterShape,
     elasticsearch_resources,
 )
+from app.kube.names import LIMIT_RANGE_NAME, QUOTA_NAME
+from app.kube.namespace_limits import limit_range_manifest, quota_hard
 from app.kube.quantity import InvalidQuantity, parse_quantity
 
 Manifest = Mapping[str, Any]
@@ -41,6 +44,43 @@ def spec_drift(
     problems += _resource_drift(name, spec, wanted)
     problems += _storage_drift(name, spec, claims, wanted)
     return problems
+
+
+def namespace_limits_drift(
+    *, quota: Manifest | None, limit_range: Manifest | None, wanted: ClusterShape
+) -> list[str]:
+    """How the namespace's ResourceQuota (its ``spec.hard``) and LimitRange (its
+    Container defaults) differ from the granted cluster; None means the object is gone."""
+    problems = []
+    if quota is None:
+        problems.append(f"ResourceQuota {QUOTA_NAME} no longer exists")
+    else:
+        have = ((quota.get("spec") or {}).get("hard")) or {}
+        want = quota_hard(wanted)
+        for resource in sorted(set(want) | set(have)):
+            if resource not in have or not _same(str(have[resource]), want.get(resource)):
+                problems.append(
+                    f"ResourceQuota {QUOTA_NAME}: hard {resource} is "
+                    f"{have.get(resource, 'none')}, the record wants {want.get(resource, 'none')}"
+                )
+    if limit_range is None:
+        problems.append(f"LimitRange {LIMIT_RANGE_NAME} no longer exists")
+    else:
+        [want_item] = limit_range_manifest(wanted)["spec"]["limits"]
+        items = (limit_range.get("spec") or {}).get("limits") or []
+        have_item: Mapping[str, Any] = next((i for i in items if i.get("type") == "Container"), {})
+        for section in ("default", "defaultRequest"):
+            want_values, have_values = want_item[section], have_item.get(section) or {}
+            if any(not _same(have_values.get(k), v) for k, v in want_values.items()):
+                problems.append(
+                    f"LimitRange {LIMIT_RANGE_NAME}: Container {section} is "
+                    f"{_listed(have_values)}, the record wants {_listed(want_values)}"
+                )
+    return problems
+
+
+def _listed(values: Mapping[str, Any]) -> str:
+    return ", ".join(f"{k}={v}" for k, v in sorted(values.items())) or "none"
 
 
 def _resource_drift(name: str, spec: Manifest, wanted: ClusterShape) -> list[str]:

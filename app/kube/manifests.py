@@ -58,6 +58,7 @@ __all__ = [
     "namespace_manifest",
     "network_policy_manifest",
     "owned_labels",
+    "owned_metadata",
     "reporter_secret_manifest",
     "statefulset_manifest",
     "tenant_labels",
@@ -151,7 +152,7 @@ def _metadata(shape: ClusterShape, name: str) -> Manifest:
     return {"name": name, "namespace": shape.namespace, "labels": _workload_labels(shape)}
 
 
-def _owned_metadata(shape: ClusterShape, name: str) -> Manifest:
+def owned_metadata(shape: ClusterShape, name: str) -> Manifest:
     """Metadata of objects that belong to the tenant but are not part of the workload."""
     return {"name": name, "namespace": shape.namespace, "labels": owned_labels(shape)}
 
@@ -220,7 +221,7 @@ def _opaque_secret(shape: ClusterShape, name: str, data: dict[str, str]) -> Mani
     return {
         "apiVersion": "v1",
         "kind": "Secret",
-        "metadata": _owned_metadata(shape, name),
+        "metadata": owned_metadata(shape, name),
         "type": "Opaque",
         "stringData": data,
     }
@@ -275,7 +276,7 @@ def network_policy_manifest(shape: ClusterShape, *, platform_namespace: str) -> 
     return {
         "apiVersion": "networking.k8s.io/v1",
         "kind": "NetworkPolicy",
-        "metadata": _owned_metadata(shape, NETWORK_POLICY_NAME),
+        "metadata": owned_metadata(shape, NETWORK_POLICY_NAME),
         "spec": {
             "podSelector": {"matchLabels": _selector_labels(shape)},
             "policyTypes": ["Ingress"],
@@ -445,21 +446,38 @@ def _readiness_command() -> list[str]:
     return ["bash", "-c", script]
 
 
-def _sysctl_init_container() -> Manifest:
+def _smaller(first: str, second: str) -> str:
+    return first if parse_quantity(first) <= parse_quantity(second) else second
+
+
+def _sysctl_resources(shape: ClusterShape) -> Manifest:
+    # A pod counts max(sum of its containers, its largest init container) against a
+    # ResourceQuota: never more than the Elasticsearch container's own values, so the
+    # init container adds nothing to what the namespace quota must hold.
+    return {
+        "requests": {
+            "cpu": _smaller("10m", shape.cpu_request),
+            "memory": _smaller("16Mi", shape.mem_request),
+        },
+        "limits": {
+            "cpu": _smaller("100m", shape.cpu_limit),
+            "memory": _smaller("32Mi", shape.mem_limit),
+        },
+    }
+
+
+def _sysctl_init_container(shape: ClusterShape) -> Manifest:
     # Elasticsearch refuses to start unless vm.max_map_count >= 262144 (mmapfs needs many
     # memory maps). It is a node-wide kernel setting that an unprivileged container cannot
     # change, so - as Elastic documents for ECK - a privileged init container sets it
-    # before Elasticsearch starts. Small resources keep it admissible under a namespace
-    # ResourceQuota without changing the pod's effective requests.
+    # before Elasticsearch starts. It states requests and limits (a namespace quota on
+    # cpu and memory refuses containers that do not), small ones: see _sysctl_resources.
     return {
         "name": "sysctl",
         "image": SYSCTL_IMAGE,
         "command": ["sysctl", "-w", f"vm.max_map_count={_MAX_MAP_COUNT}"],
         "securityContext": {"privileged": True, "runAsUser": 0},
-        "resources": {
-            "requests": {"cpu": "10m", "memory": "16Mi"},
-            "limits": {"cpu": "100m", "memory": "32Mi"},
-        },
+        "resources": _sysctl_resources(shape),
     }
 
 
@@ -504,7 +522,7 @@ def statefulset_manifest(shape: ClusterShape, *, image: str) -> Manifest:
                 "spec": {
                     "terminationGracePeriodSeconds": 120,
                     "securityContext": {"fsGroup": 1000},  # the elasticsearch group owns data
-                    "initContainers": [_sysctl_init_container()],
+                    "initContainers": [_sysctl_init_container(shape)],
                     "containers": [_elasticsearch_container(shape, image)],
                     "volumes": [{"name": _CERTS_VOLUME, "secret": {"secretName": TLS_SECRET_NAME}}],
                 },

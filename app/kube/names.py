@@ -12,7 +12,9 @@ __all__ = [
     "CLUSTER_OBJECTS",
     "CREDENTIALS_SECRET_NAME",
     "HEADLESS_SERVICE_NAME",
+    "LIMIT_RANGE_NAME",
     "NETWORK_POLICY_NAME",
+    "QUOTA_NAME",
     "REPORTER_SECRET_NAME",
     "STATEFULSET_NAME",
     "TLS_SECRET_NAME",
@@ -25,6 +27,8 @@ CREDENTIALS_SECRET_NAME = "elasticsearch-credentials"
 REPORTER_SECRET_NAME = "es-serverless-reporter"
 TLS_SECRET_NAME = "elasticsearch-transport-tls"
 NETWORK_POLICY_NAME = "elasticsearch"
+QUOTA_NAME = "tenant-quota"
+LIMIT_RANGE_NAME = "tenant-limits"
 # Every object the control plane creates inside a tenant namespace, (kind, name), in
 # the order they are removed when the namespace itself must stay: the workload first.
 CLUSTER_OBJECTS = (
@@ -35,4 +39,6 @@ CLUSTER_OBJECTS = (
     ("Secret", REPORTER_SECRET_NAME),
     ("Secret", TLS_SECRET_NAME),
     ("NetworkPolicy", NETWORK_POLICY_NAME),
+    ("ResourceQuota", QUOTA_NAME),
+    ("LimitRange", LIMIT_RANGE_NAME),
 )

@@ -1,14 +1,19 @@
 """What a running tenant cluster looks like in Kubernetes right now, for the
 reconciler: None when it is what its record wants and ready, else the problem in
-words (namespace or StatefulSet gone, spec drift, replicas not ready)."""
+words (namespace or StatefulSet gone, spec drift, the namespace's ResourceQuota or
+LimitRange gone or edited, replicas not ready)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from app.kube.client import KubeClient
-from app.kube.drift import spec_drift
+from app.kube.drift import namespace_limits_drift, spec_drift
 from app.kube.errors import KubeError
 from app.kube.manifests import ClusterShape
+from app.kube.names import LIMIT_RANGE_NAME, QUOTA_NAME
 from app.kube.readiness import readiness_of
+from app.kube.verbs import verbs
 
 
 async def cluster_problem(
@@ -36,9 +41,25 @@ async def cluster_problem(
         claims=[kube.api.sanitize_for_serialization(claim) for claim in claims.items],
         wanted=wanted,
     )
+    drift += namespace_limits_drift(
+        quota=await _read_or_none(kube, "ResourceQuota", QUOTA_NAME, namespace),
+        limit_range=await _read_or_none(kube, "LimitRange", LIMIT_RANGE_NAME, namespace),
+        wanted=wanted,
+    )
     if drift:
         return "; ".join(drift)
     readiness = readiness_of(sts)
     if readiness.ready < readiness.wanted:
         return f"only {readiness.ready}/{readiness.wanted} replicas of {statefulset} are ready"
     return None
+
+
+async def _read_or_none(kube: KubeClient, kind: str, name: str, namespace: str) -> Any:
+    """The object as JSON, or None when it does not exist."""
+    try:
+        found = await kube.call(verbs(kube, kind).read, name=name, namespace=namespace)
+    except KubeError as exc:
+        if exc.status == 404:
+            return None
+        raise
+    return kube.api.sanitize_for_serialization(found)

@@ -4,6 +4,9 @@ the wait until it is ready.
 1. The Namespace, taken only when it is new or already the cluster's (otherwise
    ``NamespaceUnavailable`` is raised): nothing in a namespace that is not the
    cluster's is ever touched, not even the volumes an update would grow.
+   Then its LimitRange and a ResourceQuota wide enough for every step of the rollout
+   (``app.kube.namespace_limits``), before anything grows: a bigger disk or more pods
+   must be admitted.
 2. On an update, the volumes grown (see ``app.kube.volumes``: the StatefulSet is
    deleted, its pods orphaned, and step 4 re-creates it with the larger template).
 3. The transport TLS Secret, created when missing and otherwise kept: its certificates
@@ -12,8 +15,9 @@ the wait until it is ready.
 4. The rest, created or replaced in the order ``cluster_manifests`` gives them: the
    StatefulSet last, as its pods cannot start without the Secrets.
 5. The wait until every replica of the newest generation is ready.
+6. The ResourceQuota of exactly what was granted.
 
-``before_each_step`` is awaited before each of steps 1 to 4 (those that change
+``before_each_step`` is awaited before each of steps 1 to 4 and 6 (those that change
 Kubernetes); the caller raises from it to stop the rollout there. The worker uses it
 to check that its work is still the newest recorded for the cluster, so an overtaken
 rollout never changes Kubernetes again (never re-creates what a delete removes).
@@ -33,6 +37,7 @@ from app.kube.manifests import (
     ClusterShape,
     transport_tls_secret_manifest,
 )
+from app.kube.namespace_limits_apply import apply_exact_quota, apply_rollout_limits
 from app.kube.namespaces import claim_namespace
 from app.kube.readiness import wait_until_ready
 from app.kube.volumes import grow_volumes
@@ -63,6 +68,8 @@ async def roll_out_cluster(
     namespace = next(m for m in manifests if m["kind"] == "Namespace")
     await before_each_step()
     await claim_namespace(kube, namespace, recorded_at=recorded_at)
+    await before_each_step()
+    await apply_rollout_limits(kube, shape=shape)
     if update:
         await before_each_step()
         await grow_volumes(
@@ -84,3 +91,5 @@ async def roll_out_cluster(
     )
     await apply_manifests(kube, [m for m in manifests if m is not namespace])
     await wait_until_ready(kube, namespace=shape.namespace, name=STATEFULSET_NAME, timeout=timeout)
+    await before_each_step()
+    await apply_exact_quota(kube, shape=shape)

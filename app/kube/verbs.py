@@ -57,6 +57,20 @@ def verbs(kube: KubeClient, kind: str) -> Verbs:
             core.delete_namespaced_secret,
             True,
         ),
+        "ResourceQuota": Verbs(
+            core.create_namespaced_resource_quota,
+            core.read_namespaced_resource_quota,
+            core.replace_namespaced_resource_quota,
+            core.delete_namespaced_resource_quota,
+            True,
+        ),
+        "LimitRange": Verbs(
+            core.create_namespaced_limit_range,
+            core.read_namespaced_limit_range,
+            core.replace_namespaced_limit_range,
+            core.delete_namespaced_limit_range,
+            True,
+        ),
         "PersistentVolumeClaim": Verbs(
             core.create_namespaced_persistent_volume_claim,
             core.read_namespaced_persistent_volume_claim,

@@ -41,6 +41,7 @@ from app.kube.manifests import (
     transport_tls_secret_manifest,
 )
 from app.kube.manifests import owned_labels as owned_labels_of
+from app.kube.namespace_limits import limit_range_manifest, resource_quota_manifest
 from app.kube.quantity import InvalidQuantity
 from app.kube.tls import TlsBundle
 
@@ -716,6 +717,8 @@ def test_rbac_grants_exactly_what_the_control_plane_uses() -> None:
         ("networking.k8s.io", "networkpolicies"): {"get", "create", "update", "delete"},
         ("", "persistentvolumeclaims"): {"get", "list", "patch", "delete"},
         ("", "pods"): {"get", "list"},
+        ("", "resourcequotas"): {"get", "create", "update", "delete"},
+        ("", "limitranges"): {"get", "create", "update", "delete"},
     }
     assert all("*" not in verbs for verbs in granted.values())
 
@@ -791,6 +794,9 @@ def test_cluster_objects_are_every_object_created_in_the_namespace() -> None:
     # What is removed from a namespace that must stay is exactly what is created in it.
     created = [(m["kind"], m["metadata"]["name"]) for m in all_manifests()[1:]]
     created.append(("Secret", TLS_SECRET_NAME))
+    # ... and the namespace's quota and LimitRange, applied around the rollout.
+    for limits in (resource_quota_manifest(BASE), limit_range_manifest(BASE)):
+        created.append((limits["kind"], limits["metadata"]["name"]))
     assert sorted(CLUSTER_OBJECTS) == sorted(created)
     assert CLUSTER_OBJECTS[0] == ("StatefulSet", STATEFULSET_NAME)  # the workload goes first
 
