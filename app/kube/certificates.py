@@ -18,8 +18,8 @@ pure function of the cluster: build it once per cluster and never re-apply it.
 
 Keys are ECDSA on P-256 (``secp256r1``), which Elasticsearch's TLS (JSSE) accepts for
 transport and HTTP alike and which is as strong as RSA-3072: a bundle costs under a
-millisecond of CPU (0.35 ms measured), where two RSA-2048 keys cost 40-400 ms, on the event loop that
-answers every request.
+millisecond of CPU (0.35 ms measured), where two RSA-2048 keys cost 40-400 ms, on the
+event loop that answers every request.
 """
 
 from __future__ import annotations

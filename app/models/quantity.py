@@ -142,21 +142,23 @@ _DECIMAL_MULTIPLES = (("E", 18), ("P", 15), ("T", 12), ("G", 9), ("M", 6), ("k",
 
 def format_quantity(value: Decimal, *, binary: bool) -> str:
     """A quantity as Kubernetes would write it, exactly (``parse_quantity`` reads it
-    back to ``value``): ``"5"``, ``"1500m"``; with ``binary`` (byte counts) the shortest
-    of the whole multiples too, ``"10Gi"``, ``"1536Mi"``, ``"2G"``. Values finer than
-    ``1n`` are rounded up to it, as Kubernetes does."""
+    back to ``value``): the shortest of the plain number and its whole decimal multiple
+    (``"5"``, ``"2k"``, ``"3G"``), with ``binary`` also its whole binary multiple
+    (``"10Gi"``, ``"1536Mi"``); fractions in ``m``, ``u`` or ``n`` (``"1500m"``). Values
+    finer than ``1n`` are rounded up to it, as Kubernetes does."""
     if value < 0:
         raise ValueError(f"quantities are never negative: {value}")
     if value == value.to_integral_value():
         whole = int(value)
-        if not binary or whole == 0:
-            return str(whole)
+        if whole == 0:
+            return "0"
         forms = [str(whole)]
-        forms += [
-            f"{whole >> power}{suffix}"
-            for suffix, power in reversed(_BINARY_SUFFIXES.items())
-            if whole % (1 << power) == 0
-        ][:1]
+        if binary:
+            forms += [
+                f"{whole >> power}{suffix}"
+                for suffix, power in reversed(_BINARY_SUFFIXES.items())
+                if whole % (1 << power) == 0
+            ][:1]
         forms += [
             f"{whole // 10**power}{suffix}"
             for suffix, power in _DECIMAL_MULTIPLES
