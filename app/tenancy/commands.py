@@ -8,7 +8,7 @@ These record intent; the background worker carries it out in Kubernetes.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import delete
@@ -26,7 +26,8 @@ from app.store.tables import (
     UsageSampleRow,
     utcnow,
 )
-from app.tenancy import naming, queries
+from app.tenancy import ledger, naming, queries
+from app.tenancy.clock import SYSTEM_CLOCK, Clock
 from app.tenancy.errors import ClusterChanged, Conflict, NotFound
 from app.tenancy.lifecycle import ClusterRecord
 from app.tenancy.quota import check_quota
@@ -46,7 +47,11 @@ UPDATABLE_FROM = frozenset({ClusterStatus.CREATED, ClusterStatus.FAILED, Cluster
 
 
 async def create_cluster(
-    *, sessions: SessionFactory, ids: naming.IdSequence, request: ClusterRequest
+    *,
+    sessions: SessionFactory,
+    ids: naming.IdSequence,
+    request: ClusterRequest,
+    clock: Clock = SYSTEM_CLOCK,
 ) -> TenantContainerRow:
     """Steps 2-4 of the create flow: check the quota, then record both records (status
     ``pending``) in one transaction. The unique indexes make the duplicate and
@@ -56,7 +61,9 @@ async def create_cluster(
             async with session_scope(sessions) as session:
                 await check_quota(session=session, request=request)
                 await _refuse_conflicts(session=session, request=request)
-                return await _new_records(session=session, request=request, n=ids.next())
+                return await _new_records(
+                    session=session, request=request, n=ids.next(), now=clock()
+                )
         except IntegrityError:
             # Lost a race: either a concurrent create of the same tenant or namespace
             # (the look-up now words the 409), or an id clash (draw a new one).
@@ -96,9 +103,8 @@ async def _refuse_conflicts(*, session: AsyncSession, request: ClusterRequest) -
 
 
 async def _new_records(
-    *, session: AsyncSession, request: ClusterRequest, n: int
+    *, session: AsyncSession, request: ClusterRequest, n: int, now: datetime
 ) -> TenantContainerRow:
-    now = utcnow()
     fields = request.model_dump()
     container = TenantContainerRow(
         **fields,
@@ -128,6 +134,7 @@ async def _new_records(
         reason="cluster recorded; provisioning queued",
         at=now,
     )
+    await ledger.record_change(session=session, container=container, at=now, opens=True)
     return container
 
 
@@ -141,7 +148,12 @@ async def _locked_record(session: AsyncSession, container_id: str) -> ClusterRec
 
 
 async def request_update(
-    *, sessions: SessionFactory, scope: Scope, namespace: str, payload: Mapping[str, Any]
+    *,
+    sessions: SessionFactory,
+    scope: Scope,
+    namespace: str,
+    payload: Mapping[str, Any],
+    clock: Clock = SYSTEM_CLOCK,
 ) -> TenantContainerRow:
     """Record the wanted shape and move the cluster to ``updating``, both in the one
     compare-and-set, so only the spec of the update that wins is ever recorded. An
@@ -167,7 +179,11 @@ async def request_update(
             deployment.details = deployment_details(wanted)
             changed = sorted(k for k, v in payload.items() if v is not None)
             reason = f"update requested: {', '.join(changed)}" if changed else "re-apply requested"
-            await record.transition(session=session, to=ClusterStatus.UPDATING, reason=reason)
+            at = clock()
+            await record.transition(
+                session=session, to=ClusterStatus.UPDATING, reason=reason, at=at
+            )
+            await ledger.record_change(session=session, container=container, at=at, opens=True)
             return container
     except ClusterChanged:
         async with sessions() as session:
@@ -185,7 +201,7 @@ def _updatable() -> str:
 
 
 async def request_delete(
-    *, sessions: SessionFactory, container_id: str
+    *, sessions: SessionFactory, container_id: str, clock: Clock = SYSTEM_CLOCK
 ) -> tuple[TenantContainerRow, bool]:
     """Move the cluster to ``deleting``; a cluster already deleting or deleted is left
     as it is (deleting twice is not an error). Says whether it moved.
@@ -199,8 +215,12 @@ async def request_delete(
                 record = await _locked_record(session, container_id)
                 if record.container.status in (ClusterStatus.DELETING, ClusterStatus.DELETED):
                     return record.container, False
+                at = clock()
                 await record.transition(
-                    session=session, to=ClusterStatus.DELETING, reason="delete requested"
+                    session=session, to=ClusterStatus.DELETING, reason="delete requested", at=at
+                )
+                await ledger.record_change(
+                    session=session, container=record.container, at=at, opens=False
                 )
                 return record.container, True
         except ClusterChanged:

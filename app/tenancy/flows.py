@@ -16,6 +16,7 @@ from app.kube.namespaces import namespace_exists, unavailable_message
 from app.store.db import SessionFactory
 from app.store.tables import ClusterStatus, DeploymentStatusRow, TenantContainerRow
 from app.tenancy import commands, queries
+from app.tenancy.clock import Clock
 from app.tenancy.errors import Conflict, InvalidInput
 from app.tenancy.naming import IdSequence, ReservedNamespaces
 from app.tenancy.provisioning import ClusterWorker
@@ -37,13 +38,16 @@ async def create_cluster(
     reserved: ReservedNamespaces,
     scope: Scope,
     payload: Mapping[str, Any],
+    clock: Clock,
 ) -> TenantContainerRow:
     request = parse_create_request(
         payload, reserved=reserved, org_prefixed=scope.tenant_org_id is not None
     )
     scope.require_acting(tenant_org_id=request.tenant_org_id, user=request.user)
     await _refuse_existing_namespace(sessions=sessions, kube=kube, request=request)
-    container = await commands.create_cluster(sessions=sessions, ids=ids, request=request)
+    container = await commands.create_cluster(
+        sessions=sessions, ids=ids, request=request, clock=clock
+    )
     worker.submit(container.id)
     return container
 
@@ -72,9 +76,10 @@ async def update_cluster(
     scope: Scope,
     namespace: str,
     payload: Mapping[str, Any],
+    clock: Clock,
 ) -> TenantContainerRow:
     container = await commands.request_update(
-        sessions=sessions, scope=scope, namespace=namespace, payload=payload
+        sessions=sessions, scope=scope, namespace=namespace, payload=payload, clock=clock
     )
     worker.submit(container.id)
     return container
@@ -85,6 +90,7 @@ async def delete_cluster(
     sessions: SessionFactory,
     worker: ClusterWorker,
     scope: Scope,
+    clock: Clock,
     namespace: str | None = None,
     tenant_org_id: str | None = None,
     user: str | None = None,
@@ -109,7 +115,9 @@ async def delete_cluster(
                 tenant_org_id=str(tenant_org_id),
                 include_deleted=True,
             )
-    container, moved = await commands.request_delete(sessions=sessions, container_id=target.id)
+    container, moved = await commands.request_delete(
+        sessions=sessions, container_id=target.id, clock=clock
+    )
     if moved:
         # A create or update still running for it is overtaken, not awaited.
         await worker.resubmit(container.id)
