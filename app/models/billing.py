@@ -56,7 +56,8 @@ def _price_places(value: Decimal) -> Decimal:
     exponent = value.as_tuple().exponent
     if isinstance(exponent, int) and exponent < -PRICE_PLACES:
         raise RuleViolation(f"a price has at most {PRICE_PLACES} decimal places, got {value}")
-    return value
+    # "-0" is zero: never sent back with its sign.
+    return value if value != 0 else abs(value)
 
 
 def _currency_code(value: str) -> str:

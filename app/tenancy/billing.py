@@ -42,6 +42,25 @@ def as_utc(moment: datetime) -> datetime:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
+# Moments a caller may name: far enough from datetime's limits that converting to UTC
+# and adding a month cannot overflow, and that every year prints in four digits.
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(9998, 12, 31, tzinfo=UTC)
+
+
+def checked_moment(name: str, moment: datetime) -> datetime:
+    """``moment`` (with a time zone) in UTC, refused unless between 1970 and 9998."""
+    if moment.tzinfo is None:
+        raise InvalidInput(f"{name} must carry a time zone (2026-11-01T00:00:00Z)")
+    try:
+        utc = as_utc(moment)
+    except OverflowError:
+        utc = None
+    if utc is None or not EARLIEST <= utc <= LATEST:
+        raise InvalidInput(f"{name} must lie between 1970 and 9998")
+    return utc
+
+
 def round_exact(value: Fraction, places: int) -> Decimal:
     """``value`` rounded half to even to ``places`` decimal places, exactly (no
     intermediate rounding)."""
@@ -115,7 +134,7 @@ class Period:
             and (year + month).isascii()
             and (year + month).isdigit()
             and 1 <= int(month) <= 12
-            and int(year) >= 1
+            and EARLIEST.year <= int(year) <= LATEST.year
         ):
             raise InvalidInput(
                 f'period must be a calendar month YYYY-MM such as 2026-11, got "{text}"'
@@ -127,10 +146,7 @@ class Period:
 
     @classmethod
     def between(cls, start: datetime, end: datetime) -> Period:
-        for name, moment in (("from", start), ("to", end)):
-            if moment.tzinfo is None:
-                raise InvalidInput(f"{name} must carry a time zone (2026-11-01T00:00:00Z)")
-        start, end = as_utc(start), as_utc(end)
+        start, end = checked_moment("from", start), checked_moment("to", end)
         if start >= end:
             raise InvalidInput("from must be before to (to is exclusive)")
         if end - start > MAX_PERIOD:
@@ -170,7 +186,7 @@ def parse_instant(name: str, text: str) -> datetime:
             f"{name} must be an RFC 3339 instant with a time zone such as "
             f'2026-11-01T00:00:00Z, got "{text}"'
         )
-    return as_utc(moment)
+    return checked_moment(name, moment)
 
 
 # -- bills -----------------------------------------------------------------------------

@@ -19,7 +19,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from app.models.billing import MAX_PRICE, PRICE_FIELDS, PRICE_PLACES, PriceChange, PriceList
 from app.store.db import SessionFactory, session_scope
 from app.store.tables import PriceRow
-from app.tenancy.billing import Prices, PriceSchedule, as_utc
+from app.tenancy.billing import Prices, PriceSchedule, as_utc, checked_moment
 from app.tenancy.errors import Conflict, InvalidInput
 from app.tenancy.validation import Check, invalid_input
 
@@ -67,10 +67,8 @@ async def set_prices(
     *, sessions: SessionFactory, change: PriceChange, defaults: PriceList, now: datetime
 ) -> PriceRow:
     """Record ``change`` (prices left out keep those in force at its moment)."""
-    effective = now if change.effective_from is None else change.effective_from
-    if effective.tzinfo is None:
-        raise InvalidInput("effective_from must carry a time zone (2026-12-01T00:00:00Z)")
-    effective = as_utc(effective)
+    given_moment = change.effective_from
+    effective = now if given_moment is None else checked_moment("effective_from", given_moment)
     if effective < now:
         raise InvalidInput(
             "effective_from is in the past: prices can only change from now on, so "

@@ -186,6 +186,7 @@ async def test_the_ledger_is_append_only(make_app: MakeApp, org: str) -> None:
                 .order_by(col(UsageLedgerRow.id))
             )
         ).all()
+
     def utc(moment: datetime | None) -> datetime | None:
         return moment.replace(tzinfo=UTC) if moment is not None else None
 

@@ -180,7 +180,17 @@ def test_periods() -> None:
     assert Period.asked(month=None, start=None, end=None, now=T0) == NOVEMBER
     span = Period.between(T0, T0 + timedelta(days=366))
     assert span.month is None
-    for bad in ("2026-00", "2026-13", "26-11", "2026-1", "2026-11-01", "２０２６-11", ""):
+    for bad in (
+        "2026-00",
+        "2026-13",
+        "26-11",
+        "2026-1",
+        "2026-11-01",
+        "\uff12\uff10\uff12\uff16-11",
+        "",
+        "1969-12",
+        "9999-12",
+    ):
         with pytest.raises(InvalidInput):
             Period.of_month(bad)
     with pytest.raises(InvalidInput):
@@ -190,6 +200,7 @@ def test_periods() -> None:
     with pytest.raises(InvalidInput):
         Period.asked(month=None, start=T0, end=None, now=T0)
     assert parse_instant("from", "2026-11-10T11:00:00+01:00") == T0
-    for bad in ("2026-11-10", "2026-11-10T10:00:00", "yesterday"):
+    for bad in ("2026-11-10", "2026-11-10T10:00:00", "yesterday", "9999-12-31T23:59:59-23:59",
+                "0001-01-01T00:00:00+01:00"):  # fmt: skip
         with pytest.raises(InvalidInput):
             parse_instant("from", bad)
