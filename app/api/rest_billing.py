@@ -3,6 +3,8 @@ the price table (everyone reads it; only the platform admin adds to it)."""
 
 from __future__ import annotations
 
+import re
+
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -14,6 +16,7 @@ from app.tenancy.billing import Period, parse_instant
 from app.tenancy.errors import InvalidInput
 
 FORMATS = ("json", "csv")
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
 CSV = "text/csv; charset=utf-8"
 
 
@@ -45,7 +48,9 @@ async def get_org_bill(request: Request) -> Response:
             defaults=runtime.default_prices,
         )
     if answer_format == "csv":
-        name = f"bill-{tenant_org_id}-{period.month or period.start.date().isoformat()}.csv"
+        # Header-safe: an organisation id that is no valid name may hold any character.
+        org = _UNSAFE.sub("_", tenant_org_id)
+        name = f"bill-{org}-{period.month or period.start.date().isoformat()}.csv"
         return Response(
             bill_payloads.bill_csv(bill),
             media_type=CSV,
