@@ -130,10 +130,7 @@ def test_refusals_carry_security_headers_and_refused_writes_are_audited(
         on_graphql = anonymous.post("/graphql", json={"query": "{ __typename }"})
         assert on_graphql.json() == {
             "errors": [
-                {
-                    "message": "missing or invalid bearer token",
-                    "extensions": {"code": "UNAUTHENTICATED"},
-                }
+                {"message": "missing or invalid bearer token", "extensions": {"code": "UNAUTHENTICATED"}}
             ]
         }
         too_large = admin.patch("/clusters/x", content=b"{}" + b" " * (2 << 20))

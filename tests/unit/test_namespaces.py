@@ -106,10 +106,7 @@ def test_a_namespace_older_than_the_cluster_was_taken_over_not_made() -> None:
 
 def test_one_refusal_message() -> None:
     message = unavailable_message("victim")
-    assert (
-        message
-        == 'namespace "victim" is not available: it already exists; choose another namespace'
-    )
+    assert message == 'namespace "victim" is not available: it already exists; choose another namespace'
     error = NamespaceUnavailable("victim")
     assert (error.message, error.status, error.transient) == (message, 409, False)
 

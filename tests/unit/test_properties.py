@@ -44,9 +44,7 @@ NAME_FIELDS = ("tenant_org_id", "user", "service_name")
 RESERVED = ("default", "kube-system", "kube-public", "kube-node-lease", "es-serverless", "ops")
 # Written out here rather than derived from the code under test.
 RESERVED_PREFIXES = ("kube-", "team-")
-RESERVED_NAMESPACES = ReservedNamespaces.of(
-    platform_namespace="es-serverless", extra=["ops", "team-*"]
-)
+RESERVED_NAMESPACES = ReservedNamespaces.of(platform_namespace="es-serverless", extra=["ops", "team-*"])
 INT64 = Decimal(2**63 - 1)
 NANO = Decimal("1e-9")
 # The allowed suffixes, written out here rather than taken from the parser.

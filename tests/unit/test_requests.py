@@ -89,9 +89,7 @@ def test_reserved_namespaces_are_refused_for_everyone(namespace: str) -> None:
             parse_create_request({**BASE, "namespace": namespace}, org_prefixed=org_prefixed)
 
 
-@pytest.mark.parametrize(
-    "namespace", ["kube", "defaults", "es-serverless-x", "monitoring-1", "team"]
-)
+@pytest.mark.parametrize("namespace", ["kube", "defaults", "es-serverless-x", "monitoring-1", "team"])
 def test_near_misses_of_reserved_names_are_free(namespace: str) -> None:
     assert parse_create_request({**BASE, "namespace": namespace}).namespace == namespace
 
