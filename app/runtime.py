@@ -18,10 +18,12 @@ from app.access.authenticate import Authenticator
 from app.access.rate_limit import RateLimiter
 from app.kube.client import KubeClient, RetryPolicy
 from app.kube.connection import KubeTarget, open_api_client, resolve_target
+from app.models.billing import PriceList
 from app.secrets import SecretDeriver, load_or_create_secret
 from app.settings import AuthMode, KubeMode, Settings
 from app.store.db import SessionFactory, make_engine, make_session_factory, migrate_async
 from app.tasks import TaskSupervisor
+from app.tenancy.clock import SYSTEM_CLOCK, Clock
 from app.tenancy.event_feed import EventFeed
 from app.tenancy.naming import IdSequence, ReservedNamespaces
 from app.tenancy.provisioning import ClusterWorker, WorkerSettings
@@ -51,6 +53,9 @@ class Runtime:
     # One per process, shared by the HTTP middleware and WebSocket operations.
     rate_limiter: RateLimiter
     event_feed: EventFeed
+    # The time the records' changes and the usage ledger are written with, and bills
+    # are computed at: the real UTC clock, or a test's.
+    clock: Clock = SYSTEM_CLOCK
 
     @property
     def usage_retention(self) -> timedelta:
@@ -62,6 +67,18 @@ class Runtime:
             organization=self.settings.default_org_quota,
             user=self.settings.default_user_quota,
             service=self.settings.default_service_quota,
+        )
+
+    @property
+    def default_prices(self) -> PriceList:
+        """The prices in force before the first the admin records (the settings')."""
+        s = self.settings
+        return PriceList(
+            cpu_core_hour=s.price_cpu_core_hour,
+            memory_gib_hour=s.price_memory_gib_hour,
+            disk_gib_hour=s.price_disk_gib_hour,
+            gpu_hour=s.price_gpu_hour,
+            currency=s.currency,
         )
 
 
@@ -93,7 +110,9 @@ def _secret(settings: Settings, name: str, *, what: str) -> str:
 
 
 @asynccontextmanager
-async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
+async def open_runtime(
+    settings: Settings, *, clock: Clock = SYSTEM_CLOCK
+) -> AsyncIterator[Runtime]:
     # First, so a rate-limit storage that cannot be used stops the start at once.
     rate_limiter = RateLimiter(
         limit=settings.rate_limit_per_minute, storage=settings.rate_limit_storage
@@ -170,4 +189,5 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
             event_feed=EventFeed(
                 sessions=sessions, tasks=tasks, live_credentials=authenticator.live_keys
             ),
+            clock=clock,
         )

@@ -10,7 +10,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.routing import Route, WebSocketRoute
 
-from app.api import health, openapi, rest, rest_quotas
+from app.api import health, openapi, rest, rest_billing, rest_quotas
 from app.api.graphql.cost_limit import CostBudget
 from app.api.graphql.schema import make_schema
 from app.api.graphql.view import GraphQLApp
@@ -21,12 +21,15 @@ from app.api.middleware.masking import MaskErrors
 from app.api.middleware.rate_limit import RateLimit
 from app.runtime import open_runtime
 from app.settings import Settings
+from app.tenancy.clock import SYSTEM_CLOCK, Clock
 
 
-def create_app(settings: Settings) -> Starlette:
+def create_app(settings: Settings, *, clock: Clock = SYSTEM_CLOCK) -> Starlette:
+    """``clock``: what time it is for the records' changes, the ledger and bills."""
+
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        async with open_runtime(settings) as runtime:
+        async with open_runtime(settings, clock=clock) as runtime:
             app.state.runtime = runtime
             yield
 
@@ -46,6 +49,7 @@ def create_app(settings: Settings) -> Starlette:
         routes=[
             *rest.routes,
             *rest_quotas.routes,
+            *rest_billing.routes,
             *openapi.routes,
             *health.routes,
             Route("/graphql", graphql, methods=["GET", "POST"]),

@@ -9,12 +9,14 @@ from __future__ import annotations
 import enum
 import os
 import re
+from decimal import Decimal
 from pathlib import Path
 from typing import Annotated
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from app.models.billing import Currency, Price
 from app.models.names import LABEL, MAX_NAME_LENGTH
 from app.models.quota import QuotaLimits
 
@@ -117,6 +119,17 @@ class Settings(BaseSettings):
     # Live subscriptions one caller (an API key, a report token, the admin) may hold
     # across all its WebSockets in this process.
     graphql_max_subscriptions_per_caller: int = Field(default=20, ge=1)
+
+    # -- billing ----------------------------------------------------------------------
+    # The prices in force until the platform admin records others (POST /billing/prices),
+    # per unit-hour, in ESS_CURRENCY: roughly a public cloud's on-demand rates
+    # (a core 0.04, a GiB of memory 0.005, a GiB of disk 0.0001 (about 0.07 a month), a
+    # GPU 2.50 per hour).
+    price_cpu_core_hour: Price = Decimal("0.04")
+    price_memory_gib_hour: Price = Decimal("0.005")
+    price_disk_gib_hour: Price = Decimal("0.0001")
+    price_gpu_hour: Price = Decimal("2.50")
+    currency: Currency = "USD"
 
     @field_validator("admin_token", "secret_key", mode="before")
     @classmethod

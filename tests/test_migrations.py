@@ -42,3 +42,28 @@ def test_clusters_recorded_before_versions_get_one(tmp_path: Path) -> None:
     command.upgrade(config, "head")
     with sqlite3.connect(path) as db:
         assert db.execute("SELECT version FROM tenant_containers").fetchall() == [(1,)]
+
+
+def test_clusters_alive_before_the_ledger_get_an_open_segment(tmp_path: Path) -> None:
+    path = tmp_path / "ledger.db"
+    config = alembic_config(f"sqlite+aiosqlite:///{path}")
+    command.upgrade(config, "0003")
+    columns = (
+        "(id, tenant_org_id, user, service_name, namespace, replicas, cpu_request, cpu_limit,"
+        " mem_request, mem_limit, disk_size, gpu_count, dimension, vector_count, index_limit,"
+        " status, created_at, updated_at, deleted_at)"
+    )
+    with sqlite3.connect(path) as db:
+        for id_, status, deleted in (("live", "created", None), ("gone", "deleted", "2026-01-02")):
+            db.execute(
+                f"INSERT INTO tenant_containers {columns} VALUES (?, 'o', 'u', ?, ?, 3, '500m',"
+                " '2', '1Gi', '4Gi', '10Gi', 1, 128, 10000, 0, ?, '2026-01-01', '2026-01-01', ?)",
+                (id_, id_, f"o-u-{id_}", status, deleted),
+            )
+    command.upgrade(config, "head")
+    with sqlite3.connect(path) as db:
+        rows = db.execute(
+            "SELECT container_id, namespace, replicas, cpu_limit, mem_limit, disk_size,"
+            " gpu_count, ended_at FROM usage_ledger"
+        ).fetchall()
+    assert rows == [("live", "o-u-live", 3, "2", "4Gi", "10Gi", 1, None)]

@@ -23,9 +23,11 @@ from starlette.routing import Route
 
 from app.access.audit import MAX_LIMIT as MAX_AUDIT_LIMIT
 from app.access.keys import ApiKeyRequest
-from app.api import payloads
+from app.api import bill_payloads, payloads
 from app.api.health import Readiness
 from app.api.rest import FLAG_VALUES
+from app.api.rest_billing import FORMATS
+from app.models.billing import PriceChange
 from app.models.cluster import ClusterCreate, ClusterUpdate
 from app.models.fields import OPTIONAL_NAME_SCHEMA, Namespace, TenantName
 from app.models.quota import QuotaLevel, QuotaLimits
@@ -100,6 +102,8 @@ class Operation:
     body_required: bool = True
     description: str | None = None
     public: bool = False
+    # Other media types the answer may come in (a bill as CSV), with their schemas.
+    other_content: tuple[tuple[str, Schema], ...] = ()
 
 
 _INCLUDE_DELETED = Parameter(
@@ -421,6 +425,80 @@ OPERATIONS: tuple[Operation, ...] = (
     ),
     Operation(
         method="get",
+        path="/billing/org/{tenant_org_id}",
+        operation_id="getOrgBill",
+        tag="billing",
+        summary="An organisation's bill for a calendar month or from/to (the current "
+        "month by default)",
+        description="Billed: what each cluster's record reserves (replicas x cpu_limit, "
+        "mem_limit, disk_size, gpu_count) from its recorded create to its recorded delete, "
+        "cut at the period's boundaries and at price changes. Money and resource-hours are "
+        "decimal strings; each line's cost is rounded half to even to the currency's minor "
+        "unit and the total is the sum of the lines. A user-bound key's bill has only its "
+        "user's lines. format=csv: text/csv, a header row (container_id, user, "
+        "service_name, namespace, cpu_core_hours, memory_gib_hours, disk_gib_hours, "
+        "gpu_hours, cost, currency), a row per line, a last row total.",
+        parameters=(
+            Parameter(
+                name="tenant_org_id", where="path", schema=_ANY_TEXT, description="Organisation"
+            ),
+            Parameter(
+                name="period",
+                where="query",
+                schema={"type": "string", "pattern": r"^[0-9]{4}-(0[1-9]|1[0-2])$"},
+                description="A calendar month, YYYY-MM (not with from/to)",
+            ),
+            Parameter(
+                name="from",
+                where="query",
+                schema={"type": "string", "format": "date-time"},
+                description="Start, RFC 3339 with a time zone (with to; at most a year)",
+            ),
+            Parameter(
+                name="to",
+                where="query",
+                schema={"type": "string", "format": "date-time"},
+                description="End (exclusive), RFC 3339 with a time zone (with from)",
+            ),
+            Parameter(
+                name="format",
+                where="query",
+                schema={"type": "string", "enum": list(FORMATS), "default": "json"},
+                description="json, or csv for finance",
+            ),
+        ),
+        answer=bill_payloads.BillShape,
+        other_content=(("text/csv", {"type": "string"}),),
+        answer_description="The bill",
+        errors=(*_AUTHENTICATED, 400, 404),
+    ),
+    Operation(
+        method="get",
+        path="/billing/prices",
+        operation_id="listPrices",
+        tag="billing",
+        summary="The price table, oldest first: the settings' prices, then each recorded one",
+        answer=bill_payloads.PriceListShape,
+        many=True,
+        answer_description="The price lists",
+        errors=_AUTHENTICATED,
+    ),
+    Operation(
+        method="post",
+        path="/billing/prices",
+        operation_id="setPrices",
+        tag="billing",
+        summary="Record a price list from a moment on, never in the past (admin only)",
+        description="Prices left out keep those in force at effective_from; a moment that "
+        "already has a price list is 409.",
+        body=PriceChange,
+        status=201,
+        answer=bill_payloads.PriceListShape,
+        answer_description="The recorded price list",
+        errors=(*_AUTHENTICATED, 400, 409),
+    ),
+    Operation(
+        method="get",
         path="/readyz",
         operation_id="getReadiness",
         tag="meta",
@@ -450,13 +528,14 @@ _TAGS = {
     "api-keys": "Organisation API keys",
     "audit": "The audit log",
     "quotas": "Quotas of organisations, users and services (spec section 9)",
+    "billing": "Bills and prices",
     "meta": "This description and the readiness probe",
 }
 _ERROR_MEANINGS = {
     400: "Bad input: a missing or invalid field, parameter or body",
     401: "No valid bearer token",
     403: "The token may not do this (or a quota would be exceeded)",
-    404: "No such cluster, deployment, key or quota (or not visible to this token)",
+    404: "No such cluster, deployment, key, quota or organisation (or not visible to this token)",
     409: "A conflict: duplicate tenant, namespace taken, a user/service pair that exists "
     "in several organisations without tenant_org_id, or an operation the cluster's status "
     "does not allow",
@@ -516,7 +595,10 @@ def _paths(references: References) -> Schema:
         responses: Schema = {
             str(op.status): {
                 "description": op.answer_description,
-                "content": {JSON: {"schema": answer}},
+                "content": {
+                    JSON: {"schema": answer},
+                    **{media: {"schema": schema} for media, schema in op.other_content},
+                },
             }
         }
         for code in sorted(op.errors):

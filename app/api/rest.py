@@ -100,6 +100,7 @@ async def create_cluster(request: Request) -> Response:
             sessions=runtime.sessions,
             ids=runtime.ids,
             worker=runtime.worker,
+            clock=runtime.clock,
             kube=runtime.kube,
             reserved=runtime.reserved_namespaces,
             scope=principal.scope,
@@ -116,6 +117,7 @@ async def update_cluster(request: Request) -> Response:
         container = await flows.update_cluster(
             sessions=runtime.sessions,
             worker=runtime.worker,
+            clock=runtime.clock,
             scope=principal.scope,
             namespace=request.path_params["namespace"],
             payload=await json_object(request, empty_ok=True),
@@ -139,6 +141,7 @@ async def delete_cluster(request: Request) -> Response:
         container = await flows.delete_cluster(
             sessions=runtime.sessions,
             worker=runtime.worker,
+            clock=runtime.clock,
             scope=principal.scope,
             namespace=request.path_params.get("namespace"),
             tenant_org_id=key.get("tenant_org_id"),

@@ -15,6 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
+from app.models.billing import LedgerSegment, PriceList
 from app.models.quota import QuotaLevel, QuotaLimits
 from app.models.records import (
     ClusterRecord,
@@ -33,9 +34,11 @@ __all__ = [
     "ClusterEventRow",
     "ClusterStatus",
     "DeploymentStatusRow",
+    "PriceRow",
     "QuotaGuardRow",
     "QuotaRow",
     "TenantContainerRow",
+    "UsageLedgerRow",
     "UsageSampleRow",
     "utcnow",
 ]
@@ -178,3 +181,42 @@ class QuotaGuardRow(SQLModel, table=True):
 
     tenant_org_id: str = Field(primary_key=True, max_length=63)
     checks: int = Field(default=0, sa_type=sa.BigInteger)
+
+
+# The ledger's open segments: at most one per cluster.
+_OPEN = sa.text("ended_at IS NULL")
+
+
+class UsageLedgerRow(LedgerSegment, table=True):
+    """One segment of the usage ledger (app.tenancy.ledger): append-only, and only an
+    open segment's end time is ever written, once."""
+
+    __tablename__ = "usage_ledger"
+    __table_args__ = (
+        sa.Index(
+            "uq_usage_ledger_open",
+            "container_id",
+            unique=True,
+            sqlite_where=_OPEN,
+            postgresql_where=_OPEN,
+        ),
+        # A bill reads one organisation's segments that began before the period's end.
+        sa.Index("ix_usage_ledger_org_start", "tenant_org_id", "started_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    # Closing finds the open segment through uq_usage_ledger_open.
+    container_id: str = _reference("tenant_containers")
+    # Served by ix_usage_ledger_org_start, which leads with it.
+    tenant_org_id: str = Field(max_length=63, sa_type=sa.String(63))
+
+
+class PriceRow(PriceList, table=True):
+    """A price list recorded by the platform admin, in force from ``effective_from``
+    until the next one. Never changed once recorded."""
+
+    __tablename__ = "prices"
+
+    id: int | None = Field(default=None, primary_key=True)
+    effective_from: datetime = Field(sa_type=sa.DateTime(timezone=True), unique=True)
+    created_at: datetime = timestamp()

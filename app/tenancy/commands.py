@@ -8,7 +8,7 @@ These record intent; the background worker carries it out in Kubernetes.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import delete
@@ -26,7 +26,8 @@ from app.store.tables import (
     UsageSampleRow,
     utcnow,
 )
-from app.tenancy import naming, queries, quota
+from app.tenancy import ledger, naming, queries, quota
+from app.tenancy.clock import SYSTEM_CLOCK, Clock
 from app.tenancy.errors import ClusterChanged, Conflict, NotFound
 from app.tenancy.lifecycle import ClusterRecord
 from app.tenancy.requests import UPDATABLE, ClusterRequest, parse_update_request
@@ -50,6 +51,7 @@ async def create_cluster(
     ids: naming.IdSequence,
     request: ClusterRequest,
     quotas: quota.QuotaDefaults = quota.NO_DEFAULTS,
+    clock: Clock = SYSTEM_CLOCK,
 ) -> TenantContainerRow:
     """Steps 2-4 of the create flow: check the quotas, then record both records (status
     ``pending``) in one transaction, under the organisation's quota guard. The unique
@@ -61,7 +63,9 @@ async def create_cluster(
                 await quota.guard(session, tenant_org_id=request.tenant_org_id)
                 await quota.check_create(session=session, request=request, defaults=quotas)
                 await _refuse_conflicts(session=session, request=request)
-                return await _new_records(session=session, request=request, n=ids.next())
+                return await _new_records(
+                    session=session, request=request, n=ids.next(), now=clock()
+                )
         except IntegrityError:
             # Lost a race: either a concurrent create of the same tenant or namespace
             # (the look-up now words the 409), or an id clash (draw a new one).
@@ -101,9 +105,8 @@ async def _refuse_conflicts(*, session: AsyncSession, request: ClusterRequest) -
 
 
 async def _new_records(
-    *, session: AsyncSession, request: ClusterRequest, n: int
+    *, session: AsyncSession, request: ClusterRequest, n: int, now: datetime
 ) -> TenantContainerRow:
-    now = utcnow()
     fields = request.model_dump()
     container = TenantContainerRow(
         **fields,
@@ -133,6 +136,7 @@ async def _new_records(
         reason="cluster recorded; provisioning queued",
         at=now,
     )
+    await ledger.record_change(session=session, container=container, at=now, opens=True)
     return container
 
 
@@ -152,6 +156,7 @@ async def request_update(
     namespace: str,
     payload: Mapping[str, Any],
     quotas: quota.QuotaDefaults = quota.NO_DEFAULTS,
+    clock: Clock = SYSTEM_CLOCK,
 ) -> TenantContainerRow:
     """Record the wanted shape and move the cluster to ``updating``, both in the one
     compare-and-set, so only the spec of the update that wins is ever recorded; growth
@@ -181,7 +186,11 @@ async def request_update(
             deployment.details = deployment_details(wanted)
             changed = sorted(k for k, v in payload.items() if v is not None)
             reason = f"update requested: {', '.join(changed)}" if changed else "re-apply requested"
-            await record.transition(session=session, to=ClusterStatus.UPDATING, reason=reason)
+            at = clock()
+            await record.transition(
+                session=session, to=ClusterStatus.UPDATING, reason=reason, at=at
+            )
+            await ledger.record_change(session=session, container=container, at=at, opens=True)
             return container
     except ClusterChanged:
         async with sessions() as session:
@@ -199,7 +208,7 @@ def _updatable() -> str:
 
 
 async def request_delete(
-    *, sessions: SessionFactory, container_id: str
+    *, sessions: SessionFactory, container_id: str, clock: Clock = SYSTEM_CLOCK
 ) -> tuple[TenantContainerRow, bool]:
     """Move the cluster to ``deleting``; a cluster already deleting or deleted is left
     as it is (deleting twice is not an error). Says whether it moved.
@@ -213,8 +222,12 @@ async def request_delete(
                 record = await _locked_record(session, container_id)
                 if record.container.status in (ClusterStatus.DELETING, ClusterStatus.DELETED):
                     return record.container, False
+                at = clock()
                 await record.transition(
-                    session=session, to=ClusterStatus.DELETING, reason="delete requested"
+                    session=session, to=ClusterStatus.DELETING, reason="delete requested", at=at
+                )
+                await ledger.record_change(
+                    session=session, container=record.container, at=at, opens=False
                 )
                 return record.container, True
         except ClusterChanged:

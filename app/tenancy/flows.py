@@ -16,6 +16,7 @@ from app.kube.namespaces import namespace_exists, unavailable_message
 from app.store.db import SessionFactory
 from app.store.tables import ClusterStatus, DeploymentStatusRow, TenantContainerRow
 from app.tenancy import commands, queries
+from app.tenancy.clock import Clock
 from app.tenancy.errors import Conflict, InvalidInput
 from app.tenancy.naming import IdSequence, ReservedNamespaces
 from app.tenancy.provisioning import ClusterWorker
@@ -39,6 +40,7 @@ async def create_cluster(
     scope: Scope,
     payload: Mapping[str, Any],
     quotas: QuotaDefaults,
+    clock: Clock,
 ) -> TenantContainerRow:
     request = parse_create_request(
         payload, reserved=reserved, org_prefixed=scope.tenant_org_id is not None
@@ -46,7 +48,7 @@ async def create_cluster(
     scope.require_acting(tenant_org_id=request.tenant_org_id, user=request.user)
     await _refuse_existing_namespace(sessions=sessions, kube=kube, request=request)
     container = await commands.create_cluster(
-        sessions=sessions, ids=ids, request=request, quotas=quotas
+        sessions=sessions, ids=ids, request=request, quotas=quotas, clock=clock
     )
     worker.submit(container.id)
     return container
@@ -77,9 +79,15 @@ async def update_cluster(
     namespace: str,
     payload: Mapping[str, Any],
     quotas: QuotaDefaults,
+    clock: Clock,
 ) -> TenantContainerRow:
     container = await commands.request_update(
-        sessions=sessions, scope=scope, namespace=namespace, payload=payload, quotas=quotas
+        sessions=sessions,
+        scope=scope,
+        namespace=namespace,
+        payload=payload,
+        quotas=quotas,
+        clock=clock,
     )
     worker.submit(container.id)
     return container
@@ -90,6 +98,7 @@ async def delete_cluster(
     sessions: SessionFactory,
     worker: ClusterWorker,
     scope: Scope,
+    clock: Clock,
     namespace: str | None = None,
     tenant_org_id: str | None = None,
     user: str | None = None,
@@ -114,7 +123,9 @@ async def delete_cluster(
                 tenant_org_id=str(tenant_org_id),
                 include_deleted=True,
             )
-    container, moved = await commands.request_delete(sessions=sessions, container_id=target.id)
+    container, moved = await commands.request_delete(
+        sessions=sessions, container_id=target.id, clock=clock
+    )
     if moved:
         # A create or update still running for it is overtaken, not awaited.
         await worker.resubmit(container.id)

@@ -23,6 +23,7 @@ from starlette.applications import Starlette
 from app.runtime import Runtime
 from app.server import create_app
 from app.settings import KubeMode, Settings
+from app.tenancy.clock import SYSTEM_CLOCK, Clock
 from tests.support.factories import cluster_body
 from tests.support.http import container_params
 from tests.support.kubectl import Kubectl, kubectl_path
@@ -80,9 +81,12 @@ class InProcessServer:
 
 
 @asynccontextmanager
-async def serve_in_process(data_dir: Path, **settings: Any) -> AsyncIterator[InProcessServer]:
-    """The app on ``TEST_SETTINGS`` (with ``settings`` on top), its lifespan open."""
-    app = create_app(Settings(data_dir=data_dir, **{**TEST_SETTINGS, **settings}))
+async def serve_in_process(
+    data_dir: Path, *, clock: Clock = SYSTEM_CLOCK, **settings: Any
+) -> AsyncIterator[InProcessServer]:
+    """The app on ``TEST_SETTINGS`` (with ``settings`` on top), its lifespan open; its
+    records and ledger written at ``clock``'s time."""
+    app = create_app(Settings(data_dir=data_dir, **{**TEST_SETTINGS, **settings}), clock=clock)
     async with app.router.lifespan_context(app):
         yield InProcessServer(app=app, settings=app.state.runtime.settings)
 

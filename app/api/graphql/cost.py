@@ -84,7 +84,14 @@ LISTINGS: Mapping[tuple[str, str], Listing] = {
     ("Organization", "users"): Listing.USERS,
     ("OrganizationUser", "containers"): Listing.CLUSTERS_OF_A_USER,
     ("TenantContainer", "events"): Listing.EVENTS_OF_A_CLUSTER,
+    # A bill has at most a line per cluster the organisation ever had, deleted ones
+    # included, and at most as many users and service names.
+    ("Bill", "lines"): Listing.CLUSTERS,
+    ("Bill", "byUser"): Listing.USERS,
+    ("Bill", "byService"): Listing.CLUSTERS,
 }
+# Lists that hold deleted clusters' rows whatever includeDeleted says.
+WITH_DELETED = frozenset({("Bill", "lines"), ("Bill", "byUser"), ("Bill", "byService")})
 # Arguments naming the organisation whose rows lie below a field.
 ORG_ARGUMENTS: Mapping[tuple[str, str], str] = {
     ("Query", "organization"): "id",
@@ -178,7 +185,8 @@ class _RowWeigher:
         inner = _Frame(
             type_name=named.name,
             org=arguments.get(org_argument) if org_argument else context.org,
-            include_deleted=bool(arguments.get("includeDeleted", context.include_deleted)),
+            include_deleted=key in WITH_DELETED
+            or bool(arguments.get("includeDeleted", context.include_deleted)),
             in_list=context.in_list or is_list,
         )
         if not is_list:

@@ -49,6 +49,7 @@ class Mutation:
                 sessions=runtime.sessions,
                 ids=runtime.ids,
                 worker=runtime.worker,
+                clock=runtime.clock,
                 kube=runtime.kube,
                 reserved=runtime.reserved_namespaces,
                 scope=info.context.caller.scope,
@@ -71,6 +72,7 @@ class Mutation:
             row = await flows.update_cluster(
                 sessions=runtime.sessions,
                 worker=runtime.worker,
+                clock=runtime.clock,
                 scope=info.context.caller.scope,
                 namespace=namespace,
                 payload=input.as_payload(),
@@ -98,6 +100,7 @@ class Mutation:
             row = await flows.delete_cluster(
                 sessions=runtime.sessions,
                 worker=runtime.worker,
+                clock=runtime.clock,
                 scope=info.context.caller.scope,
                 namespace=namespace,
                 tenant_org_id=tenant_org_id,

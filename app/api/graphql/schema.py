@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -17,8 +18,10 @@ from strawberry.extensions import (
     QueryDepthLimiter,
 )
 from strawberry.schema.config import StrawberryConfig
+from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
+from app.api.graphql.billing import DECIMAL_SCALAR, BillingMutation, BillingQuery
 from app.api.graphql.complexity import complexity_rule
 from app.api.graphql.cost_limit import CostBudget, QueryCostLimit
 from app.api.graphql.errors import ErrorCodes, log_errors
@@ -62,11 +65,13 @@ def make_schema(
     if not introspection:
         extensions.append(DisableIntrospection)
     return Schema(
-        query=Query,
-        mutation=Mutation,
+        query=merge_types("Query", (Query, BillingQuery)),
+        mutation=merge_types("Mutation", (Mutation, BillingMutation)),
         subscription=Subscription,
         extensions=extensions,
-        config=StrawberryConfig(scalar_map={Long: LONG_SCALAR, datetime: DATETIME_SCALAR}),
+        config=StrawberryConfig(
+            scalar_map={Long: LONG_SCALAR, datetime: DATETIME_SCALAR, Decimal: DECIMAL_SCALAR}
+        ),
     )
 
 

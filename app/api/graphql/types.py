@@ -14,6 +14,7 @@ from typing import Annotated, Any
 import strawberry
 
 from app.access.principals import Role
+from app.api.graphql import billing
 from app.api.graphql.context import Info
 from app.api.graphql.derive import LONG_SCALAR, Long, input_type, object_type, values
 from app.api.graphql.quotas import Quota
@@ -248,6 +249,18 @@ class Organization:
     )
     async def quota(self, info: Info) -> Quota:
         return await read_quota(info, Subject.organization(self.id))
+
+    @strawberry.field(description=billing.BILL_DESCRIPTION)
+    async def bill(
+        self,
+        info: Info,
+        period: str | None = None,
+        from_: Annotated[datetime | None, strawberry.argument(name="from")] = None,
+        to: datetime | None = None,
+    ) -> billing.Bill:
+        return await billing.org_bill(
+            info, tenant_org_id=self.id, period=period, start=from_, end=to
+        )
 
 
 @input_type(

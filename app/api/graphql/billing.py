@@ -1,0 +1,257 @@
+"""GraphQL types and operations of billing: ``Organization.bill`` (resolved here,
+declared on the Organization type), the ``prices`` query and the ``setPrices``
+mutation. Money and resource-hours are ``Decimal``: exact, sent as strings ("12.34"),
+as the REST shim sends them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+import strawberry
+
+from app.access.audit import audited
+from app.api.error_codes import audit_outcome
+from app.api.graphql.context import Info
+from app.api.payloads import rfc3339
+from app.models.billing import PriceList
+from app.store.tables import PriceRow
+from app.tenancy import bills, prices
+from app.tenancy.billing import Allocation, Period
+from app.tenancy.billing import Bill as BillValue
+from app.tenancy.billing import BillLine as LineValue
+
+
+def _parse_decimal(value: Any) -> Decimal:
+    # Strings and integers only: a float has already lost the exact value.
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise ValueError(f'Decimal must be a string such as "0.04" (or an integer): {value!r}')
+    try:
+        parsed = Decimal(value)
+    except InvalidOperation:
+        raise ValueError(f"Decimal cannot represent {value!r}") from None
+    if not parsed.is_finite():
+        raise ValueError(f"Decimal must be finite: {value!r}")
+    return parsed
+
+
+DECIMAL_SCALAR = strawberry.scalar(
+    name="Decimal",
+    serialize=lambda value: f"{Decimal(value):f}",
+    parse_value=_parse_decimal,
+    description='An exact decimal number, as a string ("12.34"): money and resource-hours.',
+)
+
+
+@strawberry.type(description="One cluster's use in the period.")
+class BillLine:
+    container_id: strawberry.ID
+    user: str
+    service_name: str
+    namespace: str
+    cpu_core_hours: Decimal
+    memory_gib_hours: Decimal
+    disk_gib_hours: Decimal
+    gpu_hours: Decimal
+    cost: Decimal = strawberry.field(
+        description="Rounded half to even to the currency's minor unit."
+    )
+
+    @classmethod
+    def of(cls, line: LineValue) -> BillLine:
+        return cls(
+            container_id=strawberry.ID(line.container_id),
+            user=line.user,
+            service_name=line.service_name,
+            namespace=line.namespace,
+            **line.hours.shown(),
+            cost=line.cost,
+        )
+
+
+@strawberry.type(description="The lines of one user, summed.")
+class UserAllocation:
+    user: str
+    lines: int
+    cpu_core_hours: Decimal
+    memory_gib_hours: Decimal
+    disk_gib_hours: Decimal
+    gpu_hours: Decimal
+    cost: Decimal
+
+    @classmethod
+    def of(cls, allocation: Allocation) -> UserAllocation:
+        return cls(
+            user=allocation.name,
+            lines=allocation.lines,
+            **allocation.hours.shown(),
+            cost=allocation.cost,
+        )
+
+
+@strawberry.type(description="The lines of one service name (across users), summed.")
+class ServiceAllocation:
+    service_name: str
+    lines: int
+    cpu_core_hours: Decimal
+    memory_gib_hours: Decimal
+    disk_gib_hours: Decimal
+    gpu_hours: Decimal
+    cost: Decimal
+
+    @classmethod
+    def of(cls, allocation: Allocation) -> ServiceAllocation:
+        return cls(
+            service_name=allocation.name,
+            lines=allocation.lines,
+            **allocation.hours.shown(),
+            cost=allocation.cost,
+        )
+
+
+@strawberry.type(description="An organisation's bill for a period (the REST bill's data).")
+class Bill:
+    tenant_org_id: str
+    period: str | None = strawberry.field(description="The calendar month asked for, else null.")
+    from_: datetime = strawberry.field(name="from", description="Start (inclusive).")
+    to: datetime = strawberry.field(description="End (exclusive).")
+    billed_until: datetime = strawberry.field(
+        description="Use is counted up to here: the period's end, or now when earlier."
+    )
+    currency: str
+    lines: list[BillLine]
+    by_user: list[UserAllocation]
+    by_service: list[ServiceAllocation]
+    total: Decimal = strawberry.field(description="The sum of the (rounded) lines.")
+
+    @classmethod
+    def of(cls, bill: BillValue) -> Bill:
+        return cls(
+            tenant_org_id=bill.tenant_org_id,
+            period=bill.period.month,
+            from_=bill.period.start,
+            to=bill.period.end,
+            billed_until=bill.billed_until,
+            currency=bill.currency,
+            lines=[BillLine.of(line) for line in bill.lines],
+            by_user=[UserAllocation.of(a) for a in bill.by_user],
+            by_service=[ServiceAllocation.of(a) for a in bill.by_service],
+            total=bill.total,
+        )
+
+
+BILL_DESCRIPTION = (
+    "The bill for a calendar month (period: YYYY-MM) or from/to (to exclusive, at most a "
+    "year); the current month by default. Another organisation's is NOT_FOUND; a user "
+    "key's has only its user's lines."
+)
+
+
+async def org_bill(
+    info: Info,
+    *,
+    tenant_org_id: str,
+    period: str | None,
+    start: datetime | None,
+    end: datetime | None,
+) -> Bill:
+    runtime = info.context.runtime
+    now = runtime.clock()
+    asked = Period.asked(month=period, start=start, end=end, now=now)
+    async with runtime.sessions() as session:
+        bill = await bills.org_bill(
+            session=session,
+            scope=info.context.caller.scope,
+            tenant_org_id=tenant_org_id,
+            period=asked,
+            now=now,
+            defaults=runtime.default_prices,
+        )
+    return Bill.of(bill)
+
+
+@strawberry.type(description="A price list: per unit-hour, in force from effectiveFrom.")
+class Prices:
+    effective_from: datetime | None = strawberry.field(
+        description="null: the operator's settings, in force before any recorded price."
+    )
+    cpu_core_hour: Decimal
+    memory_gib_hour: Decimal
+    disk_gib_hour: Decimal
+    gpu_hour: Decimal
+    currency: str
+
+    @classmethod
+    def of(cls, row: PriceList, *, effective_from: datetime | None) -> Prices:
+        return cls(
+            effective_from=effective_from,
+            cpu_core_hour=row.cpu_core_hour,
+            memory_gib_hour=row.memory_gib_hour,
+            disk_gib_hour=row.disk_gib_hour,
+            gpu_hour=row.gpu_hour,
+            currency=row.currency,
+        )
+
+    @classmethod
+    def from_row(cls, row: PriceRow) -> Prices:
+        return cls.of(row, effective_from=row.effective_from)
+
+
+@strawberry.type
+class BillingQuery:
+    @strawberry.field(
+        description="The price table, oldest first: the settings' prices, then each recorded."
+    )
+    async def prices(self, info: Info) -> list[Prices]:
+        runtime = info.context.runtime
+        info.context.caller.scope  # noqa: B018 - tenant callers only (no report tokens)
+        async with runtime.sessions() as session:
+            rows = await prices.price_rows(session=session)
+        return [
+            Prices.of(runtime.default_prices, effective_from=None),
+            *(Prices.from_row(row) for row in rows),
+        ]
+
+
+@strawberry.type
+class BillingMutation:
+    @strawberry.mutation(
+        description="Record a price list from effectiveFrom (now when unset; never in the "
+        "past) on (admin only). Prices left out keep those in force then."
+    )
+    async def set_prices(
+        self,
+        info: Info,
+        effective_from: datetime | None = None,
+        cpu_core_hour: Decimal | None = None,
+        memory_gib_hour: Decimal | None = None,
+        disk_gib_hour: Decimal | None = None,
+        gpu_hour: Decimal | None = None,
+        currency: str | None = None,
+    ) -> Prices:
+        runtime = info.context.runtime
+        given = {
+            "effective_from": effective_from,
+            "cpu_core_hour": cpu_core_hour,
+            "memory_gib_hour": memory_gib_hour,
+            "disk_gib_hour": disk_gib_hour,
+            "gpu_hour": gpu_hour,
+            "currency": currency,
+        }
+        async with audited(
+            sessions=runtime.sessions,
+            principal=info.context.principal,
+            action="setPrices",
+            outcome_of=audit_outcome,
+        ) as note:
+            info.context.caller.require_admin()
+            change = prices.parse_price_change({k: v for k, v in given.items() if v is not None})
+            row = await prices.set_prices(
+                sessions=runtime.sessions,
+                change=change,
+                defaults=runtime.default_prices,
+                now=runtime.clock(),
+            )
+            note.target = f"prices from {rfc3339(row.effective_from)}"
+        return Prices.from_row(row)
