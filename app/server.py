@@ -10,7 +10,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.routing import Route, WebSocketRoute
 
-from app.api import health, openapi, rest
+from app.api import health, openapi, rest, rest_sizing
 from app.api.graphql.cost_limit import CostBudget
 from app.api.graphql.schema import make_schema
 from app.api.graphql.view import GraphQLApp
@@ -45,6 +45,7 @@ def create_app(settings: Settings) -> Starlette:
     return Starlette(
         routes=[
             *rest.routes,
+            *rest_sizing.routes,
             *openapi.routes,
             *health.routes,
             Route("/graphql", graphql, methods=["GET", "POST"]),

@@ -58,7 +58,7 @@ def _limit(request: Request, default: int = 100) -> int:
     return int(raw)
 
 
-async def _json_object(request: Request, *, empty_ok: bool = False) -> dict[str, Any]:
+async def json_object(request: Request, *, empty_ok: bool = False) -> dict[str, Any]:
     body = await request.body()
     if empty_ok and not body.strip():
         return {}
@@ -93,7 +93,7 @@ def _audited(request: Request, action: str, **context: Any) -> Any:
 async def create_cluster(request: Request) -> Response:
     runtime, principal = runtime_of(request), principal_of(request)
     async with _audited(request, "createCluster") as note:
-        body = await _json_object(request)
+        body = await json_object(request)
         if isinstance(body.get("tenant_org_id"), str):  # a refusal is logged under it too
             note.tenant_org_id = body["tenant_org_id"]
         container = await flows.create_cluster(
@@ -117,7 +117,7 @@ async def update_cluster(request: Request) -> Response:
             worker=runtime.worker,
             scope=principal.scope,
             namespace=request.path_params["namespace"],
-            payload=await _json_object(request, empty_ok=True),
+            payload=await json_object(request, empty_ok=True),
         )
         note.tenant_org_id, note.target = container.tenant_org_id, container.namespace
     return JSONResponse(payloads.tenant_container(container), status_code=202)
@@ -130,7 +130,7 @@ async def delete_cluster(request: Request) -> Response:
     async with _audited(request, "deleteCluster") as note:
         key: dict[str, Any] = dict(request.query_params)
         if "namespace" not in request.path_params and not key:
-            key = await _json_object(request, empty_ok=True)
+            key = await json_object(request, empty_ok=True)
         for field in ("tenant_org_id", "user", "service_name"):
             if key.get(field) is not None and not isinstance(key[field], str):
                 raise InvalidInput(f"{field} must be a string")
@@ -168,7 +168,7 @@ async def list_org_containers(request: Request) -> Response:
     return JSONResponse([payloads.tenant_container(row) for row in rows])
 
 
-async def _find_container(request: Request) -> Any:
+async def find_container(request: Request) -> Any:
     scope = principal_of(request).scope
     async with runtime_of(request).sessions() as session:
         return await queries.find_container(
@@ -182,11 +182,11 @@ async def _find_container(request: Request) -> Any:
 
 
 async def get_container(request: Request) -> Response:
-    return JSONResponse(payloads.tenant_container(await _find_container(request)))
+    return JSONResponse(payloads.tenant_container(await find_container(request)))
 
 
 async def get_container_events(request: Request) -> Response:
-    container = await _find_container(request)
+    container = await find_container(request)
     async with runtime_of(request).sessions() as session:
         events = await queries.events_of_containers(session=session, container_ids=[container.id])
     return JSONResponse([payloads.cluster_event(row) for row in events[container.id]])
@@ -214,7 +214,7 @@ async def report_deployment(request: Request) -> Response:
             sessions=runtime.sessions,
             scope=scope,
             namespace=namespace,
-            payload=await _json_object(request),
+            payload=await json_object(request),
             retention=runtime.usage_retention,
         )
         note.tenant_org_id, note.target = row.tenant_org_id, namespace
@@ -228,7 +228,7 @@ async def create_api_key(request: Request) -> Response:
     principal = principal_of(request)
     async with _audited(request, "createApiKey") as note:
         principal.require_admin()
-        body = await _json_object(request)
+        body = await json_object(request)
         for field in ("tenant_org_id", "name"):
             if not isinstance(body.get(field), str) or not body[field]:
                 raise InvalidInput(f"{field} is required")

@@ -343,12 +343,16 @@ class _SizingBase(BaseModel):
         return quantization
 
 
+_REQUEST_FIELDS = spec_fields(SIZING_FIELDS, default="spec")
+# A dry run has no mem_request for its mem_limit to be at least.
+_REQUEST_FIELDS["mem_limit"][1].description = "Memory limit per node"
+
 SizingRequest: type[BaseModel] = create_model(
     "SizingRequest",
     __base__=_SizingBase,
     __doc__="A planned cluster to size: the sizing fields of a create request, with the "
     "same rules and defaults (null means the default), and the quantization to size for.",
-    **spec_fields(SIZING_FIELDS, default="spec"),
+    **_REQUEST_FIELDS,
     quantization=(
         Annotated[Quantization | None, BeforeValidator(quantization_named), Kind.TEXT],
         PydanticField(

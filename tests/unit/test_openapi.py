@@ -10,7 +10,7 @@ from typing import Any
 import jsonschema_rs
 import pytest
 
-from app.api import health, openapi, rest
+from app.api import health, openapi, rest, rest_sizing
 from app.api.openapi import DOCUMENT, OPERATIONS
 from app.tenancy.errors import InvalidInput
 from app.tenancy.naming import ReservedNamespaces
@@ -27,7 +27,7 @@ def _shape(path: str) -> str:
 def test_every_served_route_is_documented_and_nothing_else() -> None:
     served = {
         (method.lower(), _shape(route.path))
-        for route in [*rest.routes, *openapi.routes, *health.routes]
+        for route in [*rest.routes, *rest_sizing.routes, *openapi.routes, *health.routes]
         for method in route.methods or ()
         if method != "HEAD"
     }
