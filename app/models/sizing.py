@@ -345,7 +345,11 @@ class _SizingBase(BaseModel):
 
 _REQUEST_FIELDS = spec_fields(SIZING_FIELDS, default="spec")
 # A dry run has no mem_request for its mem_limit to be at least.
-_REQUEST_FIELDS["mem_limit"][1].description = "Memory limit per node"
+_MEM_LIMIT_TYPE, _MEM_LIMIT = _REQUEST_FIELDS["mem_limit"]
+_REQUEST_FIELDS["mem_limit"] = (
+    _MEM_LIMIT_TYPE,
+    PydanticField(default=_MEM_LIMIT.default, description="Memory limit per node"),
+)
 
 SizingRequest: type[BaseModel] = create_model(
     "SizingRequest",
