@@ -10,7 +10,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.routing import Route, WebSocketRoute
 
-from app.api import health, openapi, rest, rest_billing, rest_quotas
+from app.api import health, openapi, rest, rest_billing, rest_quotas, rest_sizing
 from app.api.graphql.cost_limit import CostBudget
 from app.api.graphql.schema import make_schema
 from app.api.graphql.view import GraphQLApp
@@ -50,6 +50,7 @@ def create_app(settings: Settings, *, clock: Clock = SYSTEM_CLOCK) -> Starlette:
             *rest.routes,
             *rest_quotas.routes,
             *rest_billing.routes,
+            *rest_sizing.routes,
             *openapi.routes,
             *health.routes,
             Route("/graphql", graphql, methods=["GET", "POST"]),

@@ -24,6 +24,7 @@ from app.tenancy.errors import (
     SubscriberTooSlow,
     TooManySubscriptions,
     Unauthenticated,
+    Undersized,
 )
 
 # -- refusals only the api makes -------------------------------------------------------
@@ -60,6 +61,7 @@ class ErrorCode:
 _SHOWN_AS: dict[type[DomainError], ErrorCode] = {
     DomainError: ErrorCode(400, "BAD_REQUEST"),
     InvalidInput: ErrorCode(400, "BAD_USER_INPUT"),
+    Undersized: ErrorCode(400, "CLUSTER_UNDERSIZED"),
     NotFound: ErrorCode(404, "NOT_FOUND"),
     Conflict: ErrorCode(409, "CONFLICT"),
     QuotaExceeded: ErrorCode(403, "QUOTA_EXCEEDED"),

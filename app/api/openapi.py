@@ -31,6 +31,7 @@ from app.models.billing import PriceChange
 from app.models.cluster import ClusterCreate, ClusterUpdate
 from app.models.fields import OPTIONAL_NAME_SCHEMA, Namespace, TenantName
 from app.models.quota import QuotaLevel, QuotaLimits
+from app.models.sizing import Quantization, SizingRequest, VectorSizing
 from app.models.usage import UsageReport
 
 __all__ = ["DOCUMENT", "OPERATIONS", "build_document", "openapi_json", "routes"]
@@ -136,6 +137,13 @@ _NAMESPACE = Parameter(
 _USER = Parameter(name="user", where="path", schema=_of(TenantName), description="User id")
 _SERVICE = Parameter(
     name="service_name", where="path", schema=_of(TenantName), description="Service name"
+)
+_QUANTIZATION = Parameter(
+    name="quantization",
+    where="query",
+    schema={"type": "string", "enum": ["", *(q.value for q in Quantization)]},
+    description="Size for this dense_vector index_options type (empty: the one "
+    "Elasticsearch 9.1 gives a new field of the cluster's dimension)",
 )
 _ANY_TEXT: Schema = {"type": "string", "minLength": 1}
 _QUOTA_ORG = Parameter(
@@ -320,6 +328,29 @@ OPERATIONS: tuple[Operation, ...] = (
         many=True,
         answer_description="The events",
         errors=(*_AUTHENTICATED, 400, 404, 409),
+    ),
+    Operation(
+        method="get",
+        path="/tenant/containers/{user}/{service_name}/sizing",
+        operation_id="getContainerSizing",
+        tag="sizing",
+        summary="Whether one cluster's nodes can hold its vectors off the JVM heap",
+        parameters=(_USER, _SERVICE, _ORG_FILTER, _INCLUDE_DELETED, _QUANTIZATION),
+        answer=VectorSizing,
+        answer_description="The sizing",
+        errors=(*_AUTHENTICATED, 400, 404, 409),
+    ),
+    Operation(
+        method="post",
+        path="/sizing",
+        operation_id="planSizing",
+        tag="sizing",
+        summary="Size a planned cluster before creating it (a dry run: nothing is recorded)",
+        body=SizingRequest,
+        body_required=False,
+        answer=VectorSizing,
+        answer_description="The sizing",
+        errors=(*_AUTHENTICATED, 400),
     ),
     Operation(
         method="get",
@@ -524,6 +555,7 @@ OPERATIONS: tuple[Operation, ...] = (
 _TAGS = {
     "clusters": "Create, change and delete clusters",
     "containers": "TenantContainer records",
+    "sizing": "Vector-memory sizing: whether a cluster's nodes hold its vectors",
     "deployments": "DeploymentStatus records and usage",
     "api-keys": "Organisation API keys",
     "audit": "The audit log",

@@ -173,7 +173,7 @@ async def list_org_containers(request: Request) -> Response:
     return JSONResponse([payloads.tenant_container(row) for row in rows])
 
 
-async def _find_container(request: Request) -> Any:
+async def find_container(request: Request) -> Any:
     scope = principal_of(request).scope
     async with runtime_of(request).sessions() as session:
         return await queries.find_container(
@@ -187,11 +187,11 @@ async def _find_container(request: Request) -> Any:
 
 
 async def get_container(request: Request) -> Response:
-    return JSONResponse(payloads.tenant_container(await _find_container(request)))
+    return JSONResponse(payloads.tenant_container(await find_container(request)))
 
 
 async def get_container_events(request: Request) -> Response:
-    container = await _find_container(request)
+    container = await find_container(request)
     async with runtime_of(request).sessions() as session:
         events = await queries.events_of_containers(session=session, container_ids=[container.id])
     return JSONResponse([payloads.cluster_event(row) for row in events[container.id]])

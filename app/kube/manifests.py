@@ -26,6 +26,7 @@ from app.kube.names import (
 from app.kube.quantity import parse_quantity
 from app.kube.tls import CA_FILE, CERT_FILE, KEY_FILE, TlsBundle
 from app.models.cluster import ClusterShape  # everything the manifests need to know
+from app.models.heap import jvm_heap  # the sizing subtracts the same heap
 
 __all__ = [
     "CERTS_PATH",
@@ -86,10 +87,6 @@ _CERTS_DIR = "certs"  # CERTS_PATH relative to the config directory
 _HEALTH_PATH = "/_cluster/health?local=true"
 _ANNOTATION_PREFIX = "es-serverless.io/"
 _MAX_MAP_COUNT = 262144  # Elasticsearch's bootstrap check refuses to start below this
-
-_MIB = 1024**2
-_HEAP_MIN_MIB = 256
-_HEAP_MAX_MIB = 31 * 1024  # stay below the JVM's compressed-oops threshold (~32 GiB)
 
 Manifest = dict[str, Any]
 
@@ -307,21 +304,6 @@ def network_policy_manifest(shape: ClusterShape, *, platform_namespace: str) -> 
 
 
 # --- StatefulSet ---------------------------------------------------------------------
-
-
-def jvm_heap(mem_limit: str) -> str:
-    """JVM heap size (for ``-Xms``/``-Xmx``) for a container with this memory limit.
-
-    Elastic's guidance: half of the memory for the heap (the rest is for the file-system
-    cache and off-heap structures), below the compressed-oops threshold. Floored to whole
-    MiB, capped at 31 GiB and at least 256 MiB. Written as ``<n>g`` when it is a whole
-    number of GiB of at least 2 GiB, otherwise as ``<n>m`` (``1024m``, ``1536m``, ``4g``).
-    """
-    mib = int(parse_quantity(mem_limit) / 2 // _MIB)
-    mib = max(_HEAP_MIN_MIB, min(mib, _HEAP_MAX_MIB))
-    if mib >= 2 * 1024 and mib % 1024 == 0:
-        return f"{mib // 1024}g"
-    return f"{mib}m"
 
 
 def _initial_master_nodes(replicas: int) -> str:

@@ -15,9 +15,9 @@ request names an unknown field, and the order of ``details``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import sqlalchemy as sa
 from pydantic import (
@@ -166,8 +166,9 @@ class NamespacePolicy:
     org_prefixed: bool
 
 
-def _null_means_default(schema: dict[str, Any]) -> None:
-    """JSON Schema of a create request: a field with a default also takes null."""
+def null_means_default(schema: dict[str, Any]) -> None:
+    """JSON Schema of a request where null means the default (a create request, a
+    sizing dry run): a field with a default also takes null."""
     required = set(schema.get("required", ()))
     for name, field in schema["properties"].items():
         if name in required or {"type": "null"} in field.get("anyOf", ()):
@@ -176,12 +177,19 @@ def _null_means_default(schema: dict[str, Any]) -> None:
         schema["properties"][name] = {"anyOf": [field, {"type": "null"}], **told}
 
 
+def null_is_not_given(data: Any, *, fields: Collection[str]) -> Any:
+    """Input of such a request with its null fields left out (so they take defaults)."""
+    if isinstance(data, Mapping):
+        return {k: v for k, v in data.items() if v is not None or k not in fields}
+    return data
+
+
 class ClusterCreate(ClusterSpec, Placement):
     """A create request. Null (or absence) means the default; a request must not exceed
     its limit; fields it does not know are refused (400 naming them). The namespace, when
     not given, is {tenant_org_id}-{user}-{service_name}."""
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra=_null_means_default)  # type: ignore[assignment]
+    model_config = ConfigDict(extra="forbid", json_schema_extra=null_means_default)  # type: ignore[assignment]
 
     namespace: Annotated[
         Annotated[str, Strict()] | None,
@@ -200,9 +208,7 @@ class ClusterCreate(ClusterSpec, Placement):
     @model_validator(mode="before")
     @classmethod
     def _null_is_not_given(cls, data: Any) -> Any:
-        if isinstance(data, Mapping):
-            return {k: v for k, v in data.items() if v is not None or k not in cls.model_fields}
-        return data
+        return null_is_not_given(data, fields=cls.model_fields)
 
     @field_validator("namespace")
     @classmethod
@@ -238,17 +244,24 @@ UPDATABLE = tuple(
 )
 
 
-def _spec_fields(names: tuple[str, ...], *, optional: bool) -> dict[str, Any]:
+def spec_fields(
+    names: tuple[str, ...], *, default: Literal["null", "required", "spec"]
+) -> dict[str, Any]:
     """``create_model`` definitions of these sizing fields, with their rules and
-    descriptions; optional ones default to null."""
+    descriptions; defaulting to null, required, or with the spec's defaults."""
     definitions: dict[str, Any] = {}
     for name in names:
         field = ClusterSpec.model_fields[name]
         annotation = typed(field)
-        if optional:
+        if default == "null":
             definitions[name] = (
                 annotation | None,
                 PydanticField(default=None, description=field.description),
+            )
+        elif default == "spec":
+            definitions[name] = (
+                annotation,
+                PydanticField(default=field.default, description=field.description),
             )
         else:
             definitions[name] = (annotation, PydanticField(description=field.description))
@@ -262,7 +275,7 @@ ClusterUpdate: type[BaseModel] = create_model(
     "failed cluster. Other fields may only be given as null.",
     # Described as the update takes it: the fields fixed at creation only as null.
     __config__=ConfigDict(json_schema_extra={"additionalProperties": {"type": "null"}}),
-    **_spec_fields(UPDATABLE, optional=True),
+    **spec_fields(UPDATABLE, default="null"),
 )
 
 # The spec's DeploymentStatus.details: the sizing fields but replicas (a field of the
@@ -274,5 +287,5 @@ ClusterDetails: type[BaseModel] = create_model(
     "DeploymentDetails",
     __doc__="Resource settings the cluster runs with.",
     __config__=ConfigDict(extra="forbid"),
-    **_spec_fields(DETAIL_FIELDS, optional=False),
+    **spec_fields(DETAIL_FIELDS, default="required"),
 )

@@ -15,6 +15,12 @@ class InvalidInput(DomainError):
     """The request itself is wrong: a field's value, type or combination."""
 
 
+class Undersized(InvalidInput):
+    """A cluster too small to hold its vectors off the JVM heap, refused because its
+    organisation's quota policy enforces sizing; the message says the memory limit that
+    would do."""
+
+
 class NotFound(DomainError):
     """No such thing, or one the caller may not see (the same words either way)."""
 

@@ -28,6 +28,7 @@ from app.models.cluster import ClusterShape, ClusterSpec
 from app.models.quota import QuotaLevel, QuotaLimits, QuotaUsage, excess
 from app.store.tables import QuotaGuardRow, QuotaRow, TenantContainerRow
 from app.tenancy.errors import QuotaExceeded
+from app.tenancy.sizing import refuse_undersized
 
 
 @dataclass(frozen=True)
@@ -126,13 +127,11 @@ async def guard(session: AsyncSession, *, tenant_org_id: str) -> None:
 
 async def check_create(
     *, session: AsyncSession, request: ClusterShape, defaults: QuotaDefaults
-) -> bool:
+) -> None:
     """Refuse (``QuotaExceeded``) a new cluster that would take any of its quotas over
-    a limit. Says whether one of them asks for vector sizing to be enforced. Call
-    ``guard`` first, in the same transaction."""
-    return await _check(
-        session=session, cluster=request, before=None, after=request, defaults=defaults
-    )
+    a limit, and (``Undersized``) one too small for its vectors when one of its quotas
+    enforces sizing. Call ``guard`` first, in the same transaction."""
+    await _check(session=session, cluster=request, before=None, after=request, defaults=defaults)
 
 
 async def check_update(
@@ -141,10 +140,10 @@ async def check_update(
     container: TenantContainerRow,
     wanted: ClusterSpec,
     defaults: QuotaDefaults,
-) -> bool:
+) -> None:
     """As ``check_create``, for ``container`` growing to ``wanted``: only resources
-    that grow can be refused."""
-    return await _check(
+    that grow can be refused, and sizing only when memory is taken away."""
+    await _check(
         session=session, cluster=container, before=container, after=wanted, defaults=defaults
     )
 
@@ -156,7 +155,7 @@ async def _check(
     before: ClusterSpec | None,
     after: ClusterSpec,
     defaults: QuotaDefaults,
-) -> bool:
+) -> None:
     subjects = Subject.all_of(cluster)
     limits = await limits_of(session, subjects, defaults)
     held = await usage_of(session, subjects)
@@ -168,7 +167,8 @@ async def _check(
         found = excess(quota, before=held[subject], after=held[subject] + change)
         if found is not None:
             raise QuotaExceeded(f"quota exceeded for {subject}: {found}")
-    return any(quota.enforce_sizing for quota, _ in limits.values())
+    if any(quota.enforce_sizing for quota, _ in limits.values()):
+        refuse_undersized(spec=after, before=before)
 
 
 async def limits_of(

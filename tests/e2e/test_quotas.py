@@ -445,3 +445,57 @@ async def test_graphql_quota_tree_and_mutations(admin_client: httpx.AsyncClient,
         f'mutation {{ removeQuota(tenantOrgId: "{org}", user: "alice") {{ isDefault }} }}',
     )
     assert body["data"]["removeQuota"] == {"isDefault": True}
+
+
+# 10 million int8 vectors of dimension 128 (Elasticsearch 9.1's default below 384
+# dimensions) need 10e6 x (132 + 64) bytes = 1.96 GB off the heap; one node of 2Gi has
+# 1Gi beside its 1Gi heap.
+UNDERSIZED = {"dimension": 128, "vector_count": 10_000_000, "mem_limit": "2Gi"}
+
+
+async def test_sizing_is_shown_and_enforced_only_when_the_policy_says_so(
+    admin_client: httpx.AsyncClient, org: str
+) -> None:
+    http = admin_client
+    # Without the policy an undersized cluster is accepted, its verdict shown.
+    await create_accepted(http, org, "alice", "small", **UNDERSIZED)
+    body = await graphql(
+        http,
+        f'{{ tenantContainer(user: "alice", serviceName: "small", tenantOrgId: "{org}") '
+        "{ sizing { verdict recommendedMemLimit } } }",
+    )
+    sizing = body["data"]["tenantContainer"]["sizing"]
+    assert sizing["verdict"] == "undersized"
+    recommended = sizing["recommendedMemLimit"]
+
+    await ok(await http.put(org_path(org), json={"enforce_sizing": True}))
+    document = await ok(await http.get(org_path(org)))
+    assert document["quota"] == {**UNLIMITED, "enforce_sizing": True}
+    message = await refused(await create(http, org, "bob", "small", **UNDERSIZED), 400)
+    assert message.startswith(
+        "cluster too small for its vectors: 10000000 vectors of dimension 128"
+    )
+    assert f"set mem_limit to at least {recommended}" in message
+    body = await graphql(
+        http,
+        "mutation($in: CreateClusterInput!) { createCluster(input: $in) { id } }",
+        {"in": {"tenantOrgId": org, "user": "bob", "serviceName": "small", "dimension": 128,
+                "vectorCount": 10_000_000, "memLimit": "2Gi"}},
+    )  # fmt: skip
+    assert body["errors"][0]["extensions"]["code"] == "CLUSTER_UNDERSIZED"
+    assert body["errors"][0]["message"] == message
+    # The recommendation is enough.
+    await create_accepted(http, org, "bob", "small", **{**UNDERSIZED, "mem_limit": recommended})
+
+    # The cluster accepted before the policy: an update that takes memory away is
+    # refused; one that does not (a re-apply, more disk) goes through.
+    await wait_for_status(
+        http, user="alice", service_name="small", tenant_org_id=org, wanted={"created"}
+    )
+    namespace = f"{org}-alice-small"
+    refusal = await refused(
+        await http.patch(f"/clusters/{namespace}", json={"mem_request": "1Gi", "mem_limit": "1Gi"}),
+        400,
+    )
+    assert refusal.startswith("cluster too small for its vectors")
+    await ok(await http.patch(f"/clusters/{namespace}", json={"disk_size": "20Gi"}), 202)

@@ -210,3 +210,10 @@ def test_the_default_budget_admits_a_whole_tree_and_refuses_the_aliased_attack()
     assert cost_of(README_TREE, thousand).cost < budget * 0.8
     two_hundred = sizes(**{"org-001": org_of(200, users=20, events=600, most_events=3)})
     assert cost_of(ATTACK, two_hundred).cost > budget * 2
+
+
+def test_a_containers_sizing_counts_as_an_object_per_cluster() -> None:
+    # Worked out from the cluster's own fields (no database read): the field and each
+    # selected field of it, once per cluster.
+    query = '{ organization(id: "o") { containers { sizing { requiredBytes verdict } } } }'
+    assert cost_of(query, sizes(o=org_of(10))).cost == 2 + 10 * (1 + 2)

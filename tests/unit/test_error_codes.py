@@ -25,6 +25,7 @@ from app.tenancy.errors import (
     SubscriberTooSlow,
     TooManySubscriptions,
     Unauthenticated,
+    Undersized,
 )
 
 
@@ -33,6 +34,7 @@ from app.tenancy.errors import (
     [
         (DomainError("x"), 400, "BAD_REQUEST"),
         (InvalidInput("x"), 400, "BAD_USER_INPUT"),
+        (Undersized("x"), 400, "CLUSTER_UNDERSIZED"),
         (NotFound("x"), 404, "NOT_FOUND"),
         (Conflict("x"), 409, "CONFLICT"),
         (ClusterChanged("x"), 409, "CONFLICT"),

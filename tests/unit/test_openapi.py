@@ -17,6 +17,7 @@ from app.settings import Settings
 from app.tenancy.errors import InvalidInput
 from app.tenancy.naming import ReservedNamespaces
 from app.tenancy.requests import parse_create_request
+from app.tenancy.sizing import size_planned_cluster
 from app.tenancy.usage import parse_usage_report
 
 RESERVED = ReservedNamespaces.of(platform_namespace="es-serverless")
@@ -109,3 +110,26 @@ def test_the_usage_report_schema_and_model_agree(body: dict[str, Any], valid: bo
     else:
         with pytest.raises(InvalidInput):
             parse_usage_report(body)
+
+
+@pytest.mark.parametrize(
+    ("body", "valid"),
+    [
+        ({}, True),
+        ({"replicas": None, "mem_limit": None, "quantization": None}, True),
+        ({"replicas": 3, "mem_limit": "8Gi", "dimension": 768, "vector_count": 2**40}, True),
+        ({"quantization": "int4_hnsw", "dimension": 512}, True),
+        ({"quantization": "int2"}, False),
+        ({"replicas": 0}, False),
+        ({"mem_limit": "2GB"}, False),
+        ({"vector_count": -1}, False),
+        ({"cpu_limit": "2"}, False),
+    ],
+)
+def test_the_sizing_dry_run_schema_and_model_agree(body: dict[str, Any], valid: bool) -> None:
+    assert _valid(_body_schema("/sizing", "post"), body) is valid
+    if valid:
+        size_planned_cluster(payload=body)
+    else:
+        with pytest.raises(InvalidInput):
+            size_planned_cluster(payload=body)

@@ -11,6 +11,7 @@ from app.access import audit, keys
 from app.api.graphql import quotas
 from app.api.graphql.context import Info
 from app.api.graphql.quotas import Quota
+from app.api.graphql.sizing import VectorSizing, VectorSizingInput
 from app.api.graphql.types import (
     AFTER_DESCRIPTION,
     FIRST_DESCRIPTION,
@@ -19,10 +20,12 @@ from app.api.graphql.types import (
     DeploymentStatus,
     Organization,
     TenantContainer,
+    given_fields,
     page_of,
 )
 from app.tenancy import queries
 from app.tenancy.errors import NotFound
+from app.tenancy.sizing import size_planned_cluster
 
 
 @strawberry.type
@@ -112,6 +115,15 @@ class Query:
         service_name: str | None = None,
     ) -> Quota:
         return await quotas.read(info, quotas.subject_of(tenant_org_id, user, service_name))
+
+    @strawberry.field(
+        description="Size a planned cluster before creating it (a dry run: nothing is "
+        "recorded); the same checks and errors as createCluster's fields."
+    )
+    def vector_sizing(self, info: Info, input: VectorSizingInput | None = None) -> VectorSizing:
+        info.context.caller.scope  # noqa: B018 - any caller with a scope (no report token)
+        payload = given_fields(input) if input is not None else {}
+        return VectorSizing.of(size_planned_cluster(payload=payload))
 
     @strawberry.field(description="API keys, without secrets (admin only).")
     async def api_keys(self, info: Info, tenant_org_id: str | None = None) -> list[ApiKey]:

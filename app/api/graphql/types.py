@@ -19,10 +19,12 @@ from app.api.graphql.context import Info
 from app.api.graphql.derive import LONG_SCALAR, Long, input_type, object_type, values
 from app.api.graphql.quotas import Quota
 from app.api.graphql.quotas import read as read_quota
+from app.api.graphql.sizing import QUANTIZATION_DESCRIPTION, VectorSizing
 from app.api.payloads import rfc3339
 from app.kube.manifests import CLIENT_SERVICE_NAME
 from app.models.cluster import ClusterCreate, ClusterDetails, ClusterUpdate
 from app.models.records import ClusterRecord, DeploymentRecord
+from app.models.sizing import Quantization
 from app.models.status import ClusterStatus
 from app.models.usage import Usage
 from app.store.tables import (
@@ -155,6 +157,15 @@ class TenantContainer:
     async def events(self, info: Info) -> list[ClusterEvent]:
         rows = await info.context.loaders.events_by_container.load(self.id)
         return [ClusterEvent.from_row(row) for row in rows]
+
+    @strawberry.field(description="Whether its nodes can hold its vectors off the JVM heap.")
+    def sizing(
+        self,
+        quantization: Annotated[
+            Quantization | None, strawberry.argument(description=QUANTIZATION_DESCRIPTION)
+        ] = None,
+    ) -> VectorSizing:
+        return VectorSizing.of_cluster(self, quantization)
 
 
 def given_fields(graphql_input: object) -> dict[str, Any]:

@@ -1,0 +1,61 @@
+"""GraphQL types of vector-memory sizing, derived from the model (app.models.sizing):
+``VectorSizing`` (``TenantContainer.sizing`` and ``Query.vectorSizing``), its enums, and
+the dry run's input. Sizing is worked out from the cluster's own fields, without a
+database read, so the cost estimate counts it as any object: once per selected field
+and row."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import strawberry
+
+from app.api.graphql.derive import input_type, object_type, values
+from app.models.sizing import Quantization, SizingRequest, Verdict
+from app.models.sizing import VectorSizing as SizingModel
+from app.tenancy.sizing import size_cluster
+
+# The values as GraphQL names too, as for ClusterStatus: "bbq_hnsw" here as in REST.
+strawberry.enum(
+    Quantization,
+    graphql_name_from="value",
+    description="How a dense_vector field is indexed (Elasticsearch's index_options type): "
+    "hnsw (float, not quantised), int8_hnsw, int4_hnsw, bbq_hnsw.",
+)
+strawberry.enum(
+    Verdict,
+    graphql_name_from="value",
+    description="fits: the vectors need at most 80% of the off-heap memory; tight: at most "
+    "all of it; undersized: more.",
+)
+
+QUANTIZATION_DESCRIPTION = (
+    "Size for this quantization; unset: the one Elasticsearch 9.1 gives a new field of the "
+    "cluster's dimension (bbq_hnsw from 384 dimensions, int8_hnsw below)."
+)
+
+
+@object_type(
+    SizingModel,
+    description="Whether a cluster's nodes can hold its vectors where kNN search needs "
+    "them, in the file-system cache off the JVM heap (Elastic's kNN memory guidance).",
+)
+class VectorSizing:
+    @classmethod
+    def of(cls, sizing: SizingModel) -> VectorSizing:
+        return cls(**values(cls, sizing))
+
+    @classmethod
+    def of_cluster(cls, cluster: Any, quantization: Quantization | None) -> VectorSizing:
+        """``cluster``: anything with replicas, mem_limit, dimension and vector_count
+        (a TenantContainer)."""
+        return cls.of(size_cluster(cluster=cluster, quantization=quantization))
+
+
+@input_type(
+    SizingRequest,
+    description="A planned cluster: the sizing fields of a create request (unset fields take "
+    "its defaults) and the quantization to size for.",
+)
+class VectorSizingInput:
+    pass
