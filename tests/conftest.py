@@ -174,3 +174,20 @@ def postgres_url() -> str:
     with ThreadPoolExecutor(max_workers=1) as pool:
         pool.submit(asyncio.run, wipe()).result()
     return url
+
+
+@pytest.fixture
+def postgres_replicas(
+    postgres_url: str,
+    standalone_sandbox: StandaloneSandbox,
+    make_server: Callable[..., ServerProcess],
+) -> list[ServerProcess]:
+    """Two control-plane replicas: server processes sharing one PostgreSQL database, one
+    secret key and one (stand-alone) sandbox cluster."""
+    shared = {
+        "ESS_KUBE_MODE": "kubeconfig",
+        "KUBECONFIG": str(standalone_sandbox.kubeconfig),
+        "ESS_DATABASE_URL": postgres_url,
+        "ESS_SECRET_KEY": "a-key-all-replicas-share-0123456789",
+    }
+    return [make_server(**shared), make_server(**shared)]

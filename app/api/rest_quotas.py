@@ -4,6 +4,8 @@ services'), set and removed by the platform admin only; every change audited."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -50,29 +52,40 @@ async def get_quota(request: Request) -> Response:
 
 
 async def set_quota(request: Request) -> Response:
-    runtime, principal = runtime_of(request), principal_of(request)
-    async with audited_request(request, "setQuota") as note:
-        subject = _subject(request)
-        note.tenant_org_id, note.target = subject.tenant_org_id, f"quota of {subject}"
-        principal.require_admin()
-        report = await quota_settings.set_quota(
+    runtime = runtime_of(request)
+
+    async def replace(subject: Subject) -> QuotaReport:
+        return await quota_settings.set_quota(
             sessions=runtime.sessions,
             subject=subject,
             limits=quota_settings.parse_quota(await json_object(request)),
             defaults=runtime.quota_defaults,
         )
-    return _document(report)
+
+    return await _change(request, "setQuota", replace)
 
 
 async def remove_quota(request: Request) -> Response:
-    runtime, principal = runtime_of(request), principal_of(request)
-    async with audited_request(request, "removeQuota") as note:
+    runtime = runtime_of(request)
+    return await _change(
+        request,
+        "removeQuota",
+        lambda subject: quota_settings.remove_quota(
+            sessions=runtime.sessions, subject=subject, defaults=runtime.quota_defaults
+        ),
+    )
+
+
+async def _change(
+    request: Request, action: str, change: Callable[[Subject], Awaitable[QuotaReport]]
+) -> Response:
+    """A change of the quota the path names: by the platform admin only, audited."""
+    principal = principal_of(request)
+    async with audited_request(request, action) as note:
         subject = _subject(request)
         note.tenant_org_id, note.target = subject.tenant_org_id, f"quota of {subject}"
         principal.require_admin()
-        report = await quota_settings.remove_quota(
-            sessions=runtime.sessions, subject=subject, defaults=runtime.quota_defaults
-        )
+        report = await change(subject)
     return _document(report)
 
 

@@ -4,25 +4,14 @@ in-process lock could)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from tests.support.http import all_at_once
-from tests.support.servers import ServerProcess, StandaloneSandbox
+from tests.support.servers import ServerProcess
 
 
 def test_two_servers_on_postgresql_never_exceed_max_clusters(
-    postgres_url: str,
-    standalone_sandbox: StandaloneSandbox,
-    make_server: Callable[..., ServerProcess],
-    org: str,
+    postgres_replicas: list[ServerProcess], org: str
 ) -> None:
-    shared = {
-        "ESS_KUBE_MODE": "kubeconfig",
-        "KUBECONFIG": str(standalone_sandbox.kubeconfig),
-        "ESS_DATABASE_URL": postgres_url,
-        "ESS_SECRET_KEY": "a-key-all-replicas-share-0123456789",
-    }
-    servers = [make_server(**shared), make_server(**shared)]
+    servers = postgres_replicas
     with servers[0].client() as admin:
         response = admin.put(f"/tenant/quota/org/{org}", json={"max_clusters": 5, "max_cpu": "9"})
         assert response.status_code == 200, response.text

@@ -242,18 +242,9 @@ def test_update_delete_update_races_and_a_restart_converge(
 
 
 def test_two_server_processes_on_postgresql_accept_one_change_at_a_time(
-    postgres_url: str,
-    standalone_sandbox: StandaloneSandbox,
-    make_server: Callable[..., ServerProcess],
-    org: str,
+    postgres_replicas: list[ServerProcess], standalone_sandbox: StandaloneSandbox, org: str
 ) -> None:
-    shared = {
-        "ESS_KUBE_MODE": "kubeconfig",
-        "KUBECONFIG": str(standalone_sandbox.kubeconfig),
-        "ESS_DATABASE_URL": postgres_url,
-        "ESS_SECRET_KEY": "a-key-all-replicas-share-0123456789",
-    }
-    servers = [make_server(**shared), make_server(**shared)]
+    servers = postgres_replicas
     services = ["pg0", "pg1", "pg2"]
     with servers[0].client() as client:
         namespaces = {

@@ -70,44 +70,36 @@ class BillLine:
         )
 
 
-@strawberry.type(description="The lines of one user, summed.")
-class UserAllocation:
-    user: str
+@strawberry.type(description="Some lines of a bill, summed.")
+class LinesSummed:
     lines: int
     cpu_core_hours: Decimal
     memory_gib_hours: Decimal
     disk_gib_hours: Decimal
     gpu_hours: Decimal
     cost: Decimal
+
+    @staticmethod
+    def summed(allocation: Allocation) -> dict[str, Any]:
+        return {"lines": allocation.lines, **allocation.hours.shown(), "cost": allocation.cost}
+
+
+@strawberry.type(description="The lines of one user, summed.")
+class UserAllocation(LinesSummed):
+    user: str
 
     @classmethod
     def of(cls, allocation: Allocation) -> UserAllocation:
-        return cls(
-            user=allocation.name,
-            lines=allocation.lines,
-            **allocation.hours.shown(),
-            cost=allocation.cost,
-        )
+        return cls(user=allocation.name, **cls.summed(allocation))
 
 
 @strawberry.type(description="The lines of one service name (across users), summed.")
-class ServiceAllocation:
+class ServiceAllocation(LinesSummed):
     service_name: str
-    lines: int
-    cpu_core_hours: Decimal
-    memory_gib_hours: Decimal
-    disk_gib_hours: Decimal
-    gpu_hours: Decimal
-    cost: Decimal
 
     @classmethod
     def of(cls, allocation: Allocation) -> ServiceAllocation:
-        return cls(
-            service_name=allocation.name,
-            lines=allocation.lines,
-            **allocation.hours.shown(),
-            cost=allocation.cost,
-        )
+        return cls(service_name=allocation.name, **cls.summed(allocation))
 
 
 @strawberry.type(description="An organisation's bill for a period (the REST bill's data).")
