@@ -32,26 +32,29 @@ from collections.abc import Awaitable, Callable
 from typing import Any, NamedTuple
 
 from graphql import (
+    GraphQLEnumType,
     GraphQLField,
     GraphQLObjectType,
     GraphQLOutputType,
+    GraphQLScalarType,
     OperationType,
     TypeNameMetaFieldDef,
     get_nullable_type,
-    is_leaf_type,
     is_non_null_type,
-    is_object_type,
 )
 from graphql.execution.collect_fields import FieldDetailsList, GroupedFieldSet
 from graphql.execution.executor import to_nodes
 from graphql.pyutils import AwaitableOrValue, Path, Undefined, gather_with_cancel
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+from strawberry.schema.schema_converter import GraphQLCoreConverter
+from strawberry.types.field import StrawberryField
 
 __all__ = ["FastExecutor"]
 
 # What strawberry names the resolver of a field without one of its own, no field
 # extensions and no exception handlers: it reads the attribute and ignores ``info``
-# (strawberry.schema.schema_converter). Any other resolver may use ``info``.
+# (strawberry.schema.schema_converter). Any other resolver may use ``info``; should a
+# strawberry release rename it, every field simply takes the standard way.
 _ATTRIBUTE_RESOLVER = "_get_basic_result"
 
 
@@ -59,21 +62,23 @@ class _Leaf(NamedTuple):
     """An attribute of a scalar or enum type."""
 
     name: str
-    field_def: GraphQLField
-    details: FieldDetailsList
-    resolve: Callable[..., Any]
+    read: Callable[[Any, str], Any]
+    attribute: str
     serialize: Callable[[Any], Any]
     nullable: bool
+    field_def: GraphQLField
+    details: FieldDetailsList
 
 
 class _Object(NamedTuple):
     """An attribute holding an object of a concrete type without ``is_type_of``."""
 
     name: str
+    read: Callable[[Any, str], Any]
+    attribute: str
+    object_type: GraphQLObjectType
     field_def: GraphQLField
     details: FieldDetailsList
-    resolve: Callable[..., Any]
-    object_type: GraphQLObjectType
 
 
 class _TypeName(NamedTuple):
@@ -91,15 +96,23 @@ class _Standard(NamedTuple):
 _Step = _Leaf | _Object | _TypeName | _Standard
 
 
-def _is_attribute(field_def: GraphQLField, details: FieldDetailsList) -> bool:
+def _attribute(field_def: GraphQLField, details: FieldDetailsList) -> StrawberryField | None:
+    """The strawberry field behind ``field_def`` when its resolver only reads an
+    attribute (strawberry's ``field.get_result`` without a resolver: the configured
+    default resolver, ``getattr``, with the field's Python name)."""
     resolve = field_def.resolve
-    return (
-        resolve is not None
-        and getattr(resolve, "__name__", None) == _ATTRIBUTE_RESOLVER
-        and getattr(resolve, "_is_default", False)
-        and not field_def.args
-        and not details[0].node.arguments
-    )
+    if (
+        resolve is None
+        or getattr(resolve, "__name__", None) != _ATTRIBUTE_RESOLVER
+        or not getattr(resolve, "_is_default", False)
+        or field_def.args
+        or details[0].node.arguments
+    ):
+        return None
+    definition = (field_def.extensions or {}).get(GraphQLCoreConverter.DEFINITION_BACKREF)
+    if not isinstance(definition, StrawberryField) or not definition.is_basic_field:
+        return None
+    return definition
 
 
 class FastExecutor(StrawberryGraphQLCoreExecutionContext):
@@ -138,15 +151,17 @@ class FastExecutor(StrawberryGraphQLCoreExecutionContext):
             return None  # the standard executor leaves it out as well
         if field_def is TypeNameMetaFieldDef:
             return _TypeName(name, parent_type.name)
-        if not _is_attribute(field_def, details):
+        strawberry_field = _attribute(field_def, details)
+        if strawberry_field is None:
             return _Standard(name, details)
+        read, attribute = strawberry_field.default_resolver, strawberry_field.python_name
         named = get_nullable_type(field_def.type)  # type: ignore[arg-type]
-        if is_leaf_type(named):
-            serialize = named.coerce_output_value  # type: ignore[union-attr]
+        if isinstance(named, GraphQLScalarType | GraphQLEnumType):
             nullable = not is_non_null_type(field_def.type)
-            return _Leaf(name, field_def, details, field_def.resolve, serialize, nullable)  # type: ignore[arg-type]
-        if is_object_type(named) and named.is_type_of is None:  # type: ignore[union-attr]
-            return _Object(name, field_def, details, field_def.resolve, named)  # type: ignore[arg-type]
+            serialize = named.coerce_output_value
+            return _Leaf(name, read, attribute, serialize, nullable, field_def, details)
+        if isinstance(named, GraphQLObjectType) and named.is_type_of is None:
+            return _Object(name, read, attribute, named, field_def, details)
         return _Standard(name, details)
 
     # -- execution -------------------------------------------------------------
@@ -169,12 +184,45 @@ class FastExecutor(StrawberryGraphQLCoreExecutionContext):
         try:
             for step in self._plan(parent_type, grouped_field_set):
                 name = step.name
-                if type(step) is _Leaf:
-                    result = self._leaf(step, parent_type, source_value, path)
-                elif type(step) is _TypeName:
+                if isinstance(step, _Leaf):
+                    # The fast path, inline: read, serialize; anything unexpected
+                    # goes to the standard completion.
+                    try:
+                        value = step.read(source_value, step.attribute)
+                    except Exception as raw_error:
+                        field_path = Path(path, name, parent_type.name)
+                        self.handle_field_error(
+                            raw_error, step.field_def.type, step.details, field_path
+                        )
+                        results[name] = None
+                        continue
+                    if value is None and step.nullable:
+                        results[name] = None
+                        continue
+                    if (
+                        value is not None
+                        and value is not Undefined
+                        and not isinstance(value, Exception)
+                        and not is_awaitable(value)
+                    ):
+                        try:
+                            serialized = step.serialize(value)
+                        except Exception:
+                            serialized = None  # the standard completion words the error
+                        if serialized is not None and serialized is not Undefined:
+                            results[name] = serialized
+                            continue
+                    result = self._complete_resolved(
+                        step.field_def,
+                        step.details,
+                        parent_type,
+                        Path(path, name, parent_type.name),
+                        value,
+                    )
+                elif isinstance(step, _TypeName):
                     results[name] = step.value
                     continue
-                elif type(step) is _Object:
+                elif isinstance(step, _Object):
                     result = self._object(step, parent_type, source_value, path)
                 else:
                     result = self.execute_field(
@@ -209,62 +257,13 @@ class FastExecutor(StrawberryGraphQLCoreExecutionContext):
 
         return get_results()
 
-    def _leaf(
-        self, step: _Leaf, parent_type: GraphQLObjectType, source: Any, path: Path | None
-    ) -> Any:
-        try:
-            value = step.resolve(source, None)
-        except Exception as raw_error:
-            self.handle_field_error(
-                raw_error,
-                step.field_def.type,
-                step.details,
-                Path(path, step.name, parent_type.name),
-            )
-            return None
-        if value is None and step.nullable:
-            return None
-        if (
-            value is None
-            or value is Undefined
-            or isinstance(value, Exception)
-            or self.is_awaitable(value)
-        ):
-            return self._complete_resolved(
-                step.field_def,
-                step.details,
-                parent_type,
-                Path(path, step.name, parent_type.name),
-                value,
-            )
-        try:
-            serialized = step.serialize(value)
-        except Exception as raw_error:
-            self.handle_field_error(
-                raw_error,
-                step.field_def.type,
-                step.details,
-                Path(path, step.name, parent_type.name),
-            )
-            return None
-        if serialized is None or serialized is Undefined:
-            # The standard completion words this refusal.
-            return self._complete_resolved(
-                step.field_def,
-                step.details,
-                parent_type,
-                Path(path, step.name, parent_type.name),
-                value,
-            )
-        return serialized
-
     def _object(
         self, step: _Object, parent_type: GraphQLObjectType, source: Any, path: Path | None
     ) -> Any:
         field_path = Path(path, step.name, parent_type.name)
         return_type = step.field_def.type
         try:
-            value = step.resolve(source, None)
+            value = step.read(source, step.attribute)
         except Exception as raw_error:
             self.handle_field_error(raw_error, return_type, step.details, field_path)
             return None
