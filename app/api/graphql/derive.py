@@ -10,6 +10,7 @@ range exceeds 32 bits must be a Long. Hence this small generator.
 
 from __future__ import annotations
 
+import functools
 import inspect
 import json
 from collections.abc import Callable, Collection
@@ -121,9 +122,15 @@ def input_type(model: type[BaseModel], *, description: str) -> Callable[[type[T]
     return wrap
 
 
+@functools.cache
+def _data_field_names(cls: type[Any]) -> tuple[str, ...]:
+    # Once per type, not once per row: an organisation tree builds thousands of objects.
+    definition = cls.__strawberry_definition__
+    return tuple(f.python_name for f in definition.fields if f.base_resolver is None)
+
+
 def values(cls: type[Any], source: object, **given: Any) -> dict[str, Any]:
     """The data fields of the strawberry type ``cls`` read from ``source``'s attributes
     of the same names, but those ``given``."""
-    definition = cls.__strawberry_definition__
-    names = [f.python_name for f in definition.fields if f.base_resolver is None]
+    names = _data_field_names(cls)
     return {name: given[name] if name in given else getattr(source, name) for name in names}
