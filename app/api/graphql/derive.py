@@ -10,7 +10,6 @@ range exceeds 32 bits must be a Long. Hence this small generator.
 
 from __future__ import annotations
 
-import functools
 import inspect
 import json
 from collections.abc import Callable, Collection
@@ -122,11 +121,17 @@ def input_type(model: type[BaseModel], *, description: str) -> Callable[[type[T]
     return wrap
 
 
-@functools.cache
+# Per type, found once, not once per row: an organisation tree builds thousands.
+_data_fields: dict[type[Any], tuple[str, ...]] = {}
+
+
 def _data_field_names(cls: type[Any]) -> tuple[str, ...]:
-    # Once per type, not once per row: an organisation tree builds thousands of objects.
-    definition = cls.__strawberry_definition__
-    return tuple(f.python_name for f in definition.fields if f.base_resolver is None)
+    names = _data_fields.get(cls)
+    if names is None:
+        definition = cls.__strawberry_definition__
+        names = tuple(f.python_name for f in definition.fields if f.base_resolver is None)
+        _data_fields[cls] = names
+    return names
 
 
 def values(cls: type[Any], source: object, **given: Any) -> dict[str, Any]:

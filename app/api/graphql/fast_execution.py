@@ -28,7 +28,7 @@ untouched; so are error masking and codes, which post-process the result.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, NamedTuple
 
 from graphql import (
@@ -36,6 +36,7 @@ from graphql import (
     GraphQLField,
     GraphQLObjectType,
     GraphQLOutputType,
+    GraphQLResolveInfo,
     GraphQLScalarType,
     OperationType,
     TypeNameMetaFieldDef,
@@ -43,7 +44,7 @@ from graphql import (
     is_non_null_type,
 )
 from graphql.execution.collect_fields import FieldDetailsList, GroupedFieldSet
-from graphql.execution.executor import to_nodes
+from graphql.execution.executor import collect_iterator_awaitables, to_nodes
 from graphql.pyutils import AwaitableOrValue, Path, Undefined, gather_with_cancel
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.schema.schema_converter import GraphQLCoreConverter
@@ -291,6 +292,93 @@ class FastExecutor(StrawberryGraphQLCoreExecutionContext):
         if self.is_awaitable(data):
             return self._await_completed(data, return_type, step.details, field_path)
         return data
+
+    def complete_iterable_value(
+        self,
+        item_type: GraphQLOutputType,
+        field_details_list: FieldDetailsList,
+        info: GraphQLResolveInfo,
+        path: Path,
+        items: Iterable[Any],
+        position_context: Any,
+    ) -> AwaitableOrValue[list[Any]]:
+        """A list of objects of one concrete type, completed in a tight loop: each
+        item straight into its selection's plan. Any other item (null, an exception,
+        an awaitable) is completed the standard way, in its place."""
+        object_type = get_nullable_type(item_type)  # type: ignore[arg-type]
+        if (
+            not self._fast
+            or position_context is not None
+            or not isinstance(object_type, GraphQLObjectType)
+            or object_type.is_type_of is not None
+            or self.get_stream_usage(field_details_list, path) is not None
+        ):
+            return super().complete_iterable_value(
+                item_type, field_details_list, info, path, items, position_context
+            )
+        subfields, new_defer_usages, _forbidden = self.collect_subfields(
+            object_type, field_details_list
+        )
+        if new_defer_usages:
+            return super().complete_iterable_value(
+                item_type, field_details_list, info, path, items, position_context
+            )
+        is_awaitable = self.is_awaitable
+        completed: list[Any] = []
+        awaitable_indices: list[int] = []
+        iterator = iter(items)
+        try:
+            for index, item in enumerate(iterator):
+                item_path = Path(path, index, None)
+                if is_awaitable(item):
+                    completed.append(
+                        self.complete_awaitable_list_item_value(
+                            item, item_type, field_details_list, info, item_path, None
+                        )
+                    )
+                    awaitable_indices.append(index)
+                    continue
+                if item is None or item is Undefined or isinstance(item, Exception):
+                    if self.complete_list_item_value(
+                        item, completed, item_type, field_details_list, info, item_path, None
+                    ):
+                        awaitable_indices.append(index)  # pragma: no cover - never for these
+                    continue
+                try:
+                    data = self.execute_fields(object_type, item, item_path, subfields, None)
+                except Exception as raw_error:
+                    self.handle_field_error(raw_error, item_type, field_details_list, item_path)
+                    completed.append(None)
+                    continue
+                if is_awaitable(data):
+                    completed.append(
+                        self._await_completed(data, item_type, field_details_list, item_path)
+                    )
+                    awaitable_indices.append(index)
+                else:
+                    completed.append(data)
+        except Exception:
+            # As the standard executor does: settle what the items started.
+            pending = [completed[index] for index in awaitable_indices]
+            pending.extend(collect_iterator_awaitables(iterator, is_awaitable))
+            if pending:
+                self.settle_in_background(pending)
+            raise
+
+        if not awaitable_indices:
+            return completed
+
+        async def get_completed() -> list[Any]:
+            if len(awaitable_indices) == 1:
+                index = awaitable_indices[0]
+                completed[index] = await completed[index]
+            else:
+                awaited = await gather_with_cancel(*(completed[i] for i in awaitable_indices))
+                for index, value in zip(awaitable_indices, awaited, strict=True):
+                    completed[index] = value
+            return completed
+
+        return get_completed()
 
     def _complete_resolved(
         self,
