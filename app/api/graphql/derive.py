@@ -121,9 +121,21 @@ def input_type(model: type[BaseModel], *, description: str) -> Callable[[type[T]
     return wrap
 
 
+# Per type, found once, not once per row: an organisation tree builds thousands.
+_data_fields: dict[type[Any], tuple[str, ...]] = {}
+
+
+def _data_field_names(cls: type[Any]) -> tuple[str, ...]:
+    names = _data_fields.get(cls)
+    if names is None:
+        definition = cls.__strawberry_definition__
+        names = tuple(f.python_name for f in definition.fields if f.base_resolver is None)
+        _data_fields[cls] = names
+    return names
+
+
 def values(cls: type[Any], source: object, **given: Any) -> dict[str, Any]:
     """The data fields of the strawberry type ``cls`` read from ``source``'s attributes
     of the same names, but those ``given``."""
-    definition = cls.__strawberry_definition__
-    names = [f.python_name for f in definition.fields if f.base_resolver is None]
+    names = _data_field_names(cls)
     return {name: given[name] if name in given else getattr(source, name) for name in names}

@@ -25,6 +25,7 @@ from app.api.graphql.billing import DECIMAL_SCALAR, BillingMutation, BillingQuer
 from app.api.graphql.complexity import complexity_rule
 from app.api.graphql.cost_limit import CostBudget, QueryCostLimit
 from app.api.graphql.errors import ErrorCodes, log_errors
+from app.api.graphql.fast_execution import FastExecutor
 from app.api.graphql.mutations import Mutation
 from app.api.graphql.queries import Query
 from app.api.graphql.subscriptions import Subscription
@@ -47,11 +48,14 @@ def make_schema(
     max_fields: int,
     introspection: bool,
     cost: CostBudget | None = None,
+    fast_execution: bool = True,
 ) -> strawberry.Schema:
     """Depth, alias, token and complexity (expanded field count) limits stop expensive
     documents before they run (query batching is not enabled at all), and so does,
     with a ``cost`` budget, the cost estimated from the rows the lists will return;
-    unexpected errors are masked."""
+    unexpected errors are masked. Queries run on the fast executor
+    (app.api.graphql.fast_execution) unless ``fast_execution`` is off: the standard
+    one, against which it is tested."""
     # Factories, so every request gets fresh extension instances.
     extensions: list[Any] = [
         ErrorCodes,
@@ -72,6 +76,7 @@ def make_schema(
         config=StrawberryConfig(
             scalar_map={Long: LONG_SCALAR, datetime: DATETIME_SCALAR, Decimal: DECIMAL_SCALAR}
         ),
+        execution_context_class=FastExecutor if fast_execution else None,
     )
 
 

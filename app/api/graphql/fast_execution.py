@@ -1,0 +1,416 @@
+"""A faster executor for GraphQL queries, with the standard executor's semantics.
+
+graphql-core executes every field of every object the same general way: it builds a
+``GraphQLResolveInfo``, calls the resolver, and walks ``complete_value``'s chain of type
+checks, some 5 µs a field. An organisation tree of 1,000 containers has tens of
+thousands of fields, nearly all of them plain attributes (strawberry's default
+resolver) of a scalar or enum type.
+
+This executor plans each selection once per request (per object type and collected
+field set, the fragments, aliases and ``@skip``/``@include`` already resolved by
+graphql-core's own ``collect_fields``) and then, for such attribute fields, reads the
+attribute and serializes it with the type's serializer directly; an attribute holding
+an object is completed by running the plan of its selection on it. Everything else
+takes the standard way, field by field: fields with a resolver of their own (they may
+need ``info``, be async, raise), abstract types and types with ``is_type_of``,
+introspection, and every value the fast path does not expect (null for a non-null
+field, an exception, an awaitable, a value the serializer refuses) is handed, already
+resolved, to the standard completion, which words the error as it always does.
+
+Only queries take the fast path; mutations (small answers, run serially) and
+subscriptions (a long-lived executor, re-collecting its root fields for every event)
+run entirely the standard way, as do operations with ``@defer``/``@stream`` and
+requests whose extensions wrap resolvers (field middleware).
+
+Validation, the document limits and the cost estimate run before execution and are
+untouched; so are error masking and codes, which post-process the result.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any, NamedTuple
+
+from graphql import (
+    GraphQLEnumType,
+    GraphQLField,
+    GraphQLObjectType,
+    GraphQLOutputType,
+    GraphQLResolveInfo,
+    GraphQLScalarType,
+    OperationType,
+    TypeNameMetaFieldDef,
+    get_nullable_type,
+    is_non_null_type,
+)
+from graphql.execution.collect_fields import FieldDetailsList, GroupedFieldSet
+from graphql.execution.executor import collect_iterator_awaitables, to_nodes
+from graphql.pyutils import AwaitableOrValue, Path, Undefined, gather_with_cancel
+from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+from strawberry.schema.schema_converter import GraphQLCoreConverter
+from strawberry.types.field import StrawberryField
+
+__all__ = ["FastExecutor"]
+
+# What strawberry names the resolver of a field without one of its own, no field
+# extensions and no exception handlers: it reads the attribute and ignores ``info``
+# (strawberry.schema.schema_converter). Any other resolver may use ``info``; should a
+# strawberry release rename it, every field simply takes the standard way.
+_ATTRIBUTE_RESOLVER = "_get_basic_result"
+
+
+class _Leaf(NamedTuple):
+    """An attribute of a scalar or enum type."""
+
+    name: str
+    read: Callable[[Any, str], Any]
+    attribute: str
+    serialize: Callable[[Any], Any]
+    nullable: bool
+    field_def: GraphQLField
+    details: FieldDetailsList
+
+
+class _Object(NamedTuple):
+    """An attribute holding an object of a concrete type without ``is_type_of``."""
+
+    name: str
+    read: Callable[[Any, str], Any]
+    attribute: str
+    object_type: GraphQLObjectType
+    field_def: GraphQLField
+    details: FieldDetailsList
+
+
+class _TypeName(NamedTuple):
+    name: str
+    value: str
+
+
+class _Standard(NamedTuple):
+    """Anything else: executed by graphql-core's ``execute_field``."""
+
+    name: str
+    details: FieldDetailsList
+
+
+_Step = _Leaf | _Object | _TypeName | _Standard
+
+
+def _attribute(field_def: GraphQLField, details: FieldDetailsList) -> StrawberryField | None:
+    """The strawberry field behind ``field_def`` when its resolver only reads an
+    attribute (strawberry's ``field.get_result`` without a resolver: the configured
+    default resolver, ``getattr``, with the field's Python name)."""
+    resolve = field_def.resolve
+    if (
+        resolve is None
+        or getattr(resolve, "__name__", None) != _ATTRIBUTE_RESOLVER
+        or not getattr(resolve, "_is_default", False)
+        or field_def.args
+        or details[0].node.arguments
+    ):
+        return None
+    definition = (field_def.extensions or {}).get(GraphQLCoreConverter.DEFINITION_BACKREF)
+    if not isinstance(definition, StrawberryField) or not definition.is_basic_field:
+        return None
+    return definition
+
+
+class FastExecutor(StrawberryGraphQLCoreExecutionContext):
+    """Strawberry's executor with a planned fast path for plain attribute fields."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        middleware = self.middleware_manager
+        self._fast = self.operation.operation is OperationType.QUERY and not (
+            middleware is not None and middleware.middlewares
+        )
+        # Keyed like graphql-core's own memo of collected subfields: by the identity of
+        # the field set, kept alive beside its plan so the identity is never reused.
+        self._plans: dict[tuple[GraphQLObjectType, int], tuple[GroupedFieldSet, list[_Step]]] = {}
+
+    # -- planning --------------------------------------------------------------
+
+    def _plan(self, parent_type: GraphQLObjectType, fields: GroupedFieldSet) -> list[_Step]:
+        key = (parent_type, id(fields))
+        cached = self._plans.get(key)
+        if cached is not None:
+            return cached[1]
+        steps = [
+            step
+            for name, details in fields.items()
+            if (step := self._step(parent_type, name, details)) is not None
+        ]
+        self._plans[key] = (fields, steps)
+        return steps
+
+    def _step(
+        self, parent_type: GraphQLObjectType, name: str, details: FieldDetailsList
+    ) -> _Step | None:
+        field_def = self.schema.get_field(parent_type, details[0].node.name.value)
+        if field_def is None:
+            return None  # the standard executor leaves it out as well
+        if field_def is TypeNameMetaFieldDef:
+            return _TypeName(name, parent_type.name)
+        strawberry_field = _attribute(field_def, details)
+        if strawberry_field is None:
+            return _Standard(name, details)
+        read, attribute = strawberry_field.default_resolver, strawberry_field.python_name
+        named = get_nullable_type(field_def.type)  # type: ignore[arg-type]
+        if isinstance(named, GraphQLScalarType | GraphQLEnumType):
+            nullable = not is_non_null_type(field_def.type)
+            serialize = named.coerce_output_value
+            return _Leaf(name, read, attribute, serialize, nullable, field_def, details)
+        if isinstance(named, GraphQLObjectType) and named.is_type_of is None:
+            return _Object(name, read, attribute, named, field_def, details)
+        return _Standard(name, details)
+
+    # -- execution -------------------------------------------------------------
+
+    def execute_fields(
+        self,
+        parent_type: GraphQLObjectType,
+        source_value: Any,
+        path: Path | None,
+        grouped_field_set: GroupedFieldSet,
+        position_context: Any,
+    ) -> AwaitableOrValue[dict[str, Any]]:
+        if not self._fast or position_context is not None:
+            return super().execute_fields(
+                parent_type, source_value, path, grouped_field_set, position_context
+            )
+        results: dict[str, Any] = {}
+        is_awaitable = self.is_awaitable
+        awaitable_fields: list[str] = []
+        try:
+            for step in self._plan(parent_type, grouped_field_set):
+                name = step.name
+                if isinstance(step, _Leaf):
+                    # The fast path, inline: read, serialize; anything unexpected
+                    # goes to the standard completion.
+                    try:
+                        value = step.read(source_value, step.attribute)
+                    except Exception as raw_error:
+                        field_path = Path(path, name, parent_type.name)
+                        self.handle_field_error(
+                            raw_error, step.field_def.type, step.details, field_path
+                        )
+                        results[name] = None
+                        continue
+                    if value is None and step.nullable:
+                        results[name] = None
+                        continue
+                    if (
+                        value is not None
+                        and value is not Undefined
+                        and not isinstance(value, Exception)
+                        and not is_awaitable(value)
+                    ):
+                        try:
+                            serialized = step.serialize(value)
+                        except Exception:
+                            serialized = None  # the standard completion words the error
+                        if serialized is not None and serialized is not Undefined:
+                            results[name] = serialized
+                            continue
+                    result = self._complete_resolved(
+                        step.field_def,
+                        step.details,
+                        parent_type,
+                        Path(path, name, parent_type.name),
+                        value,
+                    )
+                elif isinstance(step, _TypeName):
+                    results[name] = step.value
+                    continue
+                elif isinstance(step, _Object):
+                    result = self._object(step, parent_type, source_value, path)
+                else:
+                    result = self.execute_field(
+                        parent_type,
+                        source_value,
+                        step.details,
+                        Path(path, name, parent_type.name),
+                        None,
+                    )
+                    if result is Undefined:
+                        continue
+                results[name] = result
+                if is_awaitable(result):
+                    awaitable_fields.append(name)
+        except Exception:
+            if awaitable_fields:
+                # As the standard executor does: settle what other fields started.
+                self.settle_in_background([results[field] for field in awaitable_fields])
+            raise
+
+        if not awaitable_fields:
+            return results
+
+        async def get_results() -> dict[str, Any]:
+            if len(awaitable_fields) == 1:
+                field = awaitable_fields[0]
+                results[field] = await results[field]
+            else:
+                awaited = await gather_with_cancel(*(results[field] for field in awaitable_fields))
+                results.update(zip(awaitable_fields, awaited, strict=True))
+            return results
+
+        return get_results()
+
+    def _object(
+        self, step: _Object, parent_type: GraphQLObjectType, source: Any, path: Path | None
+    ) -> Any:
+        field_path = Path(path, step.name, parent_type.name)
+        return_type = step.field_def.type
+        try:
+            value = step.read(source, step.attribute)
+        except Exception as raw_error:
+            self.handle_field_error(raw_error, return_type, step.details, field_path)
+            return None
+        if (
+            value is None
+            or value is Undefined
+            or isinstance(value, Exception)
+            or self.is_awaitable(value)
+        ):
+            return self._complete_resolved(
+                step.field_def, step.details, parent_type, field_path, value
+            )
+        subfields, new_defer_usages, _forbidden = self.collect_subfields(
+            step.object_type, step.details
+        )
+        if new_defer_usages:
+            return self._complete_resolved(
+                step.field_def, step.details, parent_type, field_path, value
+            )
+        try:
+            data = self.execute_fields(step.object_type, value, field_path, subfields, None)
+        except Exception as raw_error:
+            self.handle_field_error(raw_error, return_type, step.details, field_path)
+            return None
+        if self.is_awaitable(data):
+            return self._await_completed(data, return_type, step.details, field_path)
+        return data
+
+    def complete_iterable_value(
+        self,
+        item_type: GraphQLOutputType,
+        field_details_list: FieldDetailsList,
+        info: GraphQLResolveInfo,
+        path: Path,
+        items: Iterable[Any],
+        position_context: Any,
+    ) -> AwaitableOrValue[list[Any]]:
+        """A list of objects of one concrete type, completed in a tight loop: each
+        item straight into its selection's plan. Any other item (null, an exception,
+        an awaitable) is completed the standard way, in its place."""
+        object_type = get_nullable_type(item_type)  # type: ignore[arg-type]
+        if (
+            not self._fast
+            or position_context is not None
+            or not isinstance(object_type, GraphQLObjectType)
+            or object_type.is_type_of is not None
+            or self.get_stream_usage(field_details_list, path) is not None
+        ):
+            return super().complete_iterable_value(
+                item_type, field_details_list, info, path, items, position_context
+            )
+        subfields, new_defer_usages, _forbidden = self.collect_subfields(
+            object_type, field_details_list
+        )
+        if new_defer_usages:
+            return super().complete_iterable_value(
+                item_type, field_details_list, info, path, items, position_context
+            )
+        is_awaitable = self.is_awaitable
+        completed: list[Any] = []
+        awaitable_indices: list[int] = []
+        iterator = iter(items)
+        try:
+            for index, item in enumerate(iterator):
+                item_path = Path(path, index, None)
+                if is_awaitable(item):
+                    completed.append(
+                        self.complete_awaitable_list_item_value(
+                            item, item_type, field_details_list, info, item_path, None
+                        )
+                    )
+                    awaitable_indices.append(index)
+                    continue
+                if item is None or item is Undefined or isinstance(item, Exception):
+                    if self.complete_list_item_value(
+                        item, completed, item_type, field_details_list, info, item_path, None
+                    ):
+                        awaitable_indices.append(index)  # pragma: no cover - never for these
+                    continue
+                try:
+                    data = self.execute_fields(object_type, item, item_path, subfields, None)
+                except Exception as raw_error:
+                    self.handle_field_error(raw_error, item_type, field_details_list, item_path)
+                    completed.append(None)
+                    continue
+                if is_awaitable(data):
+                    completed.append(
+                        self._await_completed(data, item_type, field_details_list, item_path)
+                    )
+                    awaitable_indices.append(index)
+                else:
+                    completed.append(data)
+        except Exception:
+            # As the standard executor does: settle what the items started.
+            pending = [completed[index] for index in awaitable_indices]
+            pending.extend(collect_iterator_awaitables(iterator, is_awaitable))
+            if pending:
+                self.settle_in_background(pending)
+            raise
+
+        if not awaitable_indices:
+            return completed
+
+        async def get_completed() -> list[Any]:
+            if len(awaitable_indices) == 1:
+                index = awaitable_indices[0]
+                completed[index] = await completed[index]
+            else:
+                awaited = await gather_with_cancel(*(completed[i] for i in awaitable_indices))
+                for index, value in zip(awaitable_indices, awaited, strict=True):
+                    completed[index] = value
+            return completed
+
+        return get_completed()
+
+    def _complete_resolved(
+        self,
+        field_def: GraphQLField,
+        details: FieldDetailsList,
+        parent_type: GraphQLObjectType,
+        path: Path,
+        result: Any,
+    ) -> Any:
+        """What graphql-core's ``execute_field`` does with a value already resolved."""
+        return_type = field_def.type
+        info = self.build_resolve_info(field_def, to_nodes(details), parent_type, path)
+        try:
+            if self.is_awaitable(result):
+                return self.complete_awaitable_value(return_type, details, info, path, result, None)
+            completed = self.complete_value(return_type, details, info, path, result, None)
+        except Exception as raw_error:
+            self.handle_field_error(raw_error, return_type, details, path)
+            return None
+        if self.is_awaitable(completed):
+            return self._await_completed(completed, return_type, details, path)
+        return completed
+
+    async def _await_completed(
+        self,
+        completed: Awaitable[Any],
+        return_type: GraphQLOutputType,
+        details: FieldDetailsList,
+        path: Path,
+    ) -> Any:
+        try:
+            return await completed
+        except Exception as raw_error:
+            self.handle_field_error(raw_error, return_type, details, path)
+            return None
