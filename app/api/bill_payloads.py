@@ -42,30 +42,41 @@ class _Hours(Shape):
     gpu_hours: Amount = _amount("GPU-hours: replicas x gpu_count x hours")
 
 
-class BillLineShape(_Hours):
-    """One cluster's use in the period (a service deleted and created again has a line
-    per cluster)"""
-
+# Whose use a line or an allocation is: its keys come first in the JSON (pydantic
+# orders the fields of ``class C(_Hours, _Key)`` as _Key's, _Hours', then C's own).
+class _LineKey(Shape):
     container_id: str = Field(description="The TenantContainer id")
     user: str
     service_name: str
     namespace: str
+
+
+class _UserKey(Shape):
+    user: str
+    lines: int
+
+
+class _ServiceKey(Shape):
+    service_name: str
+    lines: int
+
+
+class BillLineShape(_Hours, _LineKey):
+    """One cluster's use in the period (a service deleted and created again has a line
+    per cluster)"""
+
     cost: Amount = _amount("Rounded half to even to the currency's minor unit")
 
 
-class UserAllocation(_Hours):
+class UserAllocation(_Hours, _UserKey):
     """The lines of one user, summed"""
 
-    user: str
-    lines: int
     cost: Amount = _amount("The sum of the user's (rounded) lines")
 
 
-class ServiceAllocation(_Hours):
+class ServiceAllocation(_Hours, _ServiceKey):
     """The lines of one service name (across users), summed"""
 
-    service_name: str
-    lines: int
     cost: Amount = _amount("The sum of the service's (rounded) lines")
 
 
