@@ -188,3 +188,21 @@ async def test_graphiql_is_served_in_the_browser(shared_admin: httpx.AsyncClient
     page = await shared_admin.get("/graphql", headers={"Accept": "text/html"})
     assert page.status_code == 200
     assert "graphiql" in page.text.lower()
+
+
+async def test_introspection_of_is_one_of_answers_for_every_kind_of_type(
+    shared_admin: httpx.AsyncClient,
+) -> None:
+    body = await graphql(
+        shared_admin,
+        """{ query: __type(name: "Query") { isOneOf fields { name type { kind isOneOf
+               ofType { kind isOneOf ofType { name isOneOf } } } } }
+             input: __type(name: "CreateClusterInput") { isOneOf } }""",
+    )
+    assert "errors" not in body, body
+    # The specification: true or false for input objects, null for every other kind.
+    assert body["data"]["input"] == {"isOneOf": False}
+    assert body["data"]["query"]["isOneOf"] is None
+    wrapped = [field["type"] for field in body["data"]["query"]["fields"]]
+    assert {t["kind"] for t in wrapped} >= {"NON_NULL"}
+    assert all(t["isOneOf"] is None for t in wrapped)

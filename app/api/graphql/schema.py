@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import strawberry
-from graphql import GraphQLError
+from graphql import GraphQLError, GraphQLInputObjectType
 from strawberry.extensions import (
     AddValidationRules,
     DisableIntrospection,
@@ -32,7 +32,22 @@ from app.api.graphql.subscriptions import Subscription
 from app.api.graphql.types import DATETIME_SCALAR, LONG_SCALAR, Long
 
 
+def _is_one_of(type_: Any, _: Any) -> bool | None:
+    """``__Type.isOneOf`` as the GraphQL specification words it: whether an input object
+    is a OneOf input object, null for every other kind of type. (Strawberry's own
+    resolver fails on list and non-null wrappers, answering a plain introspection query
+    with an internal error.)"""
+    if not isinstance(type_, GraphQLInputObjectType):
+        return None
+    definition = type_.extensions.get("strawberry-definition")
+    return bool(definition.is_one_of) if definition is not None else type_.is_one_of
+
+
 class Schema(strawberry.Schema):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._schema.type_map["__Type"].fields["isOneOf"].resolve = _is_one_of  # type: ignore[attr-defined]
+
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
