@@ -15,11 +15,11 @@ import copy
 import json
 from typing import Any
 
-from . import errors, limitranger, resourcequota
+from . import disruption, errors, limitranger, resourcequota
 from .errors import ApiError, FieldError
 from .meta import generated_name, new_uid, timestamp
 from .patching import PatchConflict, PatchError, apply_patch
-from .resources import NAMESPACES, ResourceTable, ResourceType
+from .resources import DISRUPTION_BUDGETS, NAMESPACES, PODS, ResourceTable, ResourceType
 from .scale import SCALE, SCALE_API_VERSION, replicas_from_scale, to_scale
 from .selectors import FieldSelector, LabelSelector
 from .store import ObjectStore
@@ -434,9 +434,12 @@ class Registry:
     # --- helpers ----------------------------------------------------------------------
 
     def _written(self, resource: ResourceType, namespace: str) -> None:
-        """After a write: what the quota controller recounts (pods, claims, quotas)."""
+        """After a write: what the quota controller recounts (pods, claims, quotas) and
+        the disruption controller (pods, budgets)."""
         if resource in resourcequota.QUOTA_INPUTS:
             resourcequota.refresh_status(self.store, namespace)
+        if resource in (PODS, DISRUPTION_BUDGETS):
+            disruption.refresh_status(self.store, namespace)
 
     def _decode(
         self, resource: ResourceType, body: Any, namespace: str, name: str | None = None

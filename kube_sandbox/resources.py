@@ -134,6 +134,10 @@ RESOURCES: tuple[ResourceType, ...] = (
         "networking.k8s.io", "v1", "NetworkPolicy", "networkpolicies", namespaced=True,
         short_names=("netpol",), tracks_generation=True,
     ),
+    ResourceType(
+        "policy", "v1", "PodDisruptionBudget", "poddisruptionbudgets", namespaced=True,
+        short_names=("pdb",), subresources=("status",), tracks_generation=True,
+    ),
 )  # fmt: skip
 
 
@@ -191,3 +195,4 @@ EVENTS: ResourceType = _builtin("", "events")
 RESOURCE_QUOTAS: ResourceType = _builtin("", "resourcequotas")
 LIMIT_RANGES: ResourceType = _builtin("", "limitranges")
 STATEFULSETS: ResourceType = _builtin("apps", "statefulsets")
+DISRUPTION_BUDGETS: ResourceType = _builtin("policy", "poddisruptionbudgets")

@@ -705,6 +705,39 @@ def _limit_order_problems(
 
 StrategyFactory = Callable[[ObjectStore, ResourceType], Strategy]
 
+
+class PodDisruptionBudgetStrategy(Strategy):
+    """policy/v1 validation: one of minAvailable and maxUnavailable, each a count of
+    pods (an integer from 0) or a percentage ("50%")."""
+
+    def validate(self, obj: Obj) -> list[FieldError]:
+        spec = obj.get("spec") or {}
+        given = [key for key in ("minAvailable", "maxUnavailable") if spec.get(key) is not None]
+        errors = [
+            FieldError.invalid(f"spec.{key}", spec[key], _INT_OR_PERCENT)
+            for key in given
+            if not _int_or_percent(spec[key])
+        ]
+        if len(given) == 2:
+            errors.append(
+                FieldError.invalid(
+                    "spec", spec, "minAvailable and maxUnavailable cannot be both set"
+                )
+            )
+        return errors
+
+
+_INT_OR_PERCENT = "must be a non-negative integer or a percentage such as 50%"
+
+
+def _int_or_percent(value: Any) -> bool:
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int):
+        return value >= 0
+    return isinstance(value, str) and value.endswith("%") and value[:-1].isdigit()
+
+
 _FACTORIES: dict[str, StrategyFactory] = {
     "/namespaces": lambda store, rt: NamespaceStrategy(),
     "/pods": lambda store, rt: PodStrategy(),
@@ -715,6 +748,7 @@ _FACTORIES: dict[str, StrategyFactory] = {
     "/limitranges": lambda store, rt: LimitRangeStrategy(),
     "apps/statefulsets": lambda store, rt: StatefulSetStrategy(),
     "networking.k8s.io/networkpolicies": lambda store, rt: NetworkPolicyStrategy(),
+    "policy/poddisruptionbudgets": lambda store, rt: PodDisruptionBudgetStrategy(),
 }
 
 

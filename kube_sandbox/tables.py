@@ -236,6 +236,13 @@ COLUMNS: dict[str, list[Column]] = {
         Column("Pod-Selector", "string", _pod_selector),
         AGE,
     ],
+    "policy/poddisruptionbudgets": [
+        NAME,
+        Column("Min Available", "string", _field("spec", "minAvailable", default="N/A")),
+        Column("Max Unavailable", "string", _field("spec", "maxUnavailable", default="N/A")),
+        Column("Allowed Disruptions", "integer", _field("status", "disruptionsAllowed", default=0)),
+        AGE,
+    ],
 }
 DEFAULT_COLUMNS: list[Column] = [NAME, AGE]
 
