@@ -15,7 +15,13 @@ from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
-from kubernetes_asyncio.client import ApiClient, AppsV1Api, CoreV1Api, NetworkingV1Api
+from kubernetes_asyncio.client import (
+    ApiClient,
+    AppsV1Api,
+    CoreV1Api,
+    NetworkingV1Api,
+    PolicyV1Api,
+)
 from kubernetes_asyncio.client.exceptions import ApiException
 
 from app.kube.errors import KubeError, from_api_exception, from_connection_error
@@ -40,6 +46,7 @@ class KubeClient:
         self.core = CoreV1Api(api)
         self.apps = AppsV1Api(api)
         self.networking = NetworkingV1Api(api)
+        self.policy = PolicyV1Api(api)
         self._retry = retry
         self._in_flight = asyncio.Semaphore(max_in_flight)
 

@@ -17,6 +17,7 @@ from app.kube.names import (
     CLIENT_SERVICE_NAME,
     CLUSTER_OBJECTS,
     CREDENTIALS_SECRET_NAME,
+    DISRUPTION_BUDGET_NAME,
     HEADLESS_SERVICE_NAME,
     NETWORK_POLICY_NAME,
     REPORTER_SECRET_NAME,
@@ -35,9 +36,11 @@ __all__ = [
     "CREDENTIALS_SECRET_NAME",
     "DATA_PATH",
     "DATA_VOLUME",
+    "DISRUPTION_BUDGET_NAME",
     "ELASTICSEARCH_CONTAINER",
     "ELASTIC_USERNAME",
     "HEADLESS_SERVICE_NAME",
+    "HOST_TOPOLOGY_KEY",
     "HTTP_PORT",
     "MANAGED_BY",
     "NETWORK_POLICY_NAME",
@@ -47,12 +50,14 @@ __all__ = [
     "SYSCTL_IMAGE",
     "TLS_SECRET_NAME",
     "TRANSPORT_PORT",
+    "ZONE_TOPOLOGY_KEY",
     "ClusterSecrets",
     "ClusterShape",
     "claim_labels",
     "client_service_manifest",
     "cluster_manifests",
     "credentials_secret_manifest",
+    "disruption_budget_manifest",
     "elasticsearch_resources",
     "headless_service_manifest",
     "jvm_heap",
@@ -504,6 +509,7 @@ def statefulset_manifest(shape: ClusterShape, *, image: str) -> Manifest:
                 "spec": {
                     "terminationGracePeriodSeconds": 120,
                     "securityContext": {"fsGroup": 1000},  # the elasticsearch group owns data
+                    **_placement(shape),
                     "initContainers": [_sysctl_init_container(shape)],
                     "containers": [_elasticsearch_container(shape, image)],
                     "volumes": [{"name": _CERTS_VOLUME, "secret": {"secretName": TLS_SECRET_NAME}}],
@@ -511,6 +517,55 @@ def statefulset_manifest(shape: ClusterShape, *, image: str) -> Manifest:
             },
             "volumeClaimTemplates": [_data_claim_template(shape)],
         },
+    }
+
+
+# Where Kubernetes exposes a node's host name and zone (well-known labels).
+HOST_TOPOLOGY_KEY = "kubernetes.io/hostname"
+ZONE_TOPOLOGY_KEY = "topology.kubernetes.io/zone"
+
+
+def _placement(shape: ClusterShape) -> Manifest:
+    """Spread the cluster's nodes: preferably one per Kubernetes node (so one node's
+    loss takes one Elasticsearch node, not the quorum) and evenly over zones when the
+    nodes carry zones. Preferences only: a small or zoneless cluster still schedules."""
+    own_pods = {"matchLabels": _selector_labels(shape)}
+    return {
+        "affinity": {
+            "podAntiAffinity": {
+                "preferredDuringSchedulingIgnoredDuringExecution": [
+                    {
+                        "weight": 100,
+                        "podAffinityTerm": {
+                            "labelSelector": own_pods,
+                            "topologyKey": HOST_TOPOLOGY_KEY,
+                        },
+                    }
+                ]
+            }
+        },
+        "topologySpreadConstraints": [
+            {
+                "maxSkew": 1,
+                "topologyKey": ZONE_TOPOLOGY_KEY,
+                "whenUnsatisfiable": "ScheduleAnyway",
+                "labelSelector": own_pods,
+            }
+        ],
+    }
+
+
+def disruption_budget_manifest(shape: ClusterShape) -> Manifest:
+    """At most one of the cluster's nodes away at a time by a voluntary disruption (a
+    node drain, an upgrade of the Kubernetes nodes): Elasticsearch keeps its master
+    quorum and a copy of every shard. With ``maxUnavailable: 1`` a single-node cluster
+    still allows its one disruption, so no budget ever blocks a drain for good (a
+    ``minAvailable`` would for a single node)."""
+    return {
+        "apiVersion": "policy/v1",
+        "kind": "PodDisruptionBudget",
+        "metadata": _metadata(shape, DISRUPTION_BUDGET_NAME),
+        "spec": {"maxUnavailable": 1, "selector": {"matchLabels": _selector_labels(shape)}},
     }
 
 
@@ -538,5 +593,6 @@ def cluster_manifests(
         network_policy_manifest(shape, platform_namespace=platform_namespace),
         headless_service_manifest(shape),
         client_service_manifest(shape),
+        disruption_budget_manifest(shape),
         statefulset_manifest(shape, image=image),
     ]

@@ -11,6 +11,7 @@ __all__ = [
     "CLIENT_SERVICE_NAME",
     "CLUSTER_OBJECTS",
     "CREDENTIALS_SECRET_NAME",
+    "DISRUPTION_BUDGET_NAME",
     "HEADLESS_SERVICE_NAME",
     "LIMIT_RANGE_NAME",
     "NETWORK_POLICY_NAME",
@@ -29,10 +30,12 @@ TLS_SECRET_NAME = "elasticsearch-transport-tls"
 NETWORK_POLICY_NAME = "elasticsearch"
 QUOTA_NAME = "tenant-quota"
 LIMIT_RANGE_NAME = "tenant-limits"
+DISRUPTION_BUDGET_NAME = "elasticsearch"
 # Every object the control plane creates inside a tenant namespace, (kind, name), in
 # the order they are removed when the namespace itself must stay: the workload first.
 CLUSTER_OBJECTS = (
     ("StatefulSet", STATEFULSET_NAME),
+    ("PodDisruptionBudget", DISRUPTION_BUDGET_NAME),
     ("Service", CLIENT_SERVICE_NAME),
     ("Service", HEADLESS_SERVICE_NAME),
     ("Secret", CREDENTIALS_SECRET_NAME),

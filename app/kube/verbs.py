@@ -20,7 +20,7 @@ class Verbs:
 
 
 def verbs(kube: KubeClient, kind: str) -> Verbs:
-    core, apps, networking = kube.core, kube.apps, kube.networking
+    core, apps, networking, policy = kube.core, kube.apps, kube.networking, kube.policy
     table = {
         "Namespace": Verbs(
             core.create_namespace,
@@ -48,6 +48,13 @@ def verbs(kube: KubeClient, kind: str) -> Verbs:
             networking.read_namespaced_network_policy,
             networking.replace_namespaced_network_policy,
             networking.delete_namespaced_network_policy,
+            True,
+        ),
+        "PodDisruptionBudget": Verbs(
+            policy.create_namespaced_pod_disruption_budget,
+            policy.read_namespaced_pod_disruption_budget,
+            policy.replace_namespaced_pod_disruption_budget,
+            policy.delete_namespaced_pod_disruption_budget,
             True,
         ),
         "Secret": Verbs(

@@ -31,6 +31,7 @@ from app.kube.manifests import (
     client_service_manifest,
     cluster_manifests,
     credentials_secret_manifest,
+    disruption_budget_manifest,
     headless_service_manifest,
     jvm_heap,
     namespace_manifest,
@@ -719,6 +720,7 @@ def test_rbac_grants_exactly_what_the_control_plane_uses() -> None:
         ("", "pods"): {"get", "list"},
         ("", "resourcequotas"): {"get", "create", "update", "delete"},
         ("", "limitranges"): {"get", "create", "update", "delete"},
+        ("policy", "poddisruptionbudgets"): {"get", "create", "update", "delete"},
     }
     assert all("*" not in verbs for verbs in granted.values())
 
@@ -781,13 +783,15 @@ def test_cluster_manifests_in_apply_order() -> None:
         ("networking.k8s.io/v1", "NetworkPolicy", "elasticsearch"),
         ("v1", "Service", "elasticsearch-headless"),
         ("v1", "Service", "elasticsearch"),
+        ("policy/v1", "PodDisruptionBudget", "elasticsearch"),
         ("apps/v1", "StatefulSet", "elasticsearch"),
     ]
     assert all(m["metadata"]["namespace"] == BASE.namespace for m in manifests[1:])
     assert manifests[1] == credentials_secret_manifest(BASE, secrets=SECRETS)
     assert manifests[2] == reporter_secret_manifest(BASE, secrets=SECRETS, report_url=REPORT_URL)
     assert manifests[3] == network_policy_manifest(BASE, platform_namespace=PLATFORM_NAMESPACE)
-    assert manifests[6] == statefulset_manifest(BASE, image=IMAGE)
+    assert manifests[6] == disruption_budget_manifest(BASE)
+    assert manifests[7] == statefulset_manifest(BASE, image=IMAGE)
 
 
 def test_cluster_objects_are_every_object_created_in_the_namespace() -> None:
@@ -831,15 +835,15 @@ def test_manifests_are_json_ready(gitlab_url: str | None) -> None:
 
 def test_every_name_is_a_dns1123_label() -> None:
     manifests = all_manifests()
-    pod = manifests[6]["spec"]["template"]["spec"]
+    pod = manifests[-1]["spec"]["template"]["spec"]
     names = [m["metadata"]["name"] for m in manifests] + [TLS_SECRET_NAME]
     names += [c["name"] for c in pod["containers"] + pod["initContainers"]]
-    names += [t["metadata"]["name"] for t in manifests[6]["spec"]["volumeClaimTemplates"]]
+    names += [t["metadata"]["name"] for t in manifests[-1]["spec"]["volumeClaimTemplates"]]
     names += [v["name"] for c in pod["containers"] for v in c["volumeMounts"]]
     names += [v["name"] for v in pod["volumes"]]
     pods = [f"{STATEFULSET_NAME}-{ordinal}" for ordinal in range(BASE.replicas)]
     names += pods + [f"data-{pod}" for pod in pods]  # pod and PersistentVolumeClaim names
-    assert len(names) == 18
+    assert len(names) == 19
     assert [name for name in names if not is_dns1123_label(name)] == []
 
 
@@ -859,8 +863,9 @@ def test_every_label_key_and_value_is_valid() -> None:
     tls = transport_tls_secret_manifest(BASE, tls=TlsBundle(ca_crt="a", tls_crt="b", tls_key="c"))
     found = list(label_sets([*all_manifests(), tls]))
     # namespace, 3 secrets, policy labels + pod and namespace selectors,
-    # 2 x (service labels + selector), statefulset, its selector, pod, claim
-    assert len(found) == 15
+    # 2 x (service labels + selector), disruption budget + its selector, statefulset, its
+    # selector, pod, its anti-affinity and spread selectors, claim
+    assert len(found) == 19
     for labels in found:
         assert labels
         assert [key for key in labels if not is_qualified_key(key)] == []
@@ -889,3 +894,29 @@ def test_cluster_shape_is_frozen_and_keyword_only() -> None:
         BASE.replicas = 3
     with pytest.raises(TypeError):
         ClusterShape("ns")  # type: ignore[call-arg, misc]
+
+
+def test_disruption_budget_and_placement_spread_the_cluster() -> None:
+    budget = disruption_budget_manifest(BASE)
+    assert (budget["apiVersion"], budget["kind"]) == ("policy/v1", "PodDisruptionBudget")
+    statefulset = statefulset_manifest(BASE, image=IMAGE)
+    pods = statefulset["spec"]["selector"]
+    assert budget["spec"] == {"maxUnavailable": 1, "selector": pods}
+
+    pod = statefulset["spec"]["template"]["spec"]
+    anti_affinity = pod["affinity"]["podAntiAffinity"]
+    (preferred,) = anti_affinity["preferredDuringSchedulingIgnoredDuringExecution"]
+    assert preferred["podAffinityTerm"] == {
+        "labelSelector": pods,
+        "topologyKey": "kubernetes.io/hostname",
+    }
+    assert pod["topologySpreadConstraints"] == [
+        {
+            "maxSkew": 1,
+            "topologyKey": "topology.kubernetes.io/zone",
+            "whenUnsatisfiable": "ScheduleAnyway",
+            "labelSelector": pods,
+        }
+    ]
+    # Preferences only: nothing in the pod is a hard scheduling requirement.
+    assert "requiredDuringSchedulingIgnoredDuringExecution" not in anti_affinity
