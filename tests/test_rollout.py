@@ -73,6 +73,7 @@ def manifests(shape: ClusterShape) -> list[dict[str, Any]]:
         secrets=ClusterSecrets(elastic_password="pw-rollout", report_token="tok-rollout"),
         report_url=f"http://control-plane/deployments/{shape.namespace}/report",
         platform_namespace="es-serverless",
+        bootstrap=True,
     )
 
 

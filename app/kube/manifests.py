@@ -10,12 +10,14 @@ whose volumeClaimTemplate gives every node its own PersistentVolumeClaim.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
 from app.kube.names import (
     CLIENT_SERVICE_NAME,
     CLUSTER_OBJECTS,
+    CONFIG_NAME,
     CREDENTIALS_SECRET_NAME,
     DISRUPTION_BUDGET_NAME,
     HEADLESS_SERVICE_NAME,
@@ -33,6 +35,9 @@ __all__ = [
     "CERTS_PATH",
     "CLIENT_SERVICE_NAME",
     "CLUSTER_OBJECTS",
+    "CONFIG_FILE",
+    "CONFIG_NAME",
+    "CONFIG_PATH",
     "CREDENTIALS_SECRET_NAME",
     "DATA_PATH",
     "DATA_VOLUME",
@@ -56,9 +61,11 @@ __all__ = [
     "claim_labels",
     "client_service_manifest",
     "cluster_manifests",
+    "config_manifest",
     "credentials_secret_manifest",
     "disruption_budget_manifest",
     "elasticsearch_resources",
+    "elasticsearch_settings",
     "headless_service_manifest",
     "jvm_heap",
     "namespace_manifest",
@@ -74,7 +81,7 @@ __all__ = [
 ELASTIC_USERNAME = "elastic"  # Elasticsearch's built-in superuser
 DATA_PATH = "/usr/share/elasticsearch/data"
 # Inside the config directory, so elasticsearch.yml settings can name files relative to it.
-CERTS_PATH = "/usr/share/elasticsearch/config/certs"
+CERTS_PATH = "/usr/share/elasticsearch/config/certs"  # within CONFIG_PATH
 MANAGED_BY = "es-serverless"
 HTTP_PORT = 9200
 TRANSPORT_PORT = 9300
@@ -87,6 +94,9 @@ OWNER_ANNOTATION = "es-serverless.io/cluster-id"
 ELASTICSEARCH_CONTAINER = "elasticsearch"
 DATA_VOLUME = "data"  # also the prefix of every claim: data-elasticsearch-<ordinal>
 _CERTS_VOLUME = "transport-certs"
+_CONFIG_VOLUME = "config"
+CONFIG_PATH = "/usr/share/elasticsearch/config"
+CONFIG_FILE = "elasticsearch.yml"
 _CERTS_DIR = "certs"  # CERTS_PATH relative to the config directory
 # local=true: the node answers from its own cluster state, without asking the master.
 _HEALTH_PATH = "/_cluster/health?local=true"
@@ -311,10 +321,10 @@ def network_policy_manifest(shape: ClusterShape, *, platform_namespace: str) -> 
 # --- StatefulSet ---------------------------------------------------------------------
 
 
-def _initial_master_nodes(replicas: int) -> str:
+def _initial_master_nodes(replicas: int) -> list[str]:
     if replicas < 1:
         raise ValueError(f"an Elasticsearch cluster needs at least 1 replica, got {replicas}")
-    return ",".join(f"{STATEFULSET_NAME}-{ordinal}" for ordinal in range(replicas))
+    return [f"{STATEFULSET_NAME}-{ordinal}" for ordinal in range(replicas)]
 
 
 def _env(name: str, value: str) -> Manifest:
@@ -344,37 +354,65 @@ def _pod_annotations(shape: ClusterShape) -> dict[str, str]:
     }
 
 
+def elasticsearch_settings(shape: ClusterShape, *, bootstrap: bool) -> dict[str, Any]:
+    """The node settings, as elasticsearch.yml holds them. Nothing here depends on the
+    cluster's size but ``cluster.initial_master_nodes``, and that only while
+    ``bootstrap``: Elasticsearch needs the list to form a brand-new cluster, ignores it
+    afterwards and recommends removing it once the cluster has formed."""
+    settings: dict[str, Any] = {
+        "cluster.name": shape.service_name,
+        "node.name": "${NODE_NAME}",  # the pod's name, from the environment
+        "network.host": "0.0.0.0",
+        "discovery.seed_hosts": HEADLESS_SERVICE_NAME,
+        "xpack.security.enabled": True,
+        # With security on, Elasticsearch >= 8 refuses to form a multi-node cluster
+        # without transport TLS. `certificate` mode checks that a peer's certificate is
+        # signed by this cluster's own CA, not its host name (the nodes share one cert).
+        "xpack.security.transport.ssl.enabled": True,
+        "xpack.security.transport.ssl.verification_mode": "certificate",
+        "xpack.security.transport.ssl.key": f"{_CERTS_DIR}/{KEY_FILE}",
+        "xpack.security.transport.ssl.certificate": f"{_CERTS_DIR}/{CERT_FILE}",
+        "xpack.security.transport.ssl.certificate_authorities": f"{_CERTS_DIR}/{CA_FILE}",
+        # HTTP stays plain: only this namespace and the control plane can reach port 9200
+        # (see the NetworkPolicy), and requests still need credentials. Set explicitly so
+        # the image's security auto-configuration never turns it on behind our back.
+        "xpack.security.http.ssl.enabled": False,
+        "bootstrap.memory_lock": False,
+    }
+    if bootstrap:
+        # Node names are the pod names, so the masters are known in advance.
+        settings["cluster.initial_master_nodes"] = _initial_master_nodes(shape.replicas)
+    return settings
+
+
+def config_manifest(shape: ClusterShape, *, bootstrap: bool) -> Manifest:
+    """The ConfigMap holding the nodes' elasticsearch.yml (one setting a line, each
+    value in JSON, which YAML reads as it is). The pods mount it by name, so a change of
+    its content (the bootstrap list going, say) changes no pod template and restarts no
+    pod: a node reads it when it next starts."""
+    lines = [
+        f"{key}: {json.dumps(value)}"
+        for key, value in elasticsearch_settings(shape, bootstrap=bootstrap).items()
+    ]
+    return {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": _metadata(shape, CONFIG_NAME),
+        "data": {CONFIG_FILE: "\n".join(lines) + "\n"},
+    }
+
+
 def _elasticsearch_env(shape: ClusterShape) -> list[Manifest]:
     heap = jvm_heap(shape.mem_limit)
     return [
-        {"name": "node.name", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}},
-        _env("cluster.name", shape.service_name),
-        _env("discovery.seed_hosts", HEADLESS_SERVICE_NAME),
-        # Node names are the pod names, so the masters are known in advance. Elasticsearch
-        # only uses this list to bootstrap a brand-new cluster and ignores it afterwards.
-        _env("cluster.initial_master_nodes", _initial_master_nodes(shape.replicas)),
-        _env("network.host", "0.0.0.0"),
+        {"name": "NODE_NAME", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}},
+        # The heap follows mem_limit, which is part of the template anyway.
         _env("ES_JAVA_OPTS", f"-Xms{heap} -Xmx{heap}"),
-        _env("xpack.security.enabled", "true"),
         # The official image sets the `elastic` user's password from this on first start.
         {
             "name": "ELASTIC_PASSWORD",
             "valueFrom": {"secretKeyRef": {"name": CREDENTIALS_SECRET_NAME, "key": "password"}},
         },
-        # With security on, Elasticsearch >= 8 refuses to form a multi-node cluster
-        # without transport TLS. `certificate` mode checks that a peer's certificate is
-        # signed by this cluster's own CA, not its host name (the nodes share one cert).
-        _env("xpack.security.transport.ssl.enabled", "true"),
-        _env("xpack.security.transport.ssl.verification_mode", "certificate"),
-        _env("xpack.security.transport.ssl.key", f"{_CERTS_DIR}/{KEY_FILE}"),
-        _env("xpack.security.transport.ssl.certificate", f"{_CERTS_DIR}/{CERT_FILE}"),
-        _env("xpack.security.transport.ssl.certificate_authorities", f"{_CERTS_DIR}/{CA_FILE}"),
-        # HTTP stays plain: only this namespace and the control plane can reach port 9200
-        # (see the NetworkPolicy), and requests still need credentials. TLS on HTTP is a
-        # later step. Set explicitly so the image's security auto-configuration never
-        # turns it on behind the control plane's back.
-        _env("xpack.security.http.ssl.enabled", "false"),
-        _env("bootstrap.memory_lock", "false"),
         *(_env(name, value) for name, _, value in _tenant_settings(shape)),
     ]
 
@@ -416,6 +454,13 @@ def _elasticsearch_container(shape: ClusterShape, image: str) -> Manifest:
         "volumeMounts": [
             {"name": DATA_VOLUME, "mountPath": DATA_PATH},
             {"name": _CERTS_VOLUME, "mountPath": CERTS_PATH, "readOnly": True},
+            # The one file, over the image's own (the rest of its config directory stays).
+            {
+                "name": _CONFIG_VOLUME,
+                "mountPath": f"{CONFIG_PATH}/{CONFIG_FILE}",
+                "subPath": CONFIG_FILE,
+                "readOnly": True,
+            },
         ],
     }
 
@@ -512,7 +557,10 @@ def statefulset_manifest(shape: ClusterShape, *, image: str) -> Manifest:
                     **_placement(shape),
                     "initContainers": [_sysctl_init_container(shape)],
                     "containers": [_elasticsearch_container(shape, image)],
-                    "volumes": [{"name": _CERTS_VOLUME, "secret": {"secretName": TLS_SECRET_NAME}}],
+                    "volumes": [
+                        {"name": _CERTS_VOLUME, "secret": {"secretName": TLS_SECRET_NAME}},
+                        {"name": _CONFIG_VOLUME, "configMap": {"name": CONFIG_NAME}},
+                    ],
                 },
             },
             "volumeClaimTemplates": [_data_claim_template(shape)],
@@ -577,6 +625,7 @@ def cluster_manifests(
     secrets: ClusterSecrets,
     report_url: str,
     platform_namespace: str,
+    bootstrap: bool,
 ) -> list[Manifest]:
     """The objects of one tenant cluster that are applied (create or replace), in order.
 
@@ -594,5 +643,6 @@ def cluster_manifests(
         headless_service_manifest(shape),
         client_service_manifest(shape),
         disruption_budget_manifest(shape),
+        config_manifest(shape, bootstrap=bootstrap),
         statefulset_manifest(shape, image=image),
     ]

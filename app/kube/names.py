@@ -10,6 +10,7 @@ from __future__ import annotations
 __all__ = [
     "CLIENT_SERVICE_NAME",
     "CLUSTER_OBJECTS",
+    "CONFIG_NAME",
     "CREDENTIALS_SECRET_NAME",
     "DISRUPTION_BUDGET_NAME",
     "HEADLESS_SERVICE_NAME",
@@ -31,11 +32,13 @@ NETWORK_POLICY_NAME = "elasticsearch"
 QUOTA_NAME = "tenant-quota"
 LIMIT_RANGE_NAME = "tenant-limits"
 DISRUPTION_BUDGET_NAME = "elasticsearch"
+CONFIG_NAME = "elasticsearch-config"
 # Every object the control plane creates inside a tenant namespace, (kind, name), in
 # the order they are removed when the namespace itself must stay: the workload first.
 CLUSTER_OBJECTS = (
     ("StatefulSet", STATEFULSET_NAME),
     ("PodDisruptionBudget", DISRUPTION_BUDGET_NAME),
+    ("ConfigMap", CONFIG_NAME),
     ("Service", CLIENT_SERVICE_NAME),
     ("Service", HEADLESS_SERVICE_NAME),
     ("Secret", CREDENTIALS_SECRET_NAME),

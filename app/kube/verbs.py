@@ -50,6 +50,13 @@ def verbs(kube: KubeClient, kind: str) -> Verbs:
             networking.delete_namespaced_network_policy,
             True,
         ),
+        "ConfigMap": Verbs(
+            core.create_namespaced_config_map,
+            core.read_namespaced_config_map,
+            core.replace_namespaced_config_map,
+            core.delete_namespaced_config_map,
+            True,
+        ),
         "PodDisruptionBudget": Verbs(
             policy.create_namespaced_pod_disruption_budget,
             policy.read_namespaced_pod_disruption_budget,

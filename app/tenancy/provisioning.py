@@ -22,7 +22,7 @@ import logging
 from collections.abc import Collection
 from dataclasses import dataclass
 
-from app.kube.apply import Manifest
+from app.kube.apply import Manifest, apply_manifests
 from app.kube.client import KubeClient
 from app.kube.errors import KubeError
 from app.kube.manifests import (
@@ -31,6 +31,7 @@ from app.kube.manifests import (
     ClusterShape,
     claim_labels,
     cluster_manifests,
+    config_manifest,
     namespace_manifest,
 )
 from app.kube.rollout import roll_out_cluster
@@ -181,10 +182,13 @@ class ClusterWorker:
     async def _converge(self, record: ClusterRecord, status: ClusterStatus) -> None:
         container = record.container
         shape = kube_shape(container)
+        # A cluster that was never created has never formed: its nodes get the list of
+        # masters to bootstrap from, and lose it once they are ready (no restart).
+        bootstrap = container.sync_time is None
         await roll_out_cluster(
             self._kube,
             shape=shape,
-            manifests=self._manifests(shape, record),
+            manifests=self._manifests(shape, record, bootstrap=bootstrap),
             recorded_at=container.created_at,
             update=status is S.UPDATING,
             timeout=self._settings.ready_timeout,
@@ -192,6 +196,9 @@ class ClusterWorker:
             # newest recorded: an overtaken task never re-creates what a delete removes.
             before_each_step=functools.partial(self._ensure_current, container.id),
         )
+        if bootstrap:
+            await self._ensure_current(container.id)
+            await apply_manifests(self._kube, [config_manifest(shape, bootstrap=False)])
         reason = (
             "all replicas ready; metadata synced"
             if status is S.CREATING
@@ -199,7 +206,9 @@ class ClusterWorker:
         )
         await self._finish(container.id, {status}, S.CREATED, reason)
 
-    def _manifests(self, shape: ClusterShape, record: ClusterRecord) -> list[Manifest]:
+    def _manifests(
+        self, shape: ClusterShape, record: ClusterRecord, *, bootstrap: bool
+    ) -> list[Manifest]:
         settings = self._settings
         return cluster_manifests(
             shape,
@@ -211,6 +220,7 @@ class ClusterWorker:
             ),
             report_url=f"{settings.public_url.rstrip('/')}/deployments/{shape.namespace}/report",
             platform_namespace=settings.platform_namespace,
+            bootstrap=bootstrap,
         )
 
     async def _delete(self, container: TenantContainerRow) -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+import yaml
 
 from app.settings import KubeMode
 from kube_sandbox import SandboxCluster
@@ -68,8 +69,14 @@ async def test_created_cluster_has_the_specs_kubernetes_objects(
     assert env["ESS_VECTOR_DIMENSION"] == "512"
     assert env["ESS_INDEX_LIMIT"] == "10"
     assert env["ESS_GITLAB_URL"] == SEED["gitlab_url"]
-    assert env["cluster.initial_master_nodes"] == "elasticsearch-0,elasticsearch-1"
     assert env["ES_JAVA_OPTS"] == "-Xms4g -Xmx4g"
+    config = await shared_app.sandbox.get(
+        f"/api/v1/namespaces/{ns}/configmaps/elasticsearch-config"
+    )
+    settings = yaml.safe_load(config["data"]["elasticsearch.yml"])
+    assert settings["cluster.name"] == "vector-search"
+    # The cluster has formed: the bootstrap list is gone from the nodes' config.
+    assert "cluster.initial_master_nodes" not in settings
     [claim] = sts["spec"]["volumeClaimTemplates"]
     assert claim["spec"]["resources"]["requests"]["storage"] == "50Gi"
 
@@ -188,8 +195,12 @@ async def test_tenant_namespace_is_isolated_and_secured(
         "elasticsearch-transport-tls",
     } <= secrets
     env = {e["name"]: e for e in sts["spec"]["template"]["spec"]["containers"][0]["env"]}
-    assert env["xpack.security.enabled"]["value"] == "true"
-    assert env["xpack.security.transport.ssl.enabled"]["value"] == "true"
+    config = await shared_app.sandbox.get(
+        f"/api/v1/namespaces/{ns}/configmaps/elasticsearch-config"
+    )
+    settings = yaml.safe_load(config["data"]["elasticsearch.yml"])
+    assert settings["xpack.security.enabled"] is True
+    assert settings["xpack.security.transport.ssl.enabled"] is True
     assert env["ELASTIC_PASSWORD"]["valueFrom"]["secretKeyRef"] == {
         "name": "elasticsearch-credentials",
         "key": "password",

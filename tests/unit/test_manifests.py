@@ -30,6 +30,7 @@ from app.kube.manifests import (
     claim_labels,
     client_service_manifest,
     cluster_manifests,
+    config_manifest,
     credentials_secret_manifest,
     disruption_budget_manifest,
     headless_service_manifest,
@@ -112,7 +113,15 @@ def all_manifests(cluster: ClusterShape = BASE) -> list[dict[str, Any]]:
         secrets=SECRETS,
         report_url=REPORT_URL,
         platform_namespace=PLATFORM_NAMESPACE,
+        bootstrap=True,
     )
+
+
+def config(*, bootstrap: bool = True, **changes: Any) -> dict[str, Any]:
+    """The settings of elasticsearch.yml as Elasticsearch reads them (YAML)."""
+    manifest = config_manifest(shape(**changes), bootstrap=bootstrap)
+    settings: dict[str, Any] = yaml.safe_load(manifest["data"]["elasticsearch.yml"])
+    return settings
 
 
 def network_policy(platform_namespace: str = PLATFORM_NAMESPACE) -> dict[str, Any]:
@@ -363,25 +372,57 @@ def test_java_opts_use_half_of_the_memory_limit() -> None:
     ],
 )
 def test_initial_master_nodes_are_the_pod_names(replicas: int, masters: str) -> None:
-    assert env(replicas=replicas)["cluster.initial_master_nodes"] == masters
+    assert config(replicas=replicas)["cluster.initial_master_nodes"] == masters.split(",")
     assert statefulset(replicas=replicas)["spec"]["replicas"] == replicas
+
+
+def test_the_bootstrap_list_is_only_in_a_cluster_that_never_formed() -> None:
+    formed = config(bootstrap=False)
+    assert "cluster.initial_master_nodes" not in formed
+    assert formed == {k: v for k, v in config().items() if k != "cluster.initial_master_nodes"}
+
+
+def test_the_pod_template_does_not_depend_on_the_replicas() -> None:
+    # A scale changes spec.replicas only: no pod is restarted by it.
+    two, five = statefulset(replicas=2), statefulset(replicas=5)
+    assert json.dumps(two["spec"]["template"]) == json.dumps(five["spec"]["template"])
+    assert {k: v for k, v in two["spec"].items() if k != "replicas"} == {
+        k: v for k, v in five["spec"].items() if k != "replicas"
+    }
+
+
+def test_elasticsearch_yml_is_mounted_from_the_config_map() -> None:
+    container = es_container()
+    (mount,) = [m for m in container["volumeMounts"] if m["name"] == "config"]
+    assert mount == {
+        "name": "config",
+        "mountPath": "/usr/share/elasticsearch/config/elasticsearch.yml",
+        "subPath": "elasticsearch.yml",
+        "readOnly": True,
+    }
+    pod = statefulset()["spec"]["template"]["spec"]
+    (volume,) = [v for v in pod["volumes"] if v["name"] == "config"]
+    assert volume == {"name": "config", "configMap": {"name": "elasticsearch-config"}}
 
 
 def test_zero_replicas_is_refused() -> None:
     with pytest.raises(ValueError, match="at least 1 replica"):
-        statefulset(replicas=0)
+        config(replicas=0)
 
 
 def test_elasticsearch_settings() -> None:
     container = es_container()
-    (node_name,) = [item for item in container["env"] if item["name"] == "node.name"]
+    (node_name,) = [item for item in container["env"] if item["name"] == "NODE_NAME"]
     assert node_name["valueFrom"] == {"fieldRef": {"fieldPath": "metadata.name"}}
-    settings = env()
+    settings = config()
+    assert settings["node.name"] == "${NODE_NAME}"  # Elasticsearch substitutes it
     assert settings["cluster.name"] == "vector-search"
     assert settings["discovery.seed_hosts"] == HEADLESS_SERVICE_NAME
     assert settings["network.host"] == "0.0.0.0"
-    assert settings["xpack.security.enabled"] == "true"
-    assert settings["bootstrap.memory_lock"] == "false"
+    assert settings["xpack.security.enabled"] is True
+    assert settings["bootstrap.memory_lock"] is False
+    # No Elasticsearch setting is left in the environment.
+    assert not [item["name"] for item in container["env"] if "." in item["name"]]
 
 
 def test_env_names_are_unique_and_values_are_strings() -> None:
@@ -428,6 +469,12 @@ def test_data_and_certificate_mounts() -> None:
     assert container["volumeMounts"] == [
         {"name": "data", "mountPath": DATA_PATH},
         {"name": "transport-certs", "mountPath": CERTS_PATH, "readOnly": True},
+        {
+            "name": "config",
+            "mountPath": "/usr/share/elasticsearch/config/elasticsearch.yml",
+            "subPath": "elasticsearch.yml",
+            "readOnly": True,
+        },
     ]
     assert DATA_PATH == "/usr/share/elasticsearch/data"
     assert CERTS_PATH == "/usr/share/elasticsearch/config/certs"
@@ -435,7 +482,8 @@ def test_data_and_certificate_mounts() -> None:
 
 def test_certificate_volume_is_the_tls_secret() -> None:
     assert pod_spec()["volumes"] == [
-        {"name": "transport-certs", "secret": {"secretName": "elasticsearch-transport-tls"}}
+        {"name": "transport-certs", "secret": {"secretName": "elasticsearch-transport-tls"}},
+        {"name": "config", "configMap": {"name": "elasticsearch-config"}},
     ]
     assert TLS_SECRET_NAME == "elasticsearch-transport-tls"
     # every mount but the claim template's must name a pod volume
@@ -461,16 +509,16 @@ def test_elastic_password_comes_from_the_credentials_secret() -> None:
 
 
 def test_transport_tls_settings() -> None:
-    settings = env()
+    settings = config()
     transport = {k: v for k, v in settings.items() if k.startswith("xpack.security.transport.")}
     assert transport == {
-        "xpack.security.transport.ssl.enabled": "true",
+        "xpack.security.transport.ssl.enabled": True,
         "xpack.security.transport.ssl.verification_mode": "certificate",
         "xpack.security.transport.ssl.key": "certs/tls.key",
         "xpack.security.transport.ssl.certificate": "certs/tls.crt",
         "xpack.security.transport.ssl.certificate_authorities": "certs/ca.crt",
     }
-    assert settings["xpack.security.http.ssl.enabled"] == "false"
+    assert settings["xpack.security.http.ssl.enabled"] is False
 
 
 def test_transport_tls_files_are_keys_of_the_mounted_secret() -> None:
@@ -478,7 +526,7 @@ def test_transport_tls_files_are_keys_of_the_mounted_secret() -> None:
     config_dir = "/usr/share/elasticsearch/config"
     tls = TlsBundle(ca_crt="ca", tls_crt="crt", tls_key="key")
     secret_keys = set(transport_tls_secret_manifest(BASE, tls=tls)["stringData"])
-    settings = env()
+    settings = config()
     for setting in ("key", "certificate", "certificate_authorities"):
         path = f"{config_dir}/{settings['xpack.security.transport.ssl.' + setting]}"
         directory, _, file = path.rpartition("/")
@@ -721,6 +769,7 @@ def test_rbac_grants_exactly_what_the_control_plane_uses() -> None:
         ("", "resourcequotas"): {"get", "create", "update", "delete"},
         ("", "limitranges"): {"get", "create", "update", "delete"},
         ("policy", "poddisruptionbudgets"): {"get", "create", "update", "delete"},
+        ("", "configmaps"): {"get", "create", "update", "delete"},
     }
     assert all("*" not in verbs for verbs in granted.values())
 
@@ -784,6 +833,7 @@ def test_cluster_manifests_in_apply_order() -> None:
         ("v1", "Service", "elasticsearch-headless"),
         ("v1", "Service", "elasticsearch"),
         ("policy/v1", "PodDisruptionBudget", "elasticsearch"),
+        ("v1", "ConfigMap", "elasticsearch-config"),
         ("apps/v1", "StatefulSet", "elasticsearch"),
     ]
     assert all(m["metadata"]["namespace"] == BASE.namespace for m in manifests[1:])
@@ -791,7 +841,8 @@ def test_cluster_manifests_in_apply_order() -> None:
     assert manifests[2] == reporter_secret_manifest(BASE, secrets=SECRETS, report_url=REPORT_URL)
     assert manifests[3] == network_policy_manifest(BASE, platform_namespace=PLATFORM_NAMESPACE)
     assert manifests[6] == disruption_budget_manifest(BASE)
-    assert manifests[7] == statefulset_manifest(BASE, image=IMAGE)
+    assert manifests[7] == config_manifest(BASE, bootstrap=True)
+    assert manifests[8] == statefulset_manifest(BASE, image=IMAGE)
 
 
 def test_cluster_objects_are_every_object_created_in_the_namespace() -> None:
@@ -843,7 +894,7 @@ def test_every_name_is_a_dns1123_label() -> None:
     names += [v["name"] for v in pod["volumes"]]
     pods = [f"{STATEFULSET_NAME}-{ordinal}" for ordinal in range(BASE.replicas)]
     names += pods + [f"data-{pod}" for pod in pods]  # pod and PersistentVolumeClaim names
-    assert len(names) == 19
+    assert len(names) == 22
     assert [name for name in names if not is_dns1123_label(name)] == []
 
 
@@ -863,9 +914,9 @@ def test_every_label_key_and_value_is_valid() -> None:
     tls = transport_tls_secret_manifest(BASE, tls=TlsBundle(ca_crt="a", tls_crt="b", tls_key="c"))
     found = list(label_sets([*all_manifests(), tls]))
     # namespace, 3 secrets, policy labels + pod and namespace selectors,
-    # 2 x (service labels + selector), disruption budget + its selector, statefulset, its
-    # selector, pod, its anti-affinity and spread selectors, claim
-    assert len(found) == 19
+    # 2 x (service labels + selector), disruption budget + its selector, config map,
+    # statefulset, its selector, pod, its anti-affinity and spread selectors, claim
+    assert len(found) == 20
     for labels in found:
         assert labels
         assert [key for key in labels if not is_qualified_key(key)] == []
