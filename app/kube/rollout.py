@@ -7,8 +7,9 @@ the wait until it is ready.
    Then its LimitRange and a ResourceQuota wide enough for every step of the rollout
    (``app.kube.namespace_limits``), before anything grows: a bigger disk or more pods
    must be admitted.
-2. On an update, the volumes grown (see ``app.kube.volumes``: the StatefulSet is
-   deleted, its pods orphaned, and step 4 re-creates it with the larger template).
+2. On an update, a scale-down taken one node at a time (``app.kube.scaling``), then
+   the volumes grown (see ``app.kube.volumes``: the StatefulSet is deleted, its pods
+   orphaned, and step 4 re-creates it with the larger template).
 3. The transport TLS Secret, created when missing and otherwise kept: its certificates
    are generated at random, so replacing it would hand running nodes a CA they do not
    trust.
@@ -40,6 +41,7 @@ from app.kube.manifests import (
 from app.kube.namespace_limits_apply import apply_exact_quota, apply_rollout_limits
 from app.kube.namespaces import claim_namespace
 from app.kube.readiness import wait_until_ready
+from app.kube.scaling import step_down
 from app.kube.volumes import grow_volumes
 
 __all__ = ["roll_out_cluster"]
@@ -54,6 +56,7 @@ async def roll_out_cluster(
     update: bool,
     timeout: float,
     before_each_step: Callable[[], Awaitable[None]],
+    on_progress: Callable[[str], Awaitable[None]] | None = None,
 ) -> None:
     """Apply the cluster's ``manifests`` (as ``cluster_manifests`` builds them for
     ``shape``) in the order above and wait until it is ready.
@@ -63,7 +66,7 @@ async def roll_out_cluster(
     shape's disk size first; ``timeout`` bounds each wait (a StatefulSet deleted for a
     resize to be gone, the replicas to be ready). Raises ``KubeError`` (among them
     ``NamespaceUnavailable`` and ``NotReadyInTime``) and whatever
-    ``before_each_step`` raises.
+    ``before_each_step`` raises. ``on_progress`` hears of the steps of a scale-down.
     """
     namespace = next(m for m in manifests if m["kind"] == "Namespace")
     await before_each_step()
@@ -71,6 +74,15 @@ async def roll_out_cluster(
     await before_each_step()
     await apply_rollout_limits(kube, shape=shape)
     if update:
+        await step_down(
+            kube,
+            namespace=shape.namespace,
+            name=STATEFULSET_NAME,
+            replicas=shape.replicas,
+            timeout=timeout,
+            before_each_step=before_each_step,
+            on_step=on_progress or _unheard,
+        )
         await before_each_step()
         await grow_volumes(
             kube,
@@ -93,3 +105,7 @@ async def roll_out_cluster(
     await wait_until_ready(kube, namespace=shape.namespace, name=STATEFULSET_NAME, timeout=timeout)
     await before_each_step()
     await apply_exact_quota(kube, shape=shape)
+
+
+async def _unheard(_: str) -> None:
+    pass

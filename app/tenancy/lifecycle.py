@@ -106,3 +106,19 @@ class ClusterRecord:
             await session.flush()
         except StaleDataError:
             raise changed from None
+
+
+async def record_progress(
+    *, session: AsyncSession, container_id: str, status: ClusterStatus, reason: str
+) -> None:
+    """An event of work in progress that changes no status (``from`` and ``to`` are both
+    ``status``): the steps of a scale-down, say, so their order is in the history."""
+    session.add(
+        ClusterEventRow(
+            container_id=container_id,
+            at=utcnow(),
+            from_status=status,
+            to_status=status,
+            reason=reason,
+        )
+    )

@@ -42,7 +42,7 @@ from app.store.tables import IN_PROGRESS, ClusterStatus, TenantContainerRow
 from app.tasks import TaskSupervisor
 from app.tenancy import queries
 from app.tenancy.errors import ClusterChanged
-from app.tenancy.lifecycle import ClusterRecord
+from app.tenancy.lifecycle import ClusterRecord, record_progress
 from app.tenancy.shapes import kube_shape
 
 log = logging.getLogger(__name__)
@@ -179,6 +179,12 @@ class ClusterWorker:
                 f"cluster {container_id} is at version {version}; this work began from {held}"
             )
 
+    async def _progress(self, container_id: str, status: ClusterStatus, reason: str) -> None:
+        async with session_scope(self._sessions) as session:
+            await record_progress(
+                session=session, container_id=container_id, status=status, reason=reason
+            )
+
     async def _converge(self, record: ClusterRecord, status: ClusterStatus) -> None:
         container = record.container
         shape = kube_shape(container)
@@ -195,6 +201,7 @@ class ClusterWorker:
             # Every step that changes Kubernetes first makes sure this work is still the
             # newest recorded: an overtaken task never re-creates what a delete removes.
             before_each_step=functools.partial(self._ensure_current, container.id),
+            on_progress=functools.partial(self._progress, container.id, status),
         )
         if bootstrap:
             await self._ensure_current(container.id)

@@ -761,6 +761,7 @@ def test_rbac_grants_exactly_what_the_control_plane_uses() -> None:
         ("", "namespaces"): {"get", "list", "watch", "create", "update", "delete"},
         ("apps", "statefulsets"): {"get", "list", "watch", "create", "update", "delete"},
         ("apps", "statefulsets/status"): {"get"},
+        ("apps", "statefulsets/scale"): {"get", "patch"},
         ("", "services"): {"get", "create", "update", "delete"},
         ("", "secrets"): {"get", "create", "update", "delete"},
         ("networking.k8s.io", "networkpolicies"): {"get", "create", "update", "delete"},

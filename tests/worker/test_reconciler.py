@@ -134,8 +134,11 @@ async def test_spec_drift_is_degraded_and_an_empty_update_repairs_it(
     for _ in range(3):
         assert await app.runtime.reconciler.pass_once() == 0
     assert (await _status(admin, org, "xena", "drifty"))["status"] == "created"
-    history = [e["to"] for e in await events(admin, org, "xena", "drifty")][3:]
+    recorded = await events(admin, org, "xena", "drifty")
+    history = [e["to"] for e in recorded if e["from"] != e["to"]][3:]
     assert history == ["degraded", "updating", "created", "degraded", "updating", "created"]
+    # The first repair brought the replicas scaled by hand down one step at a time.
+    assert [e["reason"] for e in recorded if e["from"] == e["to"]] == ["replicas 2 → 1"]
 
 
 async def test_a_pass_that_cannot_observe_a_cluster_changes_nothing(
