@@ -69,6 +69,7 @@ __all__ = [
     "headless_service_manifest",
     "jvm_heap",
     "namespace_manifest",
+    "needs_disruption_budget",
     "network_policy_manifest",
     "owned_labels",
     "owned_metadata",
@@ -606,15 +607,19 @@ def _placement(shape: ClusterShape) -> Manifest:
 def disruption_budget_manifest(shape: ClusterShape) -> Manifest:
     """At most one of the cluster's nodes away at a time by a voluntary disruption (a
     node drain, an upgrade of the Kubernetes nodes): Elasticsearch keeps its master
-    quorum and a copy of every shard. With ``maxUnavailable: 1`` a single-node cluster
-    still allows its one disruption, so no budget ever blocks a drain for good (a
-    ``minAvailable`` would for a single node)."""
+    quorum and a copy of every shard. Only for clusters of several nodes
+    (``needs_disruption_budget``): a single node has nothing to keep up while it moves,
+    and a budget there would only stand in a drain's way."""
     return {
         "apiVersion": "policy/v1",
         "kind": "PodDisruptionBudget",
         "metadata": _metadata(shape, DISRUPTION_BUDGET_NAME),
         "spec": {"maxUnavailable": 1, "selector": {"matchLabels": _selector_labels(shape)}},
     }
+
+
+def needs_disruption_budget(shape: ClusterShape) -> bool:
+    return shape.replicas > 1
 
 
 def cluster_manifests(
@@ -642,7 +647,7 @@ def cluster_manifests(
         network_policy_manifest(shape, platform_namespace=platform_namespace),
         headless_service_manifest(shape),
         client_service_manifest(shape),
-        disruption_budget_manifest(shape),
+        *([disruption_budget_manifest(shape)] if needs_disruption_budget(shape) else []),
         config_manifest(shape, bootstrap=bootstrap),
         statefulset_manifest(shape, image=image),
     ]

@@ -33,15 +33,19 @@ from app.kube.apply import Manifest, apply_manifests, create_if_absent
 from app.kube.certificates import generate_transport_tls
 from app.kube.client import KubeClient
 from app.kube.manifests import (
+    DISRUPTION_BUDGET_NAME,
     STATEFULSET_NAME,
     TLS_SECRET_NAME,
     ClusterShape,
+    needs_disruption_budget,
+    tenant_labels,
     transport_tls_secret_manifest,
 )
 from app.kube.namespace_limits_apply import apply_exact_quota, apply_rollout_limits
 from app.kube.namespaces import claim_namespace
 from app.kube.readiness import wait_until_ready
 from app.kube.scaling import step_down
+from app.kube.teardown import delete_if_labelled
 from app.kube.volumes import grow_volumes
 
 __all__ = ["roll_out_cluster"]
@@ -102,6 +106,14 @@ async def roll_out_cluster(
         ),
     )
     await apply_manifests(kube, [m for m in manifests if m is not namespace])
+    if not needs_disruption_budget(shape):  # scaled down to one node: its budget goes
+        await delete_if_labelled(
+            kube,
+            kind="PodDisruptionBudget",
+            name=DISRUPTION_BUDGET_NAME,
+            namespace=shape.namespace,
+            labels=tenant_labels(shape),
+        )
     await wait_until_ready(kube, namespace=shape.namespace, name=STATEFULSET_NAME, timeout=timeout)
     await before_each_step()
     await apply_exact_quota(kube, shape=shape)

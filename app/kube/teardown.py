@@ -82,7 +82,7 @@ async def remove_cluster_objects(
     labels is someone else's and stays."""
     removed = []
     for kind, name in CLUSTER_OBJECTS:
-        deleted = await _delete_if_labelled(
+        deleted = await delete_if_labelled(
             kube, kind=kind, name=name, namespace=namespace, labels=labels
         )
         if deleted:
@@ -94,14 +94,14 @@ async def remove_cluster_objects(
     )
     for claim in claims.items:
         kind, name = "PersistentVolumeClaim", claim.metadata.name
-        if await _delete_if_labelled(
+        if await delete_if_labelled(
             kube, kind=kind, name=name, namespace=namespace, labels=claim_labels
         ):
             removed.append(f"{kind} {name}")
     return removed
 
 
-async def _delete_if_labelled(
+async def delete_if_labelled(
     kube: KubeClient, *, kind: str, name: str, namespace: str, labels: Mapping[str, str]
 ) -> bool:
     """Delete the object if it carries ``labels``, at the version seen carrying them."""
