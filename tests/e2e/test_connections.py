@@ -227,7 +227,9 @@ async def test_inserts_between_pages_neither_repeat_nor_skip(seeded: Seeded, ord
             await seeded.add(org, "late", f"svc-{(n * 13) % 70:03d}-{n}")
 
     async with seeded.client() as admin:
-        ids, sizes, total = await walk_graphql(admin, org=org, order=order, first=20, between=insert)
+        ids, sizes, total = await walk_graphql(
+            admin, org=org, order=order, first=20, between=insert
+        )
     assert len(ids) == len(set(ids))
     assert [i for i in ids if i in set(old)] == old
     if order == "CREATED":  # the new ones come after every old one, all of them seen
@@ -279,8 +281,7 @@ async def test_filters_each_and_combined(seeded: Seeded) -> None:
             whole = await client.get(f"/tenant/containers/org/{ORG}", params=params)
             assert [row["id"] for row in whole.json()] == expected, params
             paged, _ = await walk_rest(
-                client, str(httpx.URL(f"/tenant/containers/org/{ORG}", params=params))
-                + "&limit=30"
+                client, str(httpx.URL(f"/tenant/containers/org/{ORG}", params=params)) + "&limit=30"
             )
             assert paged == expected, params
     assert 0 < len([r for r in rows if r.status == "failed"]) < len(rows)
@@ -418,7 +419,9 @@ async def test_a_users_connection_is_batched_per_user(seeded: Seeded) -> None:
 async def test_the_deprecated_lists_still_answer(seeded: Seeded) -> None:
     expected = [row.id for row in sorted(await seeded.rows(ORG), key=_created)]
     async with seeded.client("a") as client:
-        old = ok(await graphql(client, f'{{ organization(id: "{ORG}") {{ containers {{ id }} }} }}'))
+        old = ok(
+            await graphql(client, f'{{ organization(id: "{ORG}") {{ containers {{ id }} }} }}')
+        )
         assert [row["id"] for row in old["organization"]["containers"]] == expected
         listed = ok(await graphql(client, "{ tenantContainers(first: 10) { id cursor } }"))
         assert [row["id"] for row in listed["tenantContainers"]] == expected[:10]

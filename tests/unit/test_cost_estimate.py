@@ -230,7 +230,7 @@ def test_a_connection_counts_its_edges_at_its_first_and_at_most_100() -> None:
     found = cost_of(page % "", big)
     assert (found.largest_list, found.largest_rows) == ("Organization.containersConnection", 100)
     # pageInfo and totalCount are one object and one number, whatever the page.
-    info = '{ tenantContainersConnection { totalCount pageInfo { hasNextPage endCursor } } }'
+    info = "{ tenantContainersConnection { totalCount pageInfo { hasNextPage endCursor } } }"
     assert cost_of(info, big).cost == 1 + 1 + 1 + 2
 
 
