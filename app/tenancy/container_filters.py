@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlmodel import col, select
@@ -13,6 +13,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.models.status import ClusterStatus
 from app.store.tables import TenantContainerRow
+from app.tenancy.billing import checked_moment
 from app.tenancy.errors import InvalidInput
 from app.tenancy.paging import BY_NAME, CONTAINER_ORDERS, CREATED, Order, PageRequest, Slice, pages
 from app.tenancy.scope import Scope
@@ -39,14 +40,26 @@ class ContainerFilter:
     has_gpu: bool | None = None
 
     @classmethod
-    def of(cls, *, statuses: Iterable[str] = (), **given: Any) -> ContainerFilter:
+    def of(
+        cls,
+        *,
+        statuses: Iterable[str] = (),
+        created_after: datetime | None = None,
+        created_before: datetime | None = None,
+        **given: Any,
+    ) -> ContainerFilter:
         asked = tuple(sorted(set(statuses)))
         unknown = [s for s in asked if s not in STATUSES]
         if unknown:
             raise InvalidInput(
                 f"status must be one of {', '.join(STATUSES)}, not {', '.join(unknown)}"
             )
-        return cls(statuses=asked, **given)
+        return cls(
+            statuses=asked,
+            created_after=_in_utc("createdAfter", created_after),
+            created_before=_in_utc("createdBefore", created_before),
+            **given,
+        )
 
     @property
     def is_everything(self) -> bool:
@@ -75,6 +88,14 @@ class ContainerFilter:
             gpus = col(row.gpu_count)
             statement = statement.where(gpus > 0 if self.has_gpu else gpus == 0)
         return statement
+
+
+def _in_utc(name: str, moment: datetime | None) -> datetime | None:
+    # Timestamps are stored in UTC without their zone (SQLite): compare in UTC. A
+    # moment without a zone is taken as UTC, as every stored one is.
+    if moment is None:
+        return None
+    return checked_moment(name, moment if moment.tzinfo else moment.replace(tzinfo=UTC))
 
 
 async def list_containers(

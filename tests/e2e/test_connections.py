@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-from datetime import UTC
+from datetime import UTC, timedelta, timezone
 from typing import Any
 
 import httpx
@@ -27,6 +27,7 @@ ORG, OTHER, INSERTS = "page-a", "page-b", "page-c"
 COUNT = 250
 FAILED_EVERY = 7  # every 7th container of ORG is failed
 GPU_EVERY = 4  # every 4th has a GPU
+EAST = timezone(timedelta(hours=2))
 
 CONNECTION = """
 query($org: String!, $first: Int, $after: String, $order: ContainerOrder!,
@@ -264,6 +265,11 @@ async def test_filters_each_and_combined(seeded: Seeded) -> None:
             {"createdAfter": after.isoformat(), "createdBefore": before.isoformat()},
             {"created_after": after.isoformat(), "created_before": before.isoformat()},
             lambda r: after <= r.created_at.replace(tzinfo=UTC) < before,
+        ),
+        (  # the same moments in another time zone
+            {"createdAfter": after.astimezone(EAST).isoformat()},
+            {"created_after": after.astimezone(EAST).isoformat()},
+            lambda r: after <= r.created_at.replace(tzinfo=UTC),
         ),
         ({"hasGpu": True}, {"has_gpu": "true"}, lambda r: r.gpu_count > 0),
         ({"hasGpu": False}, {"has_gpu": "false"}, lambda r: r.gpu_count == 0),
