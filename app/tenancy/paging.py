@@ -32,11 +32,17 @@ from app.tenancy.errors import InvalidInput
 
 # A connection's page: at most this many rows, and this many when `first` is not given.
 MAX_PAGE = 100
+# Far longer than any cursor this API writes (names are at most 63 characters).
+MAX_CURSOR = 1000
 
 
 def _utc(at: datetime) -> datetime:
     # SQLite hands timestamps back without their zone; every one is written in UTC.
     return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
+
+
+def _is_int64(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and -(2**63) <= value < 2**63
 
 
 def _encode(value: Any) -> Any:
@@ -71,11 +77,14 @@ class Order:
     def position(self, cursor: str) -> tuple[Any, ...]:
         """The key values a cursor of this order holds; InvalidInput when it is not one."""
         refusal = InvalidInput(
-            f"after must be a cursor this listing returned in {self.name} order (an edge's cursor)"
+            f"after must be a cursor this listing returned in {self.name} order (an edge's "
+            "cursor; in REST an X-Next-Cursor)"
         )
+        if len(cursor) > MAX_CURSOR:  # also keeps nesting bombs away from the JSON parser
+            raise refusal
         try:
             raw = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        except (binascii.Error, ValueError, TypeError) as error:
+        except (binascii.Error, ValueError, TypeError, RecursionError) as error:
             raise refusal from error
         if not isinstance(raw, list) or not raw:
             raise refusal
@@ -88,20 +97,22 @@ class Order:
             return tuple(
                 self._decode(key, value) for key, value in zip(self.keys, values, strict=True)
             )
-        except (ValueError, TypeError) as error:
+        except (ValueError, TypeError, OverflowError) as error:
             raise refusal from error
 
     def _decode(self, key: str, value: Any) -> Any:
-        kind = getattr(self.table, key).type.python_type
-        if kind is datetime:
-            if not isinstance(value, str):
-                raise TypeError(key)
-            return _utc(datetime.fromisoformat(value))
-        if kind is int and not (isinstance(value, int) and not isinstance(value, bool)):
-            raise TypeError(key)
-        if kind is str and not isinstance(value, str):
-            raise TypeError(key)
-        return value
+        kind = getattr(self.table, key).type
+        if isinstance(kind, sa.TypeDecorator):  # e.g. sqlmodel's AutoString
+            kind = kind.impl_instance
+        if isinstance(kind, sa.DateTime) and isinstance(value, str):
+            moment = datetime.fromisoformat(value)
+            # Compared as stored: in UTC, without the zone.
+            return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
+        if isinstance(kind, sa.Integer) and _is_int64(value):
+            return value
+        if isinstance(kind, sa.String) and isinstance(value, str):
+            return value
+        raise TypeError(key)
 
     def after(self, position: tuple[Any, ...]) -> Any:
         """The condition "comes after ``position`` in this order" (a row-value

@@ -5,6 +5,8 @@ organisations' and users' rows never show, and the deprecated lists answer as be
 
 from __future__ import annotations
 
+import base64
+import json
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import UTC, timedelta, timezone
@@ -69,6 +71,12 @@ class Seeded:
                 col(TenantContainerRow.deleted_at).is_(None),
             )
             return list((await session.exec(statement)).all())
+
+
+def _cursor(content: Any) -> str:
+    """A cursor of this content, as the API encodes them (for made-up ones)."""
+    raw = content if isinstance(content, str) else json.dumps(content)
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
 def _service(n: int) -> str:
@@ -316,6 +324,10 @@ async def test_without_limit_the_listings_are_the_specifications_list(seeded: Se
         "limit=101",
         "limit=ten",
         "cursor=not-a-cursor",
+        f"cursor={_cursor(['created', '0001-01-01T00:00:00+05:00', 'x'])}",
+        f"cursor={_cursor(['name', 'a', 'b', 7])}",
+        f"cursor={_cursor('[' * 5000)}",
+        f"cursor={_cursor(['created', 'x'] * 400)}",
         "status=running",
         "status=failed&status=sleeping",
         "order=size",
@@ -340,6 +352,7 @@ async def test_bad_rest_parameters_are_400(seeded: Seeded, query: str) -> None:
         ("first: 101", "first must be between 0 and 100"),
         ("first: -1", "first must be between 0 and 100"),
         ('after: "garbage"', "after must be a cursor"),
+        (f'after: "{_cursor(["created", "2026-01-01T00:00:00", 1])}"', "after must be a cursor"),
         ('filter: {createdAfter: "yesterday"}', ""),
     ],
 )
