@@ -422,7 +422,7 @@ async def test_a_users_connection_is_batched_per_user(seeded: Seeded) -> None:
     tree = (
         f'{{ organization(id: "{ORG}") {{ users {{ name '
         "containersConnection(first: 3, orderBy: NAME) { totalCount "
-        "edges { node { id } } pageInfo { hasNextPage } } } } }"
+        "edges { cursor node { id } } pageInfo { hasNextPage } } } } }"
     )
     async with seeded.client("a") as client:
         users = ok(await graphql(client, tree))["organization"]["users"]
@@ -433,6 +433,21 @@ async def test_a_users_connection_is_batched_per_user(seeded: Seeded) -> None:
         assert [edge["node"]["id"] for edge in connection["edges"]] == theirs[:3]
         assert connection["totalCount"] == len(theirs) == COUNT // 5
         assert connection["pageInfo"]["hasNextPage"] is True
+    # One position for every user: each gets its rows after it (one windowed statement).
+    cursor = users[0]["containersConnection"]["edges"][-1]["cursor"]
+    position = _named(
+        next(
+            row
+            for row in rows
+            if row.id == users[0]["containersConnection"]["edges"][-1]["node"]["id"]
+        )
+    )
+    after = tree.replace("first: 3,", f'first: 3, after: "{cursor}",')
+    async with seeded.client("a") as client:
+        later = ok(await graphql(client, after))["organization"]["users"]
+    for user in later:
+        theirs = [row.id for row in rows if row.user == user["name"] and _named(row) > position]
+        assert [e["node"]["id"] for e in user["containersConnection"]["edges"]] == theirs[:3]
 
 
 async def test_the_deprecated_lists_still_answer(seeded: Seeded) -> None:
