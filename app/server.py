@@ -10,7 +10,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.routing import Route, WebSocketRoute
 
-from app.api import health, openapi, rest, rest_billing, rest_quotas, rest_sizing
+from app.api import health, openapi, rest, rest_billing, rest_listings, rest_quotas, rest_sizing
 from app.api.graphql.cost_limit import CostBudget
 from app.api.graphql.schema import make_schema
 from app.api.graphql.view import GraphQLApp
@@ -47,6 +47,8 @@ def create_app(settings: Settings, *, clock: Clock = SYSTEM_CLOCK) -> Starlette:
     )
     return Starlette(
         routes=[
+            # Before rest's: /tenant/containers/org/{id} wins over /{user}/{service_name}.
+            *rest_listings.routes,
             *rest.routes,
             *rest_quotas.routes,
             *rest_billing.routes,

@@ -27,12 +27,15 @@ from app.api import bill_payloads, payloads
 from app.api.health import Readiness
 from app.api.rest import FLAG_VALUES
 from app.api.rest_billing import FORMATS
+from app.api.rest_listings import DIRECTIONS
 from app.models.billing import PriceChange
 from app.models.cluster import ClusterCreate, ClusterUpdate
 from app.models.fields import OPTIONAL_NAME_SCHEMA, Namespace, TenantName
 from app.models.quota import QuotaLevel, QuotaLimits
 from app.models.sizing import Quantization, SizingRequest, VectorSizing
 from app.models.usage import UsageReport
+from app.tenancy.container_filters import ORDER_NAMES, STATUSES
+from app.tenancy.paging import MAX_PAGE
 
 __all__ = ["DOCUMENT", "OPERATIONS", "build_document", "openapi_json", "routes"]
 
@@ -105,6 +108,8 @@ class Operation:
     public: bool = False
     # Other media types the answer may come in (a bill as CSV), with their schemas.
     other_content: tuple[tuple[str, Schema], ...] = ()
+    # Headers of the answer (name, description), e.g. a page's Link.
+    answer_headers: tuple[tuple[str, str], ...] = ()
 
 
 _INCLUDE_DELETED = Parameter(
@@ -131,6 +136,74 @@ def _only_org(what: str) -> Parameter:
     )
 
 
+_LISTING = (
+    "Without limit and cursor, the whole list (oldest first unless order/direction say "
+    f"otherwise). With either, a page of at most limit (default and most {MAX_PAGE}); when "
+    'another page follows, its URL is in Link (rel="next") and its cursor in X-Next-Cursor.'
+)
+_LISTING_PARAMETERS = (
+    Parameter(
+        name="limit",
+        where="query",
+        schema={"type": "integer", "minimum": 1, "maximum": MAX_PAGE},
+        description=f"A page of at most this many (1 to {MAX_PAGE})",
+    ),
+    Parameter(
+        name="cursor",
+        where="query",
+        schema={"type": "string"},
+        description="Where the page starts: the X-Next-Cursor of the page before (same order)",
+    ),
+    Parameter(
+        name="status",
+        where="query",
+        schema={"type": "array", "items": {"type": "string", "enum": list(STATUSES)}},
+        description="Only these statuses (repeat the parameter for several)",
+    ),
+    Parameter(
+        name="user", where="query", schema={"type": "string"}, description="Only this user's"
+    ),
+    Parameter(
+        name="service_prefix",
+        where="query",
+        schema={"type": "string"},
+        description="Only service names starting with this",
+    ),
+    Parameter(
+        name="created_after",
+        where="query",
+        schema={"type": "string", "format": "date-time"},
+        description="Created at or after this moment (RFC 3339 with a time zone)",
+    ),
+    Parameter(
+        name="created_before",
+        where="query",
+        schema={"type": "string", "format": "date-time"},
+        description="Created before this moment (RFC 3339 with a time zone)",
+    ),
+    Parameter(
+        name="has_gpu",
+        where="query",
+        schema={"type": "string", "pattern": _flag_pattern()},
+        description="true: only clusters with GPUs (gpu_count > 0); false: only without",
+    ),
+    Parameter(
+        name="order",
+        where="query",
+        schema={"type": "string", "enum": list(ORDER_NAMES), "default": "created"},
+        description="created (creation time) or name (service name, then user)",
+    ),
+    Parameter(
+        name="direction",
+        where="query",
+        schema={"type": "string", "enum": list(DIRECTIONS), "default": "asc"},
+        description="asc or desc",
+    ),
+)
+_PAGE_HEADERS = (
+    ("Link", 'The next page\'s URL, rel="next" (RFC 8288), when one follows'),
+    ("X-Next-Cursor", "The next page's cursor, when one follows"),
+)
 _NAMESPACE = Parameter(
     name="namespace", where="path", schema=_of(Namespace), description="The cluster's namespace"
 )
@@ -278,10 +351,12 @@ OPERATIONS: tuple[Operation, ...] = (
         operation_id="listContainers",
         tag="containers",
         summary="Every tenant container visible to the token",
-        parameters=(_INCLUDE_DELETED,),
+        description=_LISTING,
+        parameters=(_INCLUDE_DELETED, *_LISTING_PARAMETERS),
         answer=payloads.TenantContainer,
         many=True,
-        answer_description="The containers",
+        answer_description="The containers (a page of them with limit or cursor)",
+        answer_headers=_PAGE_HEADERS,
         errors=(*_AUTHENTICATED, 400),
     ),
     Operation(
@@ -298,10 +373,13 @@ OPERATIONS: tuple[Operation, ...] = (
                 description="Organisation (one with no clusters, or no valid name, lists none)",
             ),
             _INCLUDE_DELETED,
+            *_LISTING_PARAMETERS,
         ),
+        description=_LISTING,
         answer=payloads.TenantContainer,
         many=True,
-        answer_description="The containers",
+        answer_description="The containers (a page of them with limit or cursor)",
+        answer_headers=_PAGE_HEADERS,
         errors=(*_AUTHENTICATED, 400),
     ),
     Operation(
@@ -627,6 +705,16 @@ def _paths(references: References) -> Schema:
         responses: Schema = {
             str(op.status): {
                 "description": op.answer_description,
+                **(
+                    {
+                        "headers": {
+                            name: {"description": text, "schema": {"type": "string"}}
+                            for name, text in op.answer_headers
+                        }
+                    }
+                    if op.answer_headers
+                    else {}
+                ),
                 "content": {
                     JSON: {"schema": answer},
                     **{media: {"schema": schema} for media, schema in op.other_content},

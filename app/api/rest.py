@@ -152,27 +152,6 @@ async def delete_cluster(request: Request) -> Response:
     return JSONResponse(payloads.tenant_container(container), status_code=202)
 
 
-async def list_containers(request: Request) -> Response:
-    scope = principal_of(request).scope
-    async with runtime_of(request).sessions() as session:
-        rows = await queries.list_containers(
-            session=session, scope=scope, include_deleted=_flag(request, "include_deleted")
-        )
-    return JSONResponse([payloads.tenant_container(row) for row in rows])
-
-
-async def list_org_containers(request: Request) -> Response:
-    scope = principal_of(request).scope
-    async with runtime_of(request).sessions() as session:
-        rows = await queries.list_org_containers(
-            session=session,
-            scope=scope,
-            tenant_org_id=request.path_params["tenant_org_id"],
-            include_deleted=_flag(request, "include_deleted"),
-        )
-    return JSONResponse([payloads.tenant_container(row) for row in rows])
-
-
 async def find_container(request: Request) -> Any:
     scope = principal_of(request).scope
     async with runtime_of(request).sessions() as session:
@@ -304,8 +283,6 @@ routes = [
     Route("/clusters", delete_cluster, methods=["DELETE"]),
     Route("/clusters/{namespace}", update_cluster, methods=["PATCH"]),
     Route("/clusters/{namespace}", delete_cluster, methods=["DELETE"]),
-    Route("/tenant/containers", list_containers, methods=["GET"]),
-    Route("/tenant/containers/org/{tenant_org_id}", list_org_containers, methods=["GET"]),
     Route("/tenant/containers/{user}/{service_name}", get_container, methods=["GET"]),
     Route("/tenant/containers/{user}/{service_name}/events", get_container_events, methods=["GET"]),
     Route("/deployments/{namespace}", get_deployment, methods=["GET"]),

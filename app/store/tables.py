@@ -83,6 +83,11 @@ class TenantContainerRow(ClusterRecord, table=True):
     __table_args__ = (
         _live_unique("uq_tenant_containers_live_tenant", "tenant_org_id", "user", "service_name"),
         _live_unique("uq_tenant_containers_live_namespace", "namespace"),
+        # The listings' keyset orders (app.tenancy.paging), per organisation and in all.
+        sa.Index("ix_tenant_containers_org_created", "tenant_org_id", "created_at", "id"),
+        sa.Index("ix_tenant_containers_org_name", "tenant_org_id", "service_name", "user", "id"),
+        sa.Index("ix_tenant_containers_created", "created_at", "id"),
+        sa.Index("ix_tenant_containers_name", "service_name", "user", "id"),
     )
 
     version: int = Field(default=1, sa_column=_CONTAINER_VERSION)

@@ -324,6 +324,8 @@ class QueryWriter:
                 return f"${variable}"  # declared, never given: the argument is absent
             self.variables[variable] = value
             return f"${variable}"
+        if is_enum_type(base):
+            return str(value)  # an enum literal is its name (its internal value may differ)
         literal = ast_from_value(value, argument_type)  # type: ignore[arg-type]
         assert literal is not None
         return print_ast(literal)
@@ -389,7 +391,7 @@ async def test_connection_refusal_nulls_the_tree_alike(population: Population) -
 
 
 async def test_generated_queries_answer_the_same(population: Population) -> None:
-    rng = random.Random(20260101)  # reproducible
+    rng = random.Random(20260103)  # reproducible
     fast_schema, _ = _schemas(population.app)
     graphql_schema = fast_schema._schema
     outcomes = {"data": 0, "errors": 0, "partial": 0}

@@ -111,6 +111,24 @@ async def test_the_aliased_heavy_tree_is_refused_before_it_runs(tenants: Tenants
         passes(await graphql(client, query, {"org": org, "n": 1}))
 
 
+async def test_a_connection_is_estimated_at_its_page(tenants: Tenants) -> None:
+    org = tenants.orgs["b"]  # 12 clusters: their whole tree is over the budget
+
+    def tree(arguments: str) -> str:
+        return (
+            f'{{ organization(id: "{org}") {{ containersConnection{arguments} {{ totalCount '
+            f"edges {{ cursor node {{ {CLUSTER} }} }} pageInfo {{ hasNextPage endCursor }} }} }} }}"
+        )
+
+    async with tenants.client("b") as client:
+        message = refused(await graphql(client, tree("")))
+        assert "Organization.containersConnection at 12 rows" in message
+        page = passes(await graphql(client, tree("(first: 2)")))
+        connection = page["organization"]["containersConnection"]
+        assert (len(connection["edges"]), connection["totalCount"]) == (2, 12)
+        assert connection["pageInfo"]["hasNextPage"] is True
+
+
 async def test_a_refused_mutation_changes_nothing(tenants: Tenants) -> None:
     org = tenants.orgs["a"]
     everything = f"{CLUSTER} cpuRequest cpuLimit memRequest memLimit diskSize vectorCount"

@@ -217,3 +217,33 @@ def test_a_containers_sizing_counts_as_an_object_per_cluster() -> None:
     # selected field of it, once per cluster.
     query = '{ organization(id: "o") { containers { sizing { requiredBytes verdict } } } }'
     assert cost_of(query, sizes(o=org_of(10))).cost == 2 + 10 * (1 + 2)
+
+
+def test_a_connection_counts_its_edges_at_its_first_and_at_most_100() -> None:
+    big, small = sizes(o=org_of(500, events=5000, most_events=10)), sizes(o=org_of(3))
+    page = '{ organization(id: "o") { containersConnection%s { edges { node { id status } } } } }'
+    # organization, connection, edges; per edge: node and 2 fields
+    assert cost_of(page % "", big).cost == 3 + 100 * 3  # no first: 100
+    assert cost_of(page % "(first: 5)", big).cost == 3 + 5 * 3
+    assert cost_of(page % "(first: 100000)", big).cost == 3 + 100 * 3  # refused when run
+    assert cost_of(page % "", small).cost == 3 + 3 * 3  # no more than there are
+    found = cost_of(page % "", big)
+    assert (found.largest_list, found.largest_rows) == ("Organization.containersConnection", 100)
+    # pageInfo and totalCount are one object and one number, whatever the page.
+    info = "{ tenantContainersConnection { totalCount pageInfo { hasNextPage endCursor } } }"
+    assert cost_of(info, big).cost == 1 + 1 + 1 + 2
+
+
+def test_connections_nest_like_lists() -> None:
+    counted = sizes(o=org_of(40, users=4, events=400, most_events=30))
+    query = """{ organization(id: "o") { containersConnection(first: 20) { edges { node {
+        eventsConnection { edges { node { to } } } } } } } }"""
+    # 20 clusters a page, 10 events each on average
+    assert cost_of(query, counted).cost == 3 + 20 * (3 + 10 * 2)
+    of_users = """{ organization(id: "o") { users { containersConnection(first: 50) {
+        edges { node { id } } } } } }"""
+    # 4 users, 10 clusters each on average (their page of 50 is not full)
+    assert cost_of(of_users, counted).cost == 2 + 4 * (2 + 10 * 2)
+    # A list nothing counts (the audit log) counts at its page.
+    audit = "{ auditLogConnection(first: 7) { edges { node { id actor } } } }"
+    assert cost_of(audit, sizes()).cost == 2 + 7 * 3

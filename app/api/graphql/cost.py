@@ -2,7 +2,8 @@
 row of each list above it (fragments expanded with the shared walk of selections.py).
 
 A list counts at
-- the page size asked for (``first``, ``last``, ``limit``) when that is smaller, else
+- the page size asked for (``first``, ``last``, ``limit``) when that is smaller (a
+  connection's edges at its ``first``: 100 when unset, never more), else
 - for the organisation listings (clusters, users, a user's clusters, a cluster's
   events) the rows the caller's data holds, counted before execution (listing_sizes.py),
 - for introspection the schema's own sizes,
@@ -45,6 +46,7 @@ from graphql.execution.values import VariableValues, get_argument_values, get_va
 from graphql.type.definition import GraphQLEnumType
 
 from app.api.graphql.selections import SelectionWeight, fragments_of
+from app.tenancy.paging import MAX_PAGE
 
 
 @dataclass(frozen=True)
@@ -84,6 +86,10 @@ LISTINGS: Mapping[tuple[str, str], Listing] = {
     ("Organization", "users"): Listing.USERS,
     ("OrganizationUser", "containers"): Listing.CLUSTERS_OF_A_USER,
     ("TenantContainer", "events"): Listing.EVENTS_OF_A_CLUSTER,
+    ("Query", "tenantContainersConnection"): Listing.CLUSTERS,
+    ("Organization", "containersConnection"): Listing.CLUSTERS,
+    ("OrganizationUser", "containersConnection"): Listing.CLUSTERS_OF_A_USER,
+    ("TenantContainer", "eventsConnection"): Listing.EVENTS_OF_A_CLUSTER,
     # A bill has at most a line per cluster the organisation ever had, deleted ones
     # included, and at most as many users and service names.
     ("Bill", "lines"): Listing.CLUSTERS,
@@ -96,9 +102,12 @@ WITH_DELETED = frozenset({("Bill", "lines"), ("Bill", "byUser"), ("Bill", "bySer
 ORG_ARGUMENTS: Mapping[tuple[str, str], str] = {
     ("Query", "organization"): "id",
     ("Query", "tenantContainers"): "tenantOrgId",
+    ("Query", "tenantContainersConnection"): "tenantOrgId",
     ("Query", "tenantContainer"): "tenantOrgId",
 }
 PAGE_ARGUMENTS = ("first", "last", "limit")
+# A connection's page when no `first` is given, and its largest (app.tenancy.paging).
+CONNECTION_PAGE = MAX_PAGE
 
 
 @dataclass(frozen=True)
@@ -149,6 +158,7 @@ class _Frame:
     org: str | None = None
     include_deleted: bool = False
     in_list: bool = False
+    page_rows: int | None = None  # in a connection: the rows of its edges
 
 
 class _RowWeigher:
@@ -189,12 +199,28 @@ class _RowWeigher:
             or bool(arguments.get("includeDeleted", context.include_deleted)),
             in_list=context.in_list or is_list,
         )
+        if _is_connection(named):
+            # The connection is one object; its edges are the list, at its page size.
+            page = arguments.get("first")
+            if not isinstance(page, int) or isinstance(page, bool):
+                page = CONNECTION_PAGE
+            arguments = {**arguments, "first": min(page, CONNECTION_PAGE)}
+            rows = self._rows(key, below=inner, single=not context.in_list, arguments=arguments)
+            self._note(key, rows)
+            return 1, replace(inner, page_rows=rows)
         if not is_list:
-            return 1, inner
-        rows = self._rows(key, below=inner, single=not context.in_list, arguments=arguments)
+            return 1, replace(inner, page_rows=None)
+        if context.page_rows is not None and node.name.value == "edges":
+            rows = context.page_rows
+        else:
+            rows = self._rows(key, below=inner, single=not context.in_list, arguments=arguments)
+        inner = replace(inner, page_rows=None)
+        self._note(key, rows)
+        return rows, inner
+
+    def _note(self, key: tuple[str, str], rows: int) -> None:
         if rows > self.largest_rows:
             self.largest_list, self.largest_rows = ".".join(key), rows
-        return rows, inner
 
     def _rows(
         self, key: tuple[str, str], *, below: _Frame, single: bool, arguments: dict[str, Any]
@@ -232,6 +258,10 @@ class _RowWeigher:
             return get_argument_values(definition, node, self._variables)
         except GraphQLError:  # e.g. a missing variable: execution will say so
             return {}
+
+
+def _is_connection(named: GraphQLNamedType) -> bool:
+    return isinstance(named, GraphQLObjectType) and {"edges", "pageInfo"} <= set(named.fields)
 
 
 def _unwrap(type_: Any) -> tuple[GraphQLNamedType, bool]:

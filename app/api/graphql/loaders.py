@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 from strawberry.dataloader import DataLoader
@@ -18,7 +18,9 @@ from app.store.tables import (
     TenantContainerRow,
     UsageSampleRow,
 )
-from app.tenancy import queries, quota_settings
+from app.tenancy import paging, queries, quota_settings
+from app.tenancy.listings import Listing
+from app.tenancy.paging import PageRequest, Slice
 from app.tenancy.quota import QuotaDefaults, QuotaReport
 from app.tenancy.scope import Scope
 
@@ -48,6 +50,10 @@ class Loaders:
     usage_by_deployment: DataLoader[str, list[UsageSampleRow]]
     # keyed by (tenant_org_id, user): the users listed in an organisation tree
     user_quota: DataLoader[tuple[str, str], QuotaReport]
+    # connections: keyed by (listing, page, the parent's values); one statement per
+    # listing and page asked for, whatever the number of parents
+    pages: DataLoader[tuple[Listing, PageRequest, tuple[Any, ...]], Slice]
+    counts: DataLoader[tuple[Listing, tuple[Any, ...]], int]
 
 
 def make_loaders(sessions: SessionFactory, scope: Scope, quotas: QuotaDefaults) -> Loaders:
@@ -62,6 +68,36 @@ def make_loaders(sessions: SessionFactory, scope: Scope, quotas: QuotaDefaults) 
             )
             found.update({(org, user): report for user, report in reports.items()})
         return found
+
+    async def load_pages(
+        keys: list[tuple[Listing, PageRequest, tuple[Any, ...]]],
+    ) -> list[Slice]:
+        found: dict[tuple[Listing, PageRequest, tuple[Any, ...]], Slice] = {}
+        async with sessions() as session:
+            for (listing, page), parents in _grouped(keys).items():
+                slices = await paging.pages(
+                    session=session,
+                    statement=listing.statement(scope),
+                    parents=listing.parents,
+                    keys=parents,
+                    page=page,
+                )
+                found.update({(listing, page, key): s for key, s in slices.items()})
+        return [found[key] for key in keys]
+
+    async def load_counts(keys: list[tuple[Listing, tuple[Any, ...]]]) -> list[int]:
+        found: dict[tuple[Listing, tuple[Any, ...]], int] = {}
+        async with sessions() as session:
+            for (listing,), parents in _grouped(keys).items():
+                numbers = await paging.counts(
+                    session=session,
+                    statement=listing.statement(scope),
+                    table=listing.kind.value,
+                    parents=listing.parents,
+                    keys=parents,
+                )
+                found.update({(listing, key): n for key, n in numbers.items()})
+        return [found[key] for key in keys]
 
     return Loaders(
         containers_by_org=_batched(
@@ -86,7 +122,17 @@ def make_loaders(sessions: SessionFactory, scope: Scope, quotas: QuotaDefaults) 
         ),
         # Every key is found: a user without a quota of its own has the default.
         user_quota=_batched(sessions, user_quotas, _never),
+        pages=DataLoader(load_fn=load_pages),
+        counts=DataLoader(load_fn=load_counts),
     )
+
+
+def _grouped(keys: Sequence[tuple[Any, ...]]) -> dict[tuple[Any, ...], list[tuple[Any, ...]]]:
+    """Keys whose last part is a parent, grouped by the rest (the statement to run)."""
+    groups: dict[tuple[Any, ...], dict[tuple[Any, ...], None]] = {}
+    for key in keys:
+        groups.setdefault(key[:-1], {})[key[-1]] = None
+    return {rest: list(parents) for rest, parents in groups.items()}
 
 
 def _never() -> QuotaReport:

@@ -9,6 +9,15 @@ import strawberry
 
 from app.access import audit, keys
 from app.api.graphql import quotas
+from app.api.graphql.connections import (
+    DEPRECATED,
+    After,
+    Connection,
+    ContainerOrder,
+    First,
+    SortDirection,
+    connection,
+)
 from app.api.graphql.context import Info
 from app.api.graphql.quotas import Quota
 from app.api.graphql.sizing import VectorSizing, VectorSizingInput
@@ -18,13 +27,17 @@ from app.api.graphql.types import (
     ApiKey,
     AuditEntry,
     DeploymentStatus,
+    FilterArgument,
     Organization,
     TenantContainer,
+    containers_connection,
     given_fields,
     page_of,
 )
-from app.tenancy import queries
+from app.tenancy import listings, queries
 from app.tenancy.errors import NotFound
+from app.tenancy.listings import Kind, Listing
+from app.tenancy.paging import PageRequest
 from app.tenancy.sizing import size_planned_cluster
 
 
@@ -35,7 +48,10 @@ class Query:
         info.context.caller  # noqa: B018 - authenticated callers only
         return Organization(id=strawberry.ID(id))
 
-    @strawberry.field(description="All tenant containers, or one organisation's, oldest first.")
+    @strawberry.field(
+        description="All tenant containers, or one organisation's, oldest first.",
+        deprecation_reason=DEPRECATED.format("tenantContainersConnection"),
+    )
     async def tenant_containers(
         self,
         info: Info,
@@ -60,6 +76,33 @@ class Query:
                     page=page,
                 )
         return [TenantContainer.from_row(row) for row in rows]
+
+    @strawberry.field(
+        description="The tenant containers the caller sees (or one organisation's), a "
+        "page at a time: filtered, in creation order (oldest first) or by name "
+        "(service name, then user), either way round."
+    )
+    async def tenant_containers_connection(
+        self,
+        info: Info,
+        tenant_org_id: str | None = None,
+        first: First = None,
+        after: After = None,
+        filter_: FilterArgument = None,
+        order_by: ContainerOrder = ContainerOrder.CREATED,
+        direction: SortDirection = SortDirection.ASC,
+        include_deleted: bool = False,
+    ) -> Connection[TenantContainer]:
+        return await containers_connection(
+            info,
+            parent={} if tenant_org_id is None else {"tenant_org_id": tenant_org_id},
+            first=first,
+            after=after,
+            filter_=filter_,
+            order_by=order_by,
+            direction=direction,
+            include_deleted=include_deleted,
+        )
 
     @strawberry.field(
         description="One container; null when none. When the user/service pair exists "
@@ -125,14 +168,32 @@ class Query:
         payload = given_fields(input) if input is not None else {}
         return VectorSizing.of(size_planned_cluster(payload=payload))
 
-    @strawberry.field(description="API keys, without secrets (admin only).")
+    @strawberry.field(
+        description="API keys, without secrets (admin only).",
+        deprecation_reason=DEPRECATED.format("apiKeysConnection"),
+    )
     async def api_keys(self, info: Info, tenant_org_id: str | None = None) -> list[ApiKey]:
         info.context.caller.require_admin()
         async with info.context.runtime.sessions() as session:
             rows = await keys.list_api_keys(session=session, tenant_org_id=tenant_org_id)
         return [ApiKey.from_row(row) for row in rows]
 
-    @strawberry.field(description="The audit log, newest first (admin only).")
+    @strawberry.field(description="API keys, without secrets, oldest first (admin only).")
+    async def api_keys_connection(
+        self, info: Info, tenant_org_id: str | None = None, first: First = None, after: After = None
+    ) -> Connection[ApiKey]:
+        info.context.caller.require_admin()
+        return await connection(
+            info,
+            listing=Listing(Kind.API_KEYS, tenant_org_id=tenant_org_id),
+            page=PageRequest.of(order=listings.API_KEY_ORDER, first=first, after=after),
+            node=ApiKey.from_row,
+        )
+
+    @strawberry.field(
+        description="The audit log, newest first (admin only).",
+        deprecation_reason=DEPRECATED.format("auditLogConnection"),
+    )
     async def audit_log(
         self, info: Info, tenant_org_id: str | None = None, limit: int = 100
     ) -> list[AuditEntry]:
@@ -142,3 +203,15 @@ class Query:
                 session=session, tenant_org_id=tenant_org_id, limit=limit
             )
         return [AuditEntry.from_row(row) for row in rows]
+
+    @strawberry.field(description="The audit log, newest first (admin only).")
+    async def audit_log_connection(
+        self, info: Info, tenant_org_id: str | None = None, first: First = None, after: After = None
+    ) -> Connection[AuditEntry]:
+        info.context.caller.require_admin()
+        return await connection(
+            info,
+            listing=Listing(Kind.AUDIT, tenant_org_id=tenant_org_id),
+            page=PageRequest.of(order=listings.AUDIT_ORDER, first=first, after=after),
+            node=AuditEntry.from_row,
+        )

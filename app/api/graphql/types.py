@@ -12,11 +12,25 @@ from datetime import datetime
 from typing import Annotated, Any
 
 import strawberry
+from graphql import GraphQLError
 
 from app.access.principals import Role
 from app.api.graphql import billing
+from app.api.graphql.connections import (
+    DEPRECATED,
+    After,
+    Connection,
+    ContainerFilterInput,
+    ContainerOrder,
+    First,
+    SortDirection,
+    connection,
+    container_filter,
+    container_page,
+)
 from app.api.graphql.context import Info
 from app.api.graphql.derive import LONG_SCALAR, Long, input_type, object_type, values
+from app.api.graphql.enums import ClusterStatus
 from app.api.graphql.quotas import Quota
 from app.api.graphql.quotas import read as read_quota
 from app.api.graphql.sizing import QUANTIZATION_DESCRIPTION, VectorSizing
@@ -25,7 +39,6 @@ from app.kube.manifests import CLIENT_SERVICE_NAME
 from app.models.cluster import ClusterCreate, ClusterDetails, ClusterUpdate
 from app.models.records import ClusterRecord, DeploymentRecord
 from app.models.sizing import Quantization
-from app.models.status import ClusterStatus
 from app.models.usage import Usage
 from app.store.tables import (
     ApiKeyRow,
@@ -35,25 +48,25 @@ from app.store.tables import (
     TenantContainerRow,
     UsageSampleRow,
 )
-from app.tenancy import queries
+from app.tenancy import listings, queries
 from app.tenancy.errors import Forbidden
-from app.tenancy.paging import Page, Position
+from app.tenancy.paging import Page, PageRequest, Position
 from app.tenancy.quota import Subject
 
 __all__ = ["DATETIME_SCALAR", "LONG_SCALAR", "Long"]
 
-strawberry.enum(
-    ClusterStatus,
-    # The values as GraphQL names too, so a status reads "created" here as in REST.
-    graphql_name_from="value",
-    description="Where a cluster is in its life; failed and degraded come with an error.",
-)
-
 
 def _parse_datetime(value: Any) -> datetime:
-    if not isinstance(value, str):
-        raise ValueError(f"DateTime cannot represent a non-string value: {value!r}")
-    return datetime.fromisoformat(value)
+    # A GraphQLError: the client's value is refused (BAD_USER_INPUT), whether it came
+    # as a variable or written in the document, never an internal error.
+    try:
+        if isinstance(value, str):
+            return datetime.fromisoformat(value)
+    except ValueError:
+        pass
+    raise GraphQLError(
+        f"DateTime must be an RFC 3339 moment such as 2026-01-01T12:00:00Z, not {value!r}"
+    )
 
 
 DATETIME_SCALAR = strawberry.scalar(
@@ -85,10 +98,26 @@ class DeploymentStatus:
     id: strawberry.ID
     details: DeploymentDetails
 
-    @strawberry.field(description="Usage reports, oldest first (bounded retention).")
+    @strawberry.field(
+        description="Usage reports, oldest first (bounded retention).",
+        deprecation_reason=DEPRECATED.format("usageHistoryConnection"),
+    )
     async def usage_history(self, info: Info, last: int = 100) -> list[UsageSample]:
         rows = await info.context.loaders.usage_by_deployment.load(self.id)
         return [UsageSample.from_row(row) for row in rows[-max(last, 0) :]] if last else []
+
+    @strawberry.field(description="Usage reports, oldest first (bounded retention).")
+    async def usage_history_connection(
+        self, info: Info, first: First = None, after: After = None
+    ) -> Connection[UsageSample]:
+        page = PageRequest.of(order=listings.USAGE_ORDER, first=first, after=after)
+        return await connection(
+            info,
+            listing=listings.USAGE_OF_DEPLOYMENTS,
+            page=page,
+            parent=(str(self.id),),
+            node=UsageSample.from_row,
+        )
 
     @classmethod
     def from_row(cls, row: DeploymentStatusRow) -> DeploymentStatus:
@@ -153,10 +182,26 @@ class TenantContainer:
             password=info.context.runtime.secrets.elastic_password(self.id),
         )
 
-    @strawberry.field(description="Status changes, oldest first.")
+    @strawberry.field(
+        description="Status changes, oldest first.",
+        deprecation_reason=DEPRECATED.format("eventsConnection"),
+    )
     async def events(self, info: Info) -> list[ClusterEvent]:
         rows = await info.context.loaders.events_by_container.load(self.id)
         return [ClusterEvent.from_row(row) for row in rows]
+
+    @strawberry.field(description="Status changes, oldest first.")
+    async def events_connection(
+        self, info: Info, first: First = None, after: After = None
+    ) -> Connection[ClusterEvent]:
+        page = PageRequest.of(order=listings.EVENT_ORDER, first=first, after=after)
+        return await connection(
+            info,
+            listing=listings.EVENTS_OF_CONTAINERS,
+            page=page,
+            parent=(str(self.id),),
+            node=ClusterEvent.from_row,
+        )
 
     @strawberry.field(description="Whether its nodes can hold its vectors off the JVM heap.")
     def sizing(
@@ -192,6 +237,38 @@ def page_of(info: Info, *, first: int | None, after: str | None) -> Page | None:
     return Page.of(first=first, after=after, max_rows=max_rows)
 
 
+CONTAINERS_CONNECTION = (
+    "Its clusters, a page at a time: filtered, in creation order (oldest first) "
+    "or by name (service name, then user), either way round."
+)
+FilterArgument = Annotated[ContainerFilterInput | None, strawberry.argument(name="filter")]
+
+
+async def containers_connection(
+    info: Info,
+    *,
+    parent: dict[str, str],
+    first: int | None,
+    after: str | None,
+    filter_: ContainerFilterInput | None,
+    order_by: ContainerOrder,
+    direction: SortDirection,
+    include_deleted: bool,
+) -> Connection[TenantContainer]:
+    """A page of the containers below ``parent`` (column: value; none: all the caller
+    sees), one batched statement for every parent of the same page."""
+    return await connection(
+        info,
+        listing=listings.containers(
+            filter=container_filter(filter_, include_deleted=include_deleted),
+            parents=tuple(parent),
+        ),
+        page=container_page(first=first, after=after, order_by=order_by, direction=direction),
+        parent=tuple(parent.values()),
+        node=TenantContainer.from_row,
+    )
+
+
 @strawberry.type(description="A user of an organisation and their clusters.")
 class OrganizationUser:
     name: str
@@ -204,7 +281,7 @@ class OrganizationUser:
         report = await info.context.loaders.user_quota.load((self.tenant_org_id, self.name))
         return Quota.of(report)
 
-    @strawberry.field
+    @strawberry.field(deprecation_reason=DEPRECATED.format("containersConnection"))
     def containers(
         self,
         info: Info,
@@ -216,12 +293,37 @@ class OrganizationUser:
         page = page_of(info, first=first, after=after)
         return containers_from_rows(self.rows if page is None else page.of_rows(self.rows))
 
+    @strawberry.field(description=CONTAINERS_CONNECTION)
+    async def containers_connection(
+        self,
+        info: Info,
+        first: First = None,
+        after: After = None,
+        filter_: FilterArgument = None,
+        order_by: ContainerOrder = ContainerOrder.CREATED,
+        direction: SortDirection = SortDirection.ASC,
+        include_deleted: bool = False,
+    ) -> Connection[TenantContainer]:
+        return await containers_connection(
+            info,
+            parent={"tenant_org_id": self.tenant_org_id, "user": self.name},
+            first=first,
+            after=after,
+            filter_=filter_,
+            order_by=order_by,
+            direction=direction,
+            include_deleted=include_deleted,
+        )
+
 
 @strawberry.type(description="An organisation (tenant_org_id) and everything it owns.")
 class Organization:
     id: strawberry.ID
 
-    @strawberry.field(description="Its clusters, oldest first.")
+    @strawberry.field(
+        description="Its clusters, oldest first.",
+        deprecation_reason=DEPRECATED.format("containersConnection"),
+    )
     async def containers(
         self,
         info: Info,
@@ -242,6 +344,28 @@ class Organization:
                 page=page,
             )
         return containers_from_rows(paged)
+
+    @strawberry.field(description=CONTAINERS_CONNECTION)
+    async def containers_connection(
+        self,
+        info: Info,
+        first: First = None,
+        after: After = None,
+        filter_: FilterArgument = None,
+        order_by: ContainerOrder = ContainerOrder.CREATED,
+        direction: SortDirection = SortDirection.ASC,
+        include_deleted: bool = False,
+    ) -> Connection[TenantContainer]:
+        return await containers_connection(
+            info,
+            parent={"tenant_org_id": str(self.id)},
+            first=first,
+            after=after,
+            filter_=filter_,
+            order_by=order_by,
+            direction=direction,
+            include_deleted=include_deleted,
+        )
 
     @strawberry.field
     async def users(self, info: Info, include_deleted: bool = False) -> list[OrganizationUser]:
