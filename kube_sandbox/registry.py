@@ -15,11 +15,18 @@ import copy
 import json
 from typing import Any
 
-from . import disruption, errors, limitranger, resourcequota
+from . import disruption, errors, limitranger, metrics, resourcequota
 from .errors import ApiError, FieldError
 from .meta import generated_name, new_uid, timestamp
 from .patching import PatchConflict, PatchError, apply_patch
-from .resources import DISRUPTION_BUDGETS, NAMESPACES, PODS, ResourceTable, ResourceType
+from .resources import (
+    DISRUPTION_BUDGETS,
+    NAMESPACES,
+    POD_METRICS,
+    PODS,
+    ResourceTable,
+    ResourceType,
+)
 from .scale import SCALE, SCALE_API_VERSION, replicas_from_scale, to_scale
 from .selectors import FieldSelector, LabelSelector
 from .store import ObjectStore
@@ -76,7 +83,11 @@ class Registry:
     # --- reads ------------------------------------------------------------------------
 
     def get(self, resource: ResourceType, namespace: str, name: str) -> Obj:
-        obj = self.store.get(resource, namespace, name)
+        obj = (
+            self._computed(resource, namespace).get(name)
+            if resource is POD_METRICS
+            else (self.store.get(resource, namespace, name))
+        )
         if obj is None:
             raise errors.not_found(resource, name)
         return with_type(resource, obj)
@@ -116,9 +127,14 @@ class Registry:
         fields: FieldSelector | None = None,
     ) -> Objs:
         """Stored objects (with kind/apiVersion) matching the selectors."""
+        objects = (
+            list(self._computed(resource, namespace).values())
+            if resource is POD_METRICS
+            else self.store.list(resource, namespace)
+        )
         return [
             with_type(resource, obj)
-            for obj in self.store.list(resource, namespace)
+            for obj in objects
             if (labels is None or labels.matches(obj.get("metadata", {}).get("labels")))
             and (fields is None or fields.matches(obj))
         ]
@@ -432,6 +448,11 @@ class Registry:
                     self.store.put(resource, obj)
 
     # --- helpers ----------------------------------------------------------------------
+
+    def _computed(self, resource: ResourceType, namespace: str | None) -> dict[str, Obj]:
+        """A resource made from others on every read (the metrics API), by name."""
+        assert resource is POD_METRICS
+        return {obj["metadata"]["name"]: obj for obj in metrics.pod_metrics(self.store, namespace)}
 
     def _written(self, resource: ResourceType, namespace: str) -> None:
         """After a write: what the quota controller recounts (pods, claims, quotas) and

@@ -138,6 +138,11 @@ RESOURCES: tuple[ResourceType, ...] = (
         "policy", "v1", "PodDisruptionBudget", "poddisruptionbudgets", namespaced=True,
         short_names=("pdb",), subresources=("status",), tracks_generation=True,
     ),
+    # What metrics-server serves (`kubectl top pods`): read-only, made from the pods.
+    ResourceType(
+        "metrics.k8s.io", "v1beta1", "PodMetrics", "pods", namespaced=True,
+        verbs=("get", "list"),
+    ),
 )  # fmt: skip
 
 
@@ -196,3 +201,4 @@ RESOURCE_QUOTAS: ResourceType = _builtin("", "resourcequotas")
 LIMIT_RANGES: ResourceType = _builtin("", "limitranges")
 STATEFULSETS: ResourceType = _builtin("apps", "statefulsets")
 DISRUPTION_BUDGETS: ResourceType = _builtin("policy", "poddisruptionbudgets")
+POD_METRICS: ResourceType = _builtin("metrics.k8s.io", "pods")

@@ -31,7 +31,12 @@ async def test_version_and_api_roots(http: aiohttp.ClientSession) -> None:
     assert api["kind"] == "APIVersions" and api["versions"] == ["v1"]
     groups = await get_json(http, "/apis")
     assert groups["kind"] == "APIGroupList"
-    assert [g["name"] for g in groups["groups"]] == ["apps", "networking.k8s.io", "policy"]
+    assert [g["name"] for g in groups["groups"]] == [
+        "apps",
+        "networking.k8s.io",
+        "policy",
+        "metrics.k8s.io",
+    ]
     apps = await get_json(http, "/apis/apps")
     assert apps["preferredVersion"] == {"groupVersion": "apps/v1", "version": "v1"}
     async with http.get("/healthz") as response:
