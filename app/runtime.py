@@ -166,6 +166,7 @@ async def open_runtime(
             kube=kube,
             worker=worker,
             interval=settings.reconcile_interval_seconds,
+            usage_retention=timedelta(hours=settings.usage_retention_hours),
         )
         await worker.resume_unfinished()
         tasks.start("reconciler", reconciler.run_forever())

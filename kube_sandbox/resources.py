@@ -51,6 +51,8 @@ class ResourceType:
     tracks_generation: bool = False
     # Field-selector labels beyond metadata.name / metadata.namespace (dotted paths).
     field_labels: tuple[str, ...] = ()
+    # How stats and fault injection name it, when its plural alone would be ambiguous.
+    stats_name: str | None = None
 
     @property
     def singular(self) -> str:
@@ -141,7 +143,7 @@ RESOURCES: tuple[ResourceType, ...] = (
     # What metrics-server serves (`kubectl top pods`): read-only, made from the pods.
     ResourceType(
         "metrics.k8s.io", "v1beta1", "PodMetrics", "pods", namespaced=True,
-        verbs=("get", "list"),
+        verbs=("get", "list"), stats_name="pods.metrics.k8s.io",
     ),
 )  # fmt: skip
 

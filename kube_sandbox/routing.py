@@ -31,9 +31,10 @@ class ResourceTarget:
     @property
     def stats_key(self) -> str:
         """ "statefulsets" or "statefulsets/scale": the key for stats and faults."""
+        name = self.resource.stats_name or self.resource.plural
         if self.subresource:
-            return f"{self.resource.plural}/{self.subresource}"
-        return self.resource.plural
+            return f"{name}/{self.subresource}"
+        return name
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from kubernetes_asyncio.client import (
     ApiClient,
     AppsV1Api,
     CoreV1Api,
+    CustomObjectsApi,
     NetworkingV1Api,
     PolicyV1Api,
 )
@@ -47,6 +48,7 @@ class KubeClient:
         self.apps = AppsV1Api(api)
         self.networking = NetworkingV1Api(api)
         self.policy = PolicyV1Api(api)
+        self.custom = CustomObjectsApi(api)  # the metrics API
         self._retry = retry
         self._in_flight = asyncio.Semaphore(max_in_flight)
 

@@ -245,7 +245,11 @@ async def record_usage(
     namespace: str,
     values: Mapping[str, float],
     retention: timedelta,
+    only_changes: bool = False,
 ) -> DeploymentStatusRow:
+    """Record usage. ``only_changes``: values that equal the last recorded ones write
+    nothing (a measurement taken on every reconcile pass adds no sample while the
+    cluster's use stays the same)."""
     async with session_scope(sessions) as session:
         deployment = await queries.get_deployment(session=session, scope=scope, namespace=namespace)
         if deployment.status in (ClusterStatus.DELETING, ClusterStatus.DELETED):
@@ -253,6 +257,8 @@ async def record_usage(
                 f'cluster in namespace "{namespace}" is {deployment.status}; '
                 "it takes no usage reports"
             )
+        if only_changes and all(getattr(deployment, f) == v for f, v in values.items()):
+            return deployment
         now = utcnow()
         for field, value in values.items():
             setattr(deployment, field, value)

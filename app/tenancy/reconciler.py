@@ -5,22 +5,29 @@ sizes other than the record wants, readiness lost) and says so on the cluster
 is an explicit update (``updateCluster`` with no changes re-applies every object).
 
 Each transition it records is a compare-and-set against the version it observed, so
-a change recorded meanwhile (an update, a delete) is never overwritten."""
+a change recorded meanwhile (an update, a delete) is never overwritten.
+
+Each pass also fills every running cluster's usage (DeploymentStatus cpu, memory and
+disk) from what Kubernetes measures (app.kube.measured_usage), so usage is live
+without the cluster reporting it; qps is only ever what the cluster reports."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import timedelta
 
 from app.kube.client import KubeClient
 from app.kube.errors import KubeError
-from app.kube.manifests import STATEFULSET_NAME
+from app.kube.manifests import STATEFULSET_NAME, claim_labels, tenant_labels
+from app.kube.measured_usage import measure_usage
 from app.kube.observe import cluster_problem
 from app.store.db import SessionFactory, session_scope
 from app.store.tables import ClusterStatus, TenantContainerRow
-from app.tenancy import queries
-from app.tenancy.errors import ClusterChanged
+from app.tenancy import commands, queries
+from app.tenancy.errors import ClusterChanged, DomainError
 from app.tenancy.provisioning import ClusterWorker
+from app.tenancy.scope import Scope
 from app.tenancy.shapes import kube_shape
 
 log = logging.getLogger(__name__)
@@ -29,12 +36,19 @@ WATCHED = (ClusterStatus.CREATED.value, ClusterStatus.DEGRADED.value)
 
 class Reconciler:
     def __init__(
-        self, *, sessions: SessionFactory, kube: KubeClient, worker: ClusterWorker, interval: float
+        self,
+        *,
+        sessions: SessionFactory,
+        kube: KubeClient,
+        worker: ClusterWorker,
+        interval: float,
+        usage_retention: timedelta,
     ) -> None:
         self._sessions = sessions
         self._kube = kube
         self._worker = worker
         self._interval = interval
+        self._usage_retention = usage_retention
 
     async def run_forever(self) -> None:
         while True:
@@ -64,7 +78,29 @@ class Reconciler:
                 log.warning("reconciler could not observe %s: %s", container.namespace, exc)
                 continue
             changed += await self._record(container, problem)
+            await self._measure(container)
         return changed
+
+    async def _measure(self, container: TenantContainerRow) -> None:
+        """Record what the cluster uses now; a measurement that fails changes nothing."""
+        shape = kube_shape(container)
+        try:
+            measured = await measure_usage(
+                self._kube,
+                namespace=container.namespace,
+                pod_labels=tenant_labels(shape),
+                claim_labels=claim_labels(shape),
+            )
+            await commands.record_usage(
+                sessions=self._sessions,
+                scope=Scope.everything(),
+                namespace=container.namespace,
+                values=measured.as_report(),
+                retention=self._usage_retention,
+                only_changes=True,
+            )
+        except (KubeError, DomainError) as exc:  # a cluster deleted meanwhile, say
+            log.info("usage of %s not measured: %s", container.namespace, exc)
 
     async def _record(self, seen: TenantContainerRow, problem: str | None) -> int:
         if seen.status == ClusterStatus.CREATED and problem is not None:
