@@ -43,6 +43,12 @@ class PayloadTooLarge(DomainError):
     """A request body over ESS_MAX_BODY_BYTES."""
 
 
+class UnsupportedMediaType(DomainError):
+    """A request body that is not JSON by its Content-Type. Refused before it is read:
+    a browser sends text/plain across sites without asking first, so taking it would
+    open a cross-site write path."""
+
+
 class QueryTooExpensive(DomainError):
     """A GraphQL operation estimated over its budget (app/api/graphql/cost_limit.py).
     Defined here rather than beside the estimate so this table needs no import of the
@@ -71,6 +77,7 @@ _SHOWN_AS: dict[type[DomainError], ErrorCode] = {
     SubscriberTooSlow: ErrorCode(503, "SUBSCRIBER_TOO_SLOW"),
     RateLimited: ErrorCode(429, "RATE_LIMITED"),
     PayloadTooLarge: ErrorCode(413, "PAYLOAD_TOO_LARGE"),
+    UnsupportedMediaType: ErrorCode(415, "UNSUPPORTED_MEDIA_TYPE"),
     QueryTooExpensive: ErrorCode(400, "QUERY_TOO_EXPENSIVE"),
 }
 

@@ -650,6 +650,7 @@ _ERROR_MEANINGS = {
     "in several organisations without tenant_org_id, or an operation the cluster's status "
     "does not allow",
     413: "The request body is too large",
+    415: "The request body's Content-Type is not application/json",
     429: "Too many requests; slow down",
 }
 _ERROR_HEADERS = {
@@ -721,7 +722,9 @@ def _paths(references: References) -> Schema:
                 },
             }
         }
-        for code in sorted(op.errors):
+        # A body of another Content-Type than JSON is refused (415) wherever a body is read.
+        codes = {*op.errors, 415} if op.body is not None else set(op.errors)
+        for code in sorted(codes):
             responses[str(code)] = {"$ref": f"#/components/responses/Error{code}"}
         operation: Schema = {
             "operationId": op.operation_id,

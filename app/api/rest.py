@@ -10,14 +10,14 @@ from typing import Any
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import Match, Route
 
 from app.access import audit, keys
 from app.access.audit import audited
 from app.access.principals import Principal
 from app.access.reports import report_scope
 from app.api import payloads
-from app.api.error_codes import audit_outcome, error_code
+from app.api.error_codes import UnsupportedMediaType, audit_outcome, error_code
 from app.runtime import Runtime
 from app.tenancy import flows, queries
 from app.tenancy.errors import DomainError, InvalidInput, Unauthenticated
@@ -59,6 +59,9 @@ def _limit(request: Request, default: int = 100) -> int:
 
 
 async def json_object(request: Request, *, empty_ok: bool = False) -> dict[str, Any]:
+    """The request's body, a JSON object; 415 when its Content-Type names another type
+    (a request without one is read as JSON)."""
+    _require_json(request)
     body = await request.body()
     if empty_ok and not body.strip():
         return {}
@@ -74,6 +77,18 @@ async def json_object(request: Request, *, empty_ok: bool = False) -> dict[str, 
     if not isinstance(parsed, dict):
         raise InvalidInput("request body must be a JSON object")
     return parsed
+
+
+def _require_json(request: Request) -> None:
+    given = request.headers.get("content-type")
+    if given is None:
+        return
+    media_type = given.split(";", 1)[0].strip().lower()
+    if media_type == "application/json" or media_type.endswith("+json"):
+        return
+    raise UnsupportedMediaType(
+        f"the request body must be JSON (Content-Type: application/json), not {media_type}"
+    )
 
 
 def audited_request(request: Request, action: str, **context: Any) -> Any:
@@ -274,7 +289,19 @@ async def http_error(request: Request, exc: Exception) -> Response:
         404: f"no such endpoint: {request.method} {request.url.path}",
         405: f"method {request.method} is not allowed on {request.url.path}",
     }
-    return error_response(exc.status_code, messages.get(exc.status_code, str(exc.detail)))
+    response = error_response(exc.status_code, messages.get(exc.status_code, str(exc.detail)))
+    if exc.status_code == 405:
+        # RFC 9110: a 405 lists what the path does allow, over every route it has.
+        response.headers["Allow"] = ", ".join(_allowed_methods(request))
+    return response
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    allowed: set[str] = set()
+    for route in request.app.router.routes:
+        if isinstance(route, Route) and route.matches(request.scope)[0] is not Match.NONE:
+            allowed |= route.methods or set()
+    return sorted(allowed)
 
 
 # The org route comes before the {user}/{service_name} route it would otherwise match.

@@ -130,7 +130,10 @@ def test_refusals_carry_security_headers_and_refused_writes_are_audited(
         on_graphql = anonymous.post("/graphql", json={"query": "{ __typename }"})
         assert on_graphql.json() == {
             "errors": [
-                {"message": "missing or invalid bearer token", "extensions": {"code": "UNAUTHENTICATED"}}
+                {
+                    "message": "missing or invalid bearer token",
+                    "extensions": {"code": "UNAUTHENTICATED"},
+                }
             ]
         }
         too_large = admin.patch("/clusters/x", content=b"{}" + b" " * (2 << 20))
@@ -221,14 +224,15 @@ async def test_introspection_can_be_switched_off(make_app: MakeApp) -> None:
 
 
 @pytest.mark.parametrize("path", ["/clusters", "/api-keys"])
-async def test_wrong_content_is_a_clear_400_not_a_500(
+async def test_wrong_content_is_a_clear_4xx_not_a_500(
     admin_client: httpx.AsyncClient, path: str
 ) -> None:
-    response = await admin_client.post(
-        path, content=b"\x00\x01binary", headers={"Content-Type": "application/octet-stream"}
-    )
-    assert response.status_code == 400
-    assert set(response.json()) == {"error"}
+    for content_type, status in (("application/json", 400), ("application/octet-stream", 415)):
+        response = await admin_client.post(
+            path, content=b"\x00\x01binary", headers={"Content-Type": content_type}
+        )
+        assert response.status_code == status
+        assert set(response.json()) == {"error"}
 
 
 async def test_graphql_complexity_limit_catches_fragment_bombs(
@@ -391,3 +395,36 @@ def _read_until_closed(sock: socket.socket) -> bytes:
     while chunk := sock.recv(65536):
         received += chunk
     return received
+
+
+async def test_a_405_says_what_the_path_allows(admin_client: httpx.AsyncClient) -> None:
+    response = await admin_client.put("/clusters")
+    assert response.status_code == 405
+    assert response.headers["allow"] == "DELETE, POST"
+    assert response.json() == {"error": "method PUT is not allowed on /clusters"}
+    response = await admin_client.post("/tenant/quota/org/org-1")
+    assert response.status_code == 405
+    assert response.headers["allow"] == "DELETE, GET, HEAD, PUT"
+
+
+@pytest.mark.parametrize(
+    "content_type", ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data"]
+)
+async def test_a_body_that_is_not_json_by_its_type_is_415(
+    admin_client: httpx.AsyncClient, org: str, content_type: str
+) -> None:
+    body = f'{{"tenant_org_id": "{org}", "user": "u", "service_name": "s"}}'
+    response = await admin_client.post(
+        "/clusters", content=body, headers={"Content-Type": content_type}
+    )
+    assert response.status_code == 415
+    assert response.json() == {
+        "error": "the request body must be JSON (Content-Type: application/json), "
+        f"not {content_type}"
+    }
+    assert (await admin_client.get(f"/tenant/containers/org/{org}")).json() == []
+    # JSON by any spelling of its type goes through.
+    response = await admin_client.post(
+        "/clusters", content=body, headers={"Content-Type": "Application/JSON; charset=utf-8"}
+    )
+    assert response.status_code == 202, response.text
