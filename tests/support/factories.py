@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from app.models.cluster import ClusterShape
 from app.tenancy.naming import ReservedNamespaces
 from app.tenancy.requests import ClusterRequest, parse_create_request
 
@@ -26,3 +27,23 @@ def cluster_request(
         reserved=DEFAULT_RESERVED,
         org_prefixed=False,
     )
+
+
+# The specification's example cluster (section 4), as the manifests take it.
+SPEC_EXAMPLE = ClusterShape(
+    namespace="org-001-alice-vector-search",
+    tenant_org_id="org-001",
+    user="alice",
+    service_name="vector-search",
+    replicas=2,
+    cpu_request="1",
+    cpu_limit="4",
+    mem_request="2Gi",
+    mem_limit="8Gi",
+    disk_size="50Gi",
+    gpu_count=1,
+    dimension=512,
+    vector_count=1000000,
+    index_limit=10,
+    gitlab_url=None,
+)

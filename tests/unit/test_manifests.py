@@ -46,6 +46,7 @@ from app.kube.manifests import owned_labels as owned_labels_of
 from app.kube.namespace_limits import limit_range_manifest, resource_quota_manifest
 from app.kube.quantity import InvalidQuantity
 from app.kube.tls import TlsBundle
+from tests.support.factories import SPEC_EXAMPLE
 
 IMAGE = "docker.elastic.co/elasticsearch/elasticsearch:8.15.0"
 SECRETS = ClusterSecrets(
@@ -59,23 +60,7 @@ CLUSTER_ID = "tenant_alice_vector-search_1700000000000000"
 RBAC_PATH = Path(__file__).resolve().parents[2] / "deploy" / "rbac.yaml"
 
 # The example request of the spec (section 4).
-BASE = ClusterShape(
-    namespace="org-001-alice-vector-search",
-    tenant_org_id="org-001",
-    user="alice",
-    service_name="vector-search",
-    replicas=2,
-    cpu_request="1",
-    cpu_limit="4",
-    mem_request="2Gi",
-    mem_limit="8Gi",
-    disk_size="50Gi",
-    gpu_count=1,
-    dimension=512,
-    vector_count=1000000,
-    index_limit=10,
-    gitlab_url=None,
-)
+BASE = SPEC_EXAMPLE
 
 DNS1123_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
 DNS1123_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")

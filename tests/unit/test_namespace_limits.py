@@ -19,24 +19,9 @@ from app.kube.namespace_limits import (
 )
 from app.kube.quantity import parse_quantity
 from app.models.quantity import format_quantity
+from tests.support.factories import SPEC_EXAMPLE
 
-SHAPE = ClusterShape(
-    namespace="org-001-alice-vector-search",
-    tenant_org_id="org-001",
-    user="alice",
-    service_name="vector-search",
-    replicas=2,
-    cpu_request="1",
-    cpu_limit="4",
-    mem_request="2Gi",
-    mem_limit="8Gi",
-    disk_size="50Gi",
-    gpu_count=1,
-    dimension=512,
-    vector_count=1000000,
-    index_limit=10,
-    gitlab_url=None,
-)
+SHAPE = SPEC_EXAMPLE
 
 
 @pytest.mark.parametrize(
