@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 
 from alembic import context
+from sqlalchemy import text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlmodel import SQLModel
@@ -29,7 +30,17 @@ def _run(connection: Connection) -> None:
         render_as_batch=connection.dialect.name == "sqlite",
     )
     with context.begin_transaction():
+        if connection.dialect.name == "postgresql":
+            # Several replicas starting together all migrate: the first takes this lock
+            # and migrates, the others wait for its commit and then find nothing left
+            # to do (the current revision is read after the lock). SQLite has one
+            # writer at a time anyway.
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOCK_KEY})
         context.run_migrations()
+
+
+# The advisory lock of schema migrations: any fixed 64-bit number ("es-serverless").
+_LOCK_KEY = 0x6573_7365_7276_6572
 
 
 def run_migrations_offline() -> None:
