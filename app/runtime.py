@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from app.access.authenticate import Authenticator
 from app.access.rate_limit import RateLimiter
+from app.access.server_key import agree_on_server_key
 from app.kube.client import KubeClient, RetryPolicy
 from app.kube.connection import KubeTarget, open_api_client, resolve_target
 from app.models.billing import PriceList
@@ -137,6 +138,7 @@ async def open_runtime(
         stack.push_async_callback(kube.close)
 
         secrets = SecretDeriver(_secret(settings, "secret_key", what="server secret key"))
+        await agree_on_server_key(sessions=make_session_factory(engine), secrets=secrets)
         authenticator = Authenticator(
             sessions=make_session_factory(engine),
             admin_token=_secret(settings, "admin_token", what="admin token"),

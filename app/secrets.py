@@ -49,6 +49,10 @@ class SecretDeriver:
         digest = hmac.new(self._key, f"{purpose}:{record_id}".encode(), hashlib.sha256).digest()
         return base64.urlsafe_b64encode(digest).decode("ascii").rstrip("=")[:length]
 
+    def fingerprint(self) -> str:
+        """Names the key without revealing it: replicas compare theirs by it."""
+        return self._derive("key-fingerprint", "es-serverless", length=43)
+
     def elastic_password(self, container_id: str) -> str:
         return self._derive("elastic-password", container_id)
 

@@ -34,6 +34,7 @@ __all__ = [
     "ClusterEventRow",
     "ClusterStatus",
     "DeploymentStatusRow",
+    "PlatformFactRow",
     "PriceRow",
     "QuotaGuardRow",
     "QuotaRow",
@@ -225,3 +226,14 @@ class PriceRow(PriceList, table=True):
     id: int | None = Field(default=None, primary_key=True)
     effective_from: datetime = Field(sa_type=sa.DateTime(timezone=True), unique=True)
     created_at: datetime = timestamp()
+
+
+class PlatformFactRow(SQLModel, table=True):
+    """A fact about the platform every replica must agree on, recorded by the first to
+    start (the fingerprint of the server key, say)."""
+
+    __tablename__ = "platform_facts"
+
+    name: str = Field(primary_key=True, max_length=64)
+    value: str = Field(max_length=200)
+    recorded_at: datetime = timestamp()
