@@ -24,7 +24,7 @@ from starlette.routing import Route
 from app.access.audit import MAX_LIMIT as MAX_AUDIT_LIMIT
 from app.access.keys import ApiKeyRequest
 from app.api import bill_payloads, payloads
-from app.api.health import Readiness
+from app.api.health import Liveness, Readiness
 from app.api.rest import FLAG_VALUES
 from app.api.rest_billing import FORMATS
 from app.api.rest_listings import DIRECTIONS
@@ -608,10 +608,24 @@ OPERATIONS: tuple[Operation, ...] = (
     ),
     Operation(
         method="get",
+        path="/healthz",
+        operation_id="getLiveness",
+        tag="meta",
+        summary="Whether the process answers",
+        public=True,
+        answer=Liveness,
+        answer_description="Alive",
+        errors=_ANY,
+    ),
+    Operation(
+        method="get",
         path="/readyz",
         operation_id="getReadiness",
         tag="meta",
-        summary="Whether the server is ready, and which kind of Kubernetes it drives",
+        summary="Whether the server can work (database and Kubernetes API answer), and "
+        "which kind of Kubernetes it drives",
+        description="503 with the same object (status unavailable, and its problems) "
+        "while the database or the Kubernetes API does not answer.",
         public=True,
         answer=Readiness,
         answer_description="Ready",

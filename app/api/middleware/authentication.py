@@ -45,12 +45,12 @@ class RequireAuthentication:
 
 
 def _public(scope: Scope) -> bool:
-    """Requests that need no token: the OpenAPI document, the readiness probe (probes
+    """Requests that need no token: the OpenAPI document, the probes (probes
     carry no token) and the GraphiQL page itself (it holds no data; its queries carry
     the token the user types into it)."""
     if scope.get("method", "GET") != "GET":
         return False
     path = scope["path"]
-    if path in ("/openapi.json", "/readyz"):
+    if path in ("/openapi.json", "/healthz", "/readyz"):
         return True
     return path == "/graphql" and "text/html" in Headers(scope=scope).get("accept", "")
