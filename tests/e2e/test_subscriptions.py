@@ -10,7 +10,7 @@ import pytest
 
 from tests.support.inprocess import InProcessServer, create_accepted
 from tests.support.servers import ADMIN_TOKEN
-from tests.support.websocket import GraphQLSocket, event_of, socket, subscribed
+from tests.support.websocket import GraphQLSocket, codes, event_of, socket, subscribed
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -69,3 +69,21 @@ async def test_subscription_can_follow_one_namespace(
         seen = await _updates(ws, "1", until="created")
     assert {u["serviceName"] for u in seen} == {"b"}
     assert [u["event"]["to"] for u in seen] == ["pending", "creating", "created"]
+
+
+@pytest.mark.parametrize(
+    ("variables", "message"),
+    [
+        ({"org": "Not A Valid Name!", "ns": None}, 'tenant_org_id "Not A Valid Name!"'),
+        ({"org": "fine", "ns": "Bad_Namespace"}, 'namespace "Bad_Namespace"'),
+    ],
+)
+async def test_a_name_nothing_can_have_is_bad_input_not_silence(
+    shared_app: InProcessServer, variables: dict[str, Any], message: str
+) -> None:
+    async with socket(shared_app, ADMIN_TOKEN) as ws:
+        await ws.start("1", SUBSCRIBE, variables)
+        answer, *_ = await ws.until_end("1", timeout=10)
+    assert codes(answer) == ["BAD_USER_INPUT"]
+    errors = answer["payload"] if answer["type"] == "error" else answer["payload"]["errors"]
+    assert errors[0]["message"].startswith(message)

@@ -9,6 +9,8 @@ import strawberry
 
 from app.api.graphql.context import Info
 from app.api.graphql.types import ClusterEvent, ClusterEventUpdate
+from app.models.names import check_name
+from app.tenancy.validation import rule_checks
 
 
 @strawberry.type
@@ -21,6 +23,12 @@ class Subscription:
         self, info: Info, tenant_org_id: str, namespace: str | None = None
     ) -> AsyncGenerator[ClusterEventUpdate, None]:
         runtime, caller = info.context.runtime, info.context.caller
+        # A name no organisation or namespace can have is bad input, as in a mutation,
+        # not a subscription that stays silent for ever.
+        with rule_checks():
+            check_name("tenant_org_id", tenant_org_id)
+            if namespace is not None:
+                check_name("namespace", namespace)
         # Another organisation's events are filtered out like a nonexistent one's:
         # the subscription stays silent rather than confirming anything.
         async with runtime.event_feed.subscribe(
