@@ -30,6 +30,11 @@ def _serve(settings: Settings, args: argparse.Namespace) -> None:
     from app.server import create_app
     from app.serving import header_deadline_protocol
 
+    if settings.public_url is None:
+        # The address this server listens on; a wildcard one is reached by loopback.
+        host = "127.0.0.1" if args.host in ("0.0.0.0", "::", "") else args.host
+        host = f"[{host}]" if ":" in host else host
+        settings = settings.model_copy(update={"public_url": f"http://{host}:{args.port}"})
     app = create_app(settings)
     # Everything loaded so far (modules, the GraphQL schema) lives as long as the
     # process: moved out of the collector's sight, a full collection no longer walks

@@ -13,6 +13,7 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 from app.access.authenticate import Authenticator
 from app.access.rate_limit import RateLimiter
@@ -54,6 +55,8 @@ class Runtime:
     # One per process, shared by the HTTP middleware and WebSocket operations.
     rate_limiter: RateLimiter
     event_feed: EventFeed
+    # Configuration that cannot work as meant (shown by /readyz too).
+    warnings: tuple[str, ...] = ()
     # The time the records' changes and the usage ledger are written with, and bills
     # are computed at: the real UTC clock, or a test's.
     clock: Clock = SYSTEM_CLOCK
@@ -103,6 +106,25 @@ async def _start_sandbox(
     return sandbox
 
 
+_LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1", "[::1]"})
+
+
+def configuration_warnings(settings: Settings, target: KubeTarget) -> tuple[str, ...]:
+    """What is configured in a way that cannot work, said at start and in /readyz: a
+    real cluster's pods cannot reach the control plane at a loopback address (inside a
+    pod that is the pod itself), so their usage reports would never arrive."""
+    if target.mode is KubeMode.SANDBOX:
+        return ()
+    host = urlsplit(settings.public_url_resolved).hostname or ""
+    if host in _LOOPBACK_HOSTS or host.startswith("127."):
+        return (
+            f"ESS_PUBLIC_URL is {settings.public_url_resolved}, a loopback address the "
+            "tenant clusters' pods cannot reach: set it to the control plane's address "
+            "in the cluster (e.g. http://es-serverless.es-serverless.svc:8080)",
+        )
+    return ()
+
+
 def _secret(settings: Settings, name: str, *, what: str) -> str:
     configured = getattr(settings, name)
     if configured is not None:
@@ -127,6 +149,9 @@ async def open_runtime(
 
         target = resolve_target(settings)
         log.info("Kubernetes target: %s", target.mode.value)
+        warnings = configuration_warnings(settings, target)
+        for warning in warnings:
+            log.warning("CONFIGURATION: %s", warning)
         sandbox = None
         if target.mode is KubeMode.SANDBOX:
             sandbox = await _start_sandbox(stack, settings, target)
@@ -160,7 +185,7 @@ async def open_runtime(
                 ready_timeout=settings.ready_timeout_seconds,
                 concurrency=settings.provision_concurrency,
                 platform_namespace=settings.platform_namespace,
-                public_url=settings.public_url,
+                public_url=settings.public_url_resolved,
             ),
         )
         reconciler = Reconciler(
@@ -173,6 +198,7 @@ async def open_runtime(
         await worker.resume_unfinished()
         tasks.start("reconciler", reconciler.run_forever())
         yield Runtime(
+            warnings=warnings,
             settings=settings,
             sessions=sessions,
             ids=IdSequence(),

@@ -79,7 +79,9 @@ class Settings(BaseSettings):
     # from reading it as JSON.
     reserved_namespaces: Annotated[list[str], NoDecode] = Field(default_factory=list)
     # How tenant clusters reach the control plane (their usage reporter posts here).
-    public_url: str = "http://127.0.0.1:8080"
+    # Unset: the address `serve` listens on (right for the sandbox, where everything is
+    # local; a real cluster's pods cannot reach a loopback address, which is warned of).
+    public_url: str | None = None
     # Quotas for organisations, users and services the admin set none for, as JSON
     # objects of the spec's quota shape (`{"max_clusters": 10, "max_cpu": "100"}`);
     # unset: no limit.
@@ -167,6 +169,10 @@ class Settings(BaseSettings):
         if not value.strip():
             raise ValueError("ESS_ES_IMAGE must name an Elasticsearch image")
         return value
+
+    @property
+    def public_url_resolved(self) -> str:
+        return (self.public_url or "http://127.0.0.1:8080").rstrip("/")
 
     @property
     def database_url_resolved(self) -> str:

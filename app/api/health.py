@@ -49,6 +49,11 @@ class Readiness(BaseModel):
     problems: list[str] | None = Field(
         default=None, description="What does not answer; present only when unavailable"
     )
+    warnings: list[str] | None = Field(
+        default=None,
+        description="Configuration that cannot work as meant (a public URL tenant clusters "
+        "cannot reach); present only when there is some",
+    )
 
 
 async def healthz(_: Request) -> Response:
@@ -66,6 +71,7 @@ async def readyz(request: Request) -> Response:
         status="unavailable" if problems else "ready",
         kubernetes=runtime.kube_target.mode.value,  # type: ignore[arg-type]
         problems=problems or None,
+        warnings=list(runtime.warnings) or None,
     )
     return JSONResponse(answer.model_dump(exclude_none=True), status_code=503 if problems else 200)
 
