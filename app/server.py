@@ -10,7 +10,16 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.routing import Route, WebSocketRoute
 
-from app.api import health, openapi, rest, rest_billing, rest_listings, rest_quotas, rest_sizing
+from app.api import (
+    health,
+    metrics,
+    openapi,
+    rest,
+    rest_billing,
+    rest_listings,
+    rest_quotas,
+    rest_sizing,
+)
 from app.api.graphql.cost_limit import CostBudget
 from app.api.graphql.schema import make_schema
 from app.api.graphql.view import GraphQLApp
@@ -19,6 +28,7 @@ from app.api.middleware.body_limit import BodyLimit
 from app.api.middleware.headers import SecurityHeaders
 from app.api.middleware.masking import MaskErrors
 from app.api.middleware.rate_limit import RateLimit
+from app.api.middleware.timing import RequestTiming
 from app.runtime import open_runtime
 from app.settings import Settings
 from app.tenancy.clock import SYSTEM_CLOCK, Clock
@@ -55,6 +65,7 @@ def create_app(settings: Settings, *, clock: Clock = SYSTEM_CLOCK) -> Starlette:
             *rest_sizing.routes,
             *openapi.routes,
             *health.routes,
+            *metrics.routes,
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
         ],
@@ -64,6 +75,7 @@ def create_app(settings: Settings, *, clock: Clock = SYSTEM_CLOCK) -> Starlette:
         # the endpoints: the body limit inside it turns a body that grows too large
         # while an endpoint reads it into 413 before it could be taken for a fault.
         middleware=[
+            Middleware(RequestTiming),
             Middleware(SecurityHeaders),
             Middleware(Authenticate),
             Middleware(RateLimit),

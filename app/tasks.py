@@ -22,6 +22,10 @@ class TaskSupervisor:
     def __init__(self) -> None:
         self._tasks: dict[str, asyncio.Task[None]] = {}
 
+    def count(self, *, prefix: str) -> int:
+        """How many tasks whose names start with ``prefix`` are running."""
+        return sum(1 for name in self._tasks if name.startswith(prefix))
+
     def running(self, name: str) -> bool:
         # A finished task is not running, even before its done callback forgot it.
         task = self._tasks.get(name)

@@ -108,6 +108,8 @@ class Operation:
     public: bool = False
     # Other media types the answer may come in (a bill as CSV), with their schemas.
     other_content: tuple[tuple[str, Schema], ...] = ()
+    # The answer's media type when it is text rather than JSON (the metrics).
+    text_answer: str | None = None
     # Headers of the answer (name, description), e.g. a page's Link.
     answer_headers: tuple[tuple[str, str], ...] = ()
 
@@ -633,6 +635,19 @@ OPERATIONS: tuple[Operation, ...] = (
     ),
     Operation(
         method="get",
+        path="/metrics",
+        operation_id="getMetrics",
+        tag="meta",
+        summary="Prometheus metrics of this server process (admin only)",
+        description="Request latency, provisioning work and its outcome, Kubernetes API "
+        "errors, clusters by status and the work queue's depth, in Prometheus' text format.",
+        answer=None,
+        text_answer="text/plain",
+        answer_description="The metrics",
+        errors=_AUTHENTICATED,
+    ),
+    Operation(
+        method="get",
         path="/openapi.json",
         operation_id="getOpenApi",
         tag="meta",
@@ -730,10 +745,14 @@ def _paths(references: References) -> Schema:
                     if op.answer_headers
                     else {}
                 ),
-                "content": {
-                    JSON: {"schema": answer},
-                    **{media: {"schema": schema} for media, schema in op.other_content},
-                },
+                "content": (
+                    {op.text_answer: {"schema": {"type": "string"}}}
+                    if op.text_answer
+                    else {
+                        JSON: {"schema": answer},
+                        **{media: {"schema": schema} for media, schema in op.other_content},
+                    }
+                ),
             }
         }
         # A body of another Content-Type than JSON is refused (415) wherever a body is read.

@@ -26,6 +26,7 @@ from kubernetes_asyncio.client import (
 from kubernetes_asyncio.client.exceptions import ApiException
 
 from app.kube.errors import KubeError, from_api_exception, from_connection_error
+from app.telemetry import KUBE_ERRORS
 
 log = logging.getLogger(__name__)
 
@@ -86,8 +87,10 @@ class KubeClient:
             try:
                 return await method(**kwargs)
             except ApiException as exc:
+                KUBE_ERRORS.labels(str(exc.status or 0)).inc()
                 raise from_api_exception(exc) from exc
             except (aiohttp.ClientError, OSError, TimeoutError) as exc:
+                KUBE_ERRORS.labels("0").inc()
                 raise from_connection_error(exc, server=self.server) from exc
 
     async def close(self) -> None:

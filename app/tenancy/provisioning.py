@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import time
 from collections.abc import Collection
 from dataclasses import dataclass
 
@@ -40,6 +41,7 @@ from app.secrets import SecretDeriver
 from app.store.db import SessionFactory, session_scope
 from app.store.tables import IN_PROGRESS, ClusterStatus, TenantContainerRow
 from app.tasks import TaskSupervisor
+from app.telemetry import WORK_SECONDS
 from app.tenancy import queries
 from app.tenancy.errors import ClusterChanged
 from app.tenancy.lifecycle import ClusterRecord, record_progress
@@ -89,6 +91,10 @@ class ClusterWorker:
     def busy(self, container_id: str) -> bool:
         return self._tasks.running(task_name(container_id))
 
+    def queued(self) -> int:
+        """Clusters this process has work for: being worked on or waiting for a slot."""
+        return self._tasks.count(prefix=task_name(""))
+
     def submit(self, container_id: str) -> None:
         """Work on the cluster until its records and Kubernetes agree (a task already
         running for it looks at the records again before it ends)."""
@@ -132,16 +138,23 @@ class ClusterWorker:
     async def _carry_out(self, record: ClusterRecord) -> None:
         container = record.container
         status = S(container.status)
+        started, outcome = time.monotonic(), "error"
         try:
             if status is S.DELETING:
                 await self._delete(container)
             else:
                 await self._converge(record, status)
+            outcome = "done"
         except ClusterChanged as exc:
+            outcome = "overtaken"
             log.info("cluster %s moved on; dropping this work: %s", container.id, exc.message)
         except KubeError as exc:
+            outcome = "failed"
             log.warning("cluster %s failed: %s", container.id, exc.message)
             await self._finish(container.id, {status}, S.FAILED, exc.message)
+        finally:
+            operation = {S.DELETING: "delete", S.UPDATING: "update"}.get(status, "create")
+            WORK_SECONDS.labels(operation, outcome).observe(time.monotonic() - started)
 
     async def _begin(self, container_id: str) -> ClusterRecord | None:
         """The cluster as recorded, a pending one moved to creating; None when no work

@@ -19,6 +19,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from app.store.tables import (
     IN_PROGRESS,
     ClusterEventRow,
+    ClusterStatus,
     DeploymentStatusRow,
     TenantContainerRow,
     UsageSampleRow,
@@ -314,3 +315,12 @@ async def usage_history(
     for row in (await session.exec(statement)).all():
         found[row.deployment_id].append(row)
     return {did: rows[-limit:] for did, rows in found.items()}
+
+
+async def clusters_by_status(*, session: AsyncSession) -> dict[ClusterStatus, int]:
+    """How many clusters (deleted ones too) are in each status: one grouped count."""
+    statement = sa.select(col(TenantContainerRow.status), func.count()).group_by(
+        col(TenantContainerRow.status)
+    )
+    rows = (await session.exec(statement)).all()  # type: ignore[call-overload]
+    return {ClusterStatus(status): int(count) for status, count in rows if status}
