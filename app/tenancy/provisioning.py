@@ -146,7 +146,7 @@ class ClusterWorker:
         """The cluster as recorded, a pending one moved to creating; None when no work
         is owed. The task holds the version read (or just set) from here on."""
         try:
-            async with session_scope(self._sessions) as session:
+            async with session_scope(self._sessions, background=True) as session:
                 record = await queries.container_pair(session=session, container_id=container_id)
                 if record is None:
                     return None
@@ -239,7 +239,7 @@ class ClusterWorker:
             log.warning("cluster %s: no version held; %s not recorded", container_id, to.value)
             return
         try:
-            async with session_scope(self._sessions) as session:
+            async with session_scope(self._sessions, background=True) as session:
                 record = await queries.container_pair(session=session, container_id=container_id)
                 if record is None or record.container.status not in expected:
                     return

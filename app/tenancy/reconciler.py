@@ -74,7 +74,7 @@ class Reconciler:
         else:
             return 0
         try:
-            async with session_scope(self._sessions) as session:
+            async with session_scope(self._sessions, background=True) as session:
                 record = await queries.container_pair(session=session, container_id=seen.id)
                 if record is None:
                     return 0
