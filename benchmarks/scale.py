@@ -42,7 +42,7 @@ import sys
 import tempfile
 import time
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -136,8 +136,8 @@ async def serve(data_dir: Path, **settings: str) -> AsyncIterator[Server]:
         ESS_RATE_LIMIT_PER_MINUTE="100000000",
         ESS_LOG_LEVEL="WARNING",
         HOME=str(data_dir),
-        **settings,
     )
+    env.update(settings)
     with (data_dir / "server.log").open("ab") as log:
         process = await asyncio.create_subprocess_exec(
             *[sys.executable, "-m", "app.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
@@ -179,9 +179,39 @@ def ms(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(len(ordered) * q))]
 
 
-async def measure_creates(count: int) -> dict[str, Any]:
+@asynccontextmanager
+async def sandbox_apart(data_dir: Path) -> AsyncIterator[dict[str, str]]:
+    """``es-serverless sandbox`` in a process of its own; yields the server's settings
+    that point it there."""
+    kubeconfig = data_dir / "apart.kubeconfig"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ESS_")}
+    env.update(ESS_SANDBOX_READY_SECONDS="0", ESS_LOG_LEVEL="WARNING")
+    process = await asyncio.create_subprocess_exec(
+        *[sys.executable, "-m", "app.cli", "sandbox", "--kubeconfig", str(kubeconfig)],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+    )
+    try:
+        while not kubeconfig.exists():
+            if process.returncode is not None:
+                raise RuntimeError("the sandbox exited")
+            await asyncio.sleep(0.1)
+        yield {"ESS_KUBE_MODE": "kubeconfig", "KUBECONFIG": str(kubeconfig)}
+    finally:
+        if process.returncode is None:
+            process.send_signal(signal.SIGTERM)
+        await process.wait()
+
+
+async def measure_creates(count: int, *, apart: bool) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as data_dir:
-        async with serve(Path(data_dir)) as server, server.http() as http:
+        async with AsyncExitStack() as stack:
+            settings = (
+                await stack.enter_async_context(sandbox_apart(Path(data_dir))) if apart else {}
+            )
+            server = await stack.enter_async_context(serve(Path(data_dir), **settings))
+            http = await stack.enter_async_context(server.http())
             pending = list(range(count))
             latencies: list[float] = []
             refused: list[str] = []
@@ -337,7 +367,9 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
     result: dict[str, Any] = {
         "machine": f"{platform.machine()}, {os.cpu_count()} cores,"
         f" Python {platform.python_version()}",
-        "creates": await measure_creates(args.creates) if args.creates else None,
+        "creates": await measure_creates(args.creates, apart=args.sandbox_apart)
+        if args.creates
+        else None,
         "reads": None,
     }
     print_table(result)  # the creates, at once
@@ -352,6 +384,11 @@ if __name__ == "__main__":
     parser.add_argument("--creates", type=int, default=1000, help="0 skips the creates")
     parser.add_argument("--sizes", type=int, nargs="*", default=[100, 1000, 10000])
     parser.add_argument("--repeat", type=int, default=10)
+    parser.add_argument(
+        "--sandbox-apart",
+        action="store_true",
+        help="creates: run the sandbox as `es-serverless sandbox` in a process of its own",
+    )
     parser.add_argument("--json", help="where to write the results as JSON")
     arguments = parser.parse_args()
     outcome = asyncio.run(main(arguments))
