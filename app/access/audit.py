@@ -1,18 +1,15 @@
 """The audit log: every mutation and REST write, who did it, to what, and how it
-ended. Written in its own transaction, so a failed operation is logged too; the
-entries of operations ending at the same time share one (see ``_write``).
+ended. Written in its own transaction, so a failed operation is logged too.
 
 How a failure is named (``error 404 NOT_FOUND``) is the api's vocabulary, not this
 layer's: the api passes it in (``outcome_of``), so access needs no import of the api."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
-from weakref import WeakKeyDictionary
+from dataclasses import dataclass
 
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -45,54 +42,11 @@ async def record(
         outcome=outcome[:200],
     )
     try:
-        await _write(sessions, entry)
+        async with session_scope(sessions) as session:
+            session.add(entry)
     except Exception:
         # Losing an audit line must not turn a done operation into an error.
         log.exception("could not write audit entry %s %s", action, target)
-
-
-@dataclass
-class _Batch:
-    entries: list[AuditEntryRow] = field(default_factory=list)
-    written: asyncio.Future[bool] = field(
-        default_factory=lambda: asyncio.get_running_loop().create_future()
-    )
-
-
-# Per database: the batch still taking entries (its writer waits for the write lock).
-_OPEN: WeakKeyDictionary[SessionFactory, _Batch] = WeakKeyDictionary()
-
-
-async def _write(sessions: SessionFactory, entry: AuditEntryRow) -> None:
-    """Write ``entry`` before returning, in one transaction with the entries of every
-    other operation that ends while that transaction waits for the database's write
-    lock (group commit). Under a burst of creates each needed a write of its own;
-    now a few do. Whoever opens a batch writes it; when that fails, every entry of it
-    is written alone (so one bad entry, or a cancelled writer, loses no other)."""
-    batch = _OPEN.get(sessions)
-    if batch is not None:
-        batch.entries.append(entry)
-        if await asyncio.shield(batch.written):
-            return
-    else:
-        batch = _OPEN[sessions] = _Batch(entries=[entry])
-        try:
-            async with session_scope(sessions) as session:
-                if _OPEN.get(sessions) is batch:
-                    del _OPEN[sessions]  # later entries go to the next batch
-                session.add_all(batch.entries)
-        except BaseException as exc:
-            if _OPEN.get(sessions) is batch:
-                del _OPEN[sessions]
-            if not batch.written.done():
-                batch.written.set_result(False)
-            if isinstance(exc, asyncio.CancelledError) or len(batch.entries) == 1:
-                raise
-        else:
-            batch.written.set_result(True)
-            return
-    async with session_scope(sessions) as session:
-        session.add(entry)
 
 
 async def list_entries(
