@@ -25,16 +25,17 @@ async def apply_manifests(kube: KubeClient, manifests: list[Manifest]) -> None:
 
 async def apply_manifest(
     kube: KubeClient, manifest: Manifest, *, may_replace: Callable[[Manifest], None] | None = None
-) -> None:
-    """Create, or replace the existing object. ``may_replace`` sees the existing object
-    (its JSON) before every replace and raises to leave it alone; the replace happens at the
-    resourceVersion it saw, so a change made after its look is caught, not clobbered."""
+) -> bool:
+    """Create, or replace the existing object; True when it was created. ``may_replace``
+    sees the existing object (its JSON) before every replace and raises to leave it
+    alone; the replace happens at the resourceVersion it saw, so a change made after its
+    look is caught, not clobbered."""
     kind = verbs(kube, manifest["kind"])
     name = manifest["metadata"]["name"]
     scope = {"namespace": manifest["metadata"]["namespace"]} if kind.namespaced else {}
     try:
         await kube.call_json(kind.create, body=manifest, **scope)
-        return
+        return True
     except KubeError as exc:
         if exc.status != 409 or exc.reason != "AlreadyExists":
             raise
@@ -45,25 +46,35 @@ async def apply_manifest(
         body = _with_server_fields(manifest, current)
         try:
             await kube.call_json(kind.replace, name=name, body=body, **scope)
-            return
+            return False
         except KubeError as exc:
             if exc.status != 409 or attempt == _REPLACE_ATTEMPTS - 1:
                 raise
+    raise AssertionError("unreachable: the last attempt returns or raises")
 
 
 async def create_if_absent(
-    kube: KubeClient, *, kind: str, name: str, namespace: str, build: Callable[[], Manifest]
+    kube: KubeClient,
+    *,
+    kind: str,
+    name: str,
+    namespace: str,
+    build: Callable[[], Manifest],
+    look_first: bool = True,
 ) -> bool:
     """Create the object unless it exists; never replace it. For objects whose content
     is generated afresh each time (certificates): replacing would change them under
-    running pods. ``build`` runs only when the object is missing. True when created."""
+    running pods. With ``look_first``, ``build`` runs only when the object is missing;
+    without (the namespace was just created, so it surely is), the create is tried
+    at once, a round trip fewer. True when created."""
     kind_verbs = verbs(kube, kind)
-    try:
-        await kube.call_json(kind_verbs.read, name=name, namespace=namespace)
-        return False
-    except KubeError as exc:
-        if exc.status != 404:
-            raise
+    if look_first:
+        try:
+            await kube.call_json(kind_verbs.read, name=name, namespace=namespace)
+            return False
+        except KubeError as exc:
+            if exc.status != 404:
+                raise
     try:
         await kube.call_json(kind_verbs.create, body=build(), namespace=namespace)
     except KubeError as exc:

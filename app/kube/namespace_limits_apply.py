@@ -21,12 +21,17 @@ from app.kube.quantity import InvalidQuantity, parse_quantity
 __all__ = ["apply_exact_quota", "apply_rollout_limits"]
 
 
-async def apply_rollout_limits(kube: KubeClient, *, shape: ClusterShape) -> None:
+async def apply_rollout_limits(kube: KubeClient, *, shape: ClusterShape, empty: bool) -> bool:
     """The LimitRange, and the quota wide enough for every step of the rollout to come
-    (the exact one when nothing of another shape runs, as on a create)."""
-    live = await _live_cluster(kube, namespace=shape.namespace)
+    (the exact one when nothing of another shape runs, as on a create). ``empty``: the
+    namespace was just created, so nothing runs in it (and nothing is read). True when
+    the quota applied is already the exact one (``apply_exact_quota`` would not change
+    it)."""
+    live = LiveCluster() if empty else await _live_cluster(kube, namespace=shape.namespace)
     await apply_manifest(kube, limit_range_manifest(shape))
-    await apply_manifest(kube, resource_quota_manifest(shape, hard=rollout_hard(shape, live=live)))
+    quota = resource_quota_manifest(shape, hard=rollout_hard(shape, live=live))
+    await apply_manifest(kube, quota)
+    return quota == resource_quota_manifest(shape)
 
 
 async def apply_exact_quota(kube: KubeClient, *, shape: ClusterShape) -> None:

@@ -112,14 +112,15 @@ async def namespace_exists(kube: KubeClient, *, name: str, timeout: float) -> bo
     return True
 
 
-async def claim_namespace(kube: KubeClient, manifest: Manifest, *, recorded_at: datetime) -> None:
+async def claim_namespace(kube: KubeClient, manifest: Manifest, *, recorded_at: datetime) -> bool:
     """Create the cluster's Namespace, or replace it when it already exists and is the
     cluster's (a resumed or re-applied cluster; a legacy one thereby gets the mark).
-    Raises ``NamespaceUnavailable`` when it exists and is not: then nothing is changed."""
+    Raises ``NamespaceUnavailable`` when it exists and is not: then nothing is changed.
+    True when the namespace was created now (so nothing is in it yet)."""
     name = manifest["metadata"]["name"]
 
     def only_ours(current: Manifest) -> None:
         if not ownership(current, manifest=manifest, recorded_at=recorded_at).ours:
             raise NamespaceUnavailable(name)
 
-    await apply_manifest(kube, manifest, may_replace=only_ours)
+    return await apply_manifest(kube, manifest, may_replace=only_ours)
