@@ -21,7 +21,11 @@ defaults, which would refuse it). Prints a table, writes JSON (``--json``), asse
 nothing (machines are noisy). Every process it starts is stopped at the end.
 
     python benchmarks/scale.py [--creates 1000] [--sizes 100 1000 10000] [--repeat 10]
-        [--json scale.json]
+        [--sandbox-apart] [--json scale.json]
+
+``--sandbox-apart`` runs the creates' sandbox as ``es-serverless sandbox`` in a process
+of its own (the server then drives it through its kubeconfig), to measure what the
+sandbox's share of the server's event loop costs.
 
 A quick run (under a minute): ``--creates 200 --sizes 100 1000 --repeat 5``.
 """
