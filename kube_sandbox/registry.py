@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import base64
 import binascii
-import copy
 import json
 from typing import Any
 
 from . import disruption, errors, limitranger, metrics, resourcequota
 from .errors import ApiError, FieldError
+from .jsoncopy import clone
 from .meta import generated_name, new_uid, timestamp
 from .patching import PatchConflict, PatchError, apply_patch
 from .resources import (
@@ -67,9 +67,9 @@ def without_type(obj: Obj) -> Obj:
 
 
 def _without_revision(obj: Obj) -> Obj:
-    clone = copy.deepcopy(obj)
-    clone.get("metadata", {}).pop("resourceVersion", None)
-    return clone
+    copied = clone(obj)
+    copied.get("metadata", {}).pop("resourceVersion", None)
+    return copied
 
 
 class Registry:
@@ -249,7 +249,7 @@ class Registry:
         if subresource == "status":
             # The status subresource writes status and nothing else.
             status = new.get("status")
-            new = copy.deepcopy(old)
+            new = clone(old)
             if status is None:
                 new.pop("status", None)
             else:
@@ -257,7 +257,7 @@ class Registry:
         elif resource.has_status:
             # ...and the main resource never writes status.
             if "status" in old:
-                new["status"] = copy.deepcopy(old["status"])
+                new["status"] = clone(old["status"])
             else:
                 new.pop("status", None)
         strategy = self._strategies[resource.storage_key]
@@ -328,7 +328,7 @@ class Registry:
                     )
                 ],
             )
-        new = copy.deepcopy(old)
+        new = clone(old)
         new.setdefault("spec", {})["replicas"] = replicas
         return to_scale(self._update(resource, new, old, None, dry_run))
 
@@ -423,7 +423,7 @@ class Registry:
             raise errors.forbidden(NAMESPACES, name, "this namespace may not be deleted")
         if namespace["metadata"].get("deletionTimestamp"):
             raise errors.conflict(NAMESPACES, name, NAMESPACE_TERMINATING_MESSAGE)
-        terminating = copy.deepcopy(namespace)
+        terminating = clone(namespace)
         terminating["metadata"]["deletionTimestamp"] = timestamp()
         terminating["metadata"]["deletionGracePeriodSeconds"] = 0
         terminating["status"] = {"phase": "Terminating"}
@@ -481,7 +481,7 @@ class Registry:
             raise errors.bad_request(
                 f"the kind in the data ({kind}) does not match the expected kind ({resource.kind})"
             )
-        obj = with_type(resource, copy.deepcopy(body))
+        obj = with_type(resource, clone(body))
         meta = obj.get("metadata")
         if meta is None:
             meta = obj["metadata"] = {}

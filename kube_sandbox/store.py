@@ -14,12 +14,12 @@ atomic with respect to every other request and controller.
 from __future__ import annotations
 
 import asyncio
-import copy
 from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from .jsoncopy import clone
 from .resources import ResourceType
 
 EventType = Literal["ADDED", "MODIFIED", "DELETED"]
@@ -111,11 +111,11 @@ class ObjectStore:
 
     def get(self, resource: ResourceType, namespace: str, name: str) -> dict[str, Any] | None:
         obj = self._objects.get(resource.storage_key, {}).get(namespace, {}).get(name)
-        return copy.deepcopy(obj) if obj is not None else None
+        return clone(obj) if obj is not None else None
 
     def list(self, resource: ResourceType, namespace: str | None = None) -> Objects:
         """Objects sorted by (namespace, name), like etcd's key order; None = everywhere."""
-        return [copy.deepcopy(obj) for obj in self.scan(resource, namespace)]
+        return [clone(obj) for obj in self.scan(resource, namespace)]
 
     def scan(
         self, resource: ResourceType, namespace: str | None = None
@@ -141,7 +141,7 @@ class ObjectStore:
         names = self._objects.setdefault(resource.storage_key, {}).setdefault(key[0], {})
         old = names.get(key[1])
         self._revision += 1
-        stored = copy.deepcopy(obj)
+        stored = clone(obj)
         stored["metadata"]["resourceVersion"] = str(self._revision)
         names[key[1]] = stored
         uid = stored["metadata"].get("uid")
@@ -150,7 +150,7 @@ class ObjectStore:
         self._emit(
             StoreEvent("MODIFIED" if old else "ADDED", resource, stored, old, self._revision)
         )
-        return copy.deepcopy(stored)
+        return clone(stored)
 
     def remove(self, resource: ResourceType, namespace: str, name: str) -> dict[str, Any] | None:
         """Delete; the DELETED event carries the object at the deletion's revision."""
@@ -163,10 +163,10 @@ class ObjectStore:
             del bucket[namespace]  # a deleted namespace leaves no empty index behind
         self._uids.pop(old["metadata"].get("uid", ""), None)
         self._revision += 1
-        final = copy.deepcopy(old)
+        final = clone(old)
         final["metadata"]["resourceVersion"] = str(self._revision)
         self._emit(StoreEvent("DELETED", resource, final, old, self._revision))
-        return copy.deepcopy(final)
+        return clone(final)
 
     def compact(self) -> int:
         """Forget all history, like an etcd compaction at the current revision."""

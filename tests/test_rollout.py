@@ -25,6 +25,7 @@ from app.kube.manifests import (
     cluster_manifests,
 )
 from app.kube.names import LIMIT_RANGE_NAME, QUOTA_NAME
+from app.kube.namespace_limits import resource_quota_manifest
 from app.kube.namespaces import NamespaceUnavailable
 from app.kube.rollout import roll_out_cluster
 from app.kube.verbs import verbs
@@ -134,10 +135,15 @@ async def test_a_create_claims_the_namespace_then_applies_everything_and_waits(
     await roll_out(kube, steps)
     namespace = ("Namespace", SHAPE.namespace)
     # Before the claim nothing exists; before the quota and LimitRange, only the
-    # Namespace; before the apply, those three; before the exact quota, everything.
-    everything = {namespace, *CLUSTER_OBJECTS}
-    assert steps.seen == [set(), {namespace}, {namespace, *LIMITS}, everything]
+    # Namespace; before the apply, those three. No step for the exact quota: in a new
+    # namespace the quota of step 1 already is the exact one.
+    assert steps.seen == [set(), {namespace}, {namespace, *LIMITS}]
     assert await present(kube) == {namespace, *CLUSTER_OBJECTS}
+    quota = await kube.call_json(
+        kube.core.read_namespaced_resource_quota, name=QUOTA_NAME, namespace=SHAPE.namespace
+    )
+    assert quota is not None
+    assert quota["spec"]["hard"] == resource_quota_manifest(SHAPE)["spec"]["hard"]
     sts = await kube.call(
         kube.apps.read_namespaced_stateful_set_status,
         name=STATEFULSET_NAME,
@@ -154,7 +160,9 @@ async def test_an_update_grows_the_volumes_before_reapplying_and_keeps_the_certi
     grown = SHAPE.model_copy(update={"disk_size": "2Gi"})
     steps = Steps(kube)
     await roll_out(kube, steps, grown, update=True)
-    assert len(steps.seen) == 5
+    # No fifth step for the exact quota: only the disk grew, which the rollout's quota
+    # (the larger of old and new) already states exactly.
+    assert len(steps.seen) == 4
     # The fourth check comes after the resize: the StatefulSet was deleted (orphaning its
     # pods) and is re-created only by the apply that follows.
     assert ("StatefulSet", STATEFULSET_NAME) in steps.seen[2]

@@ -21,12 +21,17 @@ from app.kube.quantity import InvalidQuantity, parse_quantity
 __all__ = ["apply_exact_quota", "apply_rollout_limits"]
 
 
-async def apply_rollout_limits(kube: KubeClient, *, shape: ClusterShape) -> None:
+async def apply_rollout_limits(kube: KubeClient, *, shape: ClusterShape, empty: bool) -> bool:
     """The LimitRange, and the quota wide enough for every step of the rollout to come
-    (the exact one when nothing of another shape runs, as on a create)."""
-    live = await _live_cluster(kube, namespace=shape.namespace)
+    (the exact one when nothing of another shape runs, as on a create). ``empty``: the
+    namespace was just created, so nothing runs in it (and nothing is read). True when
+    the quota applied is already the exact one (``apply_exact_quota`` would not change
+    it)."""
+    live = LiveCluster() if empty else await _live_cluster(kube, namespace=shape.namespace)
     await apply_manifest(kube, limit_range_manifest(shape))
-    await apply_manifest(kube, resource_quota_manifest(shape, hard=rollout_hard(shape, live=live)))
+    quota = resource_quota_manifest(shape, hard=rollout_hard(shape, live=live))
+    await apply_manifest(kube, quota)
+    return quota == resource_quota_manifest(shape)
 
 
 async def apply_exact_quota(kube: KubeClient, *, shape: ClusterShape) -> None:
@@ -36,9 +41,8 @@ async def apply_exact_quota(kube: KubeClient, *, shape: ClusterShape) -> None:
 
 
 async def _live_cluster(kube: KubeClient, *, namespace: str) -> LiveCluster:
-    api = kube.api
     try:
-        sts = await kube.call(
+        sts = await kube.call_json(
             kube.apps.read_namespaced_stateful_set, name=STATEFULSET_NAME, namespace=namespace
         )
     except KubeError as exc:
@@ -47,8 +51,7 @@ async def _live_cluster(kube: KubeClient, *, namespace: str) -> LiveCluster:
         sts = None
     replicas, template_share, selector = 0, None, None
     if sts is not None:
-        raw = api.sanitize_for_serialization(sts)
-        spec = raw.get("spec") or {}
+        spec = sts.get("spec") or {}
         replicas = int(spec.get("replicas") or 0)
         pod_spec = (spec.get("template") or {}).get("spec") or {}
         template_share = shares_of(pod_spec.get("containers") or [], ELASTICSEARCH_CONTAINER)
@@ -56,20 +59,23 @@ async def _live_cluster(kube: KubeClient, *, namespace: str) -> LiveCluster:
         selector = ",".join(f"{k}={v}" for k, v in sorted(labels.items())) or None
     pod_shares = []
     if selector is not None:
-        pods = await kube.call(
+        pods = await kube.call_json(
             kube.core.list_namespaced_pod, namespace=namespace, label_selector=selector
         )
-        for pod in pods.items:
-            containers = (api.sanitize_for_serialization(pod).get("spec") or {}).get("containers")
+        for pod in (pods or {}).get("items") or []:
+            containers = (pod.get("spec") or {}).get("containers")
             share = shares_of(containers or [], ELASTICSEARCH_CONTAINER)
             if share is not None:
                 pod_shares.append(share)
-    claims = await kube.call(kube.core.list_namespaced_persistent_volume_claim, namespace=namespace)
+    claims = await kube.call_json(
+        kube.core.list_namespaced_persistent_volume_claim, namespace=namespace
+    )
     prefix = f"{DATA_VOLUME}-{STATEFULSET_NAME}-"
     sizes = []
-    for claim in claims.items:
-        if claim.metadata.name.startswith(prefix):
-            requests = (claim.spec.resources.requests if claim.spec.resources else None) or {}
+    for claim in (claims or {}).get("items") or []:
+        if str((claim.get("metadata") or {}).get("name", "")).startswith(prefix):
+            resources = (claim.get("spec") or {}).get("resources") or {}
+            requests = resources.get("requests") or {}
             try:
                 sizes.append(parse_quantity(str(requests.get("storage", "0"))))
             except InvalidQuantity:

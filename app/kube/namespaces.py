@@ -50,9 +50,11 @@ class Ownership(enum.Enum):
         return self in (Ownership.OWNED, Ownership.LEGACY)
 
 
-def ownership(current: Any, *, manifest: Manifest, recorded_at: datetime) -> Ownership:
-    """Whose the namespace ``current`` (as read, or None) is, for the cluster whose
-    Namespace ``manifest`` is and which was recorded at ``recorded_at``.
+def ownership(
+    current: Mapping[str, Any] | None, *, manifest: Manifest, recorded_at: datetime
+) -> Ownership:
+    """Whose the namespace ``current`` (its JSON as read, or None) is, for the cluster
+    whose Namespace ``manifest`` is and which was recorded at ``recorded_at``.
 
     Ours when it carries the manifest's mark. Legacy (ours too, and given the mark at the
     next apply) when it carries no mark at all but every label of the manifest (tenant
@@ -61,18 +63,28 @@ def ownership(current: Any, *, manifest: Manifest, recorded_at: datetime) -> Own
     """
     if current is None:
         return Ownership.ABSENT
-    meta = current.metadata
-    annotations: Mapping[str, str] = meta.annotations or {}
+    meta = current.get("metadata") or {}
+    annotations: Mapping[str, str] = meta.get("annotations") or {}
     wanted = manifest["metadata"]
     if OWNER_ANNOTATION in annotations:
         mine = annotations[OWNER_ANNOTATION] == wanted["annotations"][OWNER_ANNOTATION]
         return Ownership.OWNED if mine else Ownership.FOREIGN
-    labels: Mapping[str, str] = meta.labels or {}
+    labels: Mapping[str, str] = meta.get("labels") or {}
     labelled = wanted["labels"].items() <= labels.items()
-    created = meta.creation_timestamp
-    if labelled and created is not None and _utc(created) >= _utc(recorded_at) - LEGACY_CLOCK_SKEW:
+    created = _timestamp(meta.get("creationTimestamp"))
+    if labelled and created is not None and created >= _utc(recorded_at) - LEGACY_CLOCK_SKEW:
         return Ownership.LEGACY
     return Ownership.FOREIGN
+
+
+def _timestamp(value: Any) -> datetime | None:
+    """An API server timestamp (RFC 3339, ``2025-01-01T12:00:00Z``) in UTC."""
+    if not isinstance(value, str):
+        return None
+    try:
+        return _utc(datetime.fromisoformat(value))
+    except ValueError:
+        return None
 
 
 def _utc(moment: datetime) -> datetime:
@@ -80,10 +92,10 @@ def _utc(moment: datetime) -> datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
-async def read_namespace(kube: KubeClient, *, name: str) -> Any:
-    """The namespace as the API server has it, or None when there is none."""
+async def read_namespace(kube: KubeClient, *, name: str) -> dict[str, Any] | None:
+    """The namespace as the API server has it (its JSON), or None when there is none."""
     try:
-        return await kube.call(kube.core.read_namespace, name=name)
+        return await kube.call_json(kube.core.read_namespace, name=name)
     except KubeError as exc:
         if exc.status == 404:
             return None
@@ -100,14 +112,15 @@ async def namespace_exists(kube: KubeClient, *, name: str, timeout: float) -> bo
     return True
 
 
-async def claim_namespace(kube: KubeClient, manifest: Manifest, *, recorded_at: datetime) -> None:
+async def claim_namespace(kube: KubeClient, manifest: Manifest, *, recorded_at: datetime) -> bool:
     """Create the cluster's Namespace, or replace it when it already exists and is the
     cluster's (a resumed or re-applied cluster; a legacy one thereby gets the mark).
-    Raises ``NamespaceUnavailable`` when it exists and is not: then nothing is changed."""
+    Raises ``NamespaceUnavailable`` when it exists and is not: then nothing is changed.
+    True when the namespace was created now (so nothing is in it yet)."""
     name = manifest["metadata"]["name"]
 
-    def only_ours(current: Any) -> None:
+    def only_ours(current: Manifest) -> None:
         if not ownership(current, manifest=manifest, recorded_at=recorded_at).ours:
             raise NamespaceUnavailable(name)
 
-    await apply_manifest(kube, manifest, may_replace=only_ours)
+    return await apply_manifest(kube, manifest, may_replace=only_ours)

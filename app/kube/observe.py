@@ -20,25 +20,31 @@ async def cluster_problem(
     kube: KubeClient, *, namespace: str, statefulset: str, wanted: ClusterShape
 ) -> str | None:
     try:
-        ns = await kube.call(kube.core.read_namespace, name=namespace)
+        ns = await kube.call_json(kube.core.read_namespace, name=namespace) or {}
     except KubeError as exc:
         if exc.status == 404:
             return f"namespace {namespace} no longer exists in Kubernetes"
         raise
-    if ns.status is not None and ns.status.phase == "Terminating":
+    if (ns.get("status") or {}).get("phase") == "Terminating":
         return f"namespace {namespace} is being deleted outside the control plane"
     try:
-        sts = await kube.call(
-            kube.apps.read_namespaced_stateful_set, name=statefulset, namespace=namespace
+        sts = (
+            await kube.call_json(
+                kube.apps.read_namespaced_stateful_set, name=statefulset, namespace=namespace
+            )
+            or {}
         )
     except KubeError as exc:
         if exc.status == 404:
             return f"StatefulSet {statefulset} in namespace {namespace} no longer exists"
         raise
-    claims = await kube.call(kube.core.list_namespaced_persistent_volume_claim, namespace=namespace)
+    claims = (
+        await kube.call_json(kube.core.list_namespaced_persistent_volume_claim, namespace=namespace)
+        or {}
+    )
     drift = spec_drift(
-        statefulset=kube.api.sanitize_for_serialization(sts),
-        claims=[kube.api.sanitize_for_serialization(claim) for claim in claims.items],
+        statefulset=sts,
+        claims=claims.get("items") or [],
         wanted=wanted,
     )
     drift += namespace_limits_drift(
@@ -57,9 +63,8 @@ async def cluster_problem(
 async def _read_or_none(kube: KubeClient, kind: str, name: str, namespace: str) -> Any:
     """The object as JSON, or None when it does not exist."""
     try:
-        found = await kube.call(verbs(kube, kind).read, name=name, namespace=namespace)
+        return await kube.call_json(verbs(kube, kind).read, name=name, namespace=namespace)
     except KubeError as exc:
         if exc.status == 404:
             return None
         raise
-    return kube.api.sanitize_for_serialization(found)

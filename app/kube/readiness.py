@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,24 +37,26 @@ class NotReadyInTime(KubeError):
 
 
 async def statefulset_readiness(kube: KubeClient, *, namespace: str, name: str) -> Readiness:
-    sts = await kube.call(
+    sts = await kube.call_json(
         kube.apps.read_namespaced_stateful_set_status, name=name, namespace=namespace
     )
-    return readiness_of(sts)
+    return readiness_of(sts or {})
 
 
-def readiness_of(sts: Any) -> Readiness:
-    """The readiness a StatefulSet (a kubernetes-asyncio V1StatefulSet) reports."""
-    status = sts.status
-    wanted = sts.spec.replicas if sts.spec.replicas is not None else 1
-    if status is None:
+def readiness_of(sts: Mapping[str, Any]) -> Readiness:
+    """The readiness a StatefulSet (its JSON as the API server answers) reports."""
+    status = sts.get("status")
+    replicas = (sts.get("spec") or {}).get("replicas")
+    wanted = replicas if replicas is not None else 1
+    if not status:
         return Readiness(ready=0, wanted=wanted, updated=0, observed=False, revision_current=False)
-    revisions = (status.current_revision, status.update_revision)
+    revisions = (status.get("currentRevision"), status.get("updateRevision"))
+    generation = (sts.get("metadata") or {}).get("generation") or 0
     return Readiness(
-        ready=status.ready_replicas or 0,
+        ready=status.get("readyReplicas") or 0,
         wanted=wanted,
-        updated=status.updated_replicas or 0,
-        observed=(status.observed_generation or 0) >= (sts.metadata.generation or 0),
+        updated=status.get("updatedReplicas") or 0,
+        observed=(status.get("observedGeneration") or 0) >= generation,
         revision_current=None in revisions or revisions[0] == revisions[1],
     )
 

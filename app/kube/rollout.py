@@ -16,7 +16,11 @@ the wait until it is ready.
 4. The rest, created or replaced in the order ``cluster_manifests`` gives them: the
    StatefulSet last, as its pods cannot start without the Secrets.
 5. The wait until every replica of the newest generation is ready.
-6. The ResourceQuota of exactly what was granted.
+6. The ResourceQuota of exactly what was granted (unless step 1 applied exactly that,
+   as on a create: nothing of another shape ran).
+
+In a namespace step 1 created, nothing is looked up that cannot be there yet (what
+runs in it, the TLS Secret): a create makes no read it knows the answer of.
 
 ``before_each_step`` is awaited before each of steps 1 to 4 and 6 (those that change
 Kubernetes); the caller raises from it to stop the rollout there. The worker uses it
@@ -74,9 +78,10 @@ async def roll_out_cluster(
     """
     namespace = next(m for m in manifests if m["kind"] == "Namespace")
     await before_each_step()
-    await claim_namespace(kube, namespace, recorded_at=recorded_at)
+    fresh = await claim_namespace(kube, namespace, recorded_at=recorded_at)
     await before_each_step()
-    await apply_rollout_limits(kube, shape=shape)
+    # In a namespace created just now nothing runs yet: nothing to look at.
+    exact = await apply_rollout_limits(kube, shape=shape, empty=fresh)
     if update:
         await step_down(
             kube,
@@ -104,9 +109,10 @@ async def roll_out_cluster(
         build=lambda: transport_tls_secret_manifest(
             shape, tls=generate_transport_tls(namespace=shape.namespace)
         ),
+        look_first=not fresh,
     )
     await apply_manifests(kube, [m for m in manifests if m is not namespace])
-    if not needs_disruption_budget(shape):  # scaled down to one node: its budget goes
+    if not fresh and not needs_disruption_budget(shape):  # scaled down to one node
         await delete_if_labelled(
             kube,
             kind="PodDisruptionBudget",
@@ -115,8 +121,9 @@ async def roll_out_cluster(
             labels=tenant_labels(shape),
         )
     await wait_until_ready(kube, namespace=shape.namespace, name=STATEFULSET_NAME, timeout=timeout)
-    await before_each_step()
-    await apply_exact_quota(kube, shape=shape)
+    if not exact:  # else it is in force since step 1
+        await before_each_step()
+        await apply_exact_quota(kube, shape=shape)
 
 
 async def _unheard(_: str) -> None:

@@ -54,10 +54,12 @@ async def remove_cluster(
                 claim_labels=claim_labels,
             )
             return Removal(namespace_kept=True, objects=tuple(removed))
-        if current.metadata.deletion_timestamp is None:
+        meta = (current or {}).get("metadata") or {}
+        if meta.get("deletionTimestamp") is None:
             try:
                 # At the version judged ours: a mark changed since makes this a 409.
-                await kube.call(kube.core.delete_namespace, name=name, body=_preconditions(current))
+                body = _preconditions(uid=meta.get("uid"), version=meta.get("resourceVersion"))
+                await kube.call(kube.core.delete_namespace, name=name, body=body)
             except KubeError as exc:
                 if exc.status in (404, 409):
                     continue  # gone or changed meanwhile: look again
@@ -116,7 +118,9 @@ async def delete_if_labelled(
         if not labels.items() <= (current.metadata.labels or {}).items():
             return False
         # Background: the StatefulSet's pods go with it (the default for apps/v1 too).
-        body = {**_preconditions(current), "propagationPolicy": "Background"}
+        meta = current.metadata
+        preconditions = _preconditions(uid=meta.uid, version=meta.resource_version)
+        body = {**preconditions, "propagationPolicy": "Background"}
         try:
             await kube.call(kind_verbs.delete, name=name, namespace=namespace, body=body)
             return True
@@ -128,6 +132,5 @@ async def delete_if_labelled(
     raise KubeError(f"{kind} {name} in namespace {namespace} kept changing while being removed")
 
 
-def _preconditions(current: Any) -> dict[str, Any]:
-    meta = current.metadata
-    return {"preconditions": {"uid": meta.uid, "resourceVersion": meta.resource_version}}
+def _preconditions(*, uid: str | None, version: str | None) -> dict[str, Any]:
+    return {"preconditions": {"uid": uid, "resourceVersion": version}}

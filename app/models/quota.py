@@ -113,6 +113,10 @@ class QuotaUsage:
     def __add__(self, other: QuotaUsage) -> QuotaUsage:
         return QuotaUsage(*(getattr(self, f) + getattr(other, f) for f in RESOURCES))
 
+    def times(self, count: int) -> QuotaUsage:
+        """What ``count`` clusters of this usage hold together."""
+        return QuotaUsage(*(getattr(self, f) * count for f in RESOURCES))
+
     def __sub__(self, other: QuotaUsage) -> QuotaUsage:
         return QuotaUsage(*(getattr(self, f) - getattr(other, f) for f in RESOURCES))
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+from collections import deque
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager, nullcontext
+from contextlib import asynccontextmanager
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -53,34 +54,89 @@ def make_session_factory(engine: AsyncEngine) -> SessionFactory:
 # transaction write at a time anyway; without this queue, the others wait inside
 # SQLite's busy handler, which sleeps and polls (up to 100 ms a turn) rather than
 # queueing: under a burst of writes a transaction could wait seconds while the lock
-# was free most of the time. Waiting here is first come, first served and costs no
-# polling. (Other processes on the same file still meet the busy handler.)
-_WRITERS: WeakKeyDictionary[SessionFactory, asyncio.Lock] = WeakKeyDictionary()
+# was free most of the time. Waiting here costs no polling and is first come, first
+# served, except that a request's transaction goes before the background worker's
+# (see ``WriterQueue``). (Other processes on the same file still meet the busy handler.)
 
 
-def _writer_lock(factory: SessionFactory) -> asyncio.Lock | None:
+class WriterQueue:
+    """A lock handed on in order of arrival, foreground waiters before background ones.
+
+    Under a burst of creates, provisioning writes (two per cluster) and the creates
+    themselves (the record and its audit entry) share the one SQLite writer, which is
+    then busy all the time: first come, first served made every create wait behind the
+    work of the clusters created before it. A request's transaction going first keeps
+    answers quick; the worker's transactions wait for a gap, and since it records only
+    outcomes of work already done, nothing is lost by the wait."""
+
+    def __init__(self) -> None:
+        self._held = False
+        self._waiting: tuple[deque[asyncio.Future[None]], deque[asyncio.Future[None]]] = (
+            deque(),
+            deque(),
+        )
+
+    async def acquire(self, *, background: bool) -> None:
+        if not self._held and not any(self._waiting):
+            self._held = True
+            return
+        turn = asyncio.get_running_loop().create_future()
+        queue = self._waiting[1 if background else 0]
+        queue.append(turn)
+        try:
+            await turn
+        except asyncio.CancelledError:
+            if turn.done() and not turn.cancelled():
+                self.release()  # handed the lock just as we were cancelled: pass it on
+            else:
+                queue.remove(turn)
+            raise
+
+    def release(self) -> None:
+        for queue in self._waiting:
+            while queue:
+                turn = queue.popleft()
+                if not turn.done():
+                    turn.set_result(None)  # the lock passes on, still held
+                    return
+        self._held = False
+
+
+_WRITERS: WeakKeyDictionary[SessionFactory, WriterQueue] = WeakKeyDictionary()
+
+
+def _writer_queue(factory: SessionFactory) -> WriterQueue | None:
     bind = factory.kw.get("bind")
     if bind is None or bind.dialect.name != "sqlite":
         return None
-    lock = _WRITERS.get(factory)
-    if lock is None:
-        lock = _WRITERS[factory] = asyncio.Lock()
-    return lock
+    queue = _WRITERS.get(factory)
+    if queue is None:
+        queue = _WRITERS[factory] = WriterQueue()
+    return queue
 
 
 @asynccontextmanager
-async def session_scope(factory: SessionFactory) -> AsyncIterator[AsyncSession]:
+async def session_scope(
+    factory: SessionFactory, *, background: bool = False
+) -> AsyncIterator[AsyncSession]:
     """A session whose transaction is committed on success and rolled back on error:
     every write of the control plane goes through one. Never nest them (on SQLite
-    they queue for one lock)."""
-    lock = _writer_lock(factory)
-    async with lock if lock is not None else nullcontext(), factory() as session:
-        try:
-            yield session
-            await session.commit()
-        except BaseException:
-            await session.rollback()
-            raise
+    they queue for one lock). ``background``: work no caller waits for (the worker),
+    which on SQLite lets transactions answering a request go first."""
+    queue = _writer_queue(factory)
+    if queue is not None:
+        await queue.acquire(background=background)
+    try:
+        async with factory() as session:
+            try:
+                yield session
+                await session.commit()
+            except BaseException:
+                await session.rollback()
+                raise
+    finally:
+        if queue is not None:
+            queue.release()
 
 
 def alembic_config(url: str) -> Config:

@@ -246,11 +246,12 @@ async def record_usage(
     values: Mapping[str, float],
     retention: timedelta,
     only_changes: bool = False,
+    background: bool = False,
 ) -> DeploymentStatusRow:
     """Record usage. ``only_changes``: values that equal the last recorded ones write
     nothing (a measurement taken on every reconcile pass adds no sample while the
-    cluster's use stays the same)."""
-    async with session_scope(sessions) as session:
+    cluster's use stays the same). ``background``: no caller waits (the reconciler)."""
+    async with session_scope(sessions, background=background) as session:
         deployment = await queries.get_deployment(session=session, scope=scope, namespace=namespace)
         if deployment.status in (ClusterStatus.DELETING, ClusterStatus.DELETED):
             raise Conflict(

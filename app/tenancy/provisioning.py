@@ -160,7 +160,7 @@ class ClusterWorker:
         """The cluster as recorded, a pending one moved to creating; None when no work
         is owed. The task holds the version read (or just set) from here on."""
         try:
-            async with session_scope(self._sessions) as session:
+            async with session_scope(self._sessions, background=True) as session:
                 record = await queries.container_pair(session=session, container_id=container_id)
                 if record is None:
                     return None
@@ -193,7 +193,7 @@ class ClusterWorker:
             )
 
     async def _progress(self, container_id: str, status: ClusterStatus, reason: str) -> None:
-        async with session_scope(self._sessions) as session:
+        async with session_scope(self._sessions, background=True) as session:
             await record_progress(
                 session=session, container_id=container_id, status=status, reason=reason
             )
@@ -269,7 +269,7 @@ class ClusterWorker:
             log.warning("cluster %s: no version held; %s not recorded", container_id, to.value)
             return
         try:
-            async with session_scope(self._sessions) as session:
+            async with session_scope(self._sessions, background=True) as session:
                 record = await queries.container_pair(session=session, container_id=container_id)
                 if record is None or record.container.status not in expected:
                     return

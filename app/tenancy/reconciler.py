@@ -98,6 +98,7 @@ class Reconciler:
                 values=measured.as_report(),
                 retention=self._usage_retention,
                 only_changes=True,
+                background=True,
             )
         except (KubeError, DomainError) as exc:  # a cluster deleted meanwhile, say
             log.info("usage of %s not measured: %s", container.namespace, exc)
@@ -110,7 +111,7 @@ class Reconciler:
         else:
             return 0
         try:
-            async with session_scope(self._sessions) as session:
+            async with session_scope(self._sessions, background=True) as session:
                 record = await queries.container_pair(session=session, container_id=seen.id)
                 if record is None:
                     return 0

@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from kubernetes_asyncio.client import V1Namespace, V1ObjectMeta
 from pydantic import ValidationError
 
 from app.kube.manifests import OWNER_ANNOTATION, ClusterShape, namespace_manifest
@@ -44,16 +43,17 @@ def seen(
     annotations: dict[str, str] | None = None,
     labels: dict[str, str] | None = None,
     created: datetime | None = RECORDED + timedelta(seconds=1),
-) -> V1Namespace:
-    """A namespace as kubernetes-asyncio hands it back from a read."""
-    return V1Namespace(
-        metadata=V1ObjectMeta(
-            name=SHAPE.namespace,
-            annotations=annotations,
-            labels=labels,
-            creation_timestamp=created,
-        )
-    )
+) -> dict[str, Any]:
+    """A namespace's JSON as the API server answers a read (fields left out are unset)."""
+    metadata: dict[str, Any] = {"name": SHAPE.namespace}
+    if annotations is not None:
+        metadata["annotations"] = annotations
+    if labels is not None:
+        metadata["labels"] = labels
+    if created is not None:
+        stamp = created.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="seconds")
+        metadata["creationTimestamp"] = stamp + "Z"
+    return {"metadata": metadata}
 
 
 def whose(namespace: Any, recorded_at: datetime = RECORDED) -> Ownership:
@@ -106,7 +106,10 @@ def test_a_namespace_older_than_the_cluster_was_taken_over_not_made() -> None:
 
 def test_one_refusal_message() -> None:
     message = unavailable_message("victim")
-    assert message == 'namespace "victim" is not available: it already exists; choose another namespace'
+    assert (
+        message
+        == 'namespace "victim" is not available: it already exists; choose another namespace'
+    )
     error = NamespaceUnavailable("victim")
     assert (error.message, error.status, error.transient) == (message, 409, False)
 

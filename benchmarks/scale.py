@@ -1,0 +1,400 @@
+"""How does the control plane hold up at scale? One command, side by side:
+
+* creates: ``--creates`` clusters (spread over 10 organisations and 7 users each) sent as
+  ``POST /clusters`` over real HTTP by 16 concurrent clients to a real
+  ``es-serverless serve`` subprocess on the embedded defaults (SQLite, the sandbox
+  cluster in the server's process) with ``ESS_SANDBOX_READY_SECONDS=0``: creates per
+  second accepted, the latency of a create (p50/p99) while the others provision, and
+  the time from the first POST until every cluster is ``created``.
+* reads: for each of ``--sizes``, an organisation of that many clusters (across 50
+  users; the database holds every size's organisation at once) seeded straight through
+  ``app.tenancy.commands`` and marked ``created``, then served by a second server: the
+  frontend's GraphQL org tree over HTTP (containers + deployment + details), the REST
+  shim ``GET /tenant/containers/org/{org}`` over HTTP and the floor (one SQL query of
+  the same rows and ``json.dumps`` of them, in this process), interleaved, p50/p95.
+* each server's peak RSS (``VmHWM`` from ``/proc/PID/status``, Linux only).
+
+The reads server runs with the reconciler's interval raised (the seeded records have no
+Kubernetes objects; it would otherwise spend the measurement marking them degraded) and
+the GraphQL row and cost limits raised (an org tree of 10,000 clusters is above the
+defaults, which would refuse it). Prints a table, writes JSON (``--json``), asserts
+nothing (machines are noisy). Every process it starts is stopped at the end.
+
+    python benchmarks/scale.py [--creates 1000] [--sizes 100 1000 10000] [--repeat 10]
+        [--sandbox-apart] [--json scale.json]
+
+``--sandbox-apart`` runs the creates' sandbox as ``es-serverless sandbox`` in a process
+of its own (the server then drives it through its kubeconfig), to measure what the
+sandbox's share of the server's event loop costs.
+
+A quick run (under a minute): ``--creates 200 --sizes 100 1000 --repeat 5``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import secrets
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+from sqlalchemy import text
+
+ROOT = Path(__file__).resolve().parent.parent  # where `python -m app.cli` runs
+# The checkout this script belongs to, not whichever `app` the environment installed:
+# the seeding and the server must agree on the schema's migrations.
+sys.path.insert(0, str(ROOT))
+
+from app.models.names import ReservedNamespaces  # noqa: E402
+from app.settings import Settings  # noqa: E402
+from app.store.db import make_engine, make_session_factory, migrate_async  # noqa: E402
+from app.tenancy import commands  # noqa: E402
+from app.tenancy.naming import IdSequence  # noqa: E402
+from app.tenancy.requests import parse_create_request  # noqa: E402
+
+CLIENTS = 16
+CREATE_ORGS, CREATE_USERS, TREE_USERS = 10, 7, 50
+NO_LIMIT = str(10**15)
+
+TREE = """
+query($id: String!) {
+  organization(id: $id) {
+    containers {
+      id serviceName status cpu memory disk
+      deployment { status replicas qps details { diskSize } }
+    }
+    users { name containers { serviceName status } }
+  }
+}
+"""
+
+# The rows the tree shows, containers with their deployments, in one statement.
+FLOOR = text(
+    """
+    SELECT c.id, c.user, c.service_name, c.status, c.cpu_request, c.cpu_limit,
+           c.mem_request, c.mem_limit, c.disk_size, d.status, d.replicas, d.qps, d.details
+    FROM tenant_containers c JOIN deployment_statuses d ON d.container_id = c.id
+    WHERE c.tenant_org_id = :org AND c.deleted_at IS NULL
+    ORDER BY c.created_at, c.id
+    """
+)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def peak_rss_mb(pid: int) -> float | None:
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return None
+    for line in status.splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return None
+
+
+@dataclass
+class Server:
+    url: str
+    admin: str
+    pid: int
+
+    def http(self, timeout: float = 120) -> httpx.AsyncClient:
+        limits = httpx.Limits(max_connections=CLIENTS * 2, max_keepalive_connections=CLIENTS * 2)
+        return httpx.AsyncClient(
+            base_url=self.url,
+            headers={"Authorization": f"Bearer {self.admin}"},
+            timeout=timeout,
+            limits=limits,
+        )
+
+
+@asynccontextmanager
+async def serve(data_dir: Path, **settings: str) -> AsyncIterator[Server]:
+    port, admin = free_port(), secrets.token_urlsafe(24)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ESS_")}
+    env.update(
+        ESS_DATA_DIR=str(data_dir),
+        ESS_KUBE_MODE="sandbox",
+        ESS_SANDBOX_READY_SECONDS="0",
+        ESS_ADMIN_TOKEN=admin,
+        # Only the benchmark's own load counts, not the per-caller rate limit.
+        ESS_RATE_LIMIT_PER_MINUTE="100000000",
+        ESS_LOG_LEVEL="WARNING",
+        HOME=str(data_dir),
+    )
+    env.update(settings)
+    with (data_dir / "server.log").open("ab") as log:
+        process = await asyncio.create_subprocess_exec(
+            *[sys.executable, "-m", "app.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
+            env=env,
+            cwd=ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    server = Server(url=f"http://127.0.0.1:{port}", admin=admin, pid=process.pid)
+    try:
+        async with server.http(timeout=1) as http:
+            for _ in range(1200):
+                if process.returncode is not None:
+                    log_tail = (data_dir / "server.log").read_text()[-3000:]
+                    raise RuntimeError(f"server exited:\n{log_tail}")
+                try:
+                    if (await http.get("/readyz")).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                await asyncio.sleep(0.1)
+            else:
+                raise RuntimeError(f"server did not start; see {data_dir / 'server.log'}")
+        yield server
+    finally:
+        if process.returncode is None:
+            process.send_signal(signal.SIGTERM)
+        try:
+            await asyncio.wait_for(process.wait(), 60)
+        except TimeoutError:
+            process.kill()
+            await process.wait()
+
+
+def ms(values: list[float], q: float) -> float:
+    ordered = sorted(v * 1000 for v in values)
+    if q == 0.5:
+        return statistics.median(ordered)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * q))]
+
+
+@asynccontextmanager
+async def sandbox_apart(data_dir: Path) -> AsyncIterator[dict[str, str]]:
+    """``es-serverless sandbox`` in a process of its own; yields the server's settings
+    that point it there."""
+    kubeconfig = data_dir / "apart.kubeconfig"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ESS_")}
+    env.update(ESS_SANDBOX_READY_SECONDS="0", ESS_LOG_LEVEL="WARNING")
+    process = await asyncio.create_subprocess_exec(
+        *[sys.executable, "-m", "app.cli", "sandbox", "--kubeconfig", str(kubeconfig)],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+    )
+    try:
+        while not kubeconfig.exists():
+            if process.returncode is not None:
+                raise RuntimeError("the sandbox exited")
+            await asyncio.sleep(0.1)
+        yield {"ESS_KUBE_MODE": "kubeconfig", "KUBECONFIG": str(kubeconfig)}
+    finally:
+        if process.returncode is None:
+            process.send_signal(signal.SIGTERM)
+        await process.wait()
+
+
+async def measure_creates(count: int, *, apart: bool) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory() as data_dir:
+        async with AsyncExitStack() as stack:
+            settings = (
+                await stack.enter_async_context(sandbox_apart(Path(data_dir))) if apart else {}
+            )
+            server = await stack.enter_async_context(serve(Path(data_dir), **settings))
+            http = await stack.enter_async_context(server.http())
+            pending = list(range(count))
+            latencies: list[float] = []
+            refused: list[str] = []
+
+            async def client() -> None:
+                while pending:
+                    n = pending.pop()
+                    body = {
+                        "tenant_org_id": f"org{n % CREATE_ORGS}",
+                        "user": f"user{n % CREATE_USERS}",
+                        "service_name": f"svc{n}",
+                    }
+                    started = time.perf_counter()
+                    response = await http.post("/clusters", json=body)
+                    latencies.append(time.perf_counter() - started)
+                    if response.status_code != 202:
+                        refused.append(f"{response.status_code} {response.text[:200]}")
+
+            began = time.perf_counter()
+            await asyncio.gather(*(client() for _ in range(CLIENTS)))
+            accepted = time.perf_counter() - began
+            # Polled once a second: the poll is load on the server it measures.
+            while True:
+                rows = (await http.get("/tenant/containers")).json()
+                if all(row["status"] in ("created", "failed") for row in rows):
+                    break
+                await asyncio.sleep(1)
+            settled = time.perf_counter() - began
+            failed = sum(row["status"] == "failed" for row in rows)
+            return {
+                "clusters": count,
+                "clients": CLIENTS,
+                "accepted_seconds": round(accepted, 2),
+                "creates_per_second": round(count / accepted, 1),
+                "create_p50_ms": round(ms(latencies, 0.5), 1),
+                "create_p99_ms": round(ms(latencies, 0.99), 1),
+                "all_created_seconds": round(settled, 2),
+                "failed": failed,
+                "refused": refused[:5],
+                "peak_rss_mb": peak_rss_mb(server.pid),
+            }
+
+
+async def seed(url: str, sizes: list[int]) -> float:
+    """Records only, straight through the domain commands, then marked created (no
+    provisioning: the reads measure serving the records, not Kubernetes)."""
+    began = time.perf_counter()
+    await migrate_async(url)
+    engine = make_engine(url)
+    sessions, ids = make_session_factory(engine), IdSequence()
+    reserved = ReservedNamespaces.of(platform_namespace="es-serverless-system", extra=[])
+    try:
+        for size in sizes:
+            org = f"tree{size}"
+            for n in range(size):
+                request = parse_create_request(
+                    {"tenant_org_id": org, "user": f"u{n % TREE_USERS}", "service_name": f"s{n}"},
+                    reserved=reserved,
+                    org_prefixed=False,
+                )
+                await commands.create_cluster(sessions=sessions, ids=ids, request=request)
+        async with engine.begin() as connection:
+            await connection.execute(text("UPDATE tenant_containers SET status = 'created'"))
+            await connection.execute(text("UPDATE deployment_statuses SET status = 'created'"))
+    finally:
+        await engine.dispose()
+    return time.perf_counter() - began
+
+
+async def floor(sessions: Any, org: str) -> float:
+    started = time.perf_counter()
+    async with sessions() as session:
+        connection = await session.connection()
+        rows = (await connection.execute(FLOOR, {"org": org})).all()
+    json.dumps([list(row) for row in rows], default=str)
+    return time.perf_counter() - started
+
+
+async def timed(http: httpx.AsyncClient, method: str, path: str, **kwargs: Any) -> float:
+    started = time.perf_counter()
+    response = await http.request(method, path, **kwargs)
+    body = response.json()
+    elapsed = time.perf_counter() - started
+    assert response.status_code == 200 and not (isinstance(body, dict) and body.get("errors")), (
+        response.text[:500]
+    )
+    return elapsed
+
+
+async def measure_reads(sizes: list[int], repeat: int) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory() as data_dir:
+        url = Settings(data_dir=Path(data_dir), database_url="").database_url_resolved
+        seeded = await seed(url, sizes)
+        settings = {
+            "ESS_RECONCILE_INTERVAL_SECONDS": "1000000",
+            "ESS_GRAPHQL_MAX_LIST_ROWS": NO_LIMIT,
+            "ESS_GRAPHQL_MAX_COST": NO_LIMIT,
+        }
+        engine = make_engine(url)
+        sessions = make_session_factory(engine)
+        results: list[dict[str, Any]] = []
+        try:
+            async with serve(Path(data_dir), **settings) as server, server.http() as http:
+                for size in sizes:
+                    org = f"tree{size}"
+                    tree = {"query": TREE, "variables": {"id": org}}
+                    timings: dict[str, list[float]] = {"graphql": [], "rest": [], "floor": []}
+                    await timed(http, "POST", "/graphql", json=tree)  # warm up
+                    for _ in range(repeat):
+                        timings["graphql"].append(await timed(http, "POST", "/graphql", json=tree))
+                        rest = f"/tenant/containers/org/{org}"
+                        timings["rest"].append(await timed(http, "GET", rest))
+                        timings["floor"].append(await floor(sessions, org))
+                    row: dict[str, Any] = {"clusters": size}
+                    for what, values in timings.items():
+                        row[f"{what}_p50_ms"] = round(ms(values, 0.5), 1)
+                        row[f"{what}_p95_ms"] = round(ms(values, 0.95), 1)
+                    results.append(row)
+                rss = peak_rss_mb(server.pid)
+        finally:
+            await engine.dispose()
+        return {"seed_seconds": round(seeded, 1), "sizes": results, "peak_rss_mb": rss}
+
+
+def print_table(result: dict[str, Any]) -> None:
+    creates = result["creates"]
+    if creates:
+        print(
+            f"creates: {creates['clusters']} POST /clusters, {creates['clients']} clients:"
+            f" {creates['creates_per_second']}/s accepted ({creates['accepted_seconds']} s),"
+            f" p50 {creates['create_p50_ms']} ms, p99 {creates['create_p99_ms']} ms;"
+            f" all created after {creates['all_created_seconds']} s"
+            f" ({creates['failed']} failed, {len(creates['refused'])} refused);"
+            f" server peak RSS {creates['peak_rss_mb']:.0f} MB"
+        )
+    reads = result["reads"]
+    if reads:
+        print(f"reads (seeded in {reads['seed_seconds']} s), p50 / p95 ms:")
+        heads = ("clusters", "GraphQL tree", "REST shim", "floor", "gql/rest")
+        print(f"{heads[0]:>9} {heads[1]:>16} {heads[2]:>16} {heads[3]:>14} {heads[4]:>9}")
+        for row in reads["sizes"]:
+            cells = [
+                f"{row[f'{what}_p50_ms']:.1f} / {row[f'{what}_p95_ms']:.1f}"
+                for what in ("graphql", "rest", "floor")
+            ]
+            ratio = row["graphql_p50_ms"] / max(row["rest_p50_ms"], 0.001)
+            size = row["clusters"]
+            print(f"{size:>9} {cells[0]:>16} {cells[1]:>16} {cells[2]:>14} {ratio:>8.1f}x")
+        print(f"reads server peak RSS {reads['peak_rss_mb']:.0f} MB")
+
+
+async def main(args: argparse.Namespace) -> dict[str, Any]:
+    result: dict[str, Any] = {
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores,"
+        f" Python {platform.python_version()}",
+        "creates": await measure_creates(args.creates, apart=args.sandbox_apart)
+        if args.creates
+        else None,
+        "reads": None,
+    }
+    print_table(result)  # the creates, at once
+    if args.sizes:
+        result["reads"] = await measure_reads(args.sizes, args.repeat)
+        print_table({**result, "creates": None})
+    return result
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--creates", type=int, default=1000, help="0 skips the creates")
+    parser.add_argument("--sizes", type=int, nargs="*", default=[100, 1000, 10000])
+    parser.add_argument("--repeat", type=int, default=10)
+    parser.add_argument(
+        "--sandbox-apart",
+        action="store_true",
+        help="creates: run the sandbox as `es-serverless sandbox` in a process of its own",
+    )
+    parser.add_argument("--json", help="where to write the results as JSON")
+    arguments = parser.parse_args()
+    outcome = asyncio.run(main(arguments))
+    if arguments.json:
+        Path(arguments.json).write_text(json.dumps(outcome, indent=2) + "\n")
