@@ -68,9 +68,9 @@ async def test_session_scope_commits_one_writer_at_a_time(tmp_path: Path) -> Non
         async with session_scope(sessions, background=background) as session:
             inside += 1
             most = max(most, inside)
-            await session.execute(
-                text("INSERT INTO quota_guards (tenant_org_id, checks) VALUES (:org, 0)"),
-                {"org": f"org{n}"},
+            await session.exec(
+                text("INSERT INTO quota_guards (tenant_org_id, checks) VALUES (:org, 0)"),  # type: ignore[call-overload]
+                params={"org": f"org{n}"},
             )
             await asyncio.sleep(0.001)
             inside -= 1
@@ -78,7 +78,8 @@ async def test_session_scope_commits_one_writer_at_a_time(tmp_path: Path) -> Non
     try:
         await asyncio.gather(*(write(n, background=n % 2 == 0) for n in range(20)))
         async with sessions() as session:
-            count = (await session.execute(text("SELECT count(*) FROM quota_guards"))).scalar_one()
+            statement = text("SELECT count(*) FROM quota_guards")
+            count = (await session.exec(statement)).one()[0]  # type: ignore[call-overload]
     finally:
         await engine.dispose()
     assert most == 1
