@@ -25,13 +25,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
-import secrets
-import signal
-import socket
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -41,11 +35,11 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from server_process import serve_process
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 from websockets.typing import Subprotocol
 
-ROOT = Path(__file__).resolve().parent.parent  # where `python -m app.cli` runs
 ATTACKER, VICTIM = "attacker", "victim"
 HEAVY_CLIENTS = 3
 PER_SOCKET = 50  # strawberry allows 100 operations per socket
@@ -65,12 +59,6 @@ def heavy_query(org: str) -> str:
     return "{ " + " ".join(f"a{n}: {HEAVY_TREE % org}" for n in range(27)) + " }"
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @dataclass
 class Server:
     url: str
@@ -84,47 +72,8 @@ class Server:
 
 @asynccontextmanager
 async def serve(data_dir: Path, **settings: str) -> AsyncIterator[Server]:
-    port, admin = free_port(), secrets.token_urlsafe(24)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ESS_")}
-    env.update(
-        ESS_DATA_DIR=str(data_dir),
-        ESS_KUBE_MODE="sandbox",
-        ESS_SANDBOX_READY_SECONDS="0",
-        ESS_ADMIN_TOKEN=admin,
-        ESS_RATE_LIMIT_PER_MINUTE="100000000",
-        ESS_LOG_LEVEL="WARNING",
-        HOME=str(data_dir),
-        **settings,
-    )
-    with (data_dir / "server.log").open("ab") as log:
-        process = await asyncio.create_subprocess_exec(
-            *[sys.executable, "-m", "app.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
-            env=env,
-            cwd=ROOT,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    server = Server(url=f"http://127.0.0.1:{port}", admin=admin)
-    try:
-        async with server.http(admin, timeout=1) as http:
-            for _ in range(600):
-                if process.returncode is not None:
-                    raise RuntimeError(f"server exited; see {data_dir / 'server.log'}")
-                try:
-                    await http.get("/openapi.json")
-                    break
-                except httpx.TransportError:
-                    await asyncio.sleep(0.1)
-            else:
-                raise RuntimeError(f"server did not start; see {data_dir / 'server.log'}")
-        yield server
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            await asyncio.wait_for(process.wait(), 60)
-        except TimeoutError:
-            process.kill()
-            await process.wait()
+    async with serve_process(data_dir, **settings) as started:
+        yield Server(url=started.url, admin=started.admin)
 
 
 async def seed(server: Server, org: str, clusters: int) -> None:

@@ -37,9 +37,7 @@ import asyncio
 import json
 import os
 import platform
-import secrets
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -58,6 +56,8 @@ ROOT = Path(__file__).resolve().parent.parent  # where `python -m app.cli` runs
 # The checkout this script belongs to, not whichever `app` the environment installed:
 # the seeding and the server must agree on the schema's migrations.
 sys.path.insert(0, str(ROOT))
+
+from server_process import serve_process  # noqa: E402
 
 from app.models.names import ReservedNamespaces  # noqa: E402
 from app.settings import Settings  # noqa: E402
@@ -94,12 +94,6 @@ FLOOR = text(
 )
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def peak_rss_mb(pid: int) -> float | None:
     try:
         status = Path(f"/proc/{pid}/status").read_text()
@@ -129,51 +123,8 @@ class Server:
 
 @asynccontextmanager
 async def serve(data_dir: Path, **settings: str) -> AsyncIterator[Server]:
-    port, admin = free_port(), secrets.token_urlsafe(24)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ESS_")}
-    env.update(
-        ESS_DATA_DIR=str(data_dir),
-        ESS_KUBE_MODE="sandbox",
-        ESS_SANDBOX_READY_SECONDS="0",
-        ESS_ADMIN_TOKEN=admin,
-        # Only the benchmark's own load counts, not the per-caller rate limit.
-        ESS_RATE_LIMIT_PER_MINUTE="100000000",
-        ESS_LOG_LEVEL="WARNING",
-        HOME=str(data_dir),
-    )
-    env.update(settings)
-    with (data_dir / "server.log").open("ab") as log:
-        process = await asyncio.create_subprocess_exec(
-            *[sys.executable, "-m", "app.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
-            env=env,
-            cwd=ROOT,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    server = Server(url=f"http://127.0.0.1:{port}", admin=admin, pid=process.pid)
-    try:
-        async with server.http(timeout=1) as http:
-            for _ in range(1200):
-                if process.returncode is not None:
-                    log_tail = (data_dir / "server.log").read_text()[-3000:]
-                    raise RuntimeError(f"server exited:\n{log_tail}")
-                try:
-                    if (await http.get("/readyz")).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                await asyncio.sleep(0.1)
-            else:
-                raise RuntimeError(f"server did not start; see {data_dir / 'server.log'}")
-        yield server
-    finally:
-        if process.returncode is None:
-            process.send_signal(signal.SIGTERM)
-        try:
-            await asyncio.wait_for(process.wait(), 60)
-        except TimeoutError:
-            process.kill()
-            await process.wait()
+    async with serve_process(data_dir, **settings) as started:
+        yield Server(url=started.url, admin=started.admin, pid=started.pid)
 
 
 def ms(values: list[float], q: float) -> float:
