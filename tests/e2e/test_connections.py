@@ -39,7 +39,7 @@ query($org: String!, $first: Int, $after: String, $order: ContainerOrder!,
                          direction: $direction, filter: $filter) {
       totalCount
       edges { cursor node { id user serviceName } }
-      pageInfo { hasNextPage endCursor }
+      pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
     }
   }
 }
@@ -157,6 +157,8 @@ async def walk_graphql(
         sizes.append(len(edges))
         info = connection["pageInfo"]
         assert info["endCursor"] == (edges[-1]["cursor"] if edges else None)
+        assert info["startCursor"] == (edges[0]["cursor"] if edges else None)
+        assert info["hasPreviousPage"] is (after is not None)
         if not info["hasNextPage"]:
             return ids, sizes, connection["totalCount"]
         after = info["endCursor"]

@@ -404,8 +404,18 @@ async def test_generated_queries_answer_the_same(population: Population) -> None
         if "errors" not in body:
             outcomes["data"] += 1
         outcomes["errors" if body["data"] is None else "partial"] += "errors" in body
-    # The generator reaches answers, refusals and partial answers (errors beside data).
-    assert outcomes["data"] > 100 and outcomes["errors"] > 10 and outcomes["partial"] > 0, outcomes
+    # The generator reaches answers and refusals; whether a seed also draws a partial
+    # answer depends on the schema's fields, so that case is pinned by hand below.
+    assert outcomes["data"] > 100 and outcomes["errors"] + outcomes["partial"] > 10, outcomes
+
+
+async def test_a_partial_answer_is_alike(population: Population) -> None:
+    # A refusal under a nullable field: errors beside data.
+    fast, standard = await _both(population, HANDWRITTEN[2], {"id": "acme"}, "admin")
+    assert fast == standard
+    body = json.loads(fast)
+    assert body["data"]["a"] is None and body["data"]["b"]
+    assert {e["extensions"]["code"] for e in body["errors"]} == {"FORBIDDEN"}
 
 
 async def test_queries_take_the_fast_path(population: Population) -> None:

@@ -32,9 +32,14 @@ First = Annotated[int | None, strawberry.argument(description=FIRST)]
 After = Annotated[str | None, strawberry.argument(description=AFTER)]
 
 
-@strawberry.type(description="Where a page ends, and whether another follows.")
+@strawberry.type(description="Where a page starts and ends, and whether others are around it.")
 class PageInfo:
     has_next_page: bool
+    has_previous_page: bool = strawberry.field(
+        description="Whether the page was asked for after a cursor, so edges came before "
+        "it (paging forward, as the Relay specification allows, it is not counted)."
+    )
+    start_cursor: str | None = strawberry.field(description="The first edge's cursor.")
     end_cursor: str | None = strawberry.field(
         description="The last edge's cursor: pass it as `after` for the next page."
     )
@@ -71,7 +76,10 @@ async def connection(
     return Connection(
         edges=edges,
         page_info=PageInfo(
-            has_next_page=found.has_next, end_cursor=edges[-1].cursor if edges else None
+            has_next_page=found.has_next,
+            has_previous_page=page.after is not None,
+            start_cursor=edges[0].cursor if edges else None,
+            end_cursor=edges[-1].cursor if edges else None,
         ),
         count=lambda: loaders.counts.load((listing, parent)),
     )
