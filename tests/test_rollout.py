@@ -31,25 +31,25 @@ from app.kube.rollout import roll_out_cluster
 from app.kube.verbs import verbs
 from app.settings import KubeMode
 from tests.conftest import StandaloneSandbox
+from tests.support.factories import SPEC_EXAMPLE
 
 CLUSTER_ID = "tenant_alice_search_1700000000000001"
 LIMITS = {("ResourceQuota", QUOTA_NAME), ("LimitRange", LIMIT_RANGE_NAME)}
-SHAPE = ClusterShape(
-    namespace="org-roll-alice-search",
-    tenant_org_id="org-roll",
-    user="alice",
-    service_name="search",
-    replicas=2,
-    cpu_request="500m",
-    cpu_limit="1",
-    mem_request="1Gi",
-    mem_limit="1Gi",
-    disk_size="1Gi",
-    gpu_count=0,
-    dimension=128,
-    vector_count=0,
-    index_limit=1,
-    gitlab_url=None,
+SHAPE = SPEC_EXAMPLE.model_copy(
+    update={
+        "namespace": "org-roll-alice-search",
+        "tenant_org_id": "org-roll",
+        "service_name": "search",
+        "cpu_request": "500m",
+        "cpu_limit": "1",
+        "mem_request": "1Gi",
+        "mem_limit": "1Gi",
+        "disk_size": "1Gi",
+        "gpu_count": 0,
+        "dimension": 128,
+        "vector_count": 0,
+        "index_limit": 1,
+    }
 )
 TIMEOUT = 20.0
 

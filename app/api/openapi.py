@@ -89,6 +89,16 @@ class Parameter:
         return {**parameter, "schema": self.schema}
 
 
+def _moment(name: str, description: str) -> Parameter:
+    """A query parameter holding an RFC 3339 moment."""
+    return Parameter(
+        name=name,
+        where="query",
+        schema={"type": "string", "format": "date-time"},
+        description=description,
+    )
+
+
 @dataclass(frozen=True, kw_only=True)
 class Operation:
     method: str
@@ -171,18 +181,8 @@ _LISTING_PARAMETERS = (
         schema={"type": "string"},
         description="Only service names starting with this",
     ),
-    Parameter(
-        name="created_after",
-        where="query",
-        schema={"type": "string", "format": "date-time"},
-        description="Created at or after this moment (RFC 3339 with a time zone)",
-    ),
-    Parameter(
-        name="created_before",
-        where="query",
-        schema={"type": "string", "format": "date-time"},
-        description="Created before this moment (RFC 3339 with a time zone)",
-    ),
+    _moment("created_after", "Created at or after this moment (RFC 3339 with a time zone)"),
+    _moment("created_before", "Created before this moment (RFC 3339 with a time zone)"),
     Parameter(
         name="has_gpu",
         where="query",
@@ -206,6 +206,8 @@ _PAGE_HEADERS = (
     ("Link", 'The next page\'s URL, rel="next" (RFC 8288), when one follows'),
     ("X-Next-Cursor", "The next page's cursor, when one follows"),
 )
+
+
 _NAMESPACE = Parameter(
     name="namespace", where="path", schema=_of(Namespace), description="The cluster's namespace"
 )
@@ -559,18 +561,8 @@ OPERATIONS: tuple[Operation, ...] = (
                 schema={"type": "string", "pattern": r"^[0-9]{4}-(0[1-9]|1[0-2])$"},
                 description="A calendar month, YYYY-MM (not with from/to)",
             ),
-            Parameter(
-                name="from",
-                where="query",
-                schema={"type": "string", "format": "date-time"},
-                description="Start, RFC 3339 with a time zone (with to; at most a year)",
-            ),
-            Parameter(
-                name="to",
-                where="query",
-                schema={"type": "string", "format": "date-time"},
-                description="End (exclusive), RFC 3339 with a time zone (with from)",
-            ),
+            _moment("from", "Start, RFC 3339 with a time zone (with to; at most a year)"),
+            _moment("to", "End (exclusive), RFC 3339 with a time zone (with from)"),
             Parameter(
                 name="format",
                 where="query",

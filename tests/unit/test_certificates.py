@@ -10,8 +10,9 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from app.kube.certificates import generate_transport_tls, transport_dns_names
-from app.kube.manifests import ClusterShape, transport_tls_secret_manifest
+from app.kube.manifests import transport_tls_secret_manifest
 from app.kube.tls import TlsBundle
+from tests.support.factories import SPEC_EXAMPLE
 
 NAMESPACE = "org-001-alice-vector-search"
 
@@ -194,22 +195,18 @@ def test_bundle_is_frozen_and_hides_the_key(bundle: TlsBundle) -> None:
 
 
 def test_secret_carries_the_bundle(bundle: TlsBundle) -> None:
-    shape = ClusterShape(
-        namespace=NAMESPACE,
-        tenant_org_id="org-001",
-        user="alice",
-        service_name="vector-search",
-        replicas=3,
-        cpu_request="1",
-        cpu_limit="2",
-        mem_request="2Gi",
-        mem_limit="2Gi",
-        disk_size="10Gi",
-        gpu_count=0,
-        dimension=128,
-        vector_count=0,
-        index_limit=1,
-        gitlab_url=None,
+    shape = SPEC_EXAMPLE.model_copy(
+        update={
+            "namespace": NAMESPACE,
+            "replicas": 3,
+            "cpu_limit": "2",
+            "mem_limit": "2Gi",
+            "disk_size": "10Gi",
+            "gpu_count": 0,
+            "dimension": 128,
+            "vector_count": 0,
+            "index_limit": 1,
+        }
     )
     secret = transport_tls_secret_manifest(shape, tls=bundle)
     assert secret["metadata"]["namespace"] == NAMESPACE

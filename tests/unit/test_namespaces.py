@@ -10,30 +10,16 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from app.kube.manifests import OWNER_ANNOTATION, ClusterShape, namespace_manifest
+from app.kube.manifests import OWNER_ANNOTATION, namespace_manifest
 from app.kube.namespaces import NamespaceUnavailable, Ownership, ownership, unavailable_message
 from app.settings import Settings
 from app.tenancy.naming import ReservedNamespaces
+from tests.support.factories import cluster_request
 
 CLUSTER_ID = "tenant_alice_search_1700000000000000"
 RECORDED = datetime(2025, 1, 1, 12, 0, 0, tzinfo=UTC)
-SHAPE = ClusterShape(
-    namespace="orga-alice-search",
-    tenant_org_id="orga",
-    user="alice",
-    service_name="search",
-    replicas=1,
-    cpu_request="500m",
-    cpu_limit="2",
-    mem_request="1Gi",
-    mem_limit="2Gi",
-    disk_size="10Gi",
-    gpu_count=0,
-    dimension=128,
-    vector_count=10000,
-    index_limit=0,
-    gitlab_url=None,
-)
+# The defaults of a create request, as a shape.
+SHAPE = cluster_request("orga", "alice", "search")
 MANIFEST = namespace_manifest(SHAPE, cluster_id=CLUSTER_ID)
 LABELS = dict(MANIFEST["metadata"]["labels"])
 
