@@ -57,6 +57,7 @@ ROOT = Path(__file__).resolve().parent.parent  # where `python -m app.cli` runs
 # the seeding and the server must agree on the schema's migrations.
 sys.path.insert(0, str(ROOT))
 
+from org_tree import TREE  # noqa: E402  (the same query the in-process benchmark times)
 from server_process import serve_process  # noqa: E402
 
 from app.models.names import ReservedNamespaces  # noqa: E402
@@ -69,18 +70,6 @@ from app.tenancy.requests import parse_create_request  # noqa: E402
 CLIENTS = 16
 CREATE_ORGS, CREATE_USERS, TREE_USERS = 10, 7, 50
 NO_LIMIT = str(10**15)
-
-TREE = """
-query($id: String!) {
-  organization(id: $id) {
-    containers {
-      id serviceName status cpu memory disk
-      deployment { status replicas qps details { diskSize } }
-    }
-    users { name containers { serviceName status } }
-  }
-}
-"""
 
 # The rows the tree shows, containers with their deployments, in one statement.
 FLOOR = text(
