@@ -12,6 +12,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.models.status import ClusterStatus
+from app.store.reads import plain_rows
 from app.store.tables import TenantContainerRow
 from app.tenancy.billing import checked_moment
 from app.tenancy.errors import InvalidInput
@@ -118,7 +119,7 @@ async def list_containers(
         return found[key]
     if tenant_org_id:
         statement = statement.where(col(TenantContainerRow.tenant_org_id) == tenant_org_id)
-    rows = (await session.exec(statement.order_by(*order.order_by()))).all()
+    rows = await plain_rows(session, statement.order_by(*order.order_by()))
     return Slice(rows=rows, has_next=False)
 
 

@@ -23,10 +23,10 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import func
-from sqlalchemy.orm import aliased
-from sqlmodel import col, select
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from app.store.reads import plain_rows
 from app.store.tables import TenantContainerRow
 from app.tenancy.errors import InvalidInput
 
@@ -176,13 +176,14 @@ async def pages(
     """The page of ``statement``'s rows (``select(table)`` with its filters) below each
     parent in ``keys`` (values of the columns ``parents``; ``()`` for no parent), in
     one statement whatever the number of parents: a window numbers each parent's rows
-    in the page's order and keeps ``first + 1`` of each."""
+    in the page's order and keeps ``first + 1`` of each. Plain, read-only rows
+    (app.store.reads)."""
     table = page.order.table
     limit = page.first + 1
     if len(keys) == 1:
         for name, value in zip(parents, keys[0], strict=True):
             statement = statement.where(col(getattr(table, name)) == value)
-        rows = (await session.exec(page.restrict(statement).limit(limit))).all()
+        rows = await plain_rows(session, page.restrict(statement).limit(limit))
         return {keys[0]: Slice.of(rows, page.first)}
     statement = _of_parents(statement, table, parents, keys)
     if page.after is not None:
@@ -190,10 +191,10 @@ async def pages(
     columns = [col(getattr(table, name)) for name in parents]
     rank = func.row_number().over(partition_by=columns, order_by=page.order.order_by())
     inner = statement.add_columns(rank.label("paging_rank")).subquery()
-    rows_of = aliased(table, inner)
-    outer = select(rows_of).where(inner.c.paging_rank <= limit).order_by(inner.c.paging_rank)
+    row_columns = [inner.c[column.key] for column in table.__table__.columns]
+    outer = sa.select(*row_columns).where(inner.c.paging_rank <= limit)
     found: dict[tuple[Any, ...], list[Any]] = {key: [] for key in keys}
-    for row in (await session.exec(outer)).all():
+    for row in await plain_rows(session, outer.order_by(inner.c.paging_rank)):
         kept = found.get(tuple(getattr(row, name) for name in parents))
         if kept is not None:  # the IN lists of several columns also match other pairs
             kept.append(row)

@@ -16,6 +16,7 @@ from sqlalchemy import case, distinct, func, or_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from app.store.reads import plain_rows
 from app.store.tables import (
     IN_PROGRESS,
     ClusterEventRow,
@@ -139,12 +140,13 @@ async def listing_counts(
 async def containers_of_orgs(
     *, session: AsyncSession, scope: Scope, keys: Sequence[tuple[str, bool]]
 ) -> dict[tuple[str, bool], list[TenantContainerRow]]:
-    """One query for many (organisation, include_deleted) keys: the DataLoader batch."""
+    """One query for many (organisation, include_deleted) keys: the DataLoader batch,
+    as read-only rows (app.store.reads)."""
     found: dict[tuple[str, bool], list[TenantContainerRow]] = {key: [] for key in keys}
     statement = scope.restrict(select(TenantContainerRow)).where(
         col(TenantContainerRow.tenant_org_id).in_(sorted({org for org, _ in keys}))
     )
-    for row in (await session.exec(_ordered(statement))).all():
+    for row in await plain_rows(session, _ordered(statement)):
         for include_deleted in (True, False):
             key = (row.tenant_org_id, include_deleted)
             if key in found and (include_deleted or row.deleted_at is None):
@@ -240,12 +242,14 @@ async def get_deployment(
 
 
 async def deployments_of_containers(
-    *, session: AsyncSession, container_ids: Sequence[str]
+    *, session: AsyncSession, container_ids: Sequence[str], plain: bool = False
 ) -> dict[str, DeploymentStatusRow]:
+    """Each container's deployment; ``plain``: as read-only rows (app.store.reads)."""
     statement = select(DeploymentStatusRow).where(
         col(DeploymentStatusRow.container_id).in_(list(container_ids))
     )
-    return {row.container_id: row for row in (await session.exec(statement)).all()}
+    rows = await plain_rows(session, statement) if plain else (await session.exec(statement)).all()
+    return {row.container_id: row for row in rows}
 
 
 async def events_of_containers(

@@ -13,6 +13,7 @@ from __future__ import annotations
 import inspect
 import json
 from collections.abc import Callable, Collection
+from operator import attrgetter
 from types import UnionType
 from typing import Annotated, Any, NewType, TypeVar, Union, get_args, get_origin
 
@@ -20,6 +21,8 @@ import strawberry
 from annotated_types import Le
 from pydantic import BaseModel
 from pydantic.fields import ComputedFieldInfo, FieldInfo
+
+from app.models.readers import Reader, reader
 
 T = TypeVar("T")
 
@@ -88,7 +91,9 @@ def object_type(model: type[BaseModel], *, description: str) -> Callable[[type[T
             if name not in cls.__dict__:
                 setattr(cls, name, strawberry.field(description=field.description))
         cls.__annotations__ = {**annotations, **own}
-        return strawberry.type(cls, description=description)
+        typed = strawberry.type(cls, description=description)
+        _models[typed] = model
+        return typed
 
     return wrap
 
@@ -122,20 +127,31 @@ def input_type(model: type[BaseModel], *, description: str) -> Callable[[type[T]
 
 
 # Per type, found once, not once per row: an organisation tree builds thousands.
-_data_fields: dict[type[Any], tuple[str, ...]] = {}
+_readers: dict[type[Any], tuple[tuple[str, Reader], ...]] = {}
+# The model each ``object_type`` derives from: its computed fields are read by their
+# properties' functions, so a plain row of the model's columns (app.store.reads) can
+# be the source as well as a table's row.
+_models: dict[type[Any], type[BaseModel]] = {}
 
 
-def _data_field_names(cls: type[Any]) -> tuple[str, ...]:
-    names = _data_fields.get(cls)
-    if names is None:
-        definition = cls.__strawberry_definition__
-        names = tuple(f.python_name for f in definition.fields if f.base_resolver is None)
-        _data_fields[cls] = names
-    return names
+def _data_readers(cls: type[Any]) -> tuple[tuple[str, Reader], ...]:
+    readers = _readers.get(cls)
+    if readers is None:
+        model = _models.get(cls)
+        fields = cls.__strawberry_definition__.fields
+        names = [f.python_name for f in fields if f.base_resolver is None]
+        readers = tuple(
+            (name, reader(model, name) if model is not None else attrgetter(name))
+            for name in names
+        )
+        _readers[cls] = readers
+    return readers
 
 
 def values(cls: type[Any], source: object, **given: Any) -> dict[str, Any]:
     """The data fields of the strawberry type ``cls`` read from ``source``'s attributes
-    of the same names, but those ``given``."""
-    names = _data_field_names(cls)
-    return {name: given[name] if name in given else getattr(source, name) for name in names}
+    of the same names (computed fields of its model computed from them), but those
+    ``given``."""
+    return {
+        name: given[name] if name in given else read(source) for name, read in _data_readers(cls)
+    }

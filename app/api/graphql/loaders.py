@@ -107,7 +107,9 @@ def make_loaders(sessions: SessionFactory, scope: Scope, quotas: QuotaDefaults) 
         ),
         deployment_by_container=_batched(
             sessions,
-            lambda s, keys: queries.deployments_of_containers(session=s, container_ids=keys),
+            lambda s, keys: queries.deployments_of_containers(
+                session=s, container_ids=keys, plain=True
+            ),
             lambda: None,
         ),
         events_by_container=_batched(
