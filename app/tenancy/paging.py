@@ -19,7 +19,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 from sqlalchemy import func
@@ -234,13 +234,23 @@ def _of_parents(
 # -- the container listings' first version: plain lists with first/after ---------------
 
 
+class Positioned(Protocol):
+    """A container as any layer holds it: a row, a plain row, a GraphQL object."""
+
+    @property
+    def created_at(self) -> datetime: ...
+
+    @property
+    def id(self) -> str: ...
+
+
 @dataclass(frozen=True, order=True)
 class Position:
     created_at: datetime
     id: str
 
     @classmethod
-    def of(cls, row: TenantContainerRow) -> Position:
+    def of(cls, row: Positioned) -> Position:
         return cls(created_at=_utc(row.created_at), id=row.id)
 
     @property

@@ -21,6 +21,7 @@ import strawberry
 from annotated_types import Le
 from pydantic import BaseModel
 from pydantic.fields import ComputedFieldInfo, FieldInfo
+from strawberry.types.private import is_private
 
 from app.models.readers import Reader, reader
 
@@ -139,10 +140,11 @@ def _data_readers(cls: type[Any]) -> tuple[tuple[str, Reader], ...]:
     if readers is None:
         model = _models.get(cls)
         fields = cls.__strawberry_definition__.fields
-        names = [f.python_name for f in fields if f.base_resolver is None]
+        # strawberry lists private attributes among the fields; they are no data.
+        data = [f for f in fields if f.base_resolver is None and not is_private(f.type)]
         readers = tuple(
             (name, reader(model, name) if model is not None else attrgetter(name))
-            for name in names
+            for name in (f.python_name for f in data)
         )
         _readers[cls] = readers
     return readers

@@ -28,7 +28,8 @@ untouched; so are error masking and codes, which post-process the result.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable
+import enum
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any, NamedTuple
 
 from graphql import (
@@ -50,7 +51,7 @@ from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.schema.schema_converter import GraphQLCoreConverter
 from strawberry.types.field import StrawberryField
 
-__all__ = ["FastExecutor"]
+__all__ = ["NOT_LOADED", "PREFETCHED", "FastExecutor", "NotLoaded"]
 
 # What strawberry names the resolver of a field without one of its own, no field
 # extensions and no exception handlers: it reads the attribute and ignores ``info``
@@ -82,6 +83,26 @@ class _Object(NamedTuple):
     details: FieldDetailsList
 
 
+class NotLoaded(enum.Enum):
+    NOT_LOADED = "not loaded"
+
+
+# A field with a resolver may name, in its strawberry metadata under this key, an
+# attribute of its object that holds its result when a list loaded it ahead for all
+# its items (one batch, no resolver call per item), NOT_LOADED otherwise. The resolver
+# returns that value itself when it is there, so reading it gives the same answer.
+PREFETCHED = "prefetched"
+NOT_LOADED = NotLoaded.NOT_LOADED
+
+
+class _Prefetched(NamedTuple):
+    """A resolver's object result, read from ``loaded`` when the object holds it."""
+
+    name: str
+    loaded: _Object
+    details: FieldDetailsList
+
+
 class _TypeName(NamedTuple):
     name: str
     value: str
@@ -94,7 +115,7 @@ class _Standard(NamedTuple):
     details: FieldDetailsList
 
 
-_Step = _Leaf | _Object | _TypeName | _Standard
+_Step = _Leaf | _Object | _Prefetched | _TypeName | _Standard
 
 
 def _attribute(field_def: GraphQLField, details: FieldDetailsList) -> StrawberryField | None:
@@ -114,6 +135,23 @@ def _attribute(field_def: GraphQLField, details: FieldDetailsList) -> Strawberry
     if not isinstance(definition, StrawberryField) or not definition.is_basic_field:
         return None
     return definition
+
+
+def _prefetched(field_def: GraphQLField, details: FieldDetailsList) -> str | None:
+    """The attribute that may hold ``field_def``'s result (see PREFETCHED), when the
+    field has no arguments, extensions or permissions the resolver would apply."""
+    definition = (field_def.extensions or {}).get(GraphQLCoreConverter.DEFINITION_BACKREF)
+    if (
+        not isinstance(definition, StrawberryField)
+        or field_def.args
+        or details[0].node.arguments
+        or definition.extensions
+        or definition.permission_classes
+    ):
+        return None
+    metadata: Mapping[str, Any] = definition.metadata or {}
+    attribute = metadata.get(PREFETCHED)
+    return attribute if isinstance(attribute, str) else None
 
 
 class FastExecutor(StrawberryGraphQLCoreExecutionContext):
@@ -152,11 +190,15 @@ class FastExecutor(StrawberryGraphQLCoreExecutionContext):
             return None  # the standard executor leaves it out as well
         if field_def is TypeNameMetaFieldDef:
             return _TypeName(name, parent_type.name)
+        named = get_nullable_type(field_def.type)  # type: ignore[arg-type]
+        prefetched = _prefetched(field_def, details)
+        if prefetched and isinstance(named, GraphQLObjectType) and named.is_type_of is None:
+            loaded = _Object(name, getattr, prefetched, named, field_def, details)
+            return _Prefetched(name, loaded, details)
         strawberry_field = _attribute(field_def, details)
         if strawberry_field is None:
             return _Standard(name, details)
         read, attribute = strawberry_field.default_resolver, strawberry_field.python_name
-        named = get_nullable_type(field_def.type)  # type: ignore[arg-type]
         if isinstance(named, GraphQLScalarType | GraphQLEnumType):
             nullable = not is_non_null_type(field_def.type)
             serialize = named.coerce_output_value
@@ -225,7 +267,11 @@ class FastExecutor(StrawberryGraphQLCoreExecutionContext):
                     continue
                 elif isinstance(step, _Object):
                     result = self._object(step, parent_type, source_value, path)
-                else:
+                elif isinstance(step, _Prefetched) and (
+                    getattr(source_value, step.loaded.attribute, NOT_LOADED) is not NOT_LOADED
+                ):
+                    result = self._object(step.loaded, parent_type, source_value, path)
+                else:  # a _Standard step, or a _Prefetched one not loaded ahead
                     result = self.execute_field(
                         parent_type,
                         source_value,

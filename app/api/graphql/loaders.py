@@ -5,7 +5,7 @@ containers), not one per container."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -54,6 +54,9 @@ class Loaders:
     # listing and page asked for, whatever the number of parents
     pages: DataLoader[tuple[Listing, PageRequest, tuple[Any, ...]], Slice]
     counts: DataLoader[tuple[Listing, tuple[Any, ...]], int]
+    # The GraphQL objects built from loaded container rows, by id: built once per
+    # request however many lists show them (app.api.graphql.types.containers_of).
+    containers: dict[str, Any] = field(default_factory=dict)
 
 
 def make_loaders(sessions: SessionFactory, scope: Scope, quotas: QuotaDefaults) -> Loaders:

@@ -31,6 +31,7 @@ from app.api.graphql.types import (
     Organization,
     TenantContainer,
     containers_connection,
+    containers_of,
     given_fields,
     page_of,
 )
@@ -75,7 +76,7 @@ class Query:
                     include_deleted=include_deleted,
                     page=page,
                 )
-        return [TenantContainer.from_row(row) for row in rows]
+        return await containers_of(info, rows)
 
     @strawberry.field(
         description="The tenant containers the caller sees (or one organisation's), a "

@@ -1,6 +1,7 @@
 """Weighing an operation's selections with every fragment spread expanded: the one walk
 both GraphQL size limits share (the field count in complexity.py, the row-aware cost
-in cost.py).
+in cost.py); and whether a field selects a given subfield (``selects``: what a list's
+resolver loads ahead for its items).
 
 Fragments can multiply a document: a fragment spread twice in a fragment spread
 twice... selects 2**n fields from a few lines. Each fragment is therefore weighed once
@@ -19,6 +20,7 @@ from graphql import (
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
+    GraphQLResolveInfo,
     InlineFragmentNode,
     NamedTypeNode,
     SelectionSetNode,
@@ -97,3 +99,25 @@ class SelectionWeight(Generic[C]):
         weight = self._selections(fragment.selection_set, inner, seen | {name})
         self._memo[key] = weight
         return weight
+
+
+def selects(info: GraphQLResolveInfo, name: str) -> bool:
+    """Whether the field being resolved selects the field ``name`` of its items directly
+    (in any fragment; ``@skip``/``@include`` not evaluated, so at worst a field is
+    thought selected that is not). Each fragment is looked into once: the walk is never
+    longer than the document."""
+    seen: set[str] = set()
+    pending = [node.selection_set for node in info.field_nodes]
+    while pending:
+        selection_set = pending.pop()
+        for selection in selection_set.selections if selection_set is not None else ():
+            if isinstance(selection, FieldNode):
+                if selection.name.value == name:
+                    return True
+            elif isinstance(selection, InlineFragmentNode):
+                pending.append(selection.selection_set)
+            elif isinstance(selection, FragmentSpreadNode) and selection.name.value not in seen:
+                seen.add(selection.name.value)
+                fragment = info.fragments.get(selection.name.value)
+                pending.append(fragment.selection_set if fragment is not None else None)
+    return False

@@ -31,8 +31,10 @@ from app.api.graphql.connections import (
 from app.api.graphql.context import Info
 from app.api.graphql.derive import LONG_SCALAR, Long, input_type, object_type, values
 from app.api.graphql.enums import ClusterStatus
+from app.api.graphql.fast_execution import NOT_LOADED, PREFETCHED, NotLoaded
 from app.api.graphql.quotas import Quota
 from app.api.graphql.quotas import read as read_quota
+from app.api.graphql.selections import selects
 from app.api.graphql.sizing import QUANTIZATION_DESCRIPTION, VectorSizing
 from app.api.payloads import rfc3339
 from app.kube.manifests import CLIENT_SERVICE_NAME
@@ -154,17 +156,25 @@ class TenantContainer:
     id: strawberry.ID
     tenant_org_id: str
     namespace: str
-    cursor: str = strawberry.field(
-        description="This container's place in listings: pass it as `after` to list "
-        "the containers that follow it."
-    )
+    created_at: datetime
+    # Its deployment when the list it is in loaded every item's ahead (containers_of).
+    loaded_deployment: strawberry.Private[DeploymentStatus | NotLoaded | None] = NOT_LOADED
 
     @classmethod
     def from_row(cls, row: TenantContainerRow) -> TenantContainer:
-        return cls(**values(cls, row, cursor=Position.of(row).cursor))
+        return cls(**values(cls, row))
 
-    @strawberry.field
+    @strawberry.field(
+        description="This container's place in listings: pass it as `after` to list "
+        "the containers that follow it."
+    )
+    def cursor(self) -> str:
+        return Position.of(self).cursor
+
+    @strawberry.field(metadata={PREFETCHED: "loaded_deployment"})
     async def deployment(self, info: Info) -> DeploymentStatus | None:
+        if self.loaded_deployment is not NOT_LOADED:
+            return self.loaded_deployment
         row = await info.context.loaders.deployment_by_container.load(self.id)
         return DeploymentStatus.from_row(row) if row is not None else None
 
@@ -219,8 +229,26 @@ def given_fields(graphql_input: object) -> dict[str, Any]:
     return {name: value for name, value in vars(graphql_input).items() if value is not None}
 
 
-def containers_from_rows(rows: Sequence[TenantContainerRow]) -> list[TenantContainer]:
-    return [TenantContainer.from_row(row) for row in rows]
+async def containers_of(info: Info, rows: Sequence[TenantContainerRow]) -> list[TenantContainer]:
+    """The containers of ``rows``, each built once per request (an organisation tree
+    shows each twice: under ``containers`` and under its user), with their deployments
+    loaded ahead in one batch when the list's items select ``deployment``: a tree of
+    thousands of clusters then resolves no field item by item."""
+    built = info.context.loaders.containers
+    containers = []
+    for row in rows:
+        container = built.get(row.id)
+        if container is None:
+            container = built[row.id] = TenantContainer.from_row(row)
+        containers.append(container)
+    if selects(info._raw_info, "deployment"):
+        waiting = [c for c in containers if c.loaded_deployment is NOT_LOADED]
+        loader = info.context.loaders.deployment_by_container
+        found = await loader.load_many([str(c.id) for c in waiting])
+        for container, deployment in zip(waiting, found, strict=True):
+            loaded = DeploymentStatus.from_row(deployment) if deployment is not None else None
+            container.loaded_deployment = loaded
+    return containers
 
 
 FIRST_DESCRIPTION = (
@@ -282,7 +310,7 @@ class OrganizationUser:
         return Quota.of(report)
 
     @strawberry.field(deprecation_reason=DEPRECATED.format("containersConnection"))
-    def containers(
+    async def containers(
         self,
         info: Info,
         first: Annotated[int | None, strawberry.argument(description=FIRST_DESCRIPTION)] = None,
@@ -291,7 +319,7 @@ class OrganizationUser:
         # The organisation's rows are loaded already (one batched query): a page of a
         # user's is cut from them.
         page = page_of(info, first=first, after=after)
-        return containers_from_rows(self.rows if page is None else page.of_rows(self.rows))
+        return await containers_of(info, self.rows if page is None else page.of_rows(self.rows))
 
     @strawberry.field(description=CONTAINERS_CONNECTION)
     async def containers_connection(
@@ -334,7 +362,7 @@ class Organization:
         page = page_of(info, first=first, after=after)
         if page is None:
             rows = await info.context.loaders.containers_by_org.load((self.id, include_deleted))
-            return containers_from_rows(rows)
+            return await containers_of(info, rows)
         async with info.context.runtime.sessions() as session:
             paged = await queries.list_org_containers(
                 session=session,
@@ -343,7 +371,7 @@ class Organization:
                 include_deleted=include_deleted,
                 page=page,
             )
-        return containers_from_rows(paged)
+        return await containers_of(info, paged)
 
     @strawberry.field(description=CONTAINERS_CONNECTION)
     async def containers_connection(
