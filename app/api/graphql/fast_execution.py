@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Awaitable, Callable, Iterable, Mapping
+from datetime import datetime
 from typing import Any, NamedTuple
 
 from graphql import (
@@ -58,6 +59,10 @@ __all__ = ["NOT_LOADED", "PREFETCHED", "FastExecutor", "NotLoaded"]
 # (strawberry.schema.schema_converter). Any other resolver may use ``info``; should a
 # strawberry release rename it, every field simply takes the standard way.
 _ATTRIBUTE_RESOLVER = "_get_basic_result"
+
+
+# Values that are certainly not awaitable (the check costs more than the field).
+_PLAIN = frozenset({str, int, float, bool, datetime})
 
 
 class _Leaf(NamedTuple):
@@ -221,11 +226,22 @@ class FastExecutor(StrawberryGraphQLCoreExecutionContext):
             return super().execute_fields(
                 parent_type, source_value, path, grouped_field_set, position_context
             )
+        steps = self._plan(parent_type, grouped_field_set)
+        return self._execute_steps(parent_type, source_value, path, steps)
+
+    def _execute_steps(
+        self,
+        parent_type: GraphQLObjectType,
+        source_value: Any,
+        path: Path | None,
+        steps: list[_Step],
+    ) -> AwaitableOrValue[dict[str, Any]]:
+        """``execute_fields`` with the plan of the fields at hand (a list plans once)."""
         results: dict[str, Any] = {}
         is_awaitable = self.is_awaitable
         awaitable_fields: list[str] = []
         try:
-            for step in self._plan(parent_type, grouped_field_set):
+            for step in steps:
                 name = step.name
                 if isinstance(step, _Leaf):
                     # The fast path, inline: read, serialize; anything unexpected
@@ -242,7 +258,7 @@ class FastExecutor(StrawberryGraphQLCoreExecutionContext):
                     if value is None and step.nullable:
                         results[name] = None
                         continue
-                    if (
+                    if type(value) in _PLAIN or (
                         value is not None
                         and value is not Undefined
                         and not isinstance(value, Exception)
@@ -370,6 +386,7 @@ class FastExecutor(StrawberryGraphQLCoreExecutionContext):
                 item_type, field_details_list, info, path, items, position_context
             )
         is_awaitable = self.is_awaitable
+        steps = self._plan(object_type, subfields)
         completed: list[Any] = []
         awaitable_indices: list[int] = []
         iterator = iter(items)
@@ -391,7 +408,7 @@ class FastExecutor(StrawberryGraphQLCoreExecutionContext):
                         awaitable_indices.append(index)  # pragma: no cover - never for these
                     continue
                 try:
-                    data = self.execute_fields(object_type, item, item_path, subfields, None)
+                    data = self._execute_steps(object_type, item, item_path, steps)
                 except Exception as raw_error:
                     self.handle_field_error(raw_error, item_type, field_details_list, item_path)
                     completed.append(None)

@@ -241,11 +241,15 @@ async def containers_of(info: Info, rows: Sequence[TenantContainerRow]) -> list[
         if container is None:
             container = built[row.id] = TenantContainer.from_row(row)
         containers.append(container)
-    if selects(info._raw_info, "deployment"):
-        waiting = [c for c in containers if c.loaded_deployment is NOT_LOADED]
-        loader = info.context.loaders.deployment_by_container
-        found = await loader.load_many([str(c.id) for c in waiting])
-        for container, deployment in zip(waiting, found, strict=True):
+    waiting = [c for c in containers if c.loaded_deployment is NOT_LOADED]
+    if waiting and selects(info._raw_info, "deployment"):
+        # One statement, not the DataLoader: its future per key cost more than the rows.
+        async with info.context.runtime.sessions() as session:
+            found = await queries.deployments_of_containers(
+                session=session, container_ids=[str(c.id) for c in waiting], plain=True
+            )
+        for container in waiting:
+            deployment = found.get(str(container.id))
             loaded = DeploymentStatus.from_row(deployment) if deployment is not None else None
             container.loaded_deployment = loaded
     return containers
