@@ -2,7 +2,11 @@
 // the recommended set, the Relay set, and a description required on everything.
 // Run from the repository root (see .ci/run and tests/test_sdl_lint.py):
 //   .ci/sdl-lint/node_modules/.bin/eslint -c .ci/sdl-lint/eslint.config.mjs schema/schema.graphql
+//   (or: npm run lint --prefix .ci/sdl-lint)
 // Where a rule is relaxed, the comment says why it does not apply.
+// package.json overrides @whatwg-node/promise-helpers to 1.x: 2.x needs Node 22, and the
+// machines run Node 20 (the rest of that family serves loading schemas over HTTP,
+// which this lint never does).
 import graphql from "@graphql-eslint/eslint-plugin";
 
 const recommended = graphql.configs["flat/schema-recommended"].rules;
