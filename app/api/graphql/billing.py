@@ -46,8 +46,8 @@ DECIMAL_SCALAR = strawberry.scalar(
 
 def _hours(resource: str) -> str:
     return (
-        f"{resource} reserved, times the hours it was reserved in the period (rounded half "
-        "to even to 6 decimal places)."
+        f"{resource} times the hours they were reserved in the period (rounded half to "
+        "even to 6 decimal places)."
     )
 
 

@@ -23,6 +23,7 @@ from app.api.graphql.types import (
     TenantContainer,
     UpdateClusterInput,
 )
+from app.models.usage import Usage
 from app.tenancy import flows, quota_settings
 
 
@@ -45,10 +46,9 @@ Namespace = Annotated[
 ]
 
 
-def _reported(what: str) -> Any:
-    return strawberry.argument(
-        description=f"{what} (a finite number from 0); unset: keeps its last value."
-    )
+def _reported(name: str) -> Any:
+    what = Usage.model_fields[name].description
+    return strawberry.argument(description=f"{what}, from 0; unset: keeps its last value.")
 
 
 @strawberry.type
@@ -159,10 +159,10 @@ class Mutation:
         namespace: Annotated[
             str, strawberry.argument(description="The reporting deployment's namespace.")
         ],
-        cpu_usage: Annotated[float | None, _reported("CPU in use, in cores")] = None,
-        memory_usage: Annotated[float | None, _reported("Memory in use, in bytes")] = None,
-        disk_usage: Annotated[float | None, _reported("Disk in use, in bytes")] = None,
-        qps: Annotated[float | None, _reported("Queries per second")] = None,
+        cpu_usage: Annotated[float | None, _reported("cpu_usage")] = None,
+        memory_usage: Annotated[float | None, _reported("memory_usage")] = None,
+        disk_usage: Annotated[float | None, _reported("disk_usage")] = None,
+        qps: Annotated[float | None, _reported("qps")] = None,
     ) -> DeploymentStatus:
         runtime = info.context.runtime
         report = {

@@ -171,8 +171,8 @@ class ClusterCredentials:
     )
     username: str = strawberry.field(description="The Elasticsearch user: elastic.")
     password: str = strawberry.field(
-        description="The elastic user's password (derived from the server key, stable "
-        "for the cluster's life)."
+        description="The elastic user's password (derived from the server key, "
+        "ESS_SECRET_KEY)."
     )
 
 
@@ -524,8 +524,8 @@ class ApiKey:
     name: str = strawberry.field(description=KEY_FIELDS["name"].description)
     created_at: datetime = strawberry.field(description="When it was issued.")
     last_used_at: datetime | None = strawberry.field(
-        description="When it last authenticated a request, to the minute (written at "
-        "most once a minute); null: never."
+        description="When it last authenticated a request, to within a minute (written "
+        "at most once a minute); null: never."
     )
     revoked_at: datetime | None = strawberry.field(
         description="When it was revoked (then refused with UNAUTHENTICATED); null: valid."
@@ -561,8 +561,8 @@ class AuditEntry:
         description="Who: admin, key:{api key id}, reporter:{deployment id} or anonymous."
     )
     tenant_org_id: str | None = strawberry.field(
-        description="The organisation written to; null when none was known (a refused "
-        "admin-only call, an unknown namespace)."
+        description="The organisation written to; null when none is known (an unknown "
+        "namespace or key, a price list)."
     )
     action: str = strawberry.field(
         description="The operation, as the GraphQL mutation is named (createCluster, "
