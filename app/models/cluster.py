@@ -34,6 +34,7 @@ from pydantic import Field as PydanticField
 from sqlmodel import Field, SQLModel
 
 from app.models.fields import (
+    MAX_DIMENSION,
     MAX_QUANTITY_LENGTH,
     MAX_URL_LENGTH,
     OPTIONAL_NAME_SCHEMA,
@@ -61,14 +62,22 @@ from app.models.rules import FIXED, Described, Kind, RuleViolation, typed
 _NAME_COLUMN = sa.String(MAX_NAME_LENGTH)
 
 
+# How the three names are spelt (each a DNS-1123 label, as it goes into the namespace).
+_NAMED = f"lowercase a-z, 0-9 and '-', at most {MAX_NAME_LENGTH} characters"
+
+
 class TenantKey(SQLModel):
     """Whose cluster it is: one live cluster per organisation, user and service."""
 
     tenant_org_id: TenantName = Field(
-        index=True, sa_type=_NAME_COLUMN, description="Tenant organisation id"
+        index=True, sa_type=_NAME_COLUMN, description=f"Tenant organisation id ({_NAMED})"
     )
-    user: TenantName = Field(sa_type=_NAME_COLUMN, description="User id")
-    service_name: TenantName = Field(sa_type=_NAME_COLUMN, description="Service name")
+    user: TenantName = Field(
+        sa_type=_NAME_COLUMN, description=f"User id within the organisation ({_NAMED})"
+    )
+    service_name: TenantName = Field(
+        sa_type=_NAME_COLUMN, description=f"The user's service the cluster is for ({_NAMED})"
+    )
 
 
 class Placement(TenantKey):
@@ -115,11 +124,22 @@ class ClusterSpec(SQLModel):
         description="Disk per node; an update can only grow it",
     )
     gpu_count: GpuCount = Field(default=0, description="GPUs per node")
-    dimension: Annotated[Dimension, FIXED] = Field(default=128, description="Vector dimension")
-    vector_count: Annotated[VectorCount, FIXED] = Field(
-        default=10000, sa_type=sa.BigInteger, description="Number of vectors"
+    dimension: Annotated[Dimension, FIXED] = Field(
+        default=128,
+        description=f"Vector dimension (1 to {MAX_DIMENSION}): sizes the cluster's memory; "
+        "given to its pods as ESS_VECTOR_DIMENSION",
     )
-    index_limit: IndexLimit = Field(default=0, description="Index limit")
+    vector_count: Annotated[VectorCount, FIXED] = Field(
+        default=10000,
+        sa_type=sa.BigInteger,
+        description="Number of vectors the cluster is to hold: sizes its memory; given to "
+        "its pods as ESS_VECTOR_COUNT",
+    )
+    index_limit: IndexLimit = Field(
+        default=0,
+        description="Index limit, given to the cluster's pods as ESS_INDEX_LIMIT (the "
+        "control plane does not enforce it)",
+    )
     gitlab_url: Annotated[OptionalHttpUrl, FIXED] = Field(
         default=None,
         sa_type=sa.String(MAX_URL_LENGTH),

@@ -19,10 +19,10 @@ MAX_REPORTED = 1e30
 class Usage(SQLModel):
     """The usage last reported (all zero until the first report)."""
 
-    cpu_usage: float = Field(default=0.0, description="cores")
-    memory_usage: float = Field(default=0.0, description="bytes")
-    disk_usage: float = Field(default=0.0, description="bytes")
-    qps: float = Field(default=0.0, description="queries per second")
+    cpu_usage: float = Field(default=0.0, description="CPU in use, in cores")
+    memory_usage: float = Field(default=0.0, description="Memory in use, in bytes")
+    disk_usage: float = Field(default=0.0, description="Disk in use, in bytes")
+    qps: float = Field(default=0.0, description="Queries per second")
 
 
 USAGE_FIELDS = tuple(Usage.model_fields)

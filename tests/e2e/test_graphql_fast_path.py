@@ -6,7 +6,7 @@ of queries generated from the schema itself (so fields added later are covered t
 with variables, aliases, inline and named fragments, ``@skip``/``@include`` on
 variables, ``__typename``, introspection, nested lists, resolver errors, null
 propagation through non-null fields, and the refusals each caller meets (the admin
-may not read ``connection``; other organisations are not found; a user's key may not
+may not read ``credentials`` nor its deprecated name ``connection``; other organisations are not found; a user's key may not
 read its organisation's quota). Each runs through two schemas built by ``make_schema``
 with the server's limits and extensions, one on the fast executor and one on the
 standard, and the whole responses (data and errors with their paths, locations and
@@ -353,6 +353,10 @@ HANDWRITTEN = [
 ]
 
 
+# connection's tree under the field's new name, credentials.
+CREDENTIALS_TREE = HANDWRITTEN[1].replace("connection {", "credentials {")
+
+
 def _response(result: Any) -> str:
     return json.dumps(process_result(result), sort_keys=False, default=str)
 
@@ -407,6 +411,19 @@ async def test_generated_queries_answer_the_same(population: Population) -> None
     # The generator reaches answers and refusals; whether a seed also draws a partial
     # answer depends on the schema's fields, so that case is pinned by hand below.
     assert outcomes["data"] > 100 and outcomes["errors"] + outcomes["partial"] > 10, outcomes
+
+
+@pytest.mark.parametrize("caller", list(CALLERS))
+async def test_credentials_answer_as_connection_did(population: Population, caller: str) -> None:
+    """The renamed field answers, and refuses, exactly as the deprecated one, on both
+    executors: the responses differ only in the field's name."""
+    for org in [*USERS, UNKNOWN]:
+        new, standard = await _both(population, CREDENTIALS_TREE, {"id": org}, caller)
+        assert new == standard
+        old, _ = await _both(population, HANDWRITTEN[1], {"id": org}, caller)
+        assert new.replace('"credentials"', '"connection"') == old
+    refused, _ = await _both(population, CREDENTIALS_TREE, {"id": "acme"}, "admin")
+    assert {e["extensions"]["code"] for e in json.loads(refused)["errors"]} == {"FORBIDDEN"}
 
 
 async def test_a_partial_answer_is_alike(population: Population) -> None:

@@ -603,27 +603,46 @@ async def test_graphql_errors_about_a_foreign_namespace_read_as_missing(
     assert (await world.base_records())["containers"] == world_unchanged["containers"]
 
 
+CREDENTIALS = (
+    'query($org: String!) { tenantContainer(user: "alice", serviceName: "svc-a", '
+    "tenantOrgId: $org) { %s { endpoint username password } } }"
+)
+
+
+# credentials, and connection: its deprecated name, kept working for existing clients.
+@pytest.mark.parametrize("field", ["credentials", "connection"])
 @pytest.mark.parametrize(("caller", "readable"), [("a", True), ("a_alice", True), ("admin", False)])
 async def test_connection_details_only_for_the_orgs_keys(
-    world: World, caller: str, readable: bool
+    world: World, field: str, caller: str, readable: bool
 ) -> None:
-    body = (
-        await world.graphql(
-            caller,
-            'query($org: String!) { tenantContainer(user: "alice", serviceName: "svc-a", tenantOrgId: $org) { connection { endpoint username password } } }',
-            {"org": ORG_A},
-        )
-    ).json()
+    body = (await world.graphql(caller, CREDENTIALS % field, {"org": ORG_A})).json()
     if not readable:
         assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
         return
-    connection = body["data"]["tenantContainer"]["connection"]
+    connection = body["data"]["tenantContainer"][field]
     credentials = await world.secret(world.ns["alice"], "elasticsearch-credentials")
     assert connection == {
         "endpoint": f"http://elasticsearch.{world.ns['alice']}.svc:9200",
         "username": "elastic",
         "password": credentials["password"],
     }
+
+
+@pytest.mark.parametrize("caller", CALLERS)
+async def test_credentials_answer_as_the_deprecated_connection(world: World, caller: str) -> None:
+    """The renamed field is the old one under a new name: the same data, and the same
+    refusals (code, message, location), only the path naming the field asked for."""
+    new = (await world.graphql(caller, CREDENTIALS % "credentials", {"org": ORG_A})).json()
+    old = (await world.graphql(caller, CREDENTIALS % "connection", {"org": ORG_A})).json()
+    # The field starts at the same place in both documents: so do error locations.
+    assert json.loads(json.dumps(new).replace('"credentials"', '"connection"')) == old
+    if caller in ("a", "a_alice"):
+        assert "errors" not in new and new["data"]["tenantContainer"]["credentials"]
+    elif caller == "b":  # another organisation's cluster: none, as if it did not exist
+        assert new == {"data": {"tenantContainer": None}}
+    else:
+        expected = "FORBIDDEN" if caller == "admin" else "UNAUTHENTICATED"
+        assert [e["extensions"]["code"] for e in new["errors"]] == [expected]
 
 
 @pytest.mark.parametrize("caller", ["none", "bad", "revoked"])

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 
@@ -44,18 +44,34 @@ DECIMAL_SCALAR = strawberry.scalar(
 )
 
 
+def _hours(resource: str) -> str:
+    return (
+        f"{resource} times the hours they were reserved in the period (rounded half to "
+        "even to 6 decimal places)."
+    )
+
+
+CPU_CORE_HOURS = _hours("CPU cores (replicas x cpuLimit)")
+MEMORY_GIB_HOURS = _hours("GiB of memory (replicas x memLimit)")
+DISK_GIB_HOURS = _hours("GiB of disk (replicas x diskSize)")
+GPU_HOURS = _hours("GPUs (replicas x gpuCount)")
+
+
 @strawberry.type(description="One cluster's use in the period.")
 class BillLine:
-    container_id: strawberry.ID
-    user: str
-    service_name: str
-    namespace: str
-    cpu_core_hours: Decimal
-    memory_gib_hours: Decimal
-    disk_gib_hours: Decimal
-    gpu_hours: Decimal
+    container_id: strawberry.ID = strawberry.field(
+        description="The cluster's id (TenantContainer.id)."
+    )
+    user: str = strawberry.field(description="The cluster's user.")
+    service_name: str = strawberry.field(description="The cluster's service name.")
+    namespace: str = strawberry.field(description="The cluster's Kubernetes namespace.")
+    cpu_core_hours: Decimal = strawberry.field(description=CPU_CORE_HOURS)
+    memory_gib_hours: Decimal = strawberry.field(description=MEMORY_GIB_HOURS)
+    disk_gib_hours: Decimal = strawberry.field(description=DISK_GIB_HOURS)
+    gpu_hours: Decimal = strawberry.field(description=GPU_HOURS)
     cost: Decimal = strawberry.field(
-        description="Rounded half to even to the currency's minor unit."
+        description="Its hours at the prices in force when they were used, rounded half "
+        "to even to the currency's minor unit."
     )
 
     @classmethod
@@ -72,12 +88,14 @@ class BillLine:
 
 @strawberry.type(description="Some lines of a bill, summed.")
 class LinesSummed:
-    lines: int
-    cpu_core_hours: Decimal
-    memory_gib_hours: Decimal
-    disk_gib_hours: Decimal
-    gpu_hours: Decimal
-    cost: Decimal
+    lines: int = strawberry.field(description="How many lines (clusters) are summed.")
+    cpu_core_hours: Decimal = strawberry.field(description=CPU_CORE_HOURS)
+    memory_gib_hours: Decimal = strawberry.field(description=MEMORY_GIB_HOURS)
+    disk_gib_hours: Decimal = strawberry.field(description=DISK_GIB_HOURS)
+    gpu_hours: Decimal = strawberry.field(description=GPU_HOURS)
+    cost: Decimal = strawberry.field(
+        description="The sum of the lines' (rounded) costs, so allocations add up to the total."
+    )
 
     @staticmethod
     def summed(allocation: Allocation) -> dict[str, Any]:
@@ -86,7 +104,7 @@ class LinesSummed:
 
 @strawberry.type(description="The lines of one user, summed.")
 class UserAllocation(LinesSummed):
-    user: str
+    user: str = strawberry.field(description="The user whose lines these are.")
 
     @classmethod
     def of(cls, allocation: Allocation) -> UserAllocation:
@@ -95,7 +113,9 @@ class UserAllocation(LinesSummed):
 
 @strawberry.type(description="The lines of one service name (across users), summed.")
 class ServiceAllocation(LinesSummed):
-    service_name: str
+    service_name: str = strawberry.field(
+        description="The service name whose lines these are, whichever user's."
+    )
 
     @classmethod
     def of(cls, allocation: Allocation) -> ServiceAllocation:
@@ -104,17 +124,23 @@ class ServiceAllocation(LinesSummed):
 
 @strawberry.type(description="An organisation's bill for a period (the REST bill's data).")
 class Bill:
-    tenant_org_id: str
+    tenant_org_id: str = strawberry.field(description="The organisation billed.")
     period: str | None = strawberry.field(description="The calendar month asked for, else null.")
     from_: datetime = strawberry.field(name="from", description="Start (inclusive).")
     to: datetime = strawberry.field(description="End (exclusive).")
     billed_until: datetime = strawberry.field(
         description="Use is counted up to here: the period's end, or now when earlier."
     )
-    currency: str
-    lines: list[BillLine]
-    by_user: list[UserAllocation]
-    by_service: list[ServiceAllocation]
+    currency: str = strawberry.field(
+        description="ISO 4217 code of every amount of the bill (the prices' currency)."
+    )
+    lines: list[BillLine] = strawberry.field(
+        description="One line per cluster that reserved resources in the period."
+    )
+    by_user: list[UserAllocation] = strawberry.field(description="The lines summed per user.")
+    by_service: list[ServiceAllocation] = strawberry.field(
+        description="The lines summed per service name."
+    )
     total: Decimal = strawberry.field(description="The sum of the (rounded) lines.")
 
     @classmethod
@@ -163,16 +189,25 @@ async def org_bill(
     return Bill.of(bill)
 
 
+PRICES = PriceList.model_fields
+
+
+def _price_argument(name: str) -> Any:
+    return strawberry.argument(description=f"{PRICES[name].description}; unset: unchanged.")
+
+
 @strawberry.type(description="A price list: per unit-hour, in force from effectiveFrom.")
 class Prices:
     effective_from: datetime | None = strawberry.field(
         description="null: the operator's settings, in force before any recorded price."
     )
-    cpu_core_hour: Decimal
-    memory_gib_hour: Decimal
-    disk_gib_hour: Decimal
-    gpu_hour: Decimal
-    currency: str
+    cpu_core_hour: Decimal = strawberry.field(description=PRICES["cpu_core_hour"].description)
+    memory_gib_hour: Decimal = strawberry.field(
+        description=PRICES["memory_gib_hour"].description
+    )
+    disk_gib_hour: Decimal = strawberry.field(description=PRICES["disk_gib_hour"].description)
+    gpu_hour: Decimal = strawberry.field(description=PRICES["gpu_hour"].description)
+    currency: str = strawberry.field(description=PRICES["currency"].description)
 
     @classmethod
     def of(cls, row: PriceList, *, effective_from: datetime | None) -> Prices:
@@ -215,12 +250,17 @@ class BillingMutation:
     async def set_prices(
         self,
         info: Info,
-        effective_from: datetime | None = None,
-        cpu_core_hour: Decimal | None = None,
-        memory_gib_hour: Decimal | None = None,
-        disk_gib_hour: Decimal | None = None,
-        gpu_hour: Decimal | None = None,
-        currency: str | None = None,
+        effective_from: Annotated[
+            datetime | None,
+            strawberry.argument(
+                description="From when the prices apply (not in the past); unset: now."
+            ),
+        ] = None,
+        cpu_core_hour: Annotated[Decimal | None, _price_argument("cpu_core_hour")] = None,
+        memory_gib_hour: Annotated[Decimal | None, _price_argument("memory_gib_hour")] = None,
+        disk_gib_hour: Annotated[Decimal | None, _price_argument("disk_gib_hour")] = None,
+        gpu_hour: Annotated[Decimal | None, _price_argument("gpu_hour")] = None,
+        currency: Annotated[str | None, _price_argument("currency")] = None,
     ) -> Prices:
         runtime = info.context.runtime
         given = {

@@ -17,7 +17,7 @@ from typing import Annotated, Any, Generic, TypeVar
 import strawberry
 
 from app.api.graphql.context import Info
-from app.api.graphql.enums import ClusterStatus
+from app.api.graphql.enums import ClusterStatus, described_enum
 from app.tenancy.container_filters import ContainerFilter, container_order
 from app.tenancy.listings import Listing
 from app.tenancy.paging import MAX_PAGE, PageRequest
@@ -34,7 +34,9 @@ After = Annotated[str | None, strawberry.argument(description=AFTER)]
 
 @strawberry.type(description="Where a page starts and ends, and whether others are around it.")
 class PageInfo:
-    has_next_page: bool
+    has_next_page: bool = strawberry.field(
+        description="Whether more edges follow this page: ask again with after: endCursor."
+    )
     has_previous_page: bool = strawberry.field(
         description="Whether the page was asked for after a cursor, so edges came before "
         "it (paging forward, as the Relay specification allows, it is not counted)."
@@ -47,14 +49,19 @@ class PageInfo:
 
 @strawberry.type(description="One item of a page, with its place in the listing.")
 class Edge(Generic[N]):
-    cursor: str
-    node: N
+    cursor: str = strawberry.field(
+        description="This edge's place in the listing, opaque: pass it as `after` for "
+        "the edges that follow it."
+    )
+    node: N = strawberry.field(description="The item.")
 
 
 @strawberry.type(description="A page of a listing.")
 class Connection(Generic[N]):
-    edges: list[Edge[N]]
-    page_info: PageInfo
+    edges: list[Edge[N]] = strawberry.field(description="The page's items, in listing order.")
+    page_info: PageInfo = strawberry.field(
+        description="Where the page starts and ends, and whether another follows."
+    )
     count: strawberry.Private[Callable[[], Awaitable[int]]]
 
     @strawberry.field(description="How many the whole listing holds (with its filters).")
@@ -85,16 +92,34 @@ async def connection(
     )
 
 
-@strawberry.enum(description="What containers are listed by.")
 class ContainerOrder(enum.Enum):
-    CREATED = "created"  # creation time, then id
-    NAME = "name"  # service name, then user, then id
+    CREATED = "created"
+    NAME = "name"
 
 
-@strawberry.enum(description="Ascending (oldest, A first) or descending.")
+described_enum(
+    ContainerOrder,
+    description="What containers are listed by.",
+    values={
+        ContainerOrder.CREATED: "Creation time, then id.",
+        ContainerOrder.NAME: "Service name, then user, then id.",
+    },
+)
+
+
 class SortDirection(enum.Enum):
     ASC = "asc"
     DESC = "desc"
+
+
+described_enum(
+    SortDirection,
+    description="Ascending (oldest, A first) or descending.",
+    values={
+        SortDirection.ASC: "Oldest first; by name, A to Z.",
+        SortDirection.DESC: "Newest first; by name, Z to A.",
+    },
+)
 
 
 @strawberry.input(description="Which containers to list; every condition given must hold.")
@@ -102,7 +127,7 @@ class ContainerFilterInput:
     status: list[ClusterStatus] | None = strawberry.field(
         default=None, description="Any of these statuses."
     )
-    user: str | None = None
+    user: str | None = strawberry.field(default=None, description="This user's only.")
     service_prefix: str | None = strawberry.field(
         default=None, description="Service names starting with this."
     )
@@ -115,6 +140,14 @@ class ContainerFilterInput:
     has_gpu: bool | None = strawberry.field(
         default=None, description="true: gpuCount > 0; false: none."
     )
+
+
+OrderBy = Annotated[
+    ContainerOrder, strawberry.argument(description="What the containers are listed by.")
+]
+Direction = Annotated[
+    SortDirection, strawberry.argument(description="Which way round: ASC or DESC.")
+]
 
 
 def container_filter(

@@ -99,10 +99,19 @@ def object_type(model: type[BaseModel], *, description: str) -> Callable[[type[T
     return wrap
 
 
+# A required field of a create input is nullable in the schema (see above): the
+# description says so, for readers and code generators that only see the SDL.
+REQUIRED = (
+    "required. Nullable only so that a missing value is refused by the server with the "
+    "specification's error text (BAD_USER_INPUT, as REST words it), not by GraphQL "
+    "validation"
+)
+
+
 def _input_description(field: FieldInfo) -> str | None:
     parts = [field.description] if field.description else []
     if field.is_required():
-        parts.append("required")
+        parts.append(REQUIRED)
     elif field.default is not None:
         parts.append(f"default {json.dumps(field.default)}")
     return "; ".join(parts) or None

@@ -3,17 +3,18 @@ scoped to the caller and audited."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 
 from app.access import keys
 from app.access.audit import audited
+from app.access.keys import ApiKeyRequest
 from app.access.reports import report_scope
 from app.api.error_codes import audit_outcome
 from app.api.graphql import quotas
 from app.api.graphql.context import Info
-from app.api.graphql.quotas import Quota, QuotaInput
+from app.api.graphql.quotas import Quota, QuotaInput, QuotaOrg, QuotaService, QuotaUser
 from app.api.graphql.types import (
     ApiKey,
     CreateClusterInput,
@@ -22,7 +23,12 @@ from app.api.graphql.types import (
     TenantContainer,
     UpdateClusterInput,
 )
+from app.models.usage import Usage
 from app.tenancy import flows, quota_settings
+
+
+def _key_argument(name: str) -> Any:
+    return strawberry.argument(description=ApiKeyRequest.model_fields[name].description)
 
 
 def _audited(info: Info, action: str, **context: Any) -> Any:
@@ -35,14 +41,31 @@ def _audited(info: Info, action: str, **context: Any) -> Any:
     )
 
 
+Namespace = Annotated[
+    str, strawberry.argument(description="The cluster's Kubernetes namespace.")
+]
+
+
+def _reported(name: str) -> Any:
+    what = Usage.model_fields[name].description
+    return strawberry.argument(description=f"{what}, from 0; unset: keeps its last value.")
+
+
 @strawberry.type
 class Mutation:
     @strawberry.mutation(
         description="Record a cluster and start provisioning it; answers at once with "
         "status pending. Validation errors carry extensions.code BAD_USER_INPUT, "
-        "duplicates and namespace collisions CONFLICT."
+        "duplicates and namespace collisions CONFLICT, a quota exceeded QUOTA_EXCEEDED, "
+        "a cluster too small for its vectors under an enforcing quota CLUSTER_UNDERSIZED."
     )
-    async def create_cluster(self, info: Info, input: CreateClusterInput) -> TenantContainer:
+    async def create_cluster(
+        self,
+        info: Info,
+        input: Annotated[
+            CreateClusterInput, strawberry.argument(description="The cluster asked for.")
+        ],
+    ) -> TenantContainer:
         runtime = info.context.runtime
         async with _audited(info, "createCluster", tenant_org_id=input.tenant_org_id) as note:
             row = await flows.create_cluster(
@@ -65,7 +88,13 @@ class Mutation:
         "With no changes it re-applies every object (repair)."
     )
     async def update_cluster(
-        self, info: Info, namespace: str, input: UpdateClusterInput
+        self,
+        info: Info,
+        namespace: Namespace,
+        input: Annotated[
+            UpdateClusterInput,
+            strawberry.argument(description="The changes; an empty input repairs."),
+        ],
     ) -> TenantContainer:
         runtime = info.context.runtime
         async with _audited(info, "updateCluster", target=namespace) as note:
@@ -90,10 +119,19 @@ class Mutation:
     async def delete_cluster(
         self,
         info: Info,
-        namespace: str | None = None,
-        tenant_org_id: str | None = None,
-        user: str | None = None,
-        service_name: str | None = None,
+        namespace: Annotated[
+            str | None,
+            strawberry.argument(
+                description="The cluster's namespace; or leave it out and name the cluster."
+            ),
+        ] = None,
+        tenant_org_id: Annotated[
+            str | None, strawberry.argument(description="The cluster's organisation.")
+        ] = None,
+        user: Annotated[str | None, strawberry.argument(description="The cluster's user.")] = None,
+        service_name: Annotated[
+            str | None, strawberry.argument(description="The cluster's service name.")
+        ] = None,
     ) -> TenantContainer:
         runtime = info.context.runtime
         async with _audited(info, "deleteCluster", target=namespace or "") as note:
@@ -118,11 +156,13 @@ class Mutation:
     async def report_deployment_status(
         self,
         info: Info,
-        namespace: str,
-        cpu_usage: float | None = None,
-        memory_usage: float | None = None,
-        disk_usage: float | None = None,
-        qps: float | None = None,
+        namespace: Annotated[
+            str, strawberry.argument(description="The reporting deployment's namespace.")
+        ],
+        cpu_usage: Annotated[float | None, _reported("cpu_usage")] = None,
+        memory_usage: Annotated[float | None, _reported("memory_usage")] = None,
+        disk_usage: Annotated[float | None, _reported("disk_usage")] = None,
+        qps: Annotated[float | None, _reported("qps")] = None,
     ) -> DeploymentStatus:
         runtime = info.context.runtime
         report = {
@@ -155,10 +195,12 @@ class Mutation:
     async def set_quota(
         self,
         info: Info,
-        tenant_org_id: str,
-        quota: QuotaInput,
-        user: str | None = None,
-        service_name: str | None = None,
+        tenant_org_id: QuotaOrg,
+        quota: Annotated[
+            QuotaInput, strawberry.argument(description="The limits; they replace all.")
+        ],
+        user: QuotaUser = None,
+        service_name: QuotaService = None,
     ) -> Quota:
         runtime = info.context.runtime
         async with _audited(info, "setQuota", tenant_org_id=tenant_org_id) as note:
@@ -179,9 +221,9 @@ class Mutation:
     async def remove_quota(
         self,
         info: Info,
-        tenant_org_id: str,
-        user: str | None = None,
-        service_name: str | None = None,
+        tenant_org_id: QuotaOrg,
+        user: QuotaUser = None,
+        service_name: QuotaService = None,
     ) -> Quota:
         runtime = info.context.runtime
         async with _audited(info, "removeQuota", tenant_org_id=tenant_org_id) as note:
@@ -198,7 +240,11 @@ class Mutation:
         "given. The secret is in the answer and never again."
     )
     async def create_api_key(
-        self, info: Info, tenant_org_id: str, name: str, user: str | None = None
+        self,
+        info: Info,
+        tenant_org_id: Annotated[str, _key_argument("tenant_org_id")],
+        name: Annotated[str, _key_argument("name")],
+        user: Annotated[str | None, _key_argument("user")] = None,
     ) -> IssuedApiKey:
         async with _audited(info, "createApiKey", tenant_org_id=tenant_org_id) as note:
             info.context.caller.require_admin()
@@ -212,7 +258,11 @@ class Mutation:
         return IssuedApiKey(key=ApiKey.from_row(issued.row), secret=issued.token)
 
     @strawberry.mutation(description="Revoke an API key (admin only); revoking twice is fine.")
-    async def revoke_api_key(self, info: Info, id: str) -> ApiKey:
+    async def revoke_api_key(
+        self,
+        info: Info,
+        id: Annotated[str, strawberry.argument(description="The key's id (ApiKey.id).")],
+    ) -> ApiKey:
         async with _audited(info, "revokeApiKey", target=f"api-key {id}") as note:
             info.context.caller.require_admin()
             row = await keys.revoke_api_key(sessions=info.context.runtime.sessions, key_id=id)

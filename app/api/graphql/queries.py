@@ -14,7 +14,9 @@ from app.api.graphql.connections import (
     After,
     Connection,
     ContainerOrder,
+    Direction,
     First,
+    OrderBy,
     SortDirection,
     connection,
 )
@@ -28,6 +30,7 @@ from app.api.graphql.types import (
     AuditEntry,
     DeploymentStatus,
     FilterArgument,
+    IncludeDeleted,
     Organization,
     TenantContainer,
     containers_connection,
@@ -41,11 +44,27 @@ from app.tenancy.listings import Kind, Listing
 from app.tenancy.paging import PageRequest
 from app.tenancy.sizing import size_planned_cluster
 
+OnlyOrg = Annotated[
+    str | None,
+    strawberry.argument(
+        description="Only this organisation's (a tenant_org_id); unset: all the caller may see."
+    ),
+]
+User = Annotated[str, strawberry.argument(description="The user id.")]
+ServiceName = Annotated[str, strawberry.argument(description="The service name.")]
+
 
 @strawberry.type
 class Query:
-    @strawberry.field(description="An organisation's tree; empty lists when it owns nothing.")
-    def organization(self, info: Info, id: str) -> Organization:
+    @strawberry.field(
+        description="An organisation's tree; empty lists when it owns nothing, or nothing "
+        "the caller may see."
+    )
+    def organization(
+        self,
+        info: Info,
+        id: Annotated[str, strawberry.argument(description="The organisation's tenant_org_id.")],
+    ) -> Organization:
         info.context.caller  # noqa: B018 - authenticated callers only
         return Organization(id=strawberry.ID(id))
 
@@ -56,8 +75,8 @@ class Query:
     async def tenant_containers(
         self,
         info: Info,
-        tenant_org_id: str | None = None,
-        include_deleted: bool = False,
+        tenant_org_id: OnlyOrg = None,
+        include_deleted: IncludeDeleted = False,
         first: Annotated[int | None, strawberry.argument(description=FIRST_DESCRIPTION)] = None,
         after: Annotated[str | None, strawberry.argument(description=AFTER_DESCRIPTION)] = None,
     ) -> list[TenantContainer]:
@@ -86,13 +105,13 @@ class Query:
     async def tenant_containers_connection(
         self,
         info: Info,
-        tenant_org_id: str | None = None,
+        tenant_org_id: OnlyOrg = None,
         first: First = None,
         after: After = None,
         filter_: FilterArgument = None,
-        order_by: ContainerOrder = ContainerOrder.CREATED,
-        direction: SortDirection = SortDirection.ASC,
-        include_deleted: bool = False,
+        order_by: OrderBy = ContainerOrder.CREATED,
+        direction: Direction = SortDirection.ASC,
+        include_deleted: IncludeDeleted = False,
     ) -> Connection[TenantContainer]:
         return await containers_connection(
             info,
@@ -112,10 +131,20 @@ class Query:
     async def tenant_container(
         self,
         info: Info,
-        user: str,
-        service_name: str,
-        tenant_org_id: str | None = None,
-        include_deleted: bool = False,
+        user: User,
+        service_name: ServiceName,
+        tenant_org_id: Annotated[
+            str | None,
+            strawberry.argument(
+                description="The organisation; needed when the pair exists in several."
+            ),
+        ] = None,
+        include_deleted: Annotated[
+            bool,
+            strawberry.argument(
+                description="When no live cluster has the name, the newest deleted one."
+            ),
+        ] = False,
     ) -> TenantContainer | None:
         scope = info.context.caller.scope
         async with info.context.runtime.sessions() as session:
@@ -136,7 +165,11 @@ class Query:
         description="The deployment in a namespace (the live one, else the newest "
         "deleted one); null when none."
     )
-    async def deployment_status(self, info: Info, namespace: str) -> DeploymentStatus | None:
+    async def deployment_status(
+        self,
+        info: Info,
+        namespace: Annotated[str, strawberry.argument(description="The Kubernetes namespace.")],
+    ) -> DeploymentStatus | None:
         scope = info.context.caller.scope
         async with info.context.runtime.sessions() as session:
             try:
@@ -154,9 +187,9 @@ class Query:
     async def quota(
         self,
         info: Info,
-        tenant_org_id: str,
-        user: str | None = None,
-        service_name: str | None = None,
+        tenant_org_id: quotas.QuotaOrg,
+        user: quotas.QuotaUser = None,
+        service_name: quotas.QuotaService = None,
     ) -> Quota:
         return await quotas.read(info, quotas.subject_of(tenant_org_id, user, service_name))
 
@@ -164,7 +197,14 @@ class Query:
         description="Size a planned cluster before creating it (a dry run: nothing is "
         "recorded); the same checks and errors as createCluster's fields."
     )
-    def vector_sizing(self, info: Info, input: VectorSizingInput | None = None) -> VectorSizing:
+    def vector_sizing(
+        self,
+        info: Info,
+        input: Annotated[
+            VectorSizingInput | None,
+            strawberry.argument(description="The planned cluster; unset: every default."),
+        ] = None,
+    ) -> VectorSizing:
         info.context.caller.scope  # noqa: B018 - any caller with a scope (no report token)
         payload = given_fields(input) if input is not None else {}
         return VectorSizing.of(size_planned_cluster(payload=payload))
@@ -173,7 +213,7 @@ class Query:
         description="API keys, without secrets (admin only).",
         deprecation_reason=DEPRECATED.format("apiKeysConnection"),
     )
-    async def api_keys(self, info: Info, tenant_org_id: str | None = None) -> list[ApiKey]:
+    async def api_keys(self, info: Info, tenant_org_id: OnlyOrg = None) -> list[ApiKey]:
         info.context.caller.require_admin()
         async with info.context.runtime.sessions() as session:
             rows = await keys.list_api_keys(session=session, tenant_org_id=tenant_org_id)
@@ -181,7 +221,7 @@ class Query:
 
     @strawberry.field(description="API keys, without secrets, oldest first (admin only).")
     async def api_keys_connection(
-        self, info: Info, tenant_org_id: str | None = None, first: First = None, after: After = None
+        self, info: Info, tenant_org_id: OnlyOrg = None, first: First = None, after: After = None
     ) -> Connection[ApiKey]:
         info.context.caller.require_admin()
         return await connection(
@@ -196,7 +236,12 @@ class Query:
         deprecation_reason=DEPRECATED.format("auditLogConnection"),
     )
     async def audit_log(
-        self, info: Info, tenant_org_id: str | None = None, limit: int = 100
+        self,
+        info: Info,
+        tenant_org_id: OnlyOrg = None,
+        limit: Annotated[
+            int, strawberry.argument(description="The newest this many (1 to 1000).")
+        ] = 100,
     ) -> list[AuditEntry]:
         info.context.caller.require_admin()
         async with info.context.runtime.sessions() as session:
@@ -207,7 +252,7 @@ class Query:
 
     @strawberry.field(description="The audit log, newest first (admin only).")
     async def audit_log_connection(
-        self, info: Info, tenant_org_id: str | None = None, first: First = None, after: After = None
+        self, info: Info, tenant_org_id: OnlyOrg = None, first: First = None, after: After = None
     ) -> Connection[AuditEntry]:
         info.context.caller.require_admin()
         return await connection(

@@ -4,20 +4,26 @@ the REST shim's ``/tenant/quota/...``, read and set through app.tenancy.quota_se
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 
 from app.api.graphql.context import Info
 from app.api.graphql.derive import input_type, object_type
+from app.api.graphql.enums import described_enum
 from app.models.quota import QuotaLevel, QuotaLimits
 from app.tenancy import quota_settings
 from app.tenancy.quota import QuotaReport, Subject
 
-strawberry.enum(
+described_enum(
     QuotaLevel,
     graphql_name_from="value",
     description="Whose use a quota bounds: an organisation, one of its users, one service.",
+    values={
+        QuotaLevel.ORGANIZATION: "Every cluster of the organisation.",
+        QuotaLevel.USER: "The clusters of one user of the organisation.",
+        QuotaLevel.SERVICE: "One user's cluster of one service name.",
+    },
 )
 
 
@@ -32,23 +38,27 @@ class QuotaLimitsType:
     "Kubernetes quantities.",
 )
 class QuotaUsageType:
-    clusters: int
-    cpu: str
-    memory: str
-    disk: str
-    gpu: int
+    clusters: int = strawberry.field(description="Clusters not deleted.")
+    cpu: str = strawberry.field(description='CPU: the sum of replicas x cpuLimit ("1500m").')
+    memory: str = strawberry.field(description='Memory: the sum of replicas x memLimit ("8Gi").')
+    disk: str = strawberry.field(description='Disk: the sum of replicas x diskSize ("30Gi").')
+    gpu: int = strawberry.field(description="GPUs: the sum of replicas x gpuCount.")
 
 
 @strawberry.type(description="A quota and what is held against it.")
 class Quota:
-    level: QuotaLevel
-    tenant_org_id: str
-    user: str | None
-    service_name: str | None
+    level: QuotaLevel = strawberry.field(description="Whose use it bounds.")
+    tenant_org_id: str = strawberry.field(description="The organisation.")
+    user: str | None = strawberry.field(description="The user; null for an organisation's.")
+    service_name: str | None = strawberry.field(
+        description="The service name; null unless a service's."
+    )
     quota: QuotaLimitsType = strawberry.field(
         description="The limits (the operator's default when none is set)"
     )
-    current_usage: QuotaUsageType
+    current_usage: QuotaUsageType = strawberry.field(
+        description="What the clusters it bounds hold now."
+    )
     is_default: bool = strawberry.field(
         description="No quota of its own was set: the operator's default applies"
     )
@@ -77,6 +87,22 @@ class Quota:
 class QuotaInput:
     def as_payload(self) -> dict[str, Any]:
         return {name: value for name, value in vars(self).items() if value is not None}
+
+
+QuotaOrg = Annotated[str, strawberry.argument(description="The organisation (tenant_org_id).")]
+QuotaUser = Annotated[
+    str | None,
+    strawberry.argument(
+        description="The user, for a user's or a service's quota; unset: the organisation's."
+    ),
+]
+QuotaService = Annotated[
+    str | None,
+    strawberry.argument(
+        description="The service name, for one service's quota (needs user; BAD_USER_INPUT "
+        "without)."
+    ),
+]
 
 
 def subject_of(tenant_org_id: str, user: str | None, service_name: str | None) -> Subject:

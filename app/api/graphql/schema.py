@@ -55,6 +55,27 @@ class Schema(strawberry.Schema):
         log_errors(errors)
 
 
+QUERY_DESCRIPTION = (
+    "Reads, through the caller's scope: an organisation's API key sees its organisation (a "
+    "key bound to a user, that user's clusters), the platform admin everything. Another "
+    "organisation's single object is null and its rows are left out of lists, as if they "
+    "did not exist; admin-only fields answer FORBIDDEN to others."
+)
+MUTATION_DESCRIPTION = (
+    "Writes: the REST shim's flows with the same validation and error texts, each recorded "
+    "in the audit log. Errors carry extensions.code (BAD_USER_INPUT, NOT_FOUND, CONFLICT, "
+    "FORBIDDEN, QUOTA_EXCEEDED, ...), as REST's statuses."
+)
+
+
+def _root(name: str, parts: tuple[type, ...], description: str) -> type:
+    """One root type from the parts the packages declare, described (strawberry's
+    merge_types gives the merged type none)."""
+    merged = merge_types(name, parts)
+    merged.__strawberry_definition__.description = description  # type: ignore[attr-defined]
+    return merged
+
+
 def make_schema(
     *,
     max_depth: int,
@@ -84,8 +105,8 @@ def make_schema(
     if not introspection:
         extensions.append(DisableIntrospection)
     return Schema(
-        query=merge_types("Query", (Query, BillingQuery)),
-        mutation=merge_types("Mutation", (Mutation, BillingMutation)),
+        query=_root("Query", (Query, BillingQuery), QUERY_DESCRIPTION),
+        mutation=_root("Mutation", (Mutation, BillingMutation), MUTATION_DESCRIPTION),
         subscription=Subscription,
         extensions=extensions,
         config=StrawberryConfig(

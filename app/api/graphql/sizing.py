@@ -8,25 +8,35 @@ from __future__ import annotations
 
 from typing import Any
 
-import strawberry
-
 from app.api.graphql.derive import input_type, object_type, values
+from app.api.graphql.enums import described_enum
 from app.models.sizing import Quantization, SizingRequest, Verdict
 from app.models.sizing import VectorSizing as SizingModel
 from app.tenancy.sizing import size_cluster
 
 # The values as GraphQL names too, as for ClusterStatus: "bbq_hnsw" here as in REST.
-strawberry.enum(
+described_enum(
     Quantization,
     graphql_name_from="value",
-    description="How a dense_vector field is indexed (Elasticsearch's index_options type): "
-    "hnsw (float, not quantised), int8_hnsw, int4_hnsw, bbq_hnsw.",
+    description="How a dense_vector field is indexed (Elasticsearch's index_options type).",
+    values={
+        Quantization.HNSW: "Float vectors, not quantised: dimension x 4 bytes a vector.",
+        Quantization.INT8_HNSW: "Quantised to int8: dimension + 4 bytes a vector.",
+        Quantization.INT4_HNSW: "Quantised to int4: dimension / 2 + 4 bytes a vector "
+        "(an even dimension).",
+        Quantization.BBQ_HNSW: "Better Binary Quantization: dimension / 8 + 14 bytes a "
+        "vector (at least 64 dimensions).",
+    },
 )
-strawberry.enum(
+described_enum(
     Verdict,
     graphql_name_from="value",
-    description="fits: the vectors need at most 80% of the off-heap memory; tight: at most "
-    "all of it; undersized: more.",
+    description="Whether the vectors fit in the nodes' off-heap memory.",
+    values={
+        Verdict.FITS: "The vectors need at most 80% of the off-heap memory.",
+        Verdict.TIGHT: "They need more than 80% of it, at most all of it.",
+        Verdict.UNDERSIZED: "They need more than there is: kNN search reads from disk.",
+    },
 )
 
 QUANTIZATION_DESCRIPTION = (

@@ -4,6 +4,7 @@ the process's shared event feed (app/tenancy/event_feed.py)."""
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator
+from typing import Annotated
 
 import strawberry
 
@@ -13,14 +14,28 @@ from app.models.names import check_name
 from app.tenancy.validation import rule_checks
 
 
-@strawberry.type
+@strawberry.type(
+    description="Live updates over a WebSocket at /graphql; the API key is given in "
+    "connection_init or in the upgrade request's Authorization header."
+)
 class Subscription:
     @strawberry.subscription(
         description="Status changes of an organisation's clusters (or of one namespace) "
-        "as they happen, in order, starting from the moment of subscribing."
+        "as they happen, in order, starting from the moment of subscribing. Another "
+        "organisation's stay silent, as a nonexistent one's; a name that is not a "
+        "DNS-1123 label is BAD_USER_INPUT; over ESS_GRAPHQL_MAX_SUBSCRIPTIONS_PER_CALLER "
+        "open subscriptions, TOO_MANY_SUBSCRIPTIONS."
     )
     async def cluster_events(
-        self, info: Info, tenant_org_id: str, namespace: str | None = None
+        self,
+        info: Info,
+        tenant_org_id: Annotated[
+            str, strawberry.argument(description="The organisation whose clusters to follow.")
+        ],
+        namespace: Annotated[
+            str | None,
+            strawberry.argument(description="Only this namespace's cluster; unset: all."),
+        ] = None,
     ) -> AsyncGenerator[ClusterEventUpdate, None]:
         runtime, caller = info.context.runtime, info.context.caller
         # A name no organisation or namespace can have is bad input, as in a mutation,

@@ -14,6 +14,7 @@ from typing import Annotated, Any
 import strawberry
 from graphql import GraphQLError
 
+from app.access.keys import ApiKeyRequest
 from app.access.principals import Role
 from app.api.graphql import billing
 from app.api.graphql.connections import (
@@ -22,7 +23,9 @@ from app.api.graphql.connections import (
     Connection,
     ContainerFilterInput,
     ContainerOrder,
+    Direction,
     First,
+    OrderBy,
     SortDirection,
     connection,
     container_filter,
@@ -81,7 +84,7 @@ DATETIME_SCALAR = strawberry.scalar(
 
 @object_type(Usage, description="One usage report of a running deployment.")
 class UsageSample:
-    at: datetime
+    at: datetime = strawberry.field(description="When the report was received.")
 
     @classmethod
     def from_row(cls, row: UsageSampleRow) -> UsageSample:
@@ -97,18 +100,32 @@ class DeploymentDetails:
     DeploymentRecord, description="Live state and reported usage of a tenant's deployment."
 )
 class DeploymentStatus:
-    id: strawberry.ID
-    details: DeploymentDetails
+    id: strawberry.ID = strawberry.field(
+        description="The deployment's id, deploy_{namespace}_{n} (not the container's)."
+    )
+    status: ClusterStatus = strawberry.field(description="Its cluster's status.")
+    details: DeploymentDetails = strawberry.field(
+        description="The resources the cluster was last created or updated with."
+    )
 
     @strawberry.field(
         description="Usage reports, oldest first (bounded retention).",
         deprecation_reason=DEPRECATED.format("usageHistoryConnection"),
     )
-    async def usage_history(self, info: Info, last: int = 100) -> list[UsageSample]:
+    async def usage_history(
+        self,
+        info: Info,
+        last: Annotated[
+            int, strawberry.argument(description="The newest this many (0: none).")
+        ] = 100,
+    ) -> list[UsageSample]:
         rows = await info.context.loaders.usage_by_deployment.load(self.id)
         return [UsageSample.from_row(row) for row in rows[-max(last, 0) :]] if last else []
 
-    @strawberry.field(description="Usage reports, oldest first (bounded retention).")
+    @strawberry.field(
+        description="Usage reports, oldest first; kept ESS_USAGE_RETENTION_HOURS (a week "
+        "by default)."
+    )
     async def usage_history_connection(
         self, info: Info, first: First = None, after: After = None
     ) -> Connection[UsageSample]:
@@ -128,12 +145,14 @@ class DeploymentStatus:
 
 @strawberry.type(description="One status change of a cluster.")
 class ClusterEvent:
-    at: datetime
+    at: datetime = strawberry.field(description="When the change was recorded.")
     from_status: ClusterStatus | None = strawberry.field(
-        name="from", description="null for the first"
+        name="from", description="The status before; null for the first event (pending)."
     )
-    to_status: ClusterStatus = strawberry.field(name="to")
-    reason: str
+    to_status: ClusterStatus = strawberry.field(name="to", description="The status after.")
+    reason: str = strawberry.field(
+        description="Why, in words (for failed and degraded, the error shown on the cluster)."
+    )
 
     @classmethod
     def from_row(cls, row: ClusterEventRow) -> ClusterEvent:
@@ -142,18 +161,41 @@ class ClusterEvent:
         )
 
 
-@strawberry.type(description="Where and as whom to reach a cluster's Elasticsearch.")
-class ClusterConnection:
-    endpoint: str
-    username: str
-    password: str
+@strawberry.type(
+    description="Where and as whom to reach a cluster's Elasticsearch: what its Secret "
+    "elasticsearch-credentials holds. (Named ClusterConnection before: that name is "
+    "Relay's for a page of a listing.)"
+)
+class ClusterCredentials:
+    endpoint: str = strawberry.field(
+        description="The HTTP URL of its client Service, reachable inside the Kubernetes "
+        "cluster network: http://elasticsearch.{namespace}.svc:9200."
+    )
+    username: str = strawberry.field(description="The Elasticsearch user: elastic.")
+    password: str = strawberry.field(
+        description="The elastic user's password (derived from the server key, "
+        "ESS_SECRET_KEY)."
+    )
+
+
+CREDENTIALS_DESCRIPTION = (
+    "How to reach the cluster's Elasticsearch (inside the cluster network). Readable only "
+    "with an API key of the cluster's organisation (a key bound to a user sees only that "
+    "user's clusters); anyone else, the platform admin too, gets FORBIDDEN."
+)
 
 
 @object_type(
     ClusterRecord, description="A tenant's Elasticsearch cluster: one per org, user and service."
 )
 class TenantContainer:
-    id: strawberry.ID
+    id: strawberry.ID = strawberry.field(
+        description="The container's id, tenant_{user}_{service_name}_{n}; the REST "
+        "shim's container id too."
+    )
+    status: ClusterStatus = strawberry.field(
+        description="Where the cluster is in its life (its changes: eventsConnection)."
+    )
     tenant_org_id: str
     namespace: str
     created_at: datetime
@@ -171,22 +213,34 @@ class TenantContainer:
     def cursor(self) -> str:
         return Position.of(self).cursor
 
-    @strawberry.field(metadata={PREFETCHED: "loaded_deployment"})
+    @strawberry.field(
+        description="Its deployment: live state and reported usage (recorded with the "
+        "container; null when none is).",
+        metadata={PREFETCHED: "loaded_deployment"},
+    )
     async def deployment(self, info: Info) -> DeploymentStatus | None:
         if self.loaded_deployment is not NOT_LOADED:
             return self.loaded_deployment
         row = await info.context.loaders.deployment_by_container.load(self.id)
         return DeploymentStatus.from_row(row) if row is not None else None
 
+    @strawberry.field(description=CREDENTIALS_DESCRIPTION)
+    def credentials(self, info: Info) -> ClusterCredentials:
+        return self._credentials(info)
+
     @strawberry.field(
-        description="How to reach the cluster's Elasticsearch (inside the cluster network). "
-        "Readable only with an API key of the cluster's organisation."
+        description=CREDENTIALS_DESCRIPTION,
+        deprecation_reason="Use credentials: the same answer and refusals, under a name that "
+        "does not read as a Relay connection.",
     )
-    def connection(self, info: Info) -> ClusterConnection:
+    def connection(self, info: Info) -> ClusterCredentials:
+        return self._credentials(info)
+
+    def _credentials(self, info: Info) -> ClusterCredentials:
         caller = info.context.caller
         if caller.role is not Role.ORG_KEY or caller.tenant_org_id != self.tenant_org_id:
             raise Forbidden("connection details are readable only with the organisation's keys")
-        return ClusterConnection(
+        return ClusterCredentials(
             endpoint=f"http://{CLIENT_SERVICE_NAME}.{self.namespace}.svc:9200",
             username="elastic",
             password=info.context.runtime.secrets.elastic_password(self.id),
@@ -273,7 +327,19 @@ CONTAINERS_CONNECTION = (
     "Its clusters, a page at a time: filtered, in creation order (oldest first) "
     "or by name (service name, then user), either way round."
 )
-FilterArgument = Annotated[ContainerFilterInput | None, strawberry.argument(name="filter")]
+FilterArgument = Annotated[
+    ContainerFilterInput | None,
+    strawberry.argument(
+        name="filter", description="Only the containers meeting every condition given."
+    ),
+]
+IncludeDeleted = Annotated[
+    bool,
+    strawberry.argument(
+        description="Also the deleted clusters (status deleted, kept as records); "
+        "false: only those not deleted."
+    ),
+]
 
 
 async def containers_connection(
@@ -303,7 +369,7 @@ async def containers_connection(
 
 @strawberry.type(description="A user of an organisation and their clusters.")
 class OrganizationUser:
-    name: str
+    name: str = strawberry.field(description="The user's id (the clusters' user).")
     rows: strawberry.Private[list[TenantContainerRow]]
     tenant_org_id: strawberry.Private[str]
 
@@ -313,7 +379,10 @@ class OrganizationUser:
         report = await info.context.loaders.user_quota.load((self.tenant_org_id, self.name))
         return Quota.of(report)
 
-    @strawberry.field(deprecation_reason=DEPRECATED.format("containersConnection"))
+    @strawberry.field(
+        description="The user's clusters, oldest first.",
+        deprecation_reason=DEPRECATED.format("containersConnection"),
+    )
     async def containers(
         self,
         info: Info,
@@ -332,9 +401,9 @@ class OrganizationUser:
         first: First = None,
         after: After = None,
         filter_: FilterArgument = None,
-        order_by: ContainerOrder = ContainerOrder.CREATED,
-        direction: SortDirection = SortDirection.ASC,
-        include_deleted: bool = False,
+        order_by: OrderBy = ContainerOrder.CREATED,
+        direction: Direction = SortDirection.ASC,
+        include_deleted: IncludeDeleted = False,
     ) -> Connection[TenantContainer]:
         return await containers_connection(
             info,
@@ -350,7 +419,9 @@ class OrganizationUser:
 
 @strawberry.type(description="An organisation (tenant_org_id) and everything it owns.")
 class Organization:
-    id: strawberry.ID
+    id: strawberry.ID = strawberry.field(
+        description="The organisation's id: the tenant_org_id its clusters are created with."
+    )
 
     @strawberry.field(
         description="Its clusters, oldest first.",
@@ -359,7 +430,7 @@ class Organization:
     async def containers(
         self,
         info: Info,
-        include_deleted: bool = False,
+        include_deleted: IncludeDeleted = False,
         first: Annotated[int | None, strawberry.argument(description=FIRST_DESCRIPTION)] = None,
         after: Annotated[str | None, strawberry.argument(description=AFTER_DESCRIPTION)] = None,
     ) -> list[TenantContainer]:
@@ -384,9 +455,9 @@ class Organization:
         first: First = None,
         after: After = None,
         filter_: FilterArgument = None,
-        order_by: ContainerOrder = ContainerOrder.CREATED,
-        direction: SortDirection = SortDirection.ASC,
-        include_deleted: bool = False,
+        order_by: OrderBy = ContainerOrder.CREATED,
+        direction: Direction = SortDirection.ASC,
+        include_deleted: IncludeDeleted = False,
     ) -> Connection[TenantContainer]:
         return await containers_connection(
             info,
@@ -399,8 +470,12 @@ class Organization:
             include_deleted=include_deleted,
         )
 
-    @strawberry.field
-    async def users(self, info: Info, include_deleted: bool = False) -> list[OrganizationUser]:
+    @strawberry.field(
+        description="The users that have clusters here (of those the caller sees), by name."
+    )
+    async def users(
+        self, info: Info, include_deleted: IncludeDeleted = False
+    ) -> list[OrganizationUser]:
         rows = await info.context.loaders.containers_by_org.load((self.id, include_deleted))
         by_user: dict[str, list[TenantContainerRow]] = {}
         for row in rows:
@@ -421,9 +496,17 @@ class Organization:
     async def bill(
         self,
         info: Info,
-        period: str | None = None,
-        from_: Annotated[datetime | None, strawberry.argument(name="from")] = None,
-        to: datetime | None = None,
+        period: Annotated[
+            str | None,
+            strawberry.argument(description="A calendar month, YYYY-MM; not with from/to."),
+        ] = None,
+        from_: Annotated[
+            datetime | None,
+            strawberry.argument(name="from", description="Start (inclusive); needs to."),
+        ] = None,
+        to: Annotated[
+            datetime | None, strawberry.argument(description="End (exclusive); needs from.")
+        ] = None,
     ) -> billing.Bill:
         return await billing.org_bill(
             info, tenant_org_id=self.id, period=period, start=from_, end=to
@@ -431,7 +514,9 @@ class Organization:
 
 
 @input_type(
-    ClusterCreate, description="The spec's create parameters; unset fields take the defaults."
+    ClusterCreate,
+    description="The spec's create parameters: tenantOrgId, user and serviceName are "
+    "required, unset fields take the defaults.",
 )
 class CreateClusterInput:
     tenant_org_id: str | None
@@ -448,23 +533,36 @@ class UpdateClusterInput:
 
 @strawberry.type(description="A status change of a cluster, as it happens.")
 class ClusterEventUpdate:
-    container_id: strawberry.ID
-    tenant_org_id: str
-    user: str
-    service_name: str
-    namespace: str
-    event: ClusterEvent
+    container_id: strawberry.ID = strawberry.field(
+        description="The cluster's id (TenantContainer.id)."
+    )
+    tenant_org_id: str = strawberry.field(description="The cluster's organisation.")
+    user: str = strawberry.field(description="The cluster's user.")
+    service_name: str = strawberry.field(description="The cluster's service name.")
+    namespace: str = strawberry.field(description="The cluster's Kubernetes namespace.")
+    event: ClusterEvent = strawberry.field(description="The status change.")
+
+
+KEY_FIELDS = ApiKeyRequest.model_fields
 
 
 @strawberry.type(description="An organisation API key (its secret is never shown again).")
 class ApiKey:
-    id: strawberry.ID
-    tenant_org_id: str
-    user: str | None
-    name: str
-    created_at: datetime
-    last_used_at: datetime | None
-    revoked_at: datetime | None
+    id: strawberry.ID = strawberry.field(
+        description="The key's id: the part of its secret after ess_ and before the next _; "
+        "audit entries name the key as key:{id}."
+    )
+    tenant_org_id: str = strawberry.field(description=KEY_FIELDS["tenant_org_id"].description)
+    user: str | None = strawberry.field(description=KEY_FIELDS["user"].description)
+    name: str = strawberry.field(description=KEY_FIELDS["name"].description)
+    created_at: datetime = strawberry.field(description="When it was issued.")
+    last_used_at: datetime | None = strawberry.field(
+        description="When it last authenticated a request, to within a minute (written "
+        "at most once a minute); null: never."
+    )
+    revoked_at: datetime | None = strawberry.field(
+        description="When it was revoked (then refused with UNAUTHENTICATED); null: valid."
+    )
 
     @classmethod
     def from_row(cls, row: ApiKeyRow) -> ApiKey:
@@ -481,19 +579,35 @@ class ApiKey:
 
 @strawberry.type(description="A new API key with its secret, shown this once.")
 class IssuedApiKey:
-    key: ApiKey
-    secret: str
+    key: ApiKey = strawberry.field(description="The key, as apiKeysConnection lists it.")
+    secret: str = strawberry.field(
+        description="The bearer token, ess_{id}_{secret}: send it as Authorization: Bearer "
+        "... Only its hash is kept, so it cannot be shown again."
+    )
 
 
 @strawberry.type(description="One audited write.")
 class AuditEntry:
-    id: int
-    at: datetime
-    actor: str
-    tenant_org_id: str | None
-    action: str
-    target: str
-    outcome: str
+    id: int = strawberry.field(description="The entry's number, increasing with time.")
+    at: datetime = strawberry.field(description="When the write ended.")
+    actor: str = strawberry.field(
+        description="Who: admin, key:{api key id}, reporter:{deployment id} or anonymous."
+    )
+    tenant_org_id: str | None = strawberry.field(
+        description="The organisation written to; null when none is known (an unknown "
+        "namespace or key, a price list)."
+    )
+    action: str = strawberry.field(
+        description="The operation, as the GraphQL mutation is named (createCluster, "
+        "setQuota, ...), also for the same write through REST."
+    )
+    target: str = strawberry.field(
+        description="What was written: a namespace, quota of ..., api-key {id}, prices "
+        "from ..., or the REST request's path; empty when not known."
+    )
+    outcome: str = strawberry.field(
+        description="ok, or error {HTTP status} {code} (error 500 for an unexpected failure)."
+    )
 
     @classmethod
     def from_row(cls, row: AuditEntryRow) -> AuditEntry:
