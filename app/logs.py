@@ -65,12 +65,14 @@ def bound(*, request_id: str | None = None, namespace: str | None = None) -> Ite
             variable.reset(token)
 
 
-def task_context() -> contextvars.Context:
+def task_context(*, fresh: bool = False) -> contextvars.Context:
     """The context a new background task runs in: a copy of the current one (the
-    request's id travels along), with an id of its own when it belongs to no request."""
+    request's id travels along), with an id of its own when it belongs to no request
+    or ``fresh`` says it must not inherit one."""
     context = contextvars.copy_context()
-    if context.get(REQUEST_ID) is None:
+    if fresh or context.get(REQUEST_ID) is None:
         context.run(REQUEST_ID.set, new_request_id())
+        context.run(NAMESPACE.set, None)
     return context
 
 

@@ -40,15 +40,17 @@ class TaskSupervisor:
         coro: Coroutine[Any, Any, None],
         *,
         on_error: ErrorHandler | None = None,
+        shared: bool = False,
     ) -> bool:
-        """Start ``coro`` unless a task of that name is already running."""
+        """Start ``coro`` unless a task of that name is already running. It runs in its
+        starter's log context (a request's id travels into the work it started), or,
+        when it belongs to no request or is ``shared`` (serves every caller, not the one
+        whose request happened to start it), under a fresh id of its own."""
         if self.running(name):
             coro.close()
             return False
-        # The starter's context (a request's id travels into the work it started), or a
-        # fresh id for work that belongs to no request.
         task = asyncio.create_task(
-            self._guard(name, coro, on_error), name=name, context=task_context()
+            self._guard(name, coro, on_error), name=name, context=task_context(fresh=shared)
         )
         self._tasks[name] = task
         task.add_done_callback(lambda done: self._forget(name, done))

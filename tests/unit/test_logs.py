@@ -10,6 +10,7 @@ import sys
 import pytest
 
 from app.logs import (
+    NAMESPACE,
     REQUEST_ID,
     ContextFilter,
     JsonFormatter,
@@ -82,8 +83,10 @@ def test_anything_else_gets_a_fresh_id(given: str | None) -> None:
 
 
 def test_a_task_context_keeps_the_request_id_or_gets_its_own() -> None:
-    with bound(request_id="req-2"):
+    with bound(request_id="req-2", namespace="org-1-a-b"):
         assert task_context()[REQUEST_ID] == "req-2"
+        fresh = task_context(fresh=True)
+        assert fresh[REQUEST_ID] not in (None, "req-2") and fresh[NAMESPACE] is None
     own, other = task_context()[REQUEST_ID], task_context()[REQUEST_ID]
     assert own and other and own != other
 
@@ -97,12 +100,14 @@ async def test_supervised_tasks_log_under_their_starters_id() -> None:
 
     with bound(request_id="req-3"):
         tasks.start("in-request", note("in-request"))
+        tasks.start("shared", note("shared"), shared=True)
     tasks.start("on-its-own", note("on-its-own"))
 
     async def both_ran() -> bool:
-        return len(seen) == 2
+        return len(seen) == 3
 
     await wait_for(both_ran, what="both tasks to run")
     await tasks.stop()
     assert seen["in-request"] == "req-3"
     assert seen["on-its-own"] not in (None, "req-3")
+    assert seen["shared"] not in (None, "req-3", seen["on-its-own"])
