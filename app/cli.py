@@ -11,6 +11,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from app.logs import configure_logging
 from app.settings import AuthMode, Settings
 
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1", "localhost"})
@@ -47,6 +48,9 @@ def _serve(settings: Settings, args: argparse.Namespace) -> None:
         host=args.host,
         port=args.port,
         log_level=settings.log_level.lower(),
+        # Logging is configured already (app/logs.py): uvicorn's lines, its access log
+        # included, go through the same handler and format as everything else.
+        log_config=None,
         http=header_deadline_protocol(settings.http_header_timeout_seconds),
         timeout_keep_alive=settings.http_keep_alive_seconds,
         # Our lifespan owns shutdown; give in-flight provisioning time to park.
@@ -123,12 +127,7 @@ def main(argv: list[str] | None = None) -> None:
             for error in exc.errors()
         )
         raise SystemExit(f"invalid settings: {problems}") from None
-    logging.basicConfig(
-        level=settings.log_level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    # Alembic announces every plugin it loads at INFO; that is noise on each start.
-    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+    configure_logging(level=settings.log_level, log_format=settings.log_format)
     args.run(settings, args)
 
 

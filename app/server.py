@@ -28,6 +28,7 @@ from app.api.middleware.body_limit import BodyLimit
 from app.api.middleware.headers import SecurityHeaders
 from app.api.middleware.masking import MaskErrors
 from app.api.middleware.rate_limit import RateLimit
+from app.api.middleware.request_id import RequestId
 from app.api.middleware.timing import RequestTiming
 from app.runtime import open_runtime
 from app.settings import Settings
@@ -69,12 +70,14 @@ def create_app(settings: Settings, *, clock: Clock = SYSTEM_CLOCK) -> Starlette:
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
         ],
-        # Outermost first. Headers wrap everything, refusals and 500s included. The
-        # rate limit needs the caller and comes before the 401, so a flood without a
-        # valid token is answered 429 from its address's budget. The masking wraps only
+        # Outermost first. The request id and headers wrap everything, refusals and
+        # 500s included (their log lines carry the id too). The rate limit needs the
+        # caller and comes before the 401, so a flood without a valid token is
+        # answered 429 from its address's budget. The masking wraps only
         # the endpoints: the body limit inside it turns a body that grows too large
         # while an endpoint reads it into 413 before it could be taken for a fault.
         middleware=[
+            Middleware(RequestId),
             Middleware(RequestTiming),
             Middleware(SecurityHeaders),
             Middleware(Authenticate),

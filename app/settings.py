@@ -33,6 +33,11 @@ class KubeMode(enum.StrEnum):
     INCLUSTER = "incluster"
 
 
+class LogFormat(enum.StrEnum):
+    TEXT = "text"
+    JSON = "json"
+
+
 class AuthMode(enum.StrEnum):
     ENABLED = "enabled"
     DISABLED = "disabled"
@@ -60,6 +65,9 @@ class Settings(BaseSettings):
     reconcile_interval_seconds: float = Field(default=30.0, gt=0)
     usage_retention_hours: float = Field(default=24.0 * 7, gt=0)
     log_level: str = "INFO"
+    # "text": lines for a person at a terminal; "json": one JSON object per line (time,
+    # level, logger, message, request_id, namespace, exception) for a log collector.
+    log_format: LogFormat = LogFormat.TEXT
 
     # -- security ---------------------------------------------------------------------
     # The platform administrator's bearer token; generated into the data dir when unset.

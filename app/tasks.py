@@ -1,9 +1,10 @@
 """Named, guarded background tasks.
 
-Every long-lived or background coroutine is started here: it gets a name, an
-unexpected exception is logged (and handed to an ``on_error`` callback that records
-it where a user sees it), and ``stop()`` cancels what is still running and waits for
-it, with a timeout, on shutdown.
+Every long-lived or background coroutine is started here: it gets a name and the log
+context of whoever started it (app/logs.py), an unexpected exception is logged (and
+handed to an ``on_error`` callback that records it where a user sees it), and
+``stop()`` cancels what is still running and waits for it, with a timeout, on
+shutdown.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
+
+from app.logs import task_context
 
 log = logging.getLogger(__name__)
 
@@ -37,12 +40,18 @@ class TaskSupervisor:
         coro: Coroutine[Any, Any, None],
         *,
         on_error: ErrorHandler | None = None,
+        shared: bool = False,
     ) -> bool:
-        """Start ``coro`` unless a task of that name is already running."""
+        """Start ``coro`` unless a task of that name is already running. It runs in its
+        starter's log context (a request's id travels into the work it started), or,
+        when it belongs to no request or is ``shared`` (serves every caller, not the one
+        whose request happened to start it), under a fresh id of its own."""
         if self.running(name):
             coro.close()
             return False
-        task = asyncio.create_task(self._guard(name, coro, on_error), name=name)
+        task = asyncio.create_task(
+            self._guard(name, coro, on_error), name=name, context=task_context(fresh=shared)
+        )
         self._tasks[name] = task
         task.add_done_callback(lambda done: self._forget(name, done))
         return True

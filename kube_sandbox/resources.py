@@ -129,7 +129,15 @@ RESOURCES: tuple[ResourceType, ...] = (
         "", "v1", "LimitRange", "limitranges", namespaced=True, short_names=("limits",),
     ),
     ResourceType(
+        "", "v1", "ServiceAccount", "serviceaccounts", namespaced=True, short_names=("sa",),
+    ),
+    ResourceType(
         "apps", "v1", "StatefulSet", "statefulsets", namespaced=True, short_names=("sts",),
+        categories=("all",), subresources=("status", "scale"), tracks_generation=True,
+    ),
+    # Stored and validated, never run: no controller makes pods of a Deployment here.
+    ResourceType(
+        "apps", "v1", "Deployment", "deployments", namespaced=True, short_names=("deploy",),
         categories=("all",), subresources=("status", "scale"), tracks_generation=True,
     ),
     ResourceType(
@@ -144,6 +152,14 @@ RESOURCES: tuple[ResourceType, ...] = (
     ResourceType(
         "metrics.k8s.io", "v1beta1", "PodMetrics", "pods", namespaced=True,
         verbs=("get", "list"), stats_name="pods.metrics.k8s.io",
+    ),
+    # Stored, never enforced: the sandbox authorizes every request.
+    ResourceType(
+        "rbac.authorization.k8s.io", "v1", "ClusterRole", "clusterroles", namespaced=False,
+    ),
+    ResourceType(
+        "rbac.authorization.k8s.io", "v1", "ClusterRoleBinding", "clusterrolebindings",
+        namespaced=False,
     ),
 )  # fmt: skip
 

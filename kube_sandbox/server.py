@@ -151,6 +151,12 @@ class ApiServer:
             raise errors.method_not_allowed(
                 "the server does not allow this method on the requested resource"
             )
+        resource = target.resource.plural
+        self._stats.note_access(
+            target.resource.group,
+            f"{resource}/{target.subresource}" if target.subresource else resource,
+            verb,
+        )
         with self._stats.track(request.method, target.stats_key, long_running=watching) as outcome:
             fault = self._faults.take(
                 request.method,

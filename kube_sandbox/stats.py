@@ -22,6 +22,8 @@ class Outcome:
 class RequestStats:
     def __init__(self) -> None:
         self._requests: Counter[str] = Counter()
+        # What RBAC would be asked to allow: (API group, resource[/subresource], verb).
+        self._access: Counter[tuple[str, str, str]] = Counter()
         self._responses: Counter[str] = Counter()
         self._in_flight = 0
         self._max_in_flight = 0
@@ -53,9 +55,18 @@ class RequestStats:
             if outcome.status is not None:  # None: the client went away mid-request
                 self._responses[f"{method} {resource} {outcome.status}"] += 1
 
+    def note_access(self, group: str, resource: str, verb: str) -> None:
+        """Count one request by its authorization attributes, as an audit log records
+        them ("" is the core group; a subresource as "statefulsets/scale")."""
+        self._access[group, resource, verb] += 1
+
     def snapshot(self) -> dict[str, Any]:
         return {
             "requests": dict(sorted(self._requests.items())),
+            "access": [
+                {"group": group, "resource": resource, "verb": verb, "count": count}
+                for (group, resource, verb), count in sorted(self._access.items())
+            ],
             "responses": dict(sorted(self._responses.items())),
             "in_flight": self._in_flight,
             "max_in_flight": self._max_in_flight,
@@ -63,5 +74,6 @@ class RequestStats:
 
     def reset(self) -> None:
         self._requests.clear()
+        self._access.clear()
         self._responses.clear()
         self._max_in_flight = self._in_flight

@@ -132,6 +132,40 @@ def validate_pod_spec(spec: Any, path: str) -> list[FieldError]:
     return errors
 
 
+def workload_selector_problems(spec: Obj, kind: str) -> list[FieldError]:
+    """A workload's selector: present, not empty, and matching its pod template."""
+    selector_obj = spec.get("selector")
+    if not selector_obj:
+        return [FieldError.required("spec.selector")]
+    try:
+        selector = label_selector_from_object(selector_obj)
+    except SelectorError as exc:
+        return [FieldError.invalid("spec.selector", selector_obj, str(exc))]
+    template_labels = labels_of(spec.get("template", {}))
+    if selector.is_empty():
+        return [
+            FieldError.invalid(
+                "spec.selector", selector_obj, f"empty selector is invalid for {kind}"
+            )
+        ]
+    if not selector.matches(template_labels):
+        return [
+            FieldError.invalid(
+                "spec.template.metadata.labels",
+                template_labels,
+                "`selector` does not match template `labels`",
+            )
+        ]
+    return []
+
+
+def replicas_problems(spec: Obj) -> list[FieldError]:
+    replicas = spec.get("replicas")
+    if not isinstance(replicas, int) or isinstance(replicas, bool) or replicas < 0:
+        return [FieldError.invalid("spec.replicas", replicas, "must be greater than or equal to 0")]
+    return []
+
+
 # --- kinds ------------------------------------------------------------------------------
 
 
@@ -436,38 +470,8 @@ class StatefulSetStrategy(Strategy):
 
     def validate(self, obj: Obj) -> list[FieldError]:
         spec = obj.get("spec", {})
-        errors: list[FieldError] = []
-        replicas = spec.get("replicas")
-        if not isinstance(replicas, int) or replicas < 0:
-            errors.append(
-                FieldError.invalid("spec.replicas", replicas, "must be greater than or equal to 0")
-            )
-        selector_obj = spec.get("selector")
-        if not selector_obj:
-            errors.append(FieldError.required("spec.selector"))
-        else:
-            try:
-                selector = label_selector_from_object(selector_obj)
-            except SelectorError as exc:
-                errors.append(FieldError.invalid("spec.selector", selector_obj, str(exc)))
-            else:
-                template_labels = labels_of(spec.get("template", {}))
-                if selector.is_empty():
-                    errors.append(
-                        FieldError.invalid(
-                            "spec.selector",
-                            selector_obj,
-                            "empty selector is invalid for statefulset",
-                        )
-                    )
-                elif not selector.matches(template_labels):
-                    errors.append(
-                        FieldError.invalid(
-                            "spec.template.metadata.labels",
-                            template_labels,
-                            "`selector` does not match template `labels`",
-                        )
-                    )
+        errors = replicas_problems(spec)
+        errors.extend(workload_selector_problems(spec, "statefulset"))
         policy = spec.get("podManagementPolicy")
         if policy not in ("OrderedReady", "Parallel"):
             errors.append(
@@ -523,6 +527,50 @@ class StatefulSetStrategy(Strategy):
                     "'minReadySeconds' are forbidden",
                 )
             ]
+        return []
+
+
+class DeploymentStrategy(Strategy):
+    """apps/v1 defaults and the rules a manifest most often breaks (selector against
+    template labels, pod spec, strategy). No controller acts on it in the sandbox."""
+
+    def default(self, obj: Obj) -> None:
+        spec = obj.setdefault("spec", {})
+        spec.setdefault("replicas", 1)
+        spec.setdefault("revisionHistoryLimit", 10)
+        spec.setdefault("progressDeadlineSeconds", 600)
+        strategy = spec.setdefault("strategy", {"type": "RollingUpdate"})
+        strategy.setdefault("type", "RollingUpdate")
+        if strategy["type"] == "RollingUpdate":
+            rolling = strategy.setdefault("rollingUpdate", {})
+            rolling.setdefault("maxSurge", "25%")
+            rolling.setdefault("maxUnavailable", "25%")
+        default_pod_spec(spec.setdefault("template", {}).setdefault("spec", {}))
+
+    def prepare_for_create(self, obj: Obj) -> None:
+        obj["status"] = {}
+
+    def validate(self, obj: Obj) -> list[FieldError]:
+        spec = obj.get("spec", {})
+        errors = replicas_problems(spec)
+        errors.extend(workload_selector_problems(spec, "deployment"))
+        strategy_type = (spec.get("strategy") or {}).get("type")
+        if strategy_type not in ("RollingUpdate", "Recreate"):
+            errors.append(
+                FieldError(
+                    "FieldValueNotSupported",
+                    "spec.strategy.type",
+                    'supported values: "Recreate", "RollingUpdate"',
+                    strategy_type,
+                )
+            )
+        errors.extend(validate_pod_spec(spec.get("template", {}).get("spec"), "spec.template.spec"))
+        return errors
+
+    def validate_update(self, new: Obj, old: Obj) -> list[FieldError]:
+        selector = (new.get("spec") or {}).get("selector")
+        if selector != (old.get("spec") or {}).get("selector"):
+            return [FieldError.invalid("spec.selector", selector, "field is immutable")]
         return []
 
 
@@ -747,6 +795,7 @@ _FACTORIES: dict[str, StrategyFactory] = {
     "/resourcequotas": lambda store, rt: ResourceQuotaStrategy(),
     "/limitranges": lambda store, rt: LimitRangeStrategy(),
     "apps/statefulsets": lambda store, rt: StatefulSetStrategy(),
+    "apps/deployments": lambda store, rt: DeploymentStrategy(),
     "networking.k8s.io/networkpolicies": lambda store, rt: NetworkPolicyStrategy(),
     "policy/poddisruptionbudgets": lambda store, rt: PodDisruptionBudgetStrategy(),
 }

@@ -149,7 +149,10 @@ class EventFeed:
             return
         # A fresh name each time: a crashed feed's task may not be forgotten yet.
         self._running = self._tasks.start(
-            f"event-feed-{next(self._generation)}", self._run(), on_error=self._fail_all
+            f"event-feed-{next(self._generation)}",
+            self._run(),
+            on_error=self._fail_all,
+            shared=True,  # serves every subscriber: not logged under the first one's id
         )
 
     async def _run(self) -> None:

@@ -37,6 +37,7 @@ from app.kube.manifests import (
 )
 from app.kube.rollout import roll_out_cluster
 from app.kube.teardown import Removal, remove_cluster
+from app.logs import bound
 from app.secrets import SecretDeriver
 from app.store.db import SessionFactory, session_scope
 from app.store.tables import IN_PROGRESS, ClusterStatus, TenantContainerRow
@@ -137,7 +138,14 @@ class ClusterWorker:
 
     async def _carry_out(self, record: ClusterRecord) -> None:
         container = record.container
+        with bound(namespace=container.namespace):  # on every log line of this work
+            await self._carry_out_logged(record)
+
+    async def _carry_out_logged(self, record: ClusterRecord) -> None:
+        container = record.container
         status = S(container.status)
+        operation = {S.DELETING: "delete", S.UPDATING: "update"}.get(status, "create")
+        log.info("%s of cluster %s began", operation, container.id)
         started, outcome = time.monotonic(), "error"
         try:
             if status is S.DELETING:
@@ -153,8 +161,9 @@ class ClusterWorker:
             log.warning("cluster %s failed: %s", container.id, exc.message)
             await self._finish(container.id, {status}, S.FAILED, exc.message)
         finally:
-            operation = {S.DELETING: "delete", S.UPDATING: "update"}.get(status, "create")
-            WORK_SECONDS.labels(operation, outcome).observe(time.monotonic() - started)
+            elapsed = time.monotonic() - started
+            WORK_SECONDS.labels(operation, outcome).observe(elapsed)
+            log.info("%s of cluster %s: %s in %.1fs", operation, container.id, outcome, elapsed)
 
     async def _begin(self, container_id: str) -> ClusterRecord | None:
         """The cluster as recorded, a pending one moved to creating; None when no work

@@ -22,6 +22,7 @@ from app.kube.errors import KubeError
 from app.kube.manifests import STATEFULSET_NAME, claim_labels, tenant_labels
 from app.kube.measured_usage import measure_usage
 from app.kube.observe import cluster_problem
+from app.logs import bound, new_request_id
 from app.store.db import SessionFactory, session_scope
 from app.store.tables import ClusterStatus, TenantContainerRow
 from app.tenancy import commands, queries
@@ -54,7 +55,8 @@ class Reconciler:
         while True:
             await asyncio.sleep(self._interval)
             try:
-                await self.pass_once()
+                with bound(request_id=new_request_id()):  # each pass's lines, told apart
+                    await self.pass_once()
             except Exception:
                 # One bad pass (a database hiccup, say) must not end reconciling.
                 log.exception("reconciler pass failed; trying again next interval")
@@ -67,18 +69,9 @@ class Reconciler:
         for container in clusters:
             if self._worker.busy(container.id):
                 continue
-            try:
-                problem = await cluster_problem(
-                    self._kube,
-                    namespace=container.namespace,
-                    statefulset=STATEFULSET_NAME,
-                    wanted=kube_shape(container),
-                )
-            except KubeError as exc:
-                log.warning("reconciler could not observe %s: %s", container.namespace, exc)
-                continue
-            changed += await self._record(container, problem)
-            await self._measure(container)
+            with bound(namespace=container.namespace):  # on every log line about it
+                changed += await self._check(container)
+                await self._measure(container)
         return changed
 
     async def _measure(self, container: TenantContainerRow) -> None:
@@ -102,6 +95,20 @@ class Reconciler:
             )
         except (KubeError, DomainError) as exc:  # a cluster deleted meanwhile, say
             log.info("usage of %s not measured: %s", container.namespace, exc)
+
+    async def _check(self, container: TenantContainerRow) -> int:
+        """Observe the cluster and record what is seen; 1 when its status changed."""
+        try:
+            problem = await cluster_problem(
+                self._kube,
+                namespace=container.namespace,
+                statefulset=STATEFULSET_NAME,
+                wanted=kube_shape(container),
+            )
+        except KubeError as exc:
+            log.warning("reconciler could not observe %s: %s", container.namespace, exc)
+            return 0
+        return await self._record(container, problem)
 
     async def _record(self, seen: TenantContainerRow, problem: str | None) -> int:
         if seen.status == ClusterStatus.CREATED and problem is not None:

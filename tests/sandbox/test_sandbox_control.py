@@ -101,6 +101,7 @@ async def test_stats_count_requests_and_responses(
     async with http.delete("/_sandbox/stats") as response:
         assert (await response.json()) == {
             "requests": {},
+            "access": [],
             "responses": {},
             "in_flight": 0,
             "max_in_flight": 0,
@@ -131,6 +132,17 @@ async def test_stats_count_requests_and_responses(
         "POST statefulsets 201": 1,
         "POST statefulsets 409": 1,
     }
+    # By authorization attributes, as RBAC sees them: a GET is a get, list or watch.
+    assert stats["access"] == [
+        {"group": "apps", "resource": resource, "verb": verb, "count": count}
+        for resource, verb, count in [
+            ("statefulsets", "create", 2),
+            ("statefulsets", "get", 2),
+            ("statefulsets", "list", 1),
+            ("statefulsets/scale", "get", 1),
+            ("statefulsets/status", "get", 1),
+        ]
+    ]
     assert stats["in_flight"] == 0 and stats["max_in_flight"] >= 1
     assert sandbox.stats() == stats  # both entrances see the same counters
 

@@ -385,6 +385,39 @@ async def test_statefulset_spec_immutability(apps: client.AppsV1Api, namespace: 
     assert replaced.spec.replicas == 3
 
 
+def deployment_manifest(name: str = "web", **labels: str) -> dict[str, Any]:
+    return {
+        "metadata": {"name": name},
+        "spec": {
+            "selector": {"matchLabels": {"app": "web"}},
+            "template": {
+                "metadata": {"labels": labels or {"app": "web"}},
+                "spec": {"containers": [{"name": "web", "image": "nginx:1.27"}]},
+            },
+        },
+    }
+
+
+async def test_deployments_are_defaulted_and_validated(
+    apps: client.AppsV1Api, namespace: str
+) -> None:
+    created = await apps.create_namespaced_deployment(namespace, deployment_manifest())
+    assert created.spec.replicas == 1
+    assert created.spec.strategy.type == "RollingUpdate"
+    assert created.spec.strategy.rolling_update.max_unavailable == "25%"
+    assert created.spec.template.spec.containers[0].image_pull_policy == "IfNotPresent"
+    code, status = await api_error(
+        apps.create_namespaced_deployment(namespace, deployment_manifest("bad", app="other"))
+    )
+    assert code == 422 and "`selector` does not match template `labels`" in status["message"]
+    moved = deployment_manifest(app="other")
+    moved["spec"]["selector"] = {"matchLabels": {"app": "other"}}
+    code, status = await api_error(apps.replace_namespaced_deployment("web", namespace, moved))
+    assert code == 422 and "field is immutable" in status["message"]
+    scale = await apps.patch_namespaced_deployment_scale("web", namespace, {"spec": {"replicas": 3}})
+    assert scale.spec.replicas == 3
+
+
 async def test_pvc_expansion_and_immutability(core: client.CoreV1Api, namespace: str) -> None:
     claim = {
         "metadata": {"name": "data"},

@@ -36,6 +36,7 @@ async def test_version_and_api_roots(http: aiohttp.ClientSession) -> None:
         "networking.k8s.io",
         "policy",
         "metrics.k8s.io",
+        "rbac.authorization.k8s.io",
     ]
     apps = await get_json(http, "/apis/apps")
     assert apps["preferredVersion"] == {"groupVersion": "apps/v1", "version": "v1"}

@@ -57,7 +57,6 @@ REPORT_URL = (
 )
 PLATFORM_NAMESPACE = "es-serverless"
 CLUSTER_ID = "tenant_alice_vector-search_1700000000000000"
-RBAC_PATH = Path(__file__).resolve().parents[2] / "deploy" / "rbac.yaml"
 
 # The example request of the spec (section 4).
 BASE = SPEC_EXAMPLE
@@ -700,74 +699,6 @@ def test_network_policy_uses_the_given_platform_namespace() -> None:
 def test_network_policy_refuses_an_empty_platform_namespace() -> None:
     with pytest.raises(ValueError, match="platform_namespace"):
         network_policy("")
-
-
-# --- RBAC for running in a cluster -----------------------------------------------------
-
-
-def rbac_documents() -> list[dict[str, Any]]:
-    return [doc for doc in yaml.safe_load_all(RBAC_PATH.read_text()) if doc is not None]
-
-
-def test_rbac_objects() -> None:
-    objects = {(doc["kind"], doc["metadata"]["name"]): doc for doc in rbac_documents()}
-    assert set(objects) == {
-        ("Namespace", "es-serverless"),
-        ("ServiceAccount", "es-serverless"),
-        ("ClusterRole", "es-serverless"),
-        ("ClusterRoleBinding", "es-serverless"),
-    }
-    assert objects["ServiceAccount", "es-serverless"]["metadata"]["namespace"] == "es-serverless"
-    binding = objects["ClusterRoleBinding", "es-serverless"]
-    assert binding["roleRef"] == {
-        "apiGroup": "rbac.authorization.k8s.io",
-        "kind": "ClusterRole",
-        "name": "es-serverless",
-    }
-    assert binding["subjects"] == [
-        {"kind": "ServiceAccount", "name": "es-serverless", "namespace": "es-serverless"}
-    ]
-    # the namespace must come before the ServiceAccount that lives in it
-    kinds = [doc["kind"] for doc in rbac_documents()]
-    assert kinds.index("Namespace") < kinds.index("ServiceAccount")
-
-
-def test_rbac_grants_exactly_what_the_control_plane_uses() -> None:
-    (role,) = [doc for doc in rbac_documents() if doc["kind"] == "ClusterRole"]
-    granted: dict[tuple[str, str], set[str]] = {}
-    for rule in role["rules"]:
-        assert set(rule) == {"apiGroups", "resources", "verbs"}  # no resourceNames, no URLs
-        for group in rule["apiGroups"]:
-            for resource in rule["resources"]:
-                key = (group, resource)
-                assert key not in granted, f"{key} granted twice"
-                granted[key] = set(rule["verbs"])
-    assert granted == {
-        ("", "namespaces"): {"get", "list", "watch", "create", "update", "delete"},
-        ("apps", "statefulsets"): {"get", "list", "watch", "create", "update", "delete"},
-        ("apps", "statefulsets/status"): {"get"},
-        ("apps", "statefulsets/scale"): {"get", "patch"},
-        ("", "services"): {"get", "create", "update", "delete"},
-        ("", "secrets"): {"get", "create", "update", "delete"},
-        ("networking.k8s.io", "networkpolicies"): {"get", "create", "update", "delete"},
-        ("", "persistentvolumeclaims"): {"get", "list", "patch", "delete"},
-        ("", "pods"): {"get", "list"},
-        ("", "resourcequotas"): {"get", "create", "update", "delete"},
-        ("", "limitranges"): {"get", "create", "update", "delete"},
-        ("policy", "poddisruptionbudgets"): {"get", "create", "update", "delete"},
-        ("", "configmaps"): {"get", "create", "update", "delete"},
-        ("metrics.k8s.io", "pods"): {"list"},
-    }
-    assert all("*" not in verbs for verbs in granted.values())
-
-
-def test_the_platform_namespace_of_the_rbac_is_the_one_policies_admit() -> None:
-    (namespace,) = [doc for doc in rbac_documents() if doc["kind"] == "Namespace"]
-    platform = namespace["metadata"]["name"]
-    (_, rule) = network_policy(platform)["spec"]["ingress"]
-    assert rule["from"][0]["namespaceSelector"]["matchLabels"] == {
-        "kubernetes.io/metadata.name": "es-serverless"
-    }
 
 
 def test_sysctl_init_container_raises_max_map_count() -> None:

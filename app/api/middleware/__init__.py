@@ -1,6 +1,8 @@
 """HTTP and WebSocket protection in front of every endpoint: small pure-ASGI
 middlewares, one job each, stacked in app/server.py (outermost first):
 
+- request_id.RequestId           X-Request-ID in, out and on every log line it causes
+- timing.RequestTiming           every request's duration, into the metrics
 - headers.SecurityHeaders        security headers (and CSP on HTML) on every answer
 - authentication.Authenticate    who is calling (the Principal, or None); refuses nothing
 - rate_limit.RateLimit           429 past the caller's budget
