@@ -1,6 +1,6 @@
 """The GraphQL endpoint: HTTP requests (already authenticated and rate-limited by the
-middlewares in app/api/middleware, one operation per request) and graphql-transport-ws
-WebSockets.
+middlewares in app/api/middleware, one operation per request), WebSockets in both
+GraphQL protocols, and the GraphiQL page (app/api/graphiql) for a browser.
 
 A WebSocket outlives the request that opened it, so its caller is checked again for
 every operation it sends: the operation counts against the caller's rate-limit
@@ -11,13 +11,16 @@ message with ``extensions.code`` (UNAUTHENTICATED, RATE_LIMITED) and the socket 
 open: the client learns why, and its other operations are judged on their own.
 Closing with 4401 is kept for connection_init, where the protocol defines it.
 
-Only graphql-transport-ws is spoken: the legacy ``graphql-ws`` protocol (Apollo's
-subscriptions-transport-ws, unmaintained) is refused at the handshake with 4406, so
-there is a single path to keep checked.
+graphql-transport-ws is preferred; the legacy ``graphql-ws`` protocol (Apollo's
+subscriptions-transport-ws) is spoken too, because clients still offer it first (the
+``gql`` Python client does). Strawberry runs only subscriptions on it; here queries and
+mutations are answered on it as well (one ``data`` message, then ``complete``), with the
+same per-operation checks, answered by its ``error`` message.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
@@ -29,7 +32,7 @@ from starlette.types import Scope as ASGIScope
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.http.base import HTTPException  # its home module moved between releases
-from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
 )
@@ -37,9 +40,17 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
     ConnectionInitMessage,
     SubscribeMessage,
 )
+from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWSHandler
+from strawberry.subscriptions.protocols.graphql_ws.types import (
+    ConnectionInitMessage as LegacyInitMessage,
+)
+from strawberry.subscriptions.protocols.graphql_ws.types import StartMessage
+from strawberry.types.execution import PreExecutionError
 from strawberry.types.unset import UnsetType
 
 from app.api.error_codes import RateLimited, error_code
+from app.api.graphiql.assets import AssetSource
+from app.api.graphiql.page import page_response
 from app.api.graphql.context import Context
 from app.runtime import Runtime
 from app.tenancy.errors import DomainError, Unauthenticated
@@ -85,11 +96,89 @@ class CheckedTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
         await super().handle_subscribe(message)
 
 
+class CheckedLegacyWSHandler(BaseGraphQLWSHandler[Context, None]):
+    """graphql-ws: connection_init, then ``start`` messages, each answered by ``data``
+    messages and ``complete``, or by one ``error`` (whose payload is a single error)."""
+
+    async def handle_connection_init(self, message: LegacyInitMessage) -> None:
+        try:
+            await super().handle_connection_init(message)
+        except Unauthenticated as error:
+            payload = dict(refusal(error).formatted)
+            await self.send_message({"type": "connection_error", "payload": payload})
+            await self.websocket.close(code=UNAUTHORIZED, reason="Unauthorized")
+
+    async def handle_start(self, message: StartMessage) -> None:
+        payload = message.get("payload")
+        if not isinstance(payload, dict) or not isinstance(payload.get("query"), str):
+            error = GraphQLError("a start message needs a payload with a query string")
+            await self.send_error(message, error.formatted)
+            return
+        if self.connection_acknowledged:
+            try:
+                await check_operation(self.context)
+            except DomainError as refused:
+                await self.send_error(message, refusal(refused).formatted)
+                return
+        await super().handle_start(message)
+
+    async def send_error(self, message: StartMessage, error: Any) -> None:
+        await self.send_message({"type": "error", "id": message.get("id", ""), "payload": error})
+
+    async def handle_async_results(
+        self,
+        operation_id: str,
+        query: str,
+        operation_name: str | None,
+        variables: dict[str, object] | None,
+    ) -> None:
+        # Strawberry's own, with schema.stream in place of schema.subscribe: stream runs
+        # every kind of operation, subscribe refuses queries and mutations ("queries are
+        # not allowed"), which strawberry would report as an internal error.
+        try:
+            results = await self.schema.stream(
+                query=query,
+                variable_values=variables,
+                operation_name=operation_name,
+                context_value=self.context,
+                root_value=self.root_value,
+            )
+            self.subscriptions[operation_id] = results  # type: ignore[assignment]
+            first = True
+            async for result in results:
+                if first and isinstance(result, PreExecutionError):
+                    assert result.errors
+                    await self.send_message(
+                        {"type": "error", "id": operation_id, "payload": result.errors[0].formatted}
+                    )
+                    return
+                await self.send_data_message(result, operation_id)  # type: ignore[arg-type]
+                first = False
+            await self.send_message({"type": "complete", "id": operation_id})
+        except asyncio.CancelledError:
+            await self.send_message({"type": "complete", "id": operation_id})
+        finally:
+            self.subscriptions.pop(operation_id, None)
+            self.tasks.pop(operation_id, None)
+
+
 class GraphQLApp(GraphQL[Context, None]):
     graphql_transport_ws_handler_class = CheckedTransportWSHandler
+    graphql_ws_handler_class = CheckedLegacyWSHandler
 
-    def __init__(self, schema: Any) -> None:
-        super().__init__(schema, subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,))
+    def __init__(self, schema: Any, graphiql_assets: AssetSource) -> None:
+        super().__init__(
+            schema, subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL)
+        )
+        self.graphiql_assets = graphiql_assets
+
+    async def pick_websocket_subprotocol(self, request: WebSocket) -> str | None:
+        # Ours, not the client's, order: graphql-transport-ws whenever it is offered.
+        offered = request["subprotocols"]
+        return next((p for p in self.protocols if p in offered), None)
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        return page_response(self.graphiql_assets)
 
     async def __call__(self, scope: ASGIScope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
