@@ -48,10 +48,11 @@ from strawberry.subscriptions.protocols.graphql_ws.types import StartMessage
 from strawberry.types.execution import PreExecutionError
 from strawberry.types.unset import UnsetType
 
-from app.api.error_codes import RateLimited, error_code
+from app.api.error_codes import RateLimited, UnsupportedMediaType, error_code
 from app.api.graphiql.assets import AssetSource
 from app.api.graphiql.page import page_response
 from app.api.graphql.context import Context
+from app.api.media_types import require_json
 from app.runtime import Runtime
 from app.tenancy.errors import DomainError, Unauthenticated
 
@@ -162,6 +163,17 @@ class CheckedLegacyWSHandler(BaseGraphQLWSHandler[Context, None]):
             self.tasks.pop(operation_id, None)
 
 
+def _errors(message: str, code: str, status: int) -> JSONResponse:
+    return JSONResponse({"errors": [{"message": message, "extensions": {"code": code}}]}, status)
+
+
+def type_of(value: object) -> str:
+    """The JSON name of a decoded scalar's type."""
+    if value is None:
+        return "null"
+    return {bool: "a boolean", str: "a string"}.get(type(value), "a number")
+
+
 class GraphQLApp(GraphQL[Context, None]):
     graphql_transport_ws_handler_class = CheckedTransportWSHandler
     graphql_ws_handler_class = CheckedLegacyWSHandler
@@ -184,23 +196,34 @@ class GraphQLApp(GraphQL[Context, None]):
         if scope["type"] != "http":
             await super().__call__(scope, receive, send)
             return
+        request = Request(scope=scope, receive=receive)
         try:
-            response: Response = await self.run(Request(scope=scope, receive=receive))
+            if request.method == "POST":
+                # Before strawberry, whose answer would be 400: a body of another type
+                # is 415 as in REST (a browser sends text/plain cross-site unasked).
+                # Strawberry reads application/json only, not other +json types.
+                require_json(request.headers.get("content-type", ""), suffixed=False)
+            response: Response = await self.run(request)
+        except UnsupportedMediaType as refused:
+            shown = error_code(refused)
+            response = _errors(refused.message, shown.code, shown.status)
         except HTTPException as exc:
             # Strawberry answers a request it cannot take (unparsable or too deeply
             # nested body, batching) in plain text; a GraphQL client expects JSON errors.
-            response = JSONResponse(
-                {"errors": [{"message": exc.reason, "extensions": {"code": "BAD_REQUEST"}}]},
-                status_code=exc.status_code,
-            )
+            response = _errors(exc.reason, "BAD_REQUEST", exc.status_code)
         await response(scope, receive, send)
 
     def decode_json(self, data: str | bytes) -> object:
         try:
-            return json.loads(data)
+            decoded = json.loads(data)
         except RecursionError:
             # The REST shim refuses such bodies with 400 too; uncaught, it would be a 500.
             raise HTTPException(400, "request body is nested too deeply") from None
+        if not isinstance(decoded, dict | list):
+            # Strawberry takes any JSON for a request (or its variables) and fails on
+            # a string, number or null with an AttributeError: a 500.
+            raise HTTPException(400, "a JSON object was expected, not " + type_of(decoded))
+        return decoded
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
