@@ -4,6 +4,7 @@ them and GraphiQL works; with neither them nor the CDN, the page says so in word
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -12,6 +13,7 @@ from typing import Any
 import httpx
 
 from tests.support.browser import Page, offline_browser
+from tests.support.factories import cluster_body
 from tests.support.servers import ADMIN_TOKEN, ServerProcess
 
 ASSETS_DIR = Path(__file__).resolve().parents[2] / "graphiql"
@@ -64,6 +66,32 @@ async def test_graphiql_runs_a_query_with_the_assets_of_the_server_and_no_networ
             f"{RESPONSE}.getValue()", what="the result in the response pane"
         )
         assert json.loads(shown) == {"data": {"organization": {"id": "offline-org"}}}
+
+        # A subscription: over a WebSocket to this server, the same token from the
+        # headers editor in its connection_init.
+        await replace_text(
+            page, QUERY_EDITOR, 'subscription { clusterEvents(tenantOrgId: "offline-org") { namespace event { to } } }'
+        )
+        await page.evaluate(f"{RESPONSE}.setValue('')")
+        # GraphiQL parses the edited document a moment later, and only then sends it
+        # by WebSocket: it decides by the parsed document.
+        await page.wait_for(
+            f"{QUERY_EDITOR}.documentAST?.definitions[0].operation === 'subscription'",
+            what="GraphiQL to parse the subscription",
+        )
+        await page.evaluate("document.querySelector('.graphiql-execute-button').click()")
+        async with httpx.AsyncClient(base_url=server.url, headers=server.headers) as admin:
+            # Until the subscription is live, events pass it by: create until one shows.
+            for service in (f"s{n}" for n in range(40)):
+                created = await admin.post("/clusters", json=cluster_body("offline-org", "u", service))
+                assert created.status_code == 202, created.text
+                event = await page.evaluate(f"{RESPONSE}.getValue()")
+                if event:
+                    break
+                await asyncio.sleep(0.5)
+        update = json.loads(event)["data"]["clusterEvents"]
+        assert update["namespace"].startswith("offline-org-u-s")
+        assert any(url.startswith("ws://127.0.0.1:") for url in page.sockets)
         # Everything came from the server, and the page's policy refused nothing.
         assert page.requested
         assert all(url.startswith((server.url + "/", "data:")) for url in page.requested), page.requested

@@ -19,7 +19,7 @@ from gql.transport.websockets import WebsocketsTransport
 
 from tests.support.inprocess import InProcessServer, listening
 from tests.support.servers import ADMIN_TOKEN
-from tests.support.websocket import subscribed
+from tests.support.websocket import AsgiWebSocket, subscribed
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -145,3 +145,20 @@ async def test_legacy_protocol_checks_each_operation(
         async with websocket(base_url, LEGACY_WS, init_payload={"Authorization": "Bearer nope"}):
             pass
     assert "missing or invalid bearer token" in str(no_ack.value)
+
+
+async def test_legacy_protocol_answers_a_malformed_start_with_an_error(
+    shared_app: InProcessServer,
+) -> None:
+    async with AsgiWebSocket(shared_app.app, subprotocols=(LEGACY_WS,)) as ws:
+        await ws.send({"type": "connection_init", "payload": BEARER})
+        assert (await ws.receive())["type"] == "connection_ack"
+        for payload in (None, {}, {"query": 5}):
+            await ws.send({"type": "start", "id": "1", "payload": payload})
+            answer = await ws.receive()
+            assert answer["type"] == "error" and answer["id"] == "1"
+            assert answer["payload"]["extensions"] == {"code": "BAD_REQUEST"}
+        # The socket still answers a well-formed one.
+        await ws.send({"type": "start", "id": "2", "payload": {"query": "{ __typename }"}})
+        assert (await ws.receive())["payload"] == {"data": {"__typename": "Query"}}
+        assert await ws.receive() == {"type": "complete", "id": "2"}

@@ -356,6 +356,26 @@ async def test_unparsable_graphql_bodies_get_json_errors(
     assert response.json() == {"errors": [{"message": message, "extensions": {"code": "BAD_REQUEST"}}]}
 
 
+async def test_a_subscription_over_plain_http_is_a_bad_request(
+    admin_client: httpx.AsyncClient,
+) -> None:
+    """One HTTP answer cannot carry a stream: refused, not run as a query that fails
+    on its stream (a masked internal error)."""
+    subscription = 'subscription { clusterEvents(tenantOrgId: "o") { namespace } }'
+    post = await admin_client.post("/graphql", json={"query": subscription})
+    get = await admin_client.get("/graphql", params={"query": subscription})
+    for response, method in ((post, "POST"), (get, "GET")):
+        assert response.status_code == 400
+        assert response.json() == {
+            "errors": [
+                {
+                    "message": f"subscriptions are not allowed when using {method}",
+                    "extensions": {"code": "BAD_REQUEST"},
+                }
+            ]
+        }
+
+
 async def test_graphql_get_variables_must_be_an_object(admin_client: httpx.AsyncClient) -> None:
     for variables, message in (("5", "a JSON object was expected, not a number"), ("{x", "Unable to parse request body as JSON")):
         response = await admin_client.get(

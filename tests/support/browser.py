@@ -54,6 +54,7 @@ class Page:
         self._ids = itertools.count(1)
         self._answers: dict[int, asyncio.Future[dict[str, Any]]] = {}
         self.requested: list[str] = []
+        self.sockets: list[str] = []
         self.logged: list[str] = []
         self._reader = asyncio.create_task(self._read())
 
@@ -68,6 +69,8 @@ class Page:
                     answer.set_result(message.get("result", {}))
             elif message["method"] == "Network.requestWillBeSent":
                 self.requested.append(message["params"]["request"]["url"])
+            elif message["method"] == "Network.webSocketCreated":
+                self.sockets.append(message["params"]["url"])
             elif message["method"] == "Log.entryAdded":
                 self.logged.append(message["params"]["entry"]["text"])
             elif message["method"] == "Runtime.exceptionThrown":

@@ -112,7 +112,10 @@ class CheckedLegacyWSHandler(BaseGraphQLWSHandler[Context, None]):
     async def handle_start(self, message: StartMessage) -> None:
         payload = message.get("payload")
         if not isinstance(payload, dict) or not isinstance(payload.get("query"), str):
-            error = GraphQLError("a start message needs a payload with a query string")
+            error = GraphQLError(
+                "a start message needs a payload with a query string",
+                extensions={"code": "BAD_REQUEST"},
+            )
             await self.send_error(message, error.formatted)
             return
         if self.connection_acknowledged:
