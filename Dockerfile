@@ -2,7 +2,7 @@
 # pins, so the GraphiQL page needs no CDN (ESS_GRAPHIQL_ASSETS below).
 FROM node:20-slim AS graphiql
 WORKDIR /graphiql
-COPY graphiql/package.json graphiql/package-lock.json ./
+COPY graphiql/package.json graphiql/package-lock.json graphiql/.npmrc ./
 RUN npm ci --ignore-scripts --no-audit --no-fund
 
 FROM python:3.12-slim
