@@ -20,6 +20,8 @@ from app.api import (
     rest_quotas,
     rest_sizing,
 )
+from app.api.graphiql.assets import asset_source
+from app.api.graphiql.page import asset_routes
 from app.api.graphql.cost_limit import CostBudget
 from app.api.graphql.schema import make_schema
 from app.api.graphql.view import GraphQLApp
@@ -44,6 +46,7 @@ def create_app(settings: Settings, *, clock: Clock = SYSTEM_CLOCK) -> Starlette:
             app.state.runtime = runtime
             yield
 
+    graphiql_assets = asset_source(settings.graphiql_assets)
     graphql = GraphQLApp(
         make_schema(
             max_depth=settings.graphql_max_depth,
@@ -54,7 +57,8 @@ def create_app(settings: Settings, *, clock: Clock = SYSTEM_CLOCK) -> Starlette:
             cost=CostBudget(
                 max_cost=settings.graphql_max_cost, max_rows=settings.graphql_max_list_rows
             ),
-        )
+        ),
+        graphiql_assets,
     )
     return Starlette(
         routes=[
@@ -69,6 +73,7 @@ def create_app(settings: Settings, *, clock: Clock = SYSTEM_CLOCK) -> Starlette:
             *metrics.routes,
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
+            *asset_routes(graphiql_assets),
         ],
         # Outermost first. The request id and headers wrap everything, refusals and
         # 500s included (their log lines carry the id too). The rate limit needs the

@@ -129,6 +129,10 @@ class Settings(BaseSettings):
     # Live subscriptions one caller (an API key, a report token, the admin) may hold
     # across all its WebSockets in this process.
     graphql_max_subscriptions_per_caller: int = Field(default=20, ge=1)
+    # The directory `npm ci --prefix` installed graphiql/package.json into: the GraphiQL
+    # page loads React and GraphiQL from this server when they are there, from the CDN
+    # otherwise (app/api/graphiql).
+    graphiql_assets: Path | None = None
 
     # -- billing ----------------------------------------------------------------------
     # The prices in force until the platform admin records others (POST /billing/prices),

@@ -17,7 +17,8 @@ from app.access.audit import audited
 from app.access.principals import Principal
 from app.access.reports import report_scope
 from app.api import payloads
-from app.api.error_codes import UnsupportedMediaType, audit_outcome, error_code
+from app.api.error_codes import audit_outcome, error_code
+from app.api.media_types import require_json
 from app.runtime import Runtime
 from app.tenancy import flows, queries
 from app.tenancy.errors import DomainError, InvalidInput, Unauthenticated
@@ -81,14 +82,8 @@ async def json_object(request: Request, *, empty_ok: bool = False) -> dict[str, 
 
 def _require_json(request: Request) -> None:
     given = request.headers.get("content-type")
-    if given is None:
-        return
-    media_type = given.split(";", 1)[0].strip().lower()
-    if media_type == "application/json" or media_type.endswith("+json"):
-        return
-    raise UnsupportedMediaType(
-        f"the request body must be JSON (Content-Type: application/json), not {media_type}"
-    )
+    if given is not None:
+        require_json(given)
 
 
 def audited_request(request: Request, action: str, **context: Any) -> Any:

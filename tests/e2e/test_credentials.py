@@ -177,9 +177,10 @@ async def test_a_genuine_report_token_reports_only_its_own_deployment(
         assert codes(await ws.wait("events")) == ["FORBIDDEN"]
 
 
-async def test_the_legacy_graphql_ws_protocol_is_refused(app_server: InProcessServer) -> None:
+async def test_a_socket_without_a_graphql_protocol_is_refused(app_server: InProcessServer) -> None:
+    # Both GraphQL protocols are spoken (tests/e2e/test_graphql_clients.py); others not.
     with pytest.raises(Closed) as closed:
-        async with AsgiWebSocket(app_server.app, subprotocols=("graphql-ws",)) as ws:
+        async with AsgiWebSocket(app_server.app, subprotocols=("mqtt",)) as ws:
             await ws.receive()
     assert closed.value.code == 4406
 

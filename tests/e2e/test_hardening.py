@@ -168,8 +168,9 @@ async def test_graphiql_page_is_public_and_carries_security_headers(
     async with app_server.client(token=None) as anonymous:
         page = await anonymous.get("/graphql", headers={"Accept": "text/html"})
     assert page.status_code == 200
-    assert "default-src 'self'" in page.headers["content-security-policy"]
-    assert "frame-ancestors 'none'" in page.headers["content-security-policy"]
+    policy = page.headers["content-security-policy"]
+    assert "default-src 'none'" in policy and "unsafe-inline" not in policy
+    assert "frame-ancestors 'none'" in policy
     assert page.headers["x-frame-options"] == "DENY"
     assert page.headers["x-content-type-options"] == "nosniff"
 
@@ -328,12 +329,82 @@ async def test_deeply_nested_json_on_graphql_is_400_like_rest(
     assert rest.json() == {"error": "request body is nested too deeply"}
 
 
-async def test_unparsable_graphql_bodies_get_json_errors(admin_client: httpx.AsyncClient) -> None:
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (b"{not json", "Unable to parse request body as JSON"),
+        (b"", "Unable to parse request body as JSON"),
+        (b'"{ __typename }"', "a JSON object was expected, not a string"),
+        (b"42", "a JSON object was expected, not a number"),
+        (b"null", "a JSON object was expected, not null"),
+        (b"true", "a JSON object was expected, not a boolean"),
+        # Batching (a list of operations) is not offered.
+        (b'[{"query": "{ __typename }"}, {"query": "{ __typename }"}]', "Batching is not enabled"),
+        (b"[]", "Batching is not enabled"),
+        (b'{"query": 5}', "The GraphQL operation's `query` must be a string or null, if provided."),
+        (b'{"variables": {}}', "No GraphQL query found in the request"),
+    ],
+)
+async def test_unparsable_graphql_bodies_get_json_errors(
+    admin_client: httpx.AsyncClient, body: bytes, message: str
+) -> None:
     response = await admin_client.post(
-        "/graphql", content=b"{not json", headers={"Content-Type": "application/json"}
+        "/graphql", content=body, headers={"Content-Type": "application/json"}
     )
     assert response.status_code == 400
-    assert response.json()["errors"][0]["extensions"] == {"code": "BAD_REQUEST"}
+    assert response.headers["content-type"] == "application/json"
+    assert response.json() == {"errors": [{"message": message, "extensions": {"code": "BAD_REQUEST"}}]}
+
+
+async def test_a_subscription_over_plain_http_is_a_bad_request(
+    admin_client: httpx.AsyncClient,
+) -> None:
+    """One HTTP answer cannot carry a stream: refused, not run as a query that fails
+    on its stream (a masked internal error)."""
+    subscription = 'subscription { clusterEvents(tenantOrgId: "o") { namespace } }'
+    post = await admin_client.post("/graphql", json={"query": subscription})
+    get = await admin_client.get("/graphql", params={"query": subscription})
+    for response, method in ((post, "POST"), (get, "GET")):
+        assert response.status_code == 400
+        assert response.json() == {
+            "errors": [
+                {
+                    "message": f"subscriptions are not allowed when using {method}",
+                    "extensions": {"code": "BAD_REQUEST"},
+                }
+            ]
+        }
+
+
+async def test_graphql_get_variables_must_be_an_object(admin_client: httpx.AsyncClient) -> None:
+    for variables, message in (("5", "a JSON object was expected, not a number"), ("{x", "Unable to parse request body as JSON")):
+        response = await admin_client.get(
+            "/graphql", params={"query": "{ __typename }", "variables": variables}
+        )
+        assert response.status_code == 400
+        assert response.json()["errors"] == [{"message": message, "extensions": {"code": "BAD_REQUEST"}}]
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data", "application/graphql", None],
+)
+async def test_a_graphql_body_that_is_not_json_by_its_type_is_415(
+    admin_client: httpx.AsyncClient, org: str, content_type: str | None
+) -> None:
+    mutation = f'mutation {{ createCluster(input: {{tenantOrgId: "{org}", user: "u", serviceName: "s"}}) {{ id }} }}'
+    headers = {"Content-Type": content_type} if content_type else {}
+    response = await admin_client.post(
+        "/graphql", content=json.dumps({"query": mutation}), headers=headers
+    )
+    assert response.status_code == 415
+    message = (
+        f"the request body must be JSON (Content-Type: application/json), not {content_type}"
+        if content_type
+        else "the request body must be JSON: Content-Type: application/json"
+    )
+    assert response.json() == {"errors": [{"message": message, "extensions": {"code": "UNSUPPORTED_MEDIA_TYPE"}}]}
+    assert (await admin_client.get(f"/tenant/containers/org/{org}")).json() == []
 
 
 async def test_variable_coercion_errors_are_bad_user_input(

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import uvicorn
 from starlette.applications import Starlette
 
 from app.runtime import Runtime
@@ -28,7 +29,7 @@ from tests.support.factories import cluster_body
 from tests.support.http import container_params
 from tests.support.kubectl import Kubectl, kubectl_path
 from tests.support.sandbox import AsyncSandboxAPI
-from tests.support.servers import ADMIN_TOKEN
+from tests.support.servers import ADMIN_TOKEN, free_port
 
 # What ``tests.support.servers.server_env`` gives a subprocess, as Settings fields.
 TEST_SETTINGS: dict[str, Any] = {
@@ -89,6 +90,25 @@ async def serve_in_process(
     app = create_app(Settings(data_dir=data_dir, **{**TEST_SETTINGS, **settings}), clock=clock)
     async with app.router.lifespan_context(app):
         yield InProcessServer(app=app, settings=app.state.runtime.settings)
+
+
+@asynccontextmanager
+async def listening(server: InProcessServer) -> AsyncIterator[str]:
+    """The in-process app on a real socket too (uvicorn in this event loop; the lifespan
+    is already open), for clients that need one: its base URL."""
+    port = free_port()
+    config = uvicorn.Config(server.app, host="127.0.0.1", port=port, lifespan="off", log_level="warning")
+    listener = uvicorn.Server(config)
+    task = asyncio.create_task(listener.serve())
+    try:
+        while not listener.started:
+            if task.done():
+                task.result()  # it failed to start: raise why
+            await asyncio.sleep(0.01)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        listener.should_exit = True
+        await task
 
 
 async def graphql(

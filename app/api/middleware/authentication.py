@@ -10,6 +10,7 @@ from __future__ import annotations
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from app.api.graphiql.page import PREFIX as GRAPHIQL_FILES
 from app.api.middleware.refusal import principal_in, refuse, runtime_in
 from app.tenancy.errors import Unauthenticated
 
@@ -46,11 +47,11 @@ class RequireAuthentication:
 
 def _public(scope: Scope) -> bool:
     """Requests that need no token: the OpenAPI document, the probes (probes
-    carry no token) and the GraphiQL page itself (it holds no data; its queries carry
-    the token the user types into it)."""
-    if scope.get("method", "GET") != "GET":
+    carry no token) and the GraphiQL page itself with its files (they hold no data; its
+    queries carry the token the user types into it)."""
+    if scope.get("method", "GET") not in ("GET", "HEAD"):
         return False
     path = scope["path"]
-    if path in ("/openapi.json", "/healthz", "/readyz"):
+    if path in ("/openapi.json", "/healthz", "/readyz") or path.startswith(GRAPHIQL_FILES + "/"):
         return True
     return path == "/graphql" and "text/html" in Headers(scope=scope).get("accept", "")
