@@ -6,13 +6,13 @@ on CI, where a missing linter fails them."""
 
 from __future__ import annotations
 
-import os
 import subprocess
 from pathlib import Path
 
 import pytest
 
 from app.api.graphql.schema import sdl
+from tests.support.tools import require_tool
 
 ROOT = Path(__file__).resolve().parent.parent
 LINT_DIR = ROOT / ".ci" / "sdl-lint"
@@ -22,11 +22,9 @@ CONFIG = LINT_DIR / "eslint.config.mjs"
 
 @pytest.fixture(scope="module")
 def eslint() -> Path:
-    if not ESLINT.exists():
-        install = "npm ci --prefix .ci/sdl-lint"
-        if os.environ.get("CI"):
-            pytest.fail(f"the SDL linter is not installed on CI ({install} in .ci/run)")
-        pytest.skip(f"the SDL linter is not installed: run `{install}` (needs node and npm)")
+    require_tool(
+        ESLINT.exists(), what="the SDL linter", install="npm ci --prefix .ci/sdl-lint"
+    )
     return ESLINT
 
 

@@ -15,6 +15,7 @@ import httpx
 from tests.support.browser import Page, offline_browser
 from tests.support.factories import cluster_body
 from tests.support.servers import ADMIN_TOKEN, ServerProcess
+from tests.support.tools import require_tool
 
 ASSETS_DIR = Path(__file__).resolve().parents[2] / "graphiql"
 MakeServer = Callable[..., ServerProcess]
@@ -29,9 +30,10 @@ RESPONSE = EDITOR.format(selector=json.dumps(".graphiql-response .CodeMirror"))
 
 
 def installed_assets() -> Path:
-    modules = ASSETS_DIR / "node_modules"
-    assert (modules / "graphiql").is_dir(), (
-        f"GraphiQL's assets are not installed: npm ci --prefix {ASSETS_DIR} (.ci/run does)"
+    require_tool(
+        (ASSETS_DIR / "node_modules" / "graphiql").is_dir(),
+        what="GraphiQL's assets",
+        install="npm ci --prefix graphiql --ignore-scripts",
     )
     return ASSETS_DIR
 

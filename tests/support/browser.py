@@ -21,6 +21,7 @@ from typing import Any
 import httpx
 from websockets.asyncio.client import ClientConnection, connect
 
+from tests.support.tools import require_tool
 from tests.support.waiting import wait_for
 
 CHROMIUM = "/usr/bin/chromium"
@@ -41,8 +42,7 @@ FLAGS = (
 
 def chromium() -> str:
     path = shutil.which("chromium") or CHROMIUM
-    if not Path(path).exists():
-        raise AssertionError("no Chromium: apt-get install -y chromium (.ci/run installs it)")
+    require_tool(Path(path).exists(), what="Chromium", install="apt-get install -y chromium")
     return path
 
 
