@@ -10,12 +10,13 @@ range exceeds 32 bits must be a Long. Hence this small generator.
 
 from __future__ import annotations
 
+import functools
 import inspect
 import json
 from collections.abc import Callable, Collection
 from operator import attrgetter
 from types import UnionType
-from typing import Annotated, Any, NewType, TypeVar, Union, get_args, get_origin
+from typing import Annotated, Any, NamedTuple, NewType, TypeVar, Union, get_args, get_origin
 
 import strawberry
 from annotated_types import Le
@@ -136,33 +137,48 @@ def input_type(model: type[BaseModel], *, description: str) -> Callable[[type[T]
     return wrap
 
 
-# Per type, found once, not once per row: an organisation tree builds thousands.
-_readers: dict[type[Any], tuple[tuple[str, Reader], ...]] = {}
 # The model each ``object_type`` derives from: its computed fields are read by their
 # properties' functions, so a plain row of the model's columns (app.store.reads) can
 # be the source as well as a table's row.
 _models: dict[type[Any], type[BaseModel]] = {}
 
 
-def _data_readers(cls: type[Any]) -> tuple[tuple[str, Reader], ...]:
-    readers = _readers.get(cls)
-    if readers is None:
-        model = _models.get(cls)
-        fields = cls.__strawberry_definition__.fields
-        # strawberry lists private attributes among the fields; they are no data.
-        data = [f for f in fields if f.base_resolver is None and not is_private(f.type)]
-        readers = tuple(
-            (name, reader(model, name) if model is not None else attrgetter(name))
-            for name in (f.python_name for f in data)
-        )
-        _readers[cls] = readers
-    return readers
+class _Readers(NamedTuple):
+    """How a type's data fields are read from a source: the plain attributes all at
+    once (one ``attrgetter`` of several names reads them in C), then the computed."""
+
+    names: tuple[str, ...]
+    attributes: Callable[[Any], tuple[Any, ...]]
+    computed: tuple[tuple[str, Reader], ...]
+
+
+# Per type (and the fields given rather than read), found once, not once per row: an
+# organisation tree builds thousands.
+@functools.cache
+def _data_readers(cls: type[Any], given: frozenset[str]) -> _Readers:
+    model = _models.get(cls)
+    fields = cls.__strawberry_definition__.fields
+    # strawberry lists private attributes among the fields; they are no data.
+    data = [
+        f.python_name
+        for f in fields
+        if f.base_resolver is None and not is_private(f.type) and f.python_name not in given
+    ]
+    read = {name: reader(model, name) if model is not None else attrgetter(name) for name in data}
+    names = tuple(name for name in data if isinstance(read[name], attrgetter))
+    computed = tuple((name, read[name]) for name in data if name not in names)
+    if len(names) == 1:
+        return _Readers(names, lambda source: (getattr(source, names[0]),), computed)
+    return _Readers(names, attrgetter(*names) if names else lambda _: (), computed)
 
 
 def values(cls: type[Any], source: object, **given: Any) -> dict[str, Any]:
     """The data fields of the strawberry type ``cls`` read from ``source``'s attributes
     of the same names (computed fields of its model computed from them), but those
     ``given``."""
-    return {
-        name: given[name] if name in given else read(source) for name, read in _data_readers(cls)
-    }
+    names, attributes, computed = _data_readers(cls, frozenset(given))  # type: ignore[arg-type]
+    found = dict(zip(names, attributes(source), strict=True))
+    for name, read in computed:
+        found[name] = read(source)
+    found.update(given)
+    return found

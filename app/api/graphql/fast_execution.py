@@ -31,6 +31,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from datetime import datetime
+from types import CoroutineType, GeneratorType
 from typing import Any, NamedTuple
 
 from graphql import (
@@ -61,8 +62,8 @@ __all__ = ["NOT_LOADED", "PREFETCHED", "FastExecutor", "NotLoaded"]
 _ATTRIBUTE_RESOLVER = "_get_basic_result"
 
 
-# Values that are certainly not awaitable (the check costs more than the field).
-_PLAIN = frozenset({str, int, float, bool, datetime})
+# Types whose values are certainly not awaitable: the check costs more than a field.
+_PLAIN = frozenset({str, int, float, bool, datetime, dict, list, type(None)})
 
 
 class _Leaf(NamedTuple):
@@ -157,6 +158,13 @@ def _prefetched(field_def: GraphQLField, details: FieldDetailsList) -> str | Non
     metadata: Mapping[str, Any] = definition.metadata or {}
     attribute = metadata.get(PREFETCHED)
     return attribute if isinstance(attribute, str) else None
+
+
+def _settles(item: Any) -> bool:
+    """Whether no other instance of ``item``'s type can be awaitable when it is not: a
+    class without ``__await__`` (coroutines and generators excepted)."""
+    kind = type(item)
+    return not hasattr(kind, "__await__") and kind not in (GeneratorType, CoroutineType)
 
 
 class FastExecutor(StrawberryGraphQLCoreExecutionContext):
@@ -298,7 +306,7 @@ class FastExecutor(StrawberryGraphQLCoreExecutionContext):
                     if result is Undefined:
                         continue
                 results[name] = result
-                if is_awaitable(result):
+                if type(result) not in _PLAIN and is_awaitable(result):
                     awaitable_fields.append(name)
         except Exception:
             if awaitable_fields:
@@ -351,7 +359,7 @@ class FastExecutor(StrawberryGraphQLCoreExecutionContext):
         except Exception as raw_error:
             self.handle_field_error(raw_error, return_type, step.details, field_path)
             return None
-        if self.is_awaitable(data):
+        if type(data) is not dict and self.is_awaitable(data):
             return self._await_completed(data, return_type, step.details, field_path)
         return data
 
@@ -386,6 +394,7 @@ class FastExecutor(StrawberryGraphQLCoreExecutionContext):
                 item_type, field_details_list, info, path, items, position_context
             )
         is_awaitable = self.is_awaitable
+        settled: type | None = None  # a type whose items are not awaitable
         steps = self._plan(object_type, subfields)
         completed: list[Any] = []
         awaitable_indices: list[int] = []
@@ -393,7 +402,8 @@ class FastExecutor(StrawberryGraphQLCoreExecutionContext):
         try:
             for index, item in enumerate(iterator):
                 item_path = Path(path, index, None)
-                if is_awaitable(item):
+                # Items of a list are mostly of one type: checked once if a plain class.
+                if type(item) is not settled and is_awaitable(item):
                     completed.append(
                         self.complete_awaitable_list_item_value(
                             item, item_type, field_details_list, info, item_path, None
@@ -413,7 +423,9 @@ class FastExecutor(StrawberryGraphQLCoreExecutionContext):
                     self.handle_field_error(raw_error, item_type, field_details_list, item_path)
                     completed.append(None)
                     continue
-                if is_awaitable(data):
+                if settled is None and _settles(item):
+                    settled = type(item)
+                if type(data) is not dict and is_awaitable(data):
                     completed.append(
                         self._await_completed(data, item_type, field_details_list, item_path)
                     )

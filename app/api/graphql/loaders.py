@@ -46,6 +46,9 @@ class Loaders:
     # keyed by (tenant_org_id, include_deleted)
     containers_by_org: DataLoader[tuple[str, bool], list[TenantContainerRow]]
     deployment_by_container: DataLoader[str, DeploymentStatusRow | None]
+    # keyed by a whole list's container ids: the deployments of every list loaded in
+    # one tick, in one statement, without a future per container
+    deployments_of_lists: DataLoader[tuple[str, ...], dict[str, DeploymentStatusRow]]
     events_by_container: DataLoader[str, list[ClusterEventRow]]
     usage_by_deployment: DataLoader[str, list[UsageSampleRow]]
     # keyed by (tenant_org_id, user): the users listed in an organisation tree
@@ -88,6 +91,15 @@ def make_loaders(sessions: SessionFactory, scope: Scope, quotas: QuotaDefaults) 
                 found.update({(listing, page, key): s for key, s in slices.items()})
         return [found[key] for key in keys]
 
+    async def load_deployments_of_lists(
+        keys: list[tuple[str, ...]],
+    ) -> list[dict[str, DeploymentStatusRow]]:
+        async with sessions() as session:
+            found = await queries.deployments_of_containers(
+                session=session, container_ids=sorted({i for key in keys for i in key}), plain=True
+            )
+        return [{i: found[i] for i in key if i in found} for key in keys]
+
     async def load_counts(keys: list[tuple[Listing, tuple[Any, ...]]]) -> list[int]:
         found: dict[tuple[Listing, tuple[Any, ...]], int] = {}
         async with sessions() as session:
@@ -115,6 +127,7 @@ def make_loaders(sessions: SessionFactory, scope: Scope, quotas: QuotaDefaults) 
             ),
             lambda: None,
         ),
+        deployments_of_lists=DataLoader(load_fn=load_deployments_of_lists),
         events_by_container=_batched(
             sessions,
             lambda s, keys: queries.events_of_containers(session=s, container_ids=keys),

@@ -297,11 +297,9 @@ async def containers_of(info: Info, rows: Sequence[TenantContainerRow]) -> list[
         containers.append(container)
     waiting = [c for c in containers if c.loaded_deployment is NOT_LOADED]
     if waiting and selects(info._raw_info, "deployment"):
-        # One statement, not the DataLoader: its future per key cost more than the rows.
-        async with info.context.runtime.sessions() as session:
-            found = await queries.deployments_of_containers(
-                session=session, container_ids=[str(c.id) for c in waiting], plain=True
-            )
+        # One key per list: a future per container cost more than its row.
+        loader = info.context.loaders.deployments_of_lists
+        found = await loader.load(tuple(str(c.id) for c in waiting))
         for container in waiting:
             deployment = found.get(str(container.id))
             loaded = DeploymentStatus.from_row(deployment) if deployment is not None else None
