@@ -546,6 +546,13 @@ def statefulset_manifest(shape: ClusterShape, *, image: str) -> Manifest:
             # All master-eligible nodes must be up together to bootstrap the cluster; the
             # default OrderedReady would start each pod only once the previous one is Ready.
             "podManagementPolicy": "Parallel",
+            # A new template (an upgrade's image) replaces one pod at a time, highest
+            # ordinal first, each once the one before is ready again: Elasticsearch's
+            # rolling upgrade. (Also the default; written out because it is relied on.)
+            "updateStrategy": {
+                "type": "RollingUpdate",
+                "rollingUpdate": {"maxUnavailable": 1, "partition": 0},
+            },
             "selector": {"matchLabels": _selector_labels(shape)},
             "template": {
                 "metadata": {

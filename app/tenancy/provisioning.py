@@ -42,7 +42,7 @@ from app.store.db import SessionFactory, session_scope
 from app.store.tables import IN_PROGRESS, ClusterStatus, TenantContainerRow
 from app.tasks import TaskSupervisor
 from app.telemetry import WORK_SECONDS
-from app.tenancy import queries
+from app.tenancy import queries, upgrades
 from app.tenancy.errors import ClusterChanged
 from app.tenancy.lifecycle import ClusterRecord, record_progress
 from app.tenancy.shapes import kube_shape
@@ -53,11 +53,14 @@ S = ClusterStatus
 
 @dataclass(frozen=True, kw_only=True)
 class WorkerSettings:
-    image: str
+    image_repository: str  # a cluster runs <image_repository>:<its version>
     ready_timeout: float
     concurrency: int
     platform_namespace: str
     public_url: str  # how tenant clusters reach the control plane
+
+    def image_of(self, version: str) -> str:
+        return f"{self.image_repository}:{version}"
 
 
 def task_name(container_id: str) -> str:
@@ -153,7 +156,9 @@ class ClusterWorker:
             log.warning("cluster %s failed: %s", container.id, exc.message)
             await self._finish(container.id, {status}, S.FAILED, exc.message)
         finally:
-            operation = {S.DELETING: "delete", S.UPDATING: "update"}.get(status, "create")
+            operation = {S.DELETING: "delete", S.UPDATING: "update", S.UPGRADING: "upgrade"}.get(
+                status, "create"
+            )
             WORK_SECONDS.labels(operation, outcome).observe(time.monotonic() - started)
 
     async def _begin(self, container_id: str) -> ClusterRecord | None:
@@ -177,7 +182,7 @@ class ClusterWorker:
             return None
         if S(container.status) not in IN_PROGRESS:
             return None
-        self._held[container_id] = container.version
+        self._held[container_id] = container.row_version
         return record
 
     async def _ensure_current(self, container_id: str) -> None:
@@ -204,26 +209,37 @@ class ClusterWorker:
         # A cluster that was never created has never formed: its nodes get the list of
         # masters to bootstrap from, and lose it once they are ready (no restart).
         bootstrap = container.sync_time is None
+        upgrade = record.deployment.upgrade if status is S.UPGRADING else None
+        reporter = None
+        if upgrade is not None:
+            reporter = upgrades.UpgradeReporter(
+                kube=self._kube,
+                sessions=self._sessions,
+                container_id=container.id,
+                namespace=shape.namespace,
+                recorded=int(upgrade.get("updated") or 0),
+                before_write=functools.partial(self._ensure_current, container.id),
+            )
         await roll_out_cluster(
             self._kube,
             shape=shape,
             manifests=self._manifests(shape, record, bootstrap=bootstrap),
             recorded_at=container.created_at,
-            update=status is S.UPDATING,
+            update=status in (S.UPDATING, S.UPGRADING),
             timeout=self._settings.ready_timeout,
             # Every step that changes Kubernetes first makes sure this work is still the
             # newest recorded: an overtaken task never re-creates what a delete removes.
             before_each_step=functools.partial(self._ensure_current, container.id),
             on_progress=functools.partial(self._progress, container.id, status),
+            on_rollout_poll=reporter,
         )
         if bootstrap:
             await self._ensure_current(container.id)
             await apply_manifests(self._kube, [config_manifest(shape, bootstrap=False)])
-        reason = (
-            "all replicas ready; metadata synced"
-            if status is S.CREATING
-            else "update rolled out; all replicas ready"
-        )
+        reason = {
+            S.CREATING: "all replicas ready; metadata synced",
+            S.UPGRADING: f"upgrade to {container.version} rolled out; all replicas ready",
+        }.get(status, "update rolled out; all replicas ready")
         await self._finish(container.id, {status}, S.CREATED, reason)
 
     def _manifests(
@@ -233,7 +249,7 @@ class ClusterWorker:
         return cluster_manifests(
             shape,
             cluster_id=record.container.id,
-            image=settings.image,
+            image=settings.image_of(record.container.version),
             secrets=ClusterSecrets(
                 elastic_password=self._secrets.elastic_password(record.container.id),
                 report_token=self._secrets.report_token(record.deployment.id),
@@ -277,7 +293,7 @@ class ClusterWorker:
         except ClusterChanged:
             log.info("cluster %s moved on; its %s outcome is dropped", container_id, to.value)
             return
-        self._held[container_id] = record.container.version
+        self._held[container_id] = record.container.row_version
 
 
 def _removal_reason(shape: ClusterShape, removal: Removal) -> str:

@@ -222,7 +222,7 @@ async def container_pair(
 async def container_version(*, session: AsyncSession, container_id: str) -> int | None:
     """The version of a cluster's record as committed now: a newer one than a worker
     began from means the cluster moved on without it."""
-    statement = select(TenantContainerRow.version).where(TenantContainerRow.id == container_id)
+    statement = select(TenantContainerRow.row_version).where(TenantContainerRow.id == container_id)
     return (await session.exec(statement)).first()
 
 

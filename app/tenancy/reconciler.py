@@ -117,7 +117,7 @@ class Reconciler:
                     return 0
                 # Only if nothing else moved the cluster since we looked.
                 await record.transition(
-                    session=session, to=to, reason=reason, read_version=seen.version
+                    session=session, to=to, reason=reason, read_version=seen.row_version
                 )
         except ClusterChanged:
             return 0

@@ -40,6 +40,7 @@ from app.models.cluster import ClusterCreate, ClusterDetails, ClusterUpdate
 from app.models.records import ClusterRecord, DeploymentRecord
 from app.models.sizing import Quantization
 from app.models.usage import Usage
+from app.models.versions import UpgradeProgress as UpgradeProgressModel
 from app.store.tables import (
     ApiKeyRow,
     AuditEntryRow,
@@ -91,12 +92,19 @@ class DeploymentDetails:
     pass
 
 
+@object_type(UpgradeProgressModel, description=UpgradeProgressModel.__doc__ or "")
+class UpgradeProgress:
+    pass
+
+
 @object_type(
     DeploymentRecord, description="Live state and reported usage of a tenant's deployment."
 )
 class DeploymentStatus:
     id: strawberry.ID
     details: DeploymentDetails
+    version: str
+    upgrade: UpgradeProgress | None
 
     @strawberry.field(
         description="Usage reports, oldest first (bounded retention).",
@@ -121,7 +129,8 @@ class DeploymentStatus:
 
     @classmethod
     def from_row(cls, row: DeploymentStatusRow) -> DeploymentStatus:
-        return cls(**values(cls, row, details=DeploymentDetails(**row.details)))
+        upgrade = UpgradeProgress(**row.upgrade) if row.upgrade else None
+        return cls(**values(cls, row, details=DeploymentDetails(**row.details), upgrade=upgrade))
 
 
 @strawberry.type(description="One status change of a cluster.")
@@ -154,6 +163,7 @@ class TenantContainer:
     id: strawberry.ID
     tenant_org_id: str
     namespace: str
+    version: str
     cursor: str = strawberry.field(
         description="This container's place in listings: pass it as `after` to list "
         "the containers that follow it."
