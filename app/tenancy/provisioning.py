@@ -20,8 +20,9 @@ import asyncio
 import functools
 import logging
 import time
-from collections.abc import Collection
+from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass
+from typing import Any
 
 from app.kube.apply import Manifest, apply_manifests
 from app.kube.client import KubeClient
@@ -37,6 +38,7 @@ from app.kube.manifests import (
 )
 from app.kube.rollout import roll_out_cluster
 from app.kube.teardown import Removal, remove_cluster
+from app.kube.zones import annotate_zones, zones_known
 from app.secrets import SecretDeriver
 from app.store.db import SessionFactory, session_scope
 from app.store.tables import IN_PROGRESS, ClusterStatus, TenantContainerRow
@@ -209,21 +211,11 @@ class ClusterWorker:
         # A cluster that was never created has never formed: its nodes get the list of
         # masters to bootstrap from, and lose it once they are ready (no restart).
         bootstrap = container.sync_time is None
-        upgrade = record.deployment.upgrade if status is S.UPGRADING else None
-        reporter = None
-        if upgrade is not None:
-            reporter = upgrades.UpgradeReporter(
-                kube=self._kube,
-                sessions=self._sessions,
-                container_id=container.id,
-                namespace=shape.namespace,
-                recorded=int(upgrade.get("updated") or 0),
-                before_write=functools.partial(self._ensure_current, container.id),
-            )
+        zones = await zones_known(self._kube)
         await roll_out_cluster(
             self._kube,
             shape=shape,
-            manifests=self._manifests(shape, record, bootstrap=bootstrap),
+            manifests=self._manifests(shape, record, bootstrap=bootstrap, zones=zones),
             recorded_at=container.created_at,
             update=status in (S.UPDATING, S.UPGRADING),
             timeout=self._settings.ready_timeout,
@@ -231,19 +223,53 @@ class ClusterWorker:
             # newest recorded: an overtaken task never re-creates what a delete removes.
             before_each_step=functools.partial(self._ensure_current, container.id),
             on_progress=functools.partial(self._progress, container.id, status),
-            on_rollout_poll=reporter,
+            on_rollout_poll=self._rollout_follower(record, status, zones=zones),
         )
         if bootstrap:
             await self._ensure_current(container.id)
-            await apply_manifests(self._kube, [config_manifest(shape, bootstrap=False)])
+            await apply_manifests(
+                self._kube, [config_manifest(shape, bootstrap=False, zones=zones)]
+            )
         reason = {
             S.CREATING: "all replicas ready; metadata synced",
             S.UPGRADING: f"upgrade to {container.version} rolled out; all replicas ready",
         }.get(status, "update rolled out; all replicas ready")
         await self._finish(container.id, {status}, S.CREATED, reason)
 
+    def _rollout_follower(
+        self, record: ClusterRecord, status: ClusterStatus, *, zones: bool
+    ) -> Callable[[], Awaitable[None]] | None:
+        """What to do at each look while the rollout is awaited: give new pods their
+        zone (they wait for it), and follow an upgrade's pods."""
+        steps: list[Callable[[], Awaitable[Any]]] = []
+        container = record.container
+        if zones:
+            steps.append(
+                functools.partial(annotate_zones, self._kube, namespace=container.namespace)
+            )
+        upgrade = record.deployment.upgrade if status is S.UPGRADING else None
+        if upgrade is not None:
+            steps.append(
+                upgrades.UpgradeReporter(
+                    kube=self._kube,
+                    sessions=self._sessions,
+                    container_id=container.id,
+                    namespace=container.namespace,
+                    recorded=int(upgrade.get("updated") or 0),
+                    before_write=functools.partial(self._ensure_current, container.id),
+                )
+            )
+        if not steps:
+            return None
+
+        async def follow() -> None:
+            for step in steps:
+                await step()
+
+        return follow
+
     def _manifests(
-        self, shape: ClusterShape, record: ClusterRecord, *, bootstrap: bool
+        self, shape: ClusterShape, record: ClusterRecord, *, bootstrap: bool, zones: bool
     ) -> list[Manifest]:
         settings = self._settings
         return cluster_manifests(
@@ -257,6 +283,7 @@ class ClusterWorker:
             report_url=f"{settings.public_url.rstrip('/')}/deployments/{shape.namespace}/report",
             platform_namespace=settings.platform_namespace,
             bootstrap=bootstrap,
+            zones=zones,
         )
 
     async def _delete(self, container: TenantContainerRow) -> None:

@@ -22,6 +22,7 @@ from app.kube.errors import KubeError
 from app.kube.manifests import STATEFULSET_NAME, claim_labels, tenant_labels
 from app.kube.measured_usage import measure_usage
 from app.kube.observe import cluster_problem
+from app.kube.zones import annotate_zones, zones_known
 from app.store.db import SessionFactory, session_scope
 from app.store.tables import ClusterStatus, TenantContainerRow
 from app.tenancy import commands, queries
@@ -64,10 +65,15 @@ class Reconciler:
         async with self._sessions() as session:
             clusters = await queries.containers_with_status(session=session, statuses=WATCHED)
         changed = 0
+        # A pod restarted since the last rollout (a node drained, say) waits for its
+        # zone until it is annotated: once a pass, when the nodes have zones.
+        zones = bool(clusters) and await self._zones_known()
         for container in clusters:
             if self._worker.busy(container.id):
                 continue
             try:
+                if zones:
+                    await annotate_zones(self._kube, namespace=container.namespace)
                 problem = await cluster_problem(
                     self._kube,
                     namespace=container.namespace,
@@ -80,6 +86,13 @@ class Reconciler:
             changed += await self._record(container, problem)
             await self._measure(container)
         return changed
+
+    async def _zones_known(self) -> bool:
+        try:
+            return await zones_known(self._kube)
+        except KubeError as exc:
+            log.warning("reconciler could not list the nodes' zones: %s", exc)
+            return False
 
     async def _measure(self, container: TenantContainerRow) -> None:
         """Record what the cluster uses now; a measurement that fails changes nothing."""
