@@ -163,7 +163,7 @@ class Settings(BaseSettings):
             raise ValueError("must be at least 16 characters (or unset, to generate one)")
         return value
 
-    @field_validator("reserved_namespaces", mode="before")
+    @field_validator("reserved_namespaces", "es_versions", mode="before")
     @classmethod
     def _comma_separated(cls, value: object) -> object:
         if isinstance(value, str):
@@ -178,13 +178,6 @@ class Settings(BaseSettings):
             raise ValueError(
                 f"not a namespace or a namespace prefix ending in '*': {', '.join(bad)}"
             )
-        return value
-
-    @field_validator("es_versions", mode="before")
-    @classmethod
-    def _versions_listed(cls, value: object) -> object:
-        if isinstance(value, str):
-            return [part.strip() for part in value.split(",") if part.strip()]
         return value
 
     @field_validator("es_versions")
