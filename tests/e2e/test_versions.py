@@ -294,3 +294,40 @@ async def test_majors_one_at_a_time_from_the_newest_minor(make_app: Any, org: st
         assert done["version"] == "8.19.5"
         sts = await app.sandbox.statefulset(seven["namespace"])
         assert sts["spec"]["template"]["spec"]["containers"][0]["image"].endswith(":8.19.5")
+
+
+async def test_a_failed_upgrade_is_resumed_by_a_re_apply(make_app: Any, org: str) -> None:
+    app = await make_app(ready_timeout_seconds=3)
+    async with app.client() as http:
+        created = await create_and_wait(http, org, "alice", "stuck", replicas=2)
+        namespace = created["namespace"]
+        await app.sandbox.hold_readiness(namespace)  # the new pods never get ready
+        response = await http.patch(f"/clusters/{namespace}", json={"version": "9.2.0"})
+        assert response.status_code == 202, response.text
+        failed = await wait_for_status(
+            http, user="alice", service_name="stuck", tenant_org_id=org, wanted={"failed"}
+        )
+        assert "was not ready after 3s" in failed["error"], failed
+        stopped = (await http.get(f"/deployments/{namespace}")).json()
+        # How far it came stays shown; the version is the one it is going to.
+        assert stopped["upgrade"] == {
+            "from_version": "9.1.5",
+            "to_version": "9.2.0",
+            "updated": 0,
+            "total": 2,
+        }
+        # An upgrade starts from created only; the repair resumes this one.
+        again = await http.patch(f"/clusters/{namespace}", json={"version": "9.2.0"})
+        assert again.status_code == 202, again.text
+        assert again.json()["status"] == "upgrading"
+        await app.sandbox.hold_readiness(namespace, hold=False)
+        await wait_for_status(
+            http, user="alice", service_name="stuck", tenant_org_id=org, wanted={"created"}
+        )
+        history = await events(http, org, "alice", "stuck")
+        assert [(e["to"], e["reason"]) for e in history][-4:] == [
+            ("upgrading", "re-apply requested: upgrade to 9.2.0 resumed"),
+            ("upgrading", "elasticsearch-1 runs 9.2.0 (1/2)"),
+            ("upgrading", "elasticsearch-0 runs 9.2.0 (2/2)"),
+            ("created", "upgrade to 9.2.0 rolled out; all replicas ready"),
+        ]
