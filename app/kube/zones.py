@@ -22,6 +22,7 @@ the zone ``unknown``, so it starts rather than waiting for ever.
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
 from app.kube.client import KubeClient
@@ -29,7 +30,7 @@ from app.kube.errors import KubeError
 from app.kube.manifests import STATEFULSET_NAME, UNKNOWN_ZONE
 from app.kube.manifests import ZONE_TOPOLOGY_KEY as ZONE_KEY
 
-__all__ = ["annotate_zones", "zones_known"]
+__all__ = ["NodeZones", "annotate_zones", "zones_known"]
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +45,21 @@ async def zones_known(kube: KubeClient) -> bool:
             return False
         raise
     return bool((nodes or {}).get("items"))
+
+
+class NodeZones:
+    """``zones_known``, asked at most once per ``ttl`` seconds: nodes gain or lose zone
+    labels rarely, and a burst of creates should not list the nodes once each."""
+
+    def __init__(self, *, ttl: float = 60.0) -> None:
+        self._ttl = ttl
+        self._known: tuple[bool, float] | None = None
+
+    async def known(self, kube: KubeClient) -> bool:
+        now = time.monotonic()
+        if self._known is None or now - self._known[1] > self._ttl:
+            self._known = (await zones_known(kube), now)
+        return self._known[0]
 
 
 async def annotate_zones(kube: KubeClient, *, namespace: str) -> list[str]:

@@ -38,7 +38,7 @@ from app.kube.manifests import (
 )
 from app.kube.rollout import roll_out_cluster
 from app.kube.teardown import Removal, remove_cluster
-from app.kube.zones import annotate_zones, zones_known
+from app.kube.zones import NodeZones, annotate_zones
 from app.secrets import SecretDeriver
 from app.store.db import SessionFactory, session_scope
 from app.store.tables import IN_PROGRESS, ClusterStatus, TenantContainerRow
@@ -92,6 +92,9 @@ class ClusterWorker:
         # Clusters submitted while their task was still running: the task reads the
         # records once more before it ends, so owed work never waits for a restart.
         self._again: set[str] = set()
+        # Whether the nodes carry zones (shard allocation awareness), looked up now and
+        # then rather than for every cluster.
+        self._zones = NodeZones()
 
     def busy(self, container_id: str) -> bool:
         return self._tasks.running(task_name(container_id))
@@ -211,7 +214,7 @@ class ClusterWorker:
         # A cluster that was never created has never formed: its nodes get the list of
         # masters to bootstrap from, and lose it once they are ready (no restart).
         bootstrap = container.sync_time is None
-        zones = await zones_known(self._kube)
+        zones = await self._zones.known(self._kube)
         await roll_out_cluster(
             self._kube,
             shape=shape,
