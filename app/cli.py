@@ -62,7 +62,7 @@ def _migrate(settings: Settings, _: argparse.Namespace) -> None:
     from app.store.db import migrate
 
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    migrate(settings.database_url_resolved)
+    migrate(settings.database_url_resolved, legacy_es_version=settings.legacy_es_version)
     print(f"database at the newest revision: {settings.database_url_resolved}")
 
 

@@ -142,7 +142,9 @@ async def open_runtime(
     )
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     url = settings.database_url_resolved
-    await migrate_async(url)
+    for deprecation in settings.deprecations:
+        log.warning("DEPRECATED: %s", deprecation)
+    await migrate_async(url, legacy_es_version=settings.legacy_es_version)
     async with AsyncExitStack() as stack:
         engine = make_engine(url)
         stack.push_async_callback(engine.dispose)
@@ -181,7 +183,7 @@ async def open_runtime(
             tasks=tasks,
             secrets=secrets,
             settings=WorkerSettings(
-                image=settings.es_image,
+                image_repository=settings.es_image_repository,
                 ready_timeout=settings.ready_timeout_seconds,
                 concurrency=settings.provision_concurrency,
                 platform_namespace=settings.platform_namespace,

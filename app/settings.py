@@ -13,15 +13,22 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from app.models.billing import Currency, Price
 from app.models.names import LABEL, MAX_NAME_LENGTH
 from app.models.quota import QuotaLimits
+from app.models.versions import (
+    DEFAULT_VERSION,
+    DEFAULT_VERSIONS,
+    LEGACY_VERSION,
+    VersionCatalog,
+    is_version,
+)
 
-# Elasticsearch image every tenant cluster runs unless ESS_ES_IMAGE says otherwise.
-DEFAULT_ES_IMAGE = "docker.elastic.co/elasticsearch/elasticsearch:9.1.5"
+# Where the Elasticsearch images come from: a cluster runs `<repository>:<its version>`.
+DEFAULT_ES_IMAGE_REPOSITORY = "docker.elastic.co/elasticsearch/elasticsearch"
 # A reserved namespace: a DNS-1123 label, or a prefix of one followed by `*` (`team-*`).
 _NAMESPACE_PATTERN = re.compile(rf"{LABEL}|[a-z0-9][-a-z0-9]*\*")
 
@@ -54,7 +61,17 @@ class Settings(BaseSettings):
     kubeconfig: str | None = Field(default=None, validation_alias="KUBECONFIG")
     ready_timeout_seconds: float = Field(default=600.0, gt=0)
     sandbox_ready_seconds: float = Field(default=2.0, ge=0)
-    es_image: str = DEFAULT_ES_IMAGE
+    # A cluster runs the image `ESS_ES_IMAGE_REPOSITORY:<its version>`, its version one
+    # of ESS_ES_VERSIONS (comma-separated), ESS_ES_DEFAULT_VERSION unless it names one.
+    es_image_repository: str = DEFAULT_ES_IMAGE_REPOSITORY
+    es_versions: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: list(DEFAULT_VERSIONS)
+    )
+    es_default_version: str = DEFAULT_VERSION
+    # Deprecated: the one image of every cluster, from before clusters had versions.
+    # Still honoured: its repository and tag stand for ESS_ES_IMAGE_REPOSITORY and
+    # ESS_ES_DEFAULT_VERSION where those are not set (see ``_image_is_deprecated``).
+    es_image: str | None = None
     # Upper bound of clusters provisioned at the same time, so a burst of creates
     # neither floods the API server nor grows memory without limit.
     provision_concurrency: int = Field(default=16, ge=1)
@@ -158,7 +175,7 @@ class Settings(BaseSettings):
             raise ValueError("must be at least 16 characters (or unset, to generate one)")
         return value
 
-    @field_validator("reserved_namespaces", mode="before")
+    @field_validator("reserved_namespaces", "es_versions", mode="before")
     @classmethod
     def _comma_separated(cls, value: object) -> object:
         if isinstance(value, str):
@@ -175,12 +192,78 @@ class Settings(BaseSettings):
             )
         return value
 
-    @field_validator("es_image")
+    @field_validator("es_versions")
     @classmethod
-    def _image_is_set(cls, value: str) -> str:
-        if not value.strip():
-            raise ValueError("ESS_ES_IMAGE must name an Elasticsearch image")
+    def _versions_are_versions(cls, value: list[str]) -> list[str]:
+        bad = [v for v in value if not is_version(v)]
+        if bad or not value:
+            raise ValueError(
+                "must list Elasticsearch versions such as 9.1.5, comma-separated"
+                + (f"; not versions: {', '.join(bad)}" if bad else "")
+            )
         return value
+
+    @field_validator("es_image_repository")
+    @classmethod
+    def _repository_is_set(cls, value: str) -> str:
+        if not value.strip() or ":" in value.rsplit("/", 1)[-1] or "@" in value:
+            raise ValueError(
+                "ESS_ES_IMAGE_REPOSITORY must name an image repository without a tag "
+                "(e.g. docker.elastic.co/elasticsearch/elasticsearch)"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _image_is_deprecated(self) -> Settings:
+        """ESS_ES_IMAGE (``repository:tag``), set and not overruled by the newer
+        settings, gives the repository and the default version: a platform configured
+        before clusters had versions creates them with the image it always did."""
+        if self.es_image is None or not self.es_image.strip():
+            self.es_image = None
+        else:
+            repository, _, tag = self.es_image.rpartition(":")
+            if not repository or "/" in tag or not is_version(tag):
+                raise ValueError(
+                    f"ESS_ES_IMAGE ({self.es_image}) is deprecated and must end in a version "
+                    "tag such as :9.1.5; set ESS_ES_IMAGE_REPOSITORY and "
+                    "ESS_ES_DEFAULT_VERSION instead"
+                )
+            given = self.model_fields_set
+            if "es_image_repository" not in given:
+                self.es_image_repository = repository
+            if "es_default_version" not in given:
+                self.es_default_version = tag
+        try:
+            self.es_catalog  # noqa: B018 - the default must be among the versions
+        except ValueError as exc:
+            raise ValueError(f"ESS_ES_DEFAULT_VERSION / ESS_ES_VERSIONS: {exc}") from None
+        return self
+
+    @property
+    def es_catalog(self) -> VersionCatalog:
+        """The versions clusters may run, and the default."""
+        return VersionCatalog.of(self.es_versions, default=self.es_default_version)
+
+    def es_image_of(self, version: str) -> str:
+        """The image a cluster of ``version`` runs."""
+        return f"{self.es_image_repository}:{version}"
+
+    @property
+    def legacy_es_version(self) -> str:
+        """The version the clusters recorded before clusters had versions run: the tag
+        of the one image they all ran (ESS_ES_IMAGE, or the default of that time)."""
+        return self.es_image.rpartition(":")[2] if self.es_image else LEGACY_VERSION
+
+    @property
+    def deprecations(self) -> tuple[str, ...]:
+        """Deprecated settings in use, to be said at start."""
+        if self.es_image is None:
+            return ()
+        return (
+            f"ESS_ES_IMAGE is deprecated: it stands for ESS_ES_IMAGE_REPOSITORY="
+            f"{self.es_image_repository} and ESS_ES_DEFAULT_VERSION={self.es_default_version}"
+            "; set those instead (every cluster now runs the version it was created with)",
+        )
 
     @property
     def public_url_resolved(self) -> str:

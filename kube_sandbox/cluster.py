@@ -17,8 +17,9 @@ from .gc import GarbageCollector
 from .kubeconfig import write_kubeconfig
 from .kubelet import Kubelet, ReadinessPolicy
 from .namespaces import NamespaceController
+from .pods import NODE_NAME, node_manifest
 from .registry import SYSTEM_NAMESPACES, Registry
-from .resources import NAMESPACES, PODS, ResourceTable
+from .resources import NAMESPACES, NODES, PODS, ResourceTable
 from .server import ApiServer, build_app
 from .stats import RequestStats
 from .store import ObjectStore
@@ -56,6 +57,7 @@ class SandboxCluster:
         self._url: str | None = None
         for name in SYSTEM_NAMESPACES:
             self.registry.create(NAMESPACES, "", {"metadata": {"name": name}})
+        self.registry.create(NODES, "", node_manifest(NODE_NAME))
 
     # --- lifecycle --------------------------------------------------------------------
 

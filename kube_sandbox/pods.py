@@ -11,6 +11,24 @@ NODE_NAME = "sandbox-node"
 NODE_IP = "10.0.0.10"
 
 
+def node_manifest(name: str, labels: dict[str, str] | None = None) -> dict[str, Any]:
+    """A Ready node as a kubelet registers it (more can be created through the API)."""
+    return {
+        "metadata": {
+            "name": name,
+            "labels": {
+                "kubernetes.io/hostname": name,
+                "kubernetes.io/os": "linux",
+                **(labels or {}),
+            },
+        },
+        "status": {
+            "conditions": [{"type": "Ready", "status": "True", "reason": "KubeletReady"}],
+            "addresses": [{"type": "InternalIP", "address": NODE_IP}],
+        },
+    }
+
+
 def _containers(pod: dict[str, Any]) -> list[dict[str, Any]]:
     return list(pod.get("spec", {}).get("containers") or [])
 

@@ -93,6 +93,12 @@ RESOURCES: tuple[ResourceType, ...] = (
         subresources=("status",), name_rule="dns1123-label", returns_deleted_object=True,
         field_labels=("status.phase",),
     ),
+    # Where pods run: the sandbox's one node unless more are created (with their labels,
+    # topology.kubernetes.io/zone say); pods are spread over them (strategies.PodStrategy).
+    ResourceType(
+        "", "v1", "Node", "nodes", namespaced=False, short_names=("no",),
+        subresources=("status",), returns_deleted_object=True,
+    ),
     ResourceType(
         "", "v1", "Pod", "pods", namespaced=True, short_names=("po",), categories=("all",),
         subresources=("status",), returns_deleted_object=True,
@@ -212,6 +218,7 @@ def _builtin(group: str, plural: str) -> ResourceType:
 
 # The resources the simulated controllers work with directly.
 NAMESPACES: ResourceType = _builtin("", "namespaces")
+NODES: ResourceType = _builtin("", "nodes")
 PODS: ResourceType = _builtin("", "pods")
 PVCS: ResourceType = _builtin("", "persistentvolumeclaims")
 EVENTS: ResourceType = _builtin("", "events")

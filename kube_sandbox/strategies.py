@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import copy
 import ipaddress
+from collections import Counter
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
@@ -20,7 +21,7 @@ from .errors import ApiError, FieldError, invalid
 from .meta import labels_of
 from .pods import NODE_NAME, pending_status
 from .quantity import parse_quantity
-from .resources import ResourceType
+from .resources import NODES, PODS, ResourceType
 from .selectors import SelectorError, label_selector_from_object
 from .store import ObjectStore
 from .validation import name_problems
@@ -199,15 +200,33 @@ def default_requests_to_limits(spec: Obj) -> None:
 
 
 class PodStrategy(Strategy):
+    def __init__(self, store: ObjectStore) -> None:
+        self._store = store
+
     def default(self, obj: Obj) -> None:
         spec = obj.setdefault("spec", {})
         default_pod_spec(spec)
         default_requests_to_limits(spec)
 
     def prepare_for_create(self, obj: Obj) -> None:
-        # Scheduling is instantaneous in the sandbox: one node takes every pod.
-        obj["spec"].setdefault("nodeName", NODE_NAME)
+        # Scheduling is instantaneous in the sandbox.
+        obj["spec"].setdefault("nodeName", self._node_for(obj))
         obj["status"] = pending_status(obj)
+
+    def _node_for(self, pod: Obj) -> str:
+        """The schedulable node with the fewest pods of the pod's namespace (then by
+        name): a stand-in for the scheduler's spreading preferences, enough to put a
+        cluster's pods on several nodes, and zones, once several exist."""
+        nodes = [
+            node["metadata"]["name"]
+            for node in self._store.list(NODES)
+            if not (node.get("spec") or {}).get("unschedulable")
+        ]
+        if not nodes:
+            return NODE_NAME
+        namespace = pod.get("metadata", {}).get("namespace", "")
+        load = Counter(p.get("spec", {}).get("nodeName") for p in self._store.list(PODS, namespace))
+        return min(nodes, key=lambda name: (load[name], name))
 
     def validate(self, obj: Obj) -> list[FieldError]:
         return validate_pod_spec(obj.get("spec"), "spec")
@@ -788,7 +807,7 @@ def _int_or_percent(value: Any) -> bool:
 
 _FACTORIES: dict[str, StrategyFactory] = {
     "/namespaces": lambda store, rt: NamespaceStrategy(),
-    "/pods": lambda store, rt: PodStrategy(),
+    "/pods": lambda store, rt: PodStrategy(store),
     "/services": ServiceStrategy,
     "/persistentvolumeclaims": lambda store, rt: PersistentVolumeClaimStrategy(),
     "/secrets": lambda store, rt: SecretStrategy(),

@@ -79,8 +79,8 @@ async def test_of_two_transitions_from_one_read_exactly_one_is_recorded(
             for s in (first, second)
         ]
         assert records[0] is not None and records[1] is not None
-        read = records[0].container.version
-        assert records[1].container.version == read
+        read = records[0].container.row_version
+        assert records[1].container.row_version == read
 
         async def attempt(session: Any, record: ClusterRecord, to: ClusterStatus) -> str:
             try:
@@ -101,13 +101,13 @@ async def test_of_two_transitions_from_one_read_exactly_one_is_recorded(
     assert sorted(outcomes).count("lost") == 1, outcomes
     winner = next(o for o in outcomes if o != "lost")
     after = await _record(sessions, container.id)
-    assert (after.status, after.version) == (winner, read + 1)
+    assert (after.status, after.row_version) == (winner, read + 1)
     assert (await _events(sessions, container.id))[-2:] == ["created", winner]
 
 
 async def test_a_transition_based_on_an_older_read_is_refused(sessions: SessionFactory) -> None:
     container = await _created_cluster(sessions)
-    stale = (await _record(sessions, container.id)).version
+    stale = (await _record(sessions, container.id)).row_version
     await commands.request_update(
         sessions=sessions, scope=Scope.everything(), namespace=container.namespace, payload={}
     )
@@ -168,7 +168,7 @@ async def test_concurrent_updates_record_one_spec_and_a_delete_always_wins(
             record = await queries.container_pair(session=session, container_id=container.id)
             assert record is not None
             await record.transition(
-                session=session, to=S.CREATED, reason="worker done", read_version=after.version
+                session=session, to=S.CREATED, reason="worker done", read_version=after.row_version
             )
 
     results = await asyncio.gather(

@@ -328,7 +328,11 @@ OPERATIONS: tuple[Operation, ...] = (
         operation_id="updateCluster",
         tag="clusters",
         summary="Change replicas, cpu/memory requests and limits, disk (grow only), gpu "
-        "count or index limit",
+        "count or index limit; or upgrade the version",
+        description="A new version is an upgrade (status upgrading): one of the cluster's "
+        "upgrades (GET /clusters/{namespace}/versions), from created, alone in its update. "
+        "Its pods restart on the new image one at a time, highest ordinal first; the "
+        "DeploymentStatus shows the progress (upgrade) and every pod is an event.",
         parameters=(_NAMESPACE,),
         body=ClusterUpdate,
         body_required=False,
@@ -348,6 +352,27 @@ OPERATIONS: tuple[Operation, ...] = (
         answer=payloads.TenantContainer,
         answer_description=_ACCEPTED,
         errors=(*_AUTHENTICATED, 404),
+    ),
+    Operation(
+        method="get",
+        path="/clusters/{namespace}/versions",
+        operation_id="clusterVersions",
+        tag="clusters",
+        summary="The Elasticsearch versions a cluster may be upgraded to",
+        parameters=(_NAMESPACE,),
+        answer=payloads.ClusterUpgrades,
+        answer_description="Its version and its upgrades",
+        errors=(*_AUTHENTICATED, 404),
+    ),
+    Operation(
+        method="get",
+        path="/versions",
+        operation_id="listVersions",
+        tag="clusters",
+        summary="The Elasticsearch versions a cluster may be created with",
+        answer=payloads.VersionList,
+        answer_description="The versions offered and the default",
+        errors=_AUTHENTICATED,
     ),
     Operation(
         method="get",

@@ -26,6 +26,7 @@ from app.models.quota import QuotaLevel, QuotaLimits
 from app.models.readers import reader
 from app.models.records import ClusterRecord, DeploymentRecord
 from app.models.rules import typed
+from app.models.versions import UpgradeProgress, VersionCatalog
 from app.store.tables import ApiKeyRow, AuditEntryRow, ClusterEventRow, UsageSampleRow
 
 
@@ -228,19 +229,21 @@ TenantContainer = _shape(
     "TenantContainer",
     ClusterRecord,
     ("id", "tenant_org_id", "user", "service_name", "namespace", "replicas", "cpu", "memory",
-     "disk", "gpu_count", "dimension", "vector_count", "status", "created_at", "sync_time"),
+     "disk", "gpu_count", "dimension", "vector_count", "status", "created_at", "sync_time",
+     "version"),
     when_set=("error", "deleted_at"),
-    doc="The specification's TenantContainer record",
+    doc="The specification's TenantContainer record (and the cluster's version)",
 )  # fmt: skip
 DeploymentStatus = _shape(
     "DeploymentStatus",
     DeploymentRecord,
     ("id", "tenant_org_id", "namespace", "user", "service_name", "status", "cpu_usage",
      "memory_usage", "disk_usage", "qps", "gpu_count", "dimension", "vector_count", "replicas",
-     "created_at", "updated_at", "details"),
-    when_set=("error", "deleted_at"),
-    types={"details": ClusterDetails},
-    doc="The specification's DeploymentStatus record",
+     "created_at", "updated_at", "details", "version"),
+    when_set=("error", "deleted_at", "upgrade"),
+    types={"details": ClusterDetails, "upgrade": UpgradeProgress},
+    doc="The specification's DeploymentStatus record (and the cluster's version, and an "
+    "upgrade's progress while one is under way)",
 )  # fmt: skip
 ClusterEvent = _shape(
     "ClusterEvent",
@@ -317,11 +320,32 @@ QUOTA_DOCUMENTS: dict[QuotaLevel, type[Shape]] = {
         "ServiceQuota", "One service's quota", "tenant_org_id", "user", "service_name"
     ),
 }
+class VersionList(Shape):
+    """The Elasticsearch versions a cluster may be created with"""
+
+    versions: list[str] = PydanticField(description="Every version offered, oldest first")
+    default: str = PydanticField(description="The version a create without one gets")
+
+
+class ClusterUpgrades(Shape):
+    """The versions one cluster may be upgraded to"""
+
+    namespace: str = PydanticField(description="The cluster's namespace")
+    version: str = PydanticField(description="The version it runs (or is upgrading to)")
+    upgrades: list[str] = PydanticField(
+        description="Versions an update may set, oldest first: later ones of its major, and "
+        "of the next major once it runs the newest minor of its own offered"
+    )
+
+
 # Every shape the REST shim sends, for its description.
 SHAPES: tuple[type[BaseModel], ...] = (
     TenantContainer,
     DeploymentStatus,
     ClusterDetails,
+    UpgradeProgress,
+    VersionList,
+    ClusterUpgrades,
     ClusterEvent,
     UsageSample,
     ApiKey,
@@ -331,6 +355,14 @@ SHAPES: tuple[type[BaseModel], ...] = (
     QuotaUsage,
     *QUOTA_DOCUMENTS.values(),
 )
+
+
+def version_list(catalog: VersionCatalog) -> dict[str, Any]:
+    return {"versions": list(catalog.available), "default": catalog.default}
+
+
+def cluster_upgrades(row: ClusterRecord, upgrades: tuple[str, ...]) -> dict[str, Any]:
+    return {"namespace": row.namespace, "version": row.version, "upgrades": list(upgrades)}
 
 
 def tenant_container(row: ClusterRecord) -> dict[str, Any]:

@@ -116,6 +116,7 @@ async def create_cluster(request: Request) -> Response:
             scope=principal.scope,
             payload=body,
             quotas=runtime.quota_defaults,
+            versions=runtime.settings.es_catalog,
         )
         note.target = container.namespace
     return JSONResponse(payloads.tenant_container(container), status_code=202)
@@ -132,6 +133,7 @@ async def update_cluster(request: Request) -> Response:
             namespace=request.path_params["namespace"],
             payload=await json_object(request, empty_ok=True),
             quotas=runtime.quota_defaults,
+            versions=runtime.settings.es_catalog,
         )
         note.tenant_org_id, note.target = container.tenant_org_id, container.namespace
     return JSONResponse(payloads.tenant_container(container), status_code=202)
@@ -193,6 +195,25 @@ async def get_deployment(request: Request) -> Response:
             session=session, scope=scope, namespace=request.path_params["namespace"]
         )
     return JSONResponse(payloads.deployment_status(row))
+
+
+async def list_versions(request: Request) -> Response:
+    """The Elasticsearch versions a create may choose, and the default."""
+    principal_of(request)  # authenticated callers only
+    catalog = runtime_of(request).settings.es_catalog
+    return JSONResponse(payloads.version_list(catalog))
+
+
+async def cluster_versions(request: Request) -> Response:
+    """The versions a cluster may be upgraded to."""
+    runtime = runtime_of(request)
+    container, upgrades = await flows.upgrades_of(
+        sessions=runtime.sessions,
+        scope=principal_of(request).scope,
+        namespace=request.path_params["namespace"],
+        versions=runtime.settings.es_catalog,
+    )
+    return JSONResponse(payloads.cluster_upgrades(container, upgrades))
 
 
 async def report_deployment(request: Request) -> Response:
@@ -305,6 +326,8 @@ routes = [
     Route("/clusters", delete_cluster, methods=["DELETE"]),
     Route("/clusters/{namespace}", update_cluster, methods=["PATCH"]),
     Route("/clusters/{namespace}", delete_cluster, methods=["DELETE"]),
+    Route("/clusters/{namespace}/versions", cluster_versions, methods=["GET"]),
+    Route("/versions", list_versions, methods=["GET"]),
     Route("/tenant/containers/{user}/{service_name}", get_container, methods=["GET"]),
     Route("/tenant/containers/{user}/{service_name}/events", get_container_events, methods=["GET"]),
     Route("/deployments/{namespace}", get_deployment, methods=["GET"]),

@@ -55,6 +55,7 @@ __all__ = [
     "SYSCTL_IMAGE",
     "TLS_SECRET_NAME",
     "TRANSPORT_PORT",
+    "UNKNOWN_ZONE",
     "ZONE_TOPOLOGY_KEY",
     "ClusterSecrets",
     "ClusterShape",
@@ -103,6 +104,12 @@ _CERTS_DIR = "certs"  # CERTS_PATH relative to the config directory
 _HEALTH_PATH = "/_cluster/health?local=true"
 _ANNOTATION_PREFIX = "es-serverless.io/"
 _MAX_MAP_COUNT = 262144  # Elasticsearch's bootstrap check refuses to start below this
+# Where Kubernetes exposes a node's host name and zone (well-known labels); the zone is
+# also the annotation the control plane puts on each pod (app.kube.zones), "unknown"
+# for a pod on a node without one.
+HOST_TOPOLOGY_KEY = "kubernetes.io/hostname"
+ZONE_TOPOLOGY_KEY = "topology.kubernetes.io/zone"
+UNKNOWN_ZONE = "unknown"
 
 Manifest = dict[str, Any]
 
@@ -355,11 +362,15 @@ def _pod_annotations(shape: ClusterShape) -> dict[str, str]:
     }
 
 
-def elasticsearch_settings(shape: ClusterShape, *, bootstrap: bool) -> dict[str, Any]:
+def elasticsearch_settings(
+    shape: ClusterShape, *, bootstrap: bool, zones: bool = False
+) -> dict[str, Any]:
     """The node settings, as elasticsearch.yml holds them. Nothing here depends on the
     cluster's size but ``cluster.initial_master_nodes``, and that only while
     ``bootstrap``: Elasticsearch needs the list to form a brand-new cluster, ignores it
-    afterwards and recommends removing it once the cluster has formed."""
+    afterwards and recommends removing it once the cluster has formed. ``zones``: the
+    Kubernetes nodes carry zones, so every node gets its zone as an attribute and
+    shard copies are kept in different zones (see app.kube.zones)."""
     settings: dict[str, Any] = {
         "cluster.name": shape.service_name,
         "node.name": "${NODE_NAME}",  # the pod's name, from the environment
@@ -380,20 +391,24 @@ def elasticsearch_settings(shape: ClusterShape, *, bootstrap: bool) -> dict[str,
         "xpack.security.http.ssl.enabled": False,
         "bootstrap.memory_lock": False,
     }
+    if zones:
+        # ZONE: the pod's zone annotation, which the init container waits for.
+        settings["node.attr.zone"] = "${ZONE}"
+        settings["cluster.routing.allocation.awareness.attributes"] = "zone"
     if bootstrap:
         # Node names are the pod names, so the masters are known in advance.
         settings["cluster.initial_master_nodes"] = _initial_master_nodes(shape.replicas)
     return settings
 
 
-def config_manifest(shape: ClusterShape, *, bootstrap: bool) -> Manifest:
+def config_manifest(shape: ClusterShape, *, bootstrap: bool, zones: bool = False) -> Manifest:
     """The ConfigMap holding the nodes' elasticsearch.yml (one setting a line, each
     value in JSON, which YAML reads as it is). The pods mount it by name, so a change of
     its content (the bootstrap list going, say) changes no pod template and restarts no
     pod: a node reads it when it next starts."""
     lines = [
         f"{key}: {json.dumps(value)}"
-        for key, value in elasticsearch_settings(shape, bootstrap=bootstrap).items()
+        for key, value in elasticsearch_settings(shape, bootstrap=bootstrap, zones=zones).items()
     ]
     return {
         "apiVersion": "v1",
@@ -407,6 +422,10 @@ def _elasticsearch_env(shape: ClusterShape) -> list[Manifest]:
     heap = jvm_heap(shape.mem_limit)
     return [
         {"name": "NODE_NAME", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}},
+        # The zone the control plane copies from the pod's node (app.kube.zones); read
+        # when the container starts, after wait-for-zone saw it. Empty without zones,
+        # and then unused: elasticsearch.yml names it only when zones are known.
+        {"name": "ZONE", "valueFrom": {"fieldRef": {"fieldPath": _ZONE_FIELD}}},
         # The heap follows mem_limit, which is part of the template anyway.
         _env("ES_JAVA_OPTS", f"-Xms{heap} -Xmx{heap}"),
         # The official image sets the `elastic` user's password from this on first start.
@@ -479,11 +498,41 @@ def _readiness_command() -> list[str]:
     return ["bash", "-c", script]
 
 
+_ZONE_FIELD = f"metadata.annotations['{ZONE_TOPOLOGY_KEY}']"
+_POD_INFO_VOLUME = "pod-info"
+_POD_INFO_PATH = "/mnt/pod-info"
+_INIT_CONFIG_PATH = "/mnt/elastic-config"
+
+
+def _wait_for_zone_init_container(shape: ClusterShape, image: str) -> Manifest:
+    """Holds Elasticsearch back until the pod carries its zone annotation, but only
+    while elasticsearch.yml asks for a zone (ECK's wait for its downward node labels).
+    It reads the ConfigMap and the pod's annotations (a downward API volume, which the
+    kubelet keeps up to date) as they are when the pod starts, so whether zones are
+    known is no part of the template."""
+    script = (
+        f"if grep -q '^node.attr.zone:' {_INIT_CONFIG_PATH}/{CONFIG_FILE}; then "
+        f"echo 'waiting for the {ZONE_TOPOLOGY_KEY} annotation'; "
+        f"until grep -q '^{ZONE_TOPOLOGY_KEY}=' {_POD_INFO_PATH}/annotations; "
+        "do sleep 2; done; fi"
+    )
+    return {
+        "name": "wait-for-zone",
+        "image": image,  # the Elasticsearch image has bash and grep
+        "command": ["bash", "-c", script],
+        "resources": _init_resources(shape),
+        "volumeMounts": [
+            {"name": _CONFIG_VOLUME, "mountPath": _INIT_CONFIG_PATH, "readOnly": True},
+            {"name": _POD_INFO_VOLUME, "mountPath": _POD_INFO_PATH, "readOnly": True},
+        ],
+    }
+
+
 def _smaller(first: str, second: str) -> str:
     return first if parse_quantity(first) <= parse_quantity(second) else second
 
 
-def _sysctl_resources(shape: ClusterShape) -> Manifest:
+def _init_resources(shape: ClusterShape) -> Manifest:
     # A pod counts max(sum of its containers, its largest init container) against a
     # ResourceQuota: never more than the Elasticsearch container's own values, so the
     # init container adds nothing to what the namespace quota must hold.
@@ -504,13 +553,13 @@ def _sysctl_init_container(shape: ClusterShape) -> Manifest:
     # memory maps). It is a node-wide kernel setting that an unprivileged container cannot
     # change, so - as Elastic documents for ECK - a privileged init container sets it
     # before Elasticsearch starts. It states requests and limits (a namespace quota on
-    # cpu and memory refuses containers that do not), small ones: see _sysctl_resources.
+    # cpu and memory refuses containers that do not), small ones: see _init_resources.
     return {
         "name": "sysctl",
         "image": SYSCTL_IMAGE,
         "command": ["sysctl", "-w", f"vm.max_map_count={_MAX_MAP_COUNT}"],
         "securityContext": {"privileged": True, "runAsUser": 0},
-        "resources": _sysctl_resources(shape),
+        "resources": _init_resources(shape),
     }
 
 
@@ -546,6 +595,13 @@ def statefulset_manifest(shape: ClusterShape, *, image: str) -> Manifest:
             # All master-eligible nodes must be up together to bootstrap the cluster; the
             # default OrderedReady would start each pod only once the previous one is Ready.
             "podManagementPolicy": "Parallel",
+            # A new template (an upgrade's image) replaces one pod at a time, highest
+            # ordinal first, each once the one before is ready again: Elasticsearch's
+            # rolling upgrade. (Also the default; written out because it is relied on.)
+            "updateStrategy": {
+                "type": "RollingUpdate",
+                "rollingUpdate": {"maxUnavailable": 1, "partition": 0},
+            },
             "selector": {"matchLabels": _selector_labels(shape)},
             "template": {
                 "metadata": {
@@ -556,11 +612,25 @@ def statefulset_manifest(shape: ClusterShape, *, image: str) -> Manifest:
                     "terminationGracePeriodSeconds": 120,
                     "securityContext": {"fsGroup": 1000},  # the elasticsearch group owns data
                     **_placement(shape),
-                    "initContainers": [_sysctl_init_container(shape)],
+                    "initContainers": [
+                        _sysctl_init_container(shape),
+                        _wait_for_zone_init_container(shape, image),
+                    ],
                     "containers": [_elasticsearch_container(shape, image)],
                     "volumes": [
                         {"name": _CERTS_VOLUME, "secret": {"secretName": TLS_SECRET_NAME}},
                         {"name": _CONFIG_VOLUME, "configMap": {"name": CONFIG_NAME}},
+                        {
+                            "name": _POD_INFO_VOLUME,
+                            "downwardAPI": {
+                                "items": [
+                                    {
+                                        "path": "annotations",
+                                        "fieldRef": {"fieldPath": "metadata.annotations"},
+                                    }
+                                ]
+                            },
+                        },
                     ],
                 },
             },
@@ -569,9 +639,6 @@ def statefulset_manifest(shape: ClusterShape, *, image: str) -> Manifest:
     }
 
 
-# Where Kubernetes exposes a node's host name and zone (well-known labels).
-HOST_TOPOLOGY_KEY = "kubernetes.io/hostname"
-ZONE_TOPOLOGY_KEY = "topology.kubernetes.io/zone"
 
 
 def _placement(shape: ClusterShape) -> Manifest:
@@ -631,6 +698,7 @@ def cluster_manifests(
     report_url: str,
     platform_namespace: str,
     bootstrap: bool,
+    zones: bool = False,
 ) -> list[Manifest]:
     """The objects of one tenant cluster that are applied (create or replace), in order.
 
@@ -648,6 +716,6 @@ def cluster_manifests(
         headless_service_manifest(shape),
         client_service_manifest(shape),
         *([disruption_budget_manifest(shape)] if needs_disruption_budget(shape) else []),
-        config_manifest(shape, bootstrap=bootstrap),
+        config_manifest(shape, bootstrap=bootstrap, zones=zones),
         statefulset_manifest(shape, image=image),
     ]

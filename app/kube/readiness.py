@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -69,12 +69,16 @@ async def wait_until_ready(
     timeout: float,
     first_delay: float = 0.2,
     max_delay: float = 2.0,
+    on_poll: Callable[[], Awaitable[None]] | None = None,
 ) -> Readiness:
-    """Poll with exponential backoff until the rollout is complete."""
+    """Poll with exponential backoff until the rollout is complete; ``on_poll`` is
+    awaited after every look (an upgrade reports its pods' progress from it)."""
     deadline = time.monotonic() + timeout
     delay = first_delay
     while True:
         readiness = await statefulset_readiness(kube, namespace=namespace, name=name)
+        if on_poll is not None:
+            await on_poll()
         if readiness.done:
             return readiness
         remaining = deadline - time.monotonic()

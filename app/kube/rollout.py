@@ -15,7 +15,9 @@ the wait until it is ready.
    trust.
 4. The rest, created or replaced in the order ``cluster_manifests`` gives them: the
    StatefulSet last, as its pods cannot start without the Secrets.
-5. The wait until every replica of the newest generation is ready.
+5. The wait until every replica of the newest generation is ready: a changed pod
+   template (an upgrade's new image) is rolled out by the StatefulSet's RollingUpdate,
+   one pod at a time, highest ordinal first.
 6. The ResourceQuota of exactly what was granted (unless step 1 applied exactly that,
    as on a create: nothing of another shape ran).
 
@@ -65,6 +67,7 @@ async def roll_out_cluster(
     timeout: float,
     before_each_step: Callable[[], Awaitable[None]],
     on_progress: Callable[[str], Awaitable[None]] | None = None,
+    on_rollout_poll: Callable[[], Awaitable[None]] | None = None,
 ) -> None:
     """Apply the cluster's ``manifests`` (as ``cluster_manifests`` builds them for
     ``shape``) in the order above and wait until it is ready.
@@ -74,7 +77,9 @@ async def roll_out_cluster(
     shape's disk size first; ``timeout`` bounds each wait (a StatefulSet deleted for a
     resize to be gone, the replicas to be ready). Raises ``KubeError`` (among them
     ``NamespaceUnavailable`` and ``NotReadyInTime``) and whatever
-    ``before_each_step`` raises. ``on_progress`` hears of the steps of a scale-down.
+    ``before_each_step`` raises. ``on_progress`` hears of the steps of a scale-down;
+    ``on_rollout_poll`` is awaited at every look while waiting for readiness (an
+    upgrade follows its rolling restart from it).
     """
     namespace = next(m for m in manifests if m["kind"] == "Namespace")
     await before_each_step()
@@ -120,7 +125,13 @@ async def roll_out_cluster(
             namespace=shape.namespace,
             labels=tenant_labels(shape),
         )
-    await wait_until_ready(kube, namespace=shape.namespace, name=STATEFULSET_NAME, timeout=timeout)
+    await wait_until_ready(
+        kube,
+        namespace=shape.namespace,
+        name=STATEFULSET_NAME,
+        timeout=timeout,
+        on_poll=on_rollout_poll,
+    )
     if not exact:  # else it is in force since step 1
         await before_each_step()
         await apply_exact_quota(kube, shape=shape)

@@ -1,7 +1,8 @@
 """The model family of a tenant's cluster, as in full-stack-fastapi-template's
 ``ItemBase -> ItemCreate / ItemUpdate -> Item (table) -> ItemPublic``:
 
-- ``ClusterSpec``: the sizing fields (replicas ... gitlab_url), their defaults, rules;
+- ``ClusterSpec``: the sizing fields (replicas ... gitlab_url) and the Elasticsearch
+  version, their defaults, rules;
 - ``TenantKey`` / ``Placement``: whose cluster it is, and its namespace;
 - ``ClusterShape``: a whole cluster, as Kubernetes is to make it;
 - ``ClusterCreate``: a create request (null means the default; the namespace is
@@ -43,6 +44,7 @@ from app.models.fields import (
     IndexLimit,
     Namespace,
     OptionalHttpUrl,
+    OptionalVersion,
     Quantity,
     Replicas,
     TenantName,
@@ -58,6 +60,7 @@ from app.models.names import (
 )
 from app.models.quantity import parse_quantity
 from app.models.rules import FIXED, Described, Kind, RuleViolation, typed
+from app.models.versions import MAX_VERSION_LENGTH, VersionCatalog, check_version
 
 _NAME_COLUMN = sa.String(MAX_NAME_LENGTH)
 
@@ -93,6 +96,8 @@ _REQUEST_OF = {"cpu_limit": "cpu_request", "mem_limit": "mem_request"}
 # Validation context keys (see validate_create and validate_update).
 _POLICY = "namespace_policy"
 _DISK_NOW = "disk_size_now"
+_VERSIONS = "versions"  # the VersionCatalog: what may be chosen
+_VERSION_NOW = "version_now"  # an update's: the version the cluster has
 
 
 class ClusterSpec(SQLModel):
@@ -145,6 +150,14 @@ class ClusterSpec(SQLModel):
         sa_type=sa.String(MAX_URL_LENGTH),
         description="http(s) URL of the GitLab project holding the cluster's configuration",
     )
+    version: OptionalVersion = Field(
+        default=None,
+        sa_type=sa.String(MAX_VERSION_LENGTH),
+        description="Elasticsearch version, one of those offered (GET /versions); "
+        "a create without one takes the platform's default. An update that changes it "
+        "upgrades the cluster, one pod at a time: only forward, at most one major "
+        "version, and nothing else in the same update",
+    )
 
     @field_validator(*_REQUEST_OF)
     @classmethod
@@ -167,6 +180,18 @@ class ClusterSpec(SQLModel):
                 f'disk_size can only grow: the cluster has "{now}", "{size}" would shrink it'
             )
         return size
+
+    @field_validator("version")
+    @classmethod
+    def _version_offered(cls, version: str | None, info: ValidationInfo) -> str | None:
+        context = info.context or {}
+        catalog = context.get(_VERSIONS)
+        if not isinstance(catalog, VersionCatalog):
+            return version  # a projection of what was recorded, checked then
+        now = context.get(_VERSION_NOW)
+        if version is None:
+            return now or catalog.default
+        return check_version(version, catalog=catalog, current=now)
 
 
 class ClusterShape(ClusterSpec, Placement):
@@ -248,14 +273,27 @@ class ClusterCreate(ClusterSpec, Placement):
         )
 
 
-def validate_create(payload: Mapping[str, Any], *, policy: NamespacePolicy) -> ClusterCreate:
-    """A create request, checked (raises pydantic's ``ValidationError``)."""
-    return ClusterCreate.model_validate(dict(payload), context={_POLICY: policy})
+def validate_create(
+    payload: Mapping[str, Any], *, policy: NamespacePolicy, versions: VersionCatalog
+) -> ClusterCreate:
+    """A create request, checked (raises pydantic's ``ValidationError``); its version
+    one of ``versions``, their default when it names none."""
+    return ClusterCreate.model_validate(
+        dict(payload), context={_POLICY: policy, _VERSIONS: versions}
+    )
 
 
-def validate_update(wanted: Mapping[str, Any], *, disk_size_now: str) -> ClusterSpec:
-    """The whole spec an update asks for, checked; the disk may only grow."""
-    return ClusterSpec.model_validate(dict(wanted), context={_DISK_NOW: disk_size_now})
+def validate_update(
+    wanted: Mapping[str, Any],
+    *,
+    disk_size_now: str,
+    version_now: str | None,
+    versions: VersionCatalog,
+) -> ClusterSpec:
+    """The whole spec an update asks for, checked; the disk may only grow, and the
+    version only move forward within ``versions``."""
+    context = {_DISK_NOW: disk_size_now, _VERSION_NOW: version_now, _VERSIONS: versions}
+    return ClusterSpec.model_validate(dict(wanted), context=context)
 
 
 # What an update may change: the sizing fields not fixed at creation.
@@ -298,10 +336,10 @@ ClusterUpdate: type[BaseModel] = create_model(
     **spec_fields(UPDATABLE, default="null"),
 )
 
-# The spec's DeploymentStatus.details: the sizing fields but replicas (a field of the
-# DeploymentStatus itself) and gitlab_url.
+# The spec's DeploymentStatus.details: the sizing fields but replicas and version
+# (fields of the DeploymentStatus itself) and gitlab_url.
 DETAIL_FIELDS = tuple(
-    name for name in ClusterSpec.model_fields if name not in ("replicas", "gitlab_url")
+    name for name in ClusterSpec.model_fields if name not in ("replicas", "gitlab_url", "version")
 )
 ClusterDetails: type[BaseModel] = create_model(
     "DeploymentDetails",

@@ -16,6 +16,7 @@ from pydantic_core import PydanticCustomError
 from app.models.names import LABEL, MAX_NAME_LENGTH, NAME_SCHEMA, check_name
 from app.models.quantity import PATTERN, InvalidQuantity, parse_quantity
 from app.models.rules import Described, Kind, RuleViolation
+from app.models.versions import MAX_VERSION_LENGTH
 
 INT32_MAX = 2**31 - 1
 INT64_MAX = 2**63 - 1
@@ -135,5 +136,18 @@ OptionalHttpUrl = Annotated[
     Annotated[str, Strict(), AfterValidator(_http_url)] | None,
     BeforeValidator(empty_is_none),
     Described({"maxLength": MAX_URL_LENGTH, "pattern": r"^(https?://[\s\S]*)?$"}),
+    Kind.TEXT,
+]
+
+
+# -- versions --------------------------------------------------------------------------
+
+# An Elasticsearch version ("9.1.5"); "" (or null) for the default (on a create) or no
+# change (on an update). Which versions may be chosen is the platform's
+# (app.models.versions), checked by the model that has the catalogue.
+OptionalVersion = Annotated[
+    Annotated[str, Strict()] | None,
+    BeforeValidator(empty_is_none),
+    Described({"maxLength": MAX_VERSION_LENGTH, "pattern": r"^([0-9]+\.[0-9]+\.[0-9]+)?$"}),
     Kind.TEXT,
 ]

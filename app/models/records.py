@@ -16,6 +16,7 @@ from app.models.cluster import ClusterShape, ClusterSpec, Placement
 from app.models.fields import MAX_ID_LENGTH, Dimension, GpuCount, Replicas, VectorCount
 from app.models.status import ClusterStatus, StatusColumn
 from app.models.usage import Usage
+from app.models.versions import MAX_VERSION_LENGTH, UpgradeProgress
 
 ERROR_DESCRIPTION = "Why the cluster is failed or degraded; null otherwise."
 
@@ -77,6 +78,12 @@ class DeploymentRecord(Usage, Placement):
     dimension: Dimension = _as_specified("dimension")
     vector_count: VectorCount = _as_specified("vector_count", sa_type=sa.BigInteger)
     replicas: Replicas = _as_specified("replicas")
+    version: str | None = _as_specified("version", sa_type=sa.String(MAX_VERSION_LENGTH))
+    # Set while an upgrade rolls out (an UpgradeProgress), and cleared once the cluster
+    # is created again; kept when it failed, to show how far it came.
+    upgrade: dict[str, Any] | None = Field(
+        default=None, sa_type=sa.JSON, description=UpgradeProgress.__doc__
+    )
     created_at: datetime = timestamp(description="When the cluster was asked for")
     updated_at: datetime = timestamp(description="Last change")
     # The cluster's ClusterDetails, as recorded.

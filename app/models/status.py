@@ -19,6 +19,8 @@ class ClusterStatus(enum.StrEnum):
     CREATED = "created"
     FAILED = "failed"
     UPDATING = "updating"
+    # A version change rolling out one pod at a time (progress: DeploymentStatus.upgrade).
+    UPGRADING = "upgrading"
     DEGRADED = "degraded"
     DELETING = "deleting"
     DELETED = "deleted"
@@ -30,7 +32,13 @@ class ClusterStatus(enum.StrEnum):
 
 
 IN_PROGRESS = frozenset(
-    {ClusterStatus.PENDING, ClusterStatus.CREATING, ClusterStatus.UPDATING, ClusterStatus.DELETING}
+    {
+        ClusterStatus.PENDING,
+        ClusterStatus.CREATING,
+        ClusterStatus.UPDATING,
+        ClusterStatus.UPGRADING,
+        ClusterStatus.DELETING,
+    }
 )
 
 

@@ -18,6 +18,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from app.models.versions import LEGACY_VERSION
+
 
 def make_engine(url: str) -> AsyncEngine:
     parsed = make_url(url)
@@ -139,20 +141,23 @@ async def session_scope(
             queue.release()
 
 
-def alembic_config(url: str) -> Config:
+def alembic_config(url: str, *, legacy_es_version: str = LEGACY_VERSION) -> Config:
+    """``legacy_es_version``: the Elasticsearch version the clusters recorded before
+    clusters had versions are recorded with (the migration that adds them reads it)."""
     config = Config()
+    config.attributes["legacy_es_version"] = legacy_es_version
     config.set_main_option("script_location", str(resources.files("migrations")))
     # ConfigParser interpolation would choke on a '%' in a password.
     config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
     return config
 
 
-def migrate(url: str) -> None:
+def migrate(url: str, *, legacy_es_version: str = LEGACY_VERSION) -> None:
     """Bring the database schema to the newest revision (blocking)."""
     make_engine(url)  # creates the SQLite data directory when needed
-    command.upgrade(alembic_config(url), "head")
+    command.upgrade(alembic_config(url, legacy_es_version=legacy_es_version), "head")
 
 
-async def migrate_async(url: str) -> None:
+async def migrate_async(url: str, *, legacy_es_version: str = LEGACY_VERSION) -> None:
     # Alembic's async env runs its own event loop, so it must not run on ours.
-    await asyncio.to_thread(migrate, url)
+    await asyncio.to_thread(migrate, url, legacy_es_version=legacy_es_version)

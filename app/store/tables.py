@@ -25,6 +25,7 @@ from app.models.records import (
 )
 from app.models.status import IN_PROGRESS, ClusterStatus, StatusColumn
 from app.models.usage import Usage
+from app.models.versions import MAX_VERSION_LENGTH
 
 __all__ = [
     "IN_PROGRESS",
@@ -71,6 +72,12 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def _es_version() -> Any:
+    """The Elasticsearch version's column, ``es_version``: ``version`` is the container
+    record's counter (below), there since before clusters had versions."""
+    return Field(sa_column=sa.Column("es_version", sa.String(MAX_VERSION_LENGTH), nullable=False))
+
+
 # Optimistic concurrency for a cluster's record (SQLAlchemy's version counter): every
 # UPDATE of the row says ``WHERE id = :id AND version = :version_read`` and bumps the
 # version, so a write based on a stale read matches no row and fails instead of
@@ -91,7 +98,9 @@ class TenantContainerRow(ClusterRecord, table=True):
         sa.Index("ix_tenant_containers_name", "service_name", "user", "id"),
     )
 
-    version: int = Field(default=1, sa_column=_CONTAINER_VERSION)
+    # The counter is ``row_version`` here, ``version`` in the database.
+    row_version: int = Field(default=1, sa_column=_CONTAINER_VERSION)
+    version: str = _es_version()  # type: ignore[assignment]
 
     __mapper_args__ = {"version_id_col": _CONTAINER_VERSION}
 
@@ -101,6 +110,7 @@ class DeploymentStatusRow(DeploymentRecord, table=True):
     __table_args__ = (_live_unique("uq_deployment_statuses_live_namespace", "namespace"),)
 
     container_id: str = _reference("tenant_containers", unique=True)
+    version: str = _es_version()  # type: ignore[assignment]
 
 
 class ClusterEventRow(SQLModel, table=True):

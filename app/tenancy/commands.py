@@ -17,7 +17,9 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.kube.namespaces import unavailable_message
+from app.models.cluster import ClusterSpec
 from app.models.usage import USAGE_FIELDS
+from app.models.versions import DEFAULT_CATALOG, VersionCatalog
 from app.store.db import SessionFactory, session_scope
 from app.store.tables import (
     ClusterStatus,
@@ -26,7 +28,7 @@ from app.store.tables import (
     UsageSampleRow,
     utcnow,
 )
-from app.tenancy import ledger, naming, queries, quota
+from app.tenancy import ledger, naming, queries, quota, upgrades
 from app.tenancy.clock import SYSTEM_CLOCK, Clock
 from app.tenancy.errors import ClusterChanged, Conflict, NotFound
 from app.tenancy.lifecycle import ClusterRecord
@@ -156,12 +158,14 @@ async def request_update(
     namespace: str,
     payload: Mapping[str, Any],
     quotas: quota.QuotaDefaults = quota.NO_DEFAULTS,
+    versions: VersionCatalog = DEFAULT_CATALOG,
     clock: Clock = SYSTEM_CLOCK,
 ) -> TenantContainerRow:
-    """Record the wanted shape and move the cluster to ``updating``, both in the one
-    compare-and-set, so only the spec of the update that wins is ever recorded; growth
-    is checked against the quotas under the organisation's guard. An empty update
-    re-applies the cluster's objects: the way to repair a degraded or failed one."""
+    """Record the wanted shape and move the cluster to ``updating`` (``upgrading`` when
+    its version changes), both in the one compare-and-set, so only the spec of the
+    update that wins is ever recorded; growth is checked against the quotas under the
+    organisation's guard. An empty update re-applies the cluster's objects: the way to
+    repair a degraded or failed one (a failed upgrade goes on as an upgrade)."""
     async with sessions() as session:
         found = await queries.find_by_namespace(session=session, scope=scope, namespace=namespace)
     try:
@@ -175,7 +179,20 @@ async def request_update(
                     f'cluster in namespace "{namespace}" is {status.value}; '
                     f"it can be updated when {_updatable()}"
                 )
-            wanted = parse_update_request(payload, current=spec_of(container))
+            current = spec_of(container)
+            wanted = parse_update_request(payload, current=current, versions=versions)
+            to, reason = _update_kind(
+                namespace=namespace,
+                status=status,
+                current=current,
+                wanted=wanted,
+                payload=payload,
+                upgrade_unfinished=deployment.upgrade is not None,
+            )
+            if to is ClusterStatus.UPGRADING and wanted.version != current.version:
+                deployment.upgrade = upgrades.progress(
+                    from_version=current.version, to_version=wanted.version, total=wanted.replicas
+                )
             await quota.check_update(
                 session=session, container=container, wanted=wanted, defaults=quotas
             )
@@ -184,12 +201,8 @@ async def request_update(
                 if field in DeploymentStatusRow.model_fields:
                     setattr(deployment, field, getattr(wanted, field))
             deployment.details = deployment_details(wanted)
-            changed = sorted(k for k, v in payload.items() if v is not None)
-            reason = f"update requested: {', '.join(changed)}" if changed else "re-apply requested"
             at = clock()
-            await record.transition(
-                session=session, to=ClusterStatus.UPDATING, reason=reason, at=at
-            )
+            await record.transition(session=session, to=to, reason=reason, at=at)
             await ledger.record_change(session=session, container=container, at=at, opens=True)
             return container
     except ClusterChanged:
@@ -201,6 +214,34 @@ async def request_update(
             f"update was being recorded (it is now {status_now}); this update was not "
             f"applied: retry it when the cluster is {_updatable()}"
         ) from None
+
+
+def _update_kind(
+    *,
+    namespace: str,
+    status: ClusterStatus,
+    current: ClusterSpec,
+    wanted: ClusterSpec,
+    payload: Mapping[str, Any],
+    upgrade_unfinished: bool,
+) -> tuple[ClusterStatus, str]:
+    """The status an update moves the cluster to, and the event's reason: an upgrade
+    (a new version, and nothing else), the rest of a failed upgrade (a re-apply of a
+    cluster whose upgrade did not finish: its new version is recorded already), or
+    any other update."""
+    if wanted.version != current.version:
+        upgrades.refuse_other_changes(current=current, wanted=wanted)
+        if status is not ClusterStatus.CREATED:
+            raise Conflict(
+                f'cluster in namespace "{namespace}" is {status.value}; an upgrade starts '
+                "from created: repair it first with an update that changes nothing"
+            )
+        return ClusterStatus.UPGRADING, f"upgrade requested: {current.version} → {wanted.version}"
+    if status is ClusterStatus.FAILED and upgrade_unfinished:
+        return ClusterStatus.UPGRADING, f"re-apply requested: upgrade to {wanted.version} resumed"
+    changed = sorted(k for k, v in payload.items() if v is not None)
+    reason = f"update requested: {', '.join(changed)}" if changed else "re-apply requested"
+    return ClusterStatus.UPDATING, reason
 
 
 def _updatable() -> str:

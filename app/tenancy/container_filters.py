@@ -119,7 +119,7 @@ async def list_containers(
         return found[key]
     if tenant_org_id:
         statement = statement.where(col(TenantContainerRow.tenant_org_id) == tenant_org_id)
-    rows = await plain_rows(session, statement.order_by(*order.order_by()))
+    rows = await plain_rows(session, statement.order_by(*order.order_by()), TenantContainerRow)
     return Slice(rows=rows, has_next=False)
 
 

@@ -13,6 +13,7 @@ from typing import Any
 
 from app.kube.client import KubeClient
 from app.kube.namespaces import namespace_exists, unavailable_message
+from app.models.versions import VersionCatalog
 from app.store.db import SessionFactory
 from app.store.tables import ClusterStatus, DeploymentStatusRow, TenantContainerRow
 from app.tenancy import commands, queries
@@ -40,10 +41,14 @@ async def create_cluster(
     scope: Scope,
     payload: Mapping[str, Any],
     quotas: QuotaDefaults,
+    versions: VersionCatalog,
     clock: Clock,
 ) -> TenantContainerRow:
     request = parse_create_request(
-        payload, reserved=reserved, org_prefixed=scope.tenant_org_id is not None
+        payload,
+        reserved=reserved,
+        org_prefixed=scope.tenant_org_id is not None,
+        versions=versions,
     )
     scope.require_acting(tenant_org_id=request.tenant_org_id, user=request.user)
     await _refuse_existing_namespace(sessions=sessions, kube=kube, request=request)
@@ -79,6 +84,7 @@ async def update_cluster(
     namespace: str,
     payload: Mapping[str, Any],
     quotas: QuotaDefaults,
+    versions: VersionCatalog,
     clock: Clock,
 ) -> TenantContainerRow:
     container = await commands.request_update(
@@ -87,6 +93,7 @@ async def update_cluster(
         namespace=namespace,
         payload=payload,
         quotas=quotas,
+        versions=versions,
         clock=clock,
     )
     worker.submit(container.id)
@@ -132,6 +139,17 @@ async def delete_cluster(
     elif container.status == ClusterStatus.DELETING:
         worker.submit(container.id)
     return container
+
+
+async def upgrades_of(
+    *, sessions: SessionFactory, scope: Scope, namespace: str, versions: VersionCatalog
+) -> tuple[TenantContainerRow, tuple[str, ...]]:
+    """A cluster, and the versions it may be upgraded to."""
+    async with sessions() as session:
+        container = await queries.find_by_namespace(
+            session=session, scope=scope, namespace=namespace
+        )
+    return container, versions.upgrades_from(container.version)
 
 
 async def report_usage(

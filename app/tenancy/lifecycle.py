@@ -5,7 +5,7 @@ Every change is checked against the allowed transitions, applied to both records
 transaction, so the records and their history never disagree.
 
 Every change is also a compare-and-set on the container's version: the UPDATE matches
-only the version the caller read (``TenantContainerRow.version``, SQLAlchemy's version
+only the version the caller read (``TenantContainerRow.row_version``, SQLAlchemy's version
 counter), so of concurrent changes of one cluster exactly one is recorded and the
 others get ``ClusterChanged``. Whatever else the caller changed on the container row
 (a new spec, say) goes into the same guarded UPDATE.
@@ -33,13 +33,15 @@ ALLOWED: dict[ClusterStatus | None, frozenset[ClusterStatus]] = {
     None: frozenset({S.PENDING}),
     S.PENDING: frozenset({S.CREATING, S.FAILED, S.DELETING}),
     S.CREATING: frozenset({S.CREATED, S.FAILED, S.DELETING}),
-    S.CREATED: frozenset({S.UPDATING, S.DEGRADED, S.DELETING}),
+    S.CREATED: frozenset({S.UPDATING, S.UPGRADING, S.DEGRADED, S.DELETING}),
     S.UPDATING: frozenset({S.CREATED, S.FAILED, S.DELETING}),
+    # A rolling upgrade; a failed one is resumed by an update (re-apply).
+    S.UPGRADING: frozenset({S.CREATED, S.FAILED, S.DELETING}),
     # A degraded cluster heals by itself (readiness regained) or by an update
     # that re-applies its objects.
     S.DEGRADED: frozenset({S.CREATED, S.UPDATING, S.DELETING}),
     # A failed cluster can be fixed by an update (which re-applies everything).
-    S.FAILED: frozenset({S.UPDATING, S.DELETING}),
+    S.FAILED: frozenset({S.UPDATING, S.UPGRADING, S.DELETING}),
     S.DELETING: frozenset({S.DELETED, S.FAILED}),
     S.DELETED: frozenset(),
 }
@@ -76,7 +78,7 @@ class ClusterRecord:
             f'cluster in namespace "{container.namespace}" was changed by another request '
             "meanwhile; read it again and retry"
         )
-        if read_version is not None and container.version != read_version:
+        if read_version is not None and container.row_version != read_version:
             raise changed
         current = ClusterStatus(container.status) if container.status else None
         if to not in ALLOWED[current]:
@@ -92,6 +94,7 @@ class ClusterRecord:
                 row.deleted_at = at
         if to is ClusterStatus.CREATED:
             container.sync_time = at
+            deployment.upgrade = None  # an upgrade under way ends here
         session.add_all([container, deployment])
         session.add(
             ClusterEventRow(

@@ -183,7 +183,7 @@ async def pages(
     if len(keys) == 1:
         for name, value in zip(parents, keys[0], strict=True):
             statement = statement.where(col(getattr(table, name)) == value)
-        rows = await plain_rows(session, page.restrict(statement).limit(limit))
+        rows = await plain_rows(session, page.restrict(statement).limit(limit), table)
         return {keys[0]: Slice.of(rows, page.first)}
     statement = _of_parents(statement, table, parents, keys)
     if page.after is not None:
@@ -194,7 +194,7 @@ async def pages(
     row_columns = [inner.c[column.key] for column in table.__table__.columns]
     outer = sa.select(*row_columns).where(inner.c.paging_rank <= limit)
     found: dict[tuple[Any, ...], list[Any]] = {key: [] for key in keys}
-    for row in await plain_rows(session, outer.order_by(inner.c.paging_rank)):
+    for row in await plain_rows(session, outer.order_by(inner.c.paging_rank), table):
         kept = found.get(tuple(getattr(row, name) for name in parents))
         if kept is not None:  # the IN lists of several columns also match other pairs
             kept.append(row)

@@ -20,8 +20,9 @@ import asyncio
 import functools
 import logging
 import time
-from collections.abc import Collection
+from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass
+from typing import Any
 
 from app.kube.apply import Manifest, apply_manifests
 from app.kube.client import KubeClient
@@ -37,13 +38,14 @@ from app.kube.manifests import (
 )
 from app.kube.rollout import roll_out_cluster
 from app.kube.teardown import Removal, remove_cluster
+from app.kube.zones import NodeZones, annotate_zones
 from app.logs import bound
 from app.secrets import SecretDeriver
 from app.store.db import SessionFactory, session_scope
 from app.store.tables import IN_PROGRESS, ClusterStatus, TenantContainerRow
 from app.tasks import TaskSupervisor
 from app.telemetry import WORK_SECONDS
-from app.tenancy import queries
+from app.tenancy import queries, upgrades
 from app.tenancy.errors import ClusterChanged
 from app.tenancy.lifecycle import ClusterRecord, record_progress
 from app.tenancy.shapes import kube_shape
@@ -54,11 +56,14 @@ S = ClusterStatus
 
 @dataclass(frozen=True, kw_only=True)
 class WorkerSettings:
-    image: str
+    image_repository: str  # a cluster runs <image_repository>:<its version>
     ready_timeout: float
     concurrency: int
     platform_namespace: str
     public_url: str  # how tenant clusters reach the control plane
+
+    def image_of(self, version: str) -> str:
+        return f"{self.image_repository}:{version}"
 
 
 def task_name(container_id: str) -> str:
@@ -88,6 +93,9 @@ class ClusterWorker:
         # Clusters submitted while their task was still running: the task reads the
         # records once more before it ends, so owed work never waits for a restart.
         self._again: set[str] = set()
+        # Whether the nodes carry zones (shard allocation awareness), looked up now and
+        # then rather than for every cluster.
+        self._zones = NodeZones()
 
     def busy(self, container_id: str) -> bool:
         return self._tasks.running(task_name(container_id))
@@ -144,7 +152,8 @@ class ClusterWorker:
     async def _carry_out_logged(self, record: ClusterRecord) -> None:
         container = record.container
         status = S(container.status)
-        operation = {S.DELETING: "delete", S.UPDATING: "update"}.get(status, "create")
+        operations = {S.DELETING: "delete", S.UPDATING: "update", S.UPGRADING: "upgrade"}
+        operation = operations.get(status, "create")
         log.info("%s of cluster %s began", operation, container.id)
         started, outcome = time.monotonic(), "error"
         try:
@@ -186,7 +195,7 @@ class ClusterWorker:
             return None
         if S(container.status) not in IN_PROGRESS:
             return None
-        self._held[container_id] = container.version
+        self._held[container_id] = container.row_version
         return record
 
     async def _ensure_current(self, container_id: str) -> None:
@@ -213,36 +222,71 @@ class ClusterWorker:
         # A cluster that was never created has never formed: its nodes get the list of
         # masters to bootstrap from, and lose it once they are ready (no restart).
         bootstrap = container.sync_time is None
+        zones = await self._zones.known(self._kube)
         await roll_out_cluster(
             self._kube,
             shape=shape,
-            manifests=self._manifests(shape, record, bootstrap=bootstrap),
+            manifests=self._manifests(shape, record, bootstrap=bootstrap, zones=zones),
             recorded_at=container.created_at,
-            update=status is S.UPDATING,
+            update=status in (S.UPDATING, S.UPGRADING),
             timeout=self._settings.ready_timeout,
             # Every step that changes Kubernetes first makes sure this work is still the
             # newest recorded: an overtaken task never re-creates what a delete removes.
             before_each_step=functools.partial(self._ensure_current, container.id),
             on_progress=functools.partial(self._progress, container.id, status),
+            on_rollout_poll=self._rollout_follower(record, status, zones=zones),
         )
         if bootstrap:
             await self._ensure_current(container.id)
-            await apply_manifests(self._kube, [config_manifest(shape, bootstrap=False)])
-        reason = (
-            "all replicas ready; metadata synced"
-            if status is S.CREATING
-            else "update rolled out; all replicas ready"
-        )
+            await apply_manifests(
+                self._kube, [config_manifest(shape, bootstrap=False, zones=zones)]
+            )
+        reason = {
+            S.CREATING: "all replicas ready; metadata synced",
+            S.UPGRADING: f"upgrade to {container.version} rolled out; all replicas ready",
+        }.get(status, "update rolled out; all replicas ready")
         await self._finish(container.id, {status}, S.CREATED, reason)
 
+    def _rollout_follower(
+        self, record: ClusterRecord, status: ClusterStatus, *, zones: bool
+    ) -> Callable[[], Awaitable[None]] | None:
+        """What to do at each look while the rollout is awaited: give new pods their
+        zone (they wait for it), and follow an upgrade's pods."""
+        steps: list[Callable[[], Awaitable[Any]]] = []
+        container = record.container
+        if zones:
+            steps.append(
+                functools.partial(annotate_zones, self._kube, namespace=container.namespace)
+            )
+        upgrade = record.deployment.upgrade if status is S.UPGRADING else None
+        if upgrade is not None:
+            steps.append(
+                upgrades.UpgradeReporter(
+                    kube=self._kube,
+                    sessions=self._sessions,
+                    container_id=container.id,
+                    namespace=container.namespace,
+                    recorded=int(upgrade.get("updated") or 0),
+                    before_write=functools.partial(self._ensure_current, container.id),
+                )
+            )
+        if not steps:
+            return None
+
+        async def follow() -> None:
+            for step in steps:
+                await step()
+
+        return follow
+
     def _manifests(
-        self, shape: ClusterShape, record: ClusterRecord, *, bootstrap: bool
+        self, shape: ClusterShape, record: ClusterRecord, *, bootstrap: bool, zones: bool
     ) -> list[Manifest]:
         settings = self._settings
         return cluster_manifests(
             shape,
             cluster_id=record.container.id,
-            image=settings.image,
+            image=settings.image_of(record.container.version),
             secrets=ClusterSecrets(
                 elastic_password=self._secrets.elastic_password(record.container.id),
                 report_token=self._secrets.report_token(record.deployment.id),
@@ -250,6 +294,7 @@ class ClusterWorker:
             report_url=f"{settings.public_url.rstrip('/')}/deployments/{shape.namespace}/report",
             platform_namespace=settings.platform_namespace,
             bootstrap=bootstrap,
+            zones=zones,
         )
 
     async def _delete(self, container: TenantContainerRow) -> None:
@@ -286,7 +331,7 @@ class ClusterWorker:
         except ClusterChanged:
             log.info("cluster %s moved on; its %s outcome is dropped", container_id, to.value)
             return
-        self._held[container_id] = record.container.version
+        self._held[container_id] = record.container.row_version
 
 
 def _removal_reason(shape: ClusterShape, removal: Removal) -> str:

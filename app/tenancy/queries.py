@@ -146,7 +146,7 @@ async def containers_of_orgs(
     statement = scope.restrict(select(TenantContainerRow)).where(
         col(TenantContainerRow.tenant_org_id).in_(sorted({org for org, _ in keys}))
     )
-    for row in await plain_rows(session, _ordered(statement)):
+    for row in await plain_rows(session, _ordered(statement), TenantContainerRow):
         for include_deleted in (True, False):
             key = (row.tenant_org_id, include_deleted)
             if key in found and (include_deleted or row.deleted_at is None):
@@ -224,7 +224,7 @@ async def container_pair(
 async def container_version(*, session: AsyncSession, container_id: str) -> int | None:
     """The version of a cluster's record as committed now: a newer one than a worker
     began from means the cluster moved on without it."""
-    statement = select(TenantContainerRow.version).where(TenantContainerRow.id == container_id)
+    statement = select(TenantContainerRow.row_version).where(TenantContainerRow.id == container_id)
     return (await session.exec(statement)).first()
 
 
@@ -248,7 +248,10 @@ async def deployments_of_containers(
     statement = select(DeploymentStatusRow).where(
         col(DeploymentStatusRow.container_id).in_(list(container_ids))
     )
-    rows = await plain_rows(session, statement) if plain else (await session.exec(statement)).all()
+    if plain:
+        rows = await plain_rows(session, statement, DeploymentStatusRow)
+    else:
+        rows = (await session.exec(statement)).all()
     return {row.container_id: row for row in rows}
 
 

@@ -22,6 +22,7 @@ from app.kube.errors import KubeError
 from app.kube.manifests import STATEFULSET_NAME, claim_labels, tenant_labels
 from app.kube.measured_usage import measure_usage
 from app.kube.observe import cluster_problem
+from app.kube.zones import annotate_zones, zones_known
 from app.logs import bound, new_request_id
 from app.store.db import SessionFactory, session_scope
 from app.store.tables import ClusterStatus, TenantContainerRow
@@ -66,13 +67,23 @@ class Reconciler:
         async with self._sessions() as session:
             clusters = await queries.containers_with_status(session=session, statuses=WATCHED)
         changed = 0
+        # A pod restarted since the last rollout (a node drained, say) waits for its
+        # zone until it is annotated: once a pass, when the nodes have zones.
+        zones = bool(clusters) and await self._zones_known()
         for container in clusters:
             if self._worker.busy(container.id):
                 continue
             with bound(namespace=container.namespace):  # on every log line about it
-                changed += await self._check(container)
+                changed += await self._check(container, zones=zones)
                 await self._measure(container)
         return changed
+
+    async def _zones_known(self) -> bool:
+        try:
+            return await zones_known(self._kube)
+        except KubeError as exc:
+            log.warning("reconciler could not list the nodes' zones: %s", exc)
+            return False
 
     async def _measure(self, container: TenantContainerRow) -> None:
         """Record what the cluster uses now; a measurement that fails changes nothing."""
@@ -96,9 +107,12 @@ class Reconciler:
         except (KubeError, DomainError) as exc:  # a cluster deleted meanwhile, say
             log.info("usage of %s not measured: %s", container.namespace, exc)
 
-    async def _check(self, container: TenantContainerRow) -> int:
-        """Observe the cluster and record what is seen; 1 when its status changed."""
+    async def _check(self, container: TenantContainerRow, *, zones: bool) -> int:
+        """Observe the cluster (and copy its pods' node zones onto them when nodes
+        have zones) and record what is seen; 1 when its status changed."""
         try:
+            if zones:
+                await annotate_zones(self._kube, namespace=container.namespace)
             problem = await cluster_problem(
                 self._kube,
                 namespace=container.namespace,
@@ -124,7 +138,7 @@ class Reconciler:
                     return 0
                 # Only if nothing else moved the cluster since we looked.
                 await record.transition(
-                    session=session, to=to, reason=reason, read_version=seen.version
+                    session=session, to=to, reason=reason, read_version=seen.row_version
                 )
         except ClusterChanged:
             return 0

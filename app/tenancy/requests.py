@@ -24,6 +24,7 @@ from app.models.cluster import (
 )
 from app.models.fields import INT32_MAX, INT64_MAX, MAX_DIMENSION, MAX_REPLICAS
 from app.models.names import ReservedNamespaces
+from app.models.versions import DEFAULT_CATALOG, VersionCatalog
 from app.tenancy.errors import InvalidInput
 from app.tenancy.validation import (
     CREATE_ORDER,
@@ -49,20 +50,31 @@ ClusterRequest = ClusterShape
 
 
 def parse_create_request(
-    payload: Mapping[str, Any], *, reserved: ReservedNamespaces, org_prefixed: bool
+    payload: Mapping[str, Any],
+    *,
+    reserved: ReservedNamespaces,
+    org_prefixed: bool,
+    versions: VersionCatalog = DEFAULT_CATALOG,
 ) -> ClusterRequest:
     """``org_prefixed``: a custom namespace must start with ``{tenant_org_id}-`` (the
-    caller is bound to an organisation; only the platform admin may choose freely)."""
+    caller is bound to an organisation; only the platform admin may choose freely).
+    ``versions``: the Elasticsearch versions offered (the settings' catalogue)."""
     policy = NamespacePolicy(reserved=reserved, org_prefixed=org_prefixed)
     try:
-        request = validate_create(payload, policy=policy)
+        request = validate_create(payload, policy=policy, versions=versions)
     except ValidationError as exc:
         raise invalid_input(exc, model=ClusterCreate, order=CREATE_ORDER) from None
     return ClusterShape.model_construct(**request.model_dump())
 
 
-def parse_update_request(payload: Mapping[str, Any], *, current: ClusterSpec) -> ClusterSpec:
-    """The full wanted spec after an update: the given fields over ``current``."""
+def parse_update_request(
+    payload: Mapping[str, Any],
+    *,
+    current: ClusterSpec,
+    versions: VersionCatalog = DEFAULT_CATALOG,
+) -> ClusterSpec:
+    """The full wanted spec after an update: the given fields over ``current``; a new
+    version only one ``versions`` allows as an upgrade from the current one."""
     fixed = sorted(key for key in payload if key not in UPDATABLE and payload[key] is not None)
     if fixed:
         raise InvalidInput(
@@ -72,6 +84,11 @@ def parse_update_request(payload: Mapping[str, Any], *, current: ClusterSpec) ->
     given = {key: value for key, value in payload.items() if value is not None}
     merged = {**{name: getattr(current, name) for name in ClusterSpec.model_fields}, **given}
     try:
-        return validate_update(merged, disk_size_now=current.disk_size)
+        return validate_update(
+            merged,
+            disk_size_now=current.disk_size,
+            version_now=current.version,
+            versions=versions,
+        )
     except ValidationError as exc:
         raise invalid_input(exc, model=ClusterSpec, order=UPDATE_ORDER) from None

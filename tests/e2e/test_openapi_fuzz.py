@@ -54,7 +54,8 @@ MAX_EXAMPLES = 25
 # A 429 is documented and fine, but a run made of 429s tests nothing: wait and resend.
 MAX_RATE_LIMIT_WAIT = 10.0
 KNOWN_STATUSES = {
-    "pending", "creating", "created", "failed", "updating", "degraded", "deleting", "deleted",
+    "pending", "creating", "created", "failed", "updating", "upgrading", "degraded", "deleting",
+    "deleted",
 }  # fmt: skip
 NAME = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
 CHECKS = [

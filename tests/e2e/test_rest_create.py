@@ -14,14 +14,16 @@ from tests.support.inprocess import create, wait_for_status
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
+# The specification's keys, and the one the platform adds (the Elasticsearch version).
 CONTAINER_KEYS = {
     "id", "tenant_org_id", "user", "service_name", "namespace", "replicas", "cpu", "memory",
     "disk", "gpu_count", "dimension", "vector_count", "status", "created_at", "sync_time",
+    "version",
 }  # fmt: skip
 DEPLOYMENT_KEYS = {
     "id", "tenant_org_id", "namespace", "user", "service_name", "status", "cpu_usage",
     "memory_usage", "disk_usage", "qps", "gpu_count", "dimension", "vector_count", "replicas",
-    "created_at", "updated_at", "details",
+    "created_at", "updated_at", "details", "version",
 }  # fmt: skip
 
 

@@ -5,8 +5,6 @@ master quorum away. Each step is an event of the cluster (status still updating)
 from __future__ import annotations
 
 import asyncio
-import json
-from typing import Any
 
 import httpx
 
@@ -21,19 +19,10 @@ from tests.support.inprocess import (
 async def watch_replicas(app: InProcessServer, namespace: str, seen: list[int]) -> None:
     """Every spec.replicas the StatefulSet takes, in order, from a Kubernetes watch."""
     path = f"/apis/apps/v1/namespaces/{namespace}/statefulsets"
-    listed = await app.sandbox.get(path)
-    query = {"watch": "1", "resourceVersion": listed["metadata"]["resourceVersion"]}
-    async with (
-        httpx.AsyncClient(base_url=app.runtime.sandbox.url, timeout=None) as http,  # type: ignore[union-attr]
-        http.stream("GET", path, params=query) as stream,
-    ):
-        async for line in stream.aiter_lines():
-            if not line.strip():
-                continue
-            event: dict[str, Any] = json.loads(line)
-            replicas = event["object"]["spec"]["replicas"]
-            if not seen or seen[-1] != replicas:
-                seen.append(replicas)
+    async for event in app.sandbox.watch(path):
+        replicas = event["object"]["spec"]["replicas"]
+        if not seen or seen[-1] != replicas:
+            seen.append(replicas)
 
 
 async def test_five_to_two_steps_through_four_and_three(

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -139,3 +140,20 @@ class AsyncSandboxAPI:
 
     async def reset_stats(self) -> None:
         await self.control("DELETE", "stats")
+
+    async def set_readiness(self, namespace: str, *, hold: bool, ready_seconds: float) -> None:
+        body = {"hold": hold, "ready_seconds": ready_seconds}
+        _json(await self.request("PUT", readiness_path(namespace), json=body))
+
+    async def watch(self, path: str) -> AsyncIterator[dict[str, Any]]:
+        """The events of a Kubernetes watch on the collection at ``path``, from now on
+        (the objects already there are not repeated)."""
+        listed = await self.get(path)
+        query = {"watch": "1", "resourceVersion": listed["metadata"]["resourceVersion"]}
+        async with (
+            httpx.AsyncClient(base_url=self.url, timeout=None) as http,
+            http.stream("GET", path, params=query) as stream,
+        ):
+            async for line in stream.aiter_lines():
+                if line.strip():
+                    yield json.loads(line)

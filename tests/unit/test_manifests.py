@@ -468,6 +468,12 @@ def test_certificate_volume_is_the_tls_secret() -> None:
     assert pod_spec()["volumes"] == [
         {"name": "transport-certs", "secret": {"secretName": "elasticsearch-transport-tls"}},
         {"name": "config", "configMap": {"name": "elasticsearch-config"}},
+        {
+            "name": "pod-info",
+            "downwardAPI": {
+                "items": [{"path": "annotations", "fieldRef": {"fieldPath": "metadata.annotations"}}]
+            },
+        },
     ]
     assert TLS_SECRET_NAME == "elasticsearch-transport-tls"
     # every mount but the claim template's must name a pod volume
@@ -702,13 +708,39 @@ def test_network_policy_refuses_an_empty_platform_namespace() -> None:
 
 
 def test_sysctl_init_container_raises_max_map_count() -> None:
-    (init,) = pod_spec()["initContainers"]
+    init, _ = pod_spec()["initContainers"]
     assert init["name"] == "sysctl"
     name, _, tag = init["image"].partition(":")
     assert name == "busybox"
     assert tag and tag != "latest"
     assert init["command"] == ["sysctl", "-w", "vm.max_map_count=262144"]
     assert init["securityContext"] == {"privileged": True, "runAsUser": 0}
+
+
+def test_zone_awareness_only_when_the_nodes_have_zones() -> None:
+    """The pod template is the same either way (a change of zones restarts no pod):
+    the zone comes from the pod's annotation, which wait-for-zone awaits only while
+    elasticsearch.yml asks for it."""
+    with_zones = yaml.safe_load(
+        config_manifest(BASE, bootstrap=False, zones=True)["data"]["elasticsearch.yml"]
+    )
+    assert with_zones["node.attr.zone"] == "${ZONE}"
+    assert with_zones["cluster.routing.allocation.awareness.attributes"] == "zone"
+    without = config(bootstrap=False)
+    assert not [key for key in without if "zone" in key or "awareness" in key]
+    text = config_manifest(BASE, bootstrap=False, zones=True)["data"]["elasticsearch.yml"]
+    assert 'node.attr.zone: "${ZONE}"\n' in text
+    (zone,) = [item for item in es_container()["env"] if item["name"] == "ZONE"]
+    assert zone["valueFrom"] == {
+        "fieldRef": {"fieldPath": "metadata.annotations['topology.kubernetes.io/zone']"}
+    }
+    _, wait = pod_spec()["initContainers"]
+    assert wait["name"] == "wait-for-zone"
+    assert wait["image"] == es_container()["image"]
+    script = wait["command"][2]
+    assert "grep -q '^node.attr.zone:' /mnt/elastic-config/elasticsearch.yml" in script
+    assert "until grep -q '^topology.kubernetes.io/zone=' /mnt/pod-info/annotations" in script
+    assert {m["name"] for m in wait["volumeMounts"]} == {"config", "pod-info"}
 
 
 def test_volume_claim_template() -> None:
@@ -812,7 +844,7 @@ def test_every_name_is_a_dns1123_label() -> None:
     names += [v["name"] for v in pod["volumes"]]
     pods = [f"{STATEFULSET_NAME}-{ordinal}" for ordinal in range(BASE.replicas)]
     names += pods + [f"data-{pod}" for pod in pods]  # pod and PersistentVolumeClaim names
-    assert len(names) == 22
+    assert len(names) == 24  # the wait-for-zone init container and the pod-info volume too
     assert [name for name in names if not is_dns1123_label(name)] == []
 
 

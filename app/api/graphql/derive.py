@@ -10,7 +10,6 @@ range exceeds 32 bits must be a Long. Hence this small generator.
 
 from __future__ import annotations
 
-import functools
 import inspect
 import json
 from collections.abc import Callable, Collection
@@ -154,8 +153,17 @@ class _Readers(NamedTuple):
 
 # Per type (and the fields given rather than read), found once, not once per row: an
 # organisation tree builds thousands.
-@functools.cache
 def _data_readers(cls: type[Any], given: frozenset[str]) -> _Readers:
+    readers = _readers.get((cls, given))
+    if readers is None:
+        readers = _readers[cls, given] = _find_readers(cls, given)
+    return readers
+
+
+_readers: dict[tuple[type[Any], frozenset[str]], _Readers] = {}
+
+
+def _find_readers(cls: type[Any], given: frozenset[str]) -> _Readers:
     model = _models.get(cls)
     fields = cls.__strawberry_definition__.fields
     # strawberry lists private attributes among the fields; they are no data.
@@ -176,7 +184,7 @@ def values(cls: type[Any], source: object, **given: Any) -> dict[str, Any]:
     """The data fields of the strawberry type ``cls`` read from ``source``'s attributes
     of the same names (computed fields of its model computed from them), but those
     ``given``."""
-    names, attributes, computed = _data_readers(cls, frozenset(given))  # type: ignore[arg-type]
+    names, attributes, computed = _data_readers(cls, frozenset(given))
     found = dict(zip(names, attributes(source), strict=True))
     for name, read in computed:
         found[name] = read(source)

@@ -48,6 +48,9 @@ described_enum(
         "error); an update (which re-applies every object) or a delete moves it on.",
         ClusterStatus.UPDATING: "A change is being applied; created again once the new "
         "spec is ready.",
+        ClusterStatus.UPGRADING: "A new Elasticsearch version is rolled out, one node at "
+        "a time, highest ordinal first (progress: DeploymentStatus.upgrade); created "
+        "again once every node runs it.",
         ClusterStatus.DEGRADED: "Was created, but the reconciler found its objects "
         "drifted or unready (see error); created again once healed or updated.",
         ClusterStatus.DELETING: "Its namespace is being removed.",

@@ -78,6 +78,7 @@ class Mutation:
                 scope=info.context.caller.scope,
                 payload=input.as_payload(),
                 quotas=runtime.quota_defaults,
+                versions=runtime.settings.es_catalog,
             )
             note.target = row.namespace
         return TenantContainer.from_row(row)
@@ -85,7 +86,9 @@ class Mutation:
     @strawberry.mutation(
         description="Change a running (or failed, or degraded) cluster: status updating, "
         "then created once the StatefulSet reports the new spec ready. Disk can only grow. "
-        "With no changes it re-applies every object (repair)."
+        "With no changes it re-applies every object (repair). A new version is an upgrade "
+        "(status upgrading; one of availableVersions(namespace), from created, with no "
+        "other change): the pods restart on it one at a time, highest ordinal first."
     )
     async def update_cluster(
         self,
@@ -106,6 +109,7 @@ class Mutation:
                 namespace=namespace,
                 payload=input.as_payload(),
                 quotas=runtime.quota_defaults,
+                versions=runtime.settings.es_catalog,
             )
             note.tenant_org_id = row.tenant_org_id
         return TenantContainer.from_row(row)

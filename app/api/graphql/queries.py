@@ -38,7 +38,7 @@ from app.api.graphql.types import (
     given_fields,
     page_of,
 )
-from app.tenancy import listings, queries
+from app.tenancy import flows, listings, queries
 from app.tenancy.errors import NotFound
 from app.tenancy.listings import Kind, Listing
 from app.tenancy.paging import PageRequest
@@ -179,6 +179,32 @@ class Query:
             except NotFound:
                 return None
         return DeploymentStatus.from_row(row)
+
+    @strawberry.field(
+        description="Elasticsearch versions, oldest first: without a namespace, those a "
+        "cluster may be created with (createCluster's version; defaultVersion when none "
+        "is given); with one, those that cluster may be upgraded to (updateCluster's "
+        "version): later versions of its major, and of the next major once it runs the "
+        "newest minor of its own offered (NOT_FOUND for a namespace the caller cannot see)."
+    )
+    async def available_versions(self, info: Info, namespace: str | None = None) -> list[str]:
+        runtime = info.context.runtime
+        catalog = runtime.settings.es_catalog
+        if namespace is None:
+            info.context.caller  # noqa: B018 - authenticated callers only
+            return list(catalog.available)
+        _, upgrades = await flows.upgrades_of(
+            sessions=runtime.sessions,
+            scope=info.context.caller.scope,
+            namespace=namespace,
+            versions=catalog,
+        )
+        return list(upgrades)
+
+    @strawberry.field(description="The version a cluster created without one gets.")
+    def default_version(self, info: Info) -> str:
+        info.context.caller  # noqa: B018 - authenticated callers only
+        return info.context.runtime.settings.es_catalog.default
 
     @strawberry.field(
         description="The quota of an organisation, of a user of it (with user) or of one "

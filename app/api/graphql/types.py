@@ -45,6 +45,7 @@ from app.models.cluster import ClusterCreate, ClusterDetails, ClusterUpdate
 from app.models.records import ClusterRecord, DeploymentRecord
 from app.models.sizing import Quantization
 from app.models.usage import Usage
+from app.models.versions import UpgradeProgress as UpgradeProgressModel
 from app.store.tables import (
     ApiKeyRow,
     AuditEntryRow,
@@ -96,6 +97,11 @@ class DeploymentDetails:
     pass
 
 
+@object_type(UpgradeProgressModel, description=UpgradeProgressModel.__doc__ or "")
+class UpgradeProgress:
+    pass
+
+
 @object_type(
     DeploymentRecord, description="Live state and reported usage of a tenant's deployment."
 )
@@ -107,6 +113,8 @@ class DeploymentStatus:
     details: DeploymentDetails = strawberry.field(
         description="The resources the cluster was last created or updated with."
     )
+    version: str
+    upgrade: UpgradeProgress | None
 
     @strawberry.field(
         description="Usage reports, oldest first (bounded retention).",
@@ -140,7 +148,8 @@ class DeploymentStatus:
 
     @classmethod
     def from_row(cls, row: DeploymentStatusRow) -> DeploymentStatus:
-        return cls(**values(cls, row, details=DeploymentDetails(**row.details)))
+        upgrade = UpgradeProgress(**row.upgrade) if row.upgrade else None
+        return cls(**values(cls, row, details=DeploymentDetails(**row.details), upgrade=upgrade))
 
 
 @strawberry.type(description="One status change of a cluster.")
@@ -198,6 +207,7 @@ class TenantContainer:
     )
     tenant_org_id: str
     namespace: str
+    version: str
     created_at: datetime
     # Its deployment when the list it is in loaded every item's ahead (containers_of).
     loaded_deployment: strawberry.Private[DeploymentStatus | NotLoaded | None] = NOT_LOADED

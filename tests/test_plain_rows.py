@@ -1,0 +1,39 @@
+"""Listings read plain rows (app.store.reads): the same values, under the same
+attribute names, as the ORM's rows, also where an attribute's column is named
+otherwise (``version`` is the Elasticsearch version, column ``es_version``; the
+record's counter ``row_version`` is the column ``version``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlmodel import select
+
+from app.runtime import open_runtime
+from app.settings import KubeMode, Settings
+from app.store.reads import plain_rows
+from app.store.tables import DeploymentStatusRow, TenantContainerRow
+from app.tenancy import commands
+from tests.support.factories import cluster_request
+
+
+async def test_plain_rows_are_the_orm_rows_values_by_attribute(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path, kube_mode=KubeMode.SANDBOX, database_url="")
+    async with open_runtime(settings) as runtime:
+        for n in range(3):
+            await commands.create_cluster(
+                sessions=runtime.sessions,
+                ids=runtime.ids,
+                request=cluster_request("org", "u", f"s{n}"),
+            )
+        for table in (TenantContainerRow, DeploymentStatusRow):
+            async with runtime.sessions() as session:
+                statement = select(table).order_by(table.id)
+                orm = (await session.exec(statement)).all()
+                plain = await plain_rows(session, statement, table)
+            assert len(plain) == len(orm) == 3
+            attributes = set(table.model_fields)
+            for row, record in zip(plain, orm, strict=True):
+                assert set(row._fields) == attributes
+                assert row._asdict() == {name: getattr(record, name) for name in attributes}
+        assert {row.version for row in plain} == {settings.es_default_version}
