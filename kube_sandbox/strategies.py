@@ -64,35 +64,6 @@ def quantity(value: Any) -> Decimal | None:
 # --- shared pod-spec rules --------------------------------------------------------------
 
 
-def _image_pull_policy(image: str) -> str:
-    tail = image.rsplit("/", 1)[-1]
-    if "@" in tail:
-        return "IfNotPresent"
-    tag = tail.split(":", 1)[1] if ":" in tail else "latest"
-    return "Always" if tag == "latest" else "IfNotPresent"
-
-
-def default_pod_spec(spec: Obj) -> None:
-    spec.setdefault("restartPolicy", "Always")
-    spec.setdefault("dnsPolicy", "ClusterFirst")
-    spec.setdefault("schedulerName", "default-scheduler")
-    spec.setdefault("securityContext", {})
-    spec.setdefault("terminationGracePeriodSeconds", 30)
-    for field in ("containers", "initContainers"):
-        for container in spec.get(field) or []:
-            if not isinstance(container, dict):
-                continue
-            container.setdefault(
-                "imagePullPolicy", _image_pull_policy(str(container.get("image", "")))
-            )
-            container.setdefault("terminationMessagePath", "/dev/termination-log")
-            container.setdefault("terminationMessagePolicy", "File")
-            container.setdefault("resources", {})
-            for port in container.get("ports") or []:
-                if isinstance(port, dict):
-                    port.setdefault("protocol", "TCP")
-
-
 def validate_pod_spec(spec: Any, path: str) -> list[FieldError]:
     if not isinstance(spec, dict):
         return [FieldError.required(path)]
@@ -166,9 +137,10 @@ def default_requests_to_limits(spec: Obj) -> None:
 
 class PodStrategy(Strategy):
     def default(self, obj: Obj) -> None:
+        # SetDefaults_Pod: for pods only, not for the pod templates of other kinds.
         spec = obj.setdefault("spec", {})
-        default_pod_spec(spec)
         default_requests_to_limits(spec)
+        spec.setdefault("enableServiceLinks", True)
 
     def prepare_for_create(self, obj: Obj) -> None:
         # Scheduling is instantaneous in the sandbox: one node takes every pod.
@@ -233,7 +205,6 @@ class ServiceStrategy(Strategy):
             spec.setdefault("internalTrafficPolicy", "Cluster")
         for port in spec.get("ports") or []:
             if isinstance(port, dict):
-                port.setdefault("protocol", "TCP")
                 port.setdefault("targetPort", port.get("port"))
 
     def _used(self, field: str) -> set[Any]:
@@ -328,9 +299,6 @@ class ServiceStrategy(Strategy):
 class PersistentVolumeClaimStrategy(Strategy):
     """Claims bind at once: the sandbox is its own dynamic provisioner."""
 
-    def default(self, obj: Obj) -> None:
-        obj.setdefault("spec", {}).setdefault("volumeMode", "Filesystem")
-
     def prepare_for_create(self, obj: Obj) -> None:
         spec = obj["spec"]
         spec.setdefault("storageClassName", "standard")  # the DefaultStorageClass admission
@@ -423,12 +391,11 @@ class StatefulSetStrategy(Strategy):
             "persistentVolumeClaimRetentionPolicy",
             {"whenDeleted": "Retain", "whenScaled": "Retain"},
         )
-        default_pod_spec(spec.setdefault("template", {}).setdefault("spec", {}))
+        spec.setdefault("template", {}).setdefault("spec", {})  # defaulted by defaults.py
         for claim in spec.get("volumeClaimTemplates") or []:
             if isinstance(claim, dict):
                 claim.setdefault("apiVersion", "v1")
                 claim.setdefault("kind", "PersistentVolumeClaim")
-                claim.setdefault("spec", {}).setdefault("volumeMode", "Filesystem")
                 claim.setdefault("status", {"phase": "Pending"})
 
     def prepare_for_create(self, obj: Obj) -> None:
@@ -561,11 +528,6 @@ class NetworkPolicyStrategy(Strategy):
         spec.setdefault("podSelector", {})
         if "policyTypes" not in spec:
             spec["policyTypes"] = ["Ingress", "Egress"] if spec.get("egress") else ["Ingress"]
-        for direction in ("ingress", "egress"):
-            for rule in spec.get(direction) or []:
-                for port in (rule or {}).get("ports") or []:
-                    if isinstance(port, dict):
-                        port.setdefault("protocol", "TCP")
 
 
 # Quota resources counted in whole objects: their hard value must be an integer.
