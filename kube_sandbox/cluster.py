@@ -17,6 +17,7 @@ from .gc import GarbageCollector
 from .kubeconfig import write_kubeconfig
 from .kubelet import Kubelet, ReadinessPolicy
 from .namespaces import NamespaceController
+from .provisioner import Provisioner
 from .registry import SYSTEM_NAMESPACES, Registry
 from .resources import NAMESPACES, PODS, ResourceTable
 from .server import ApiServer, build_app
@@ -69,6 +70,7 @@ class SandboxCluster:
             StatefulSetController(self.registry, tasks),
             GarbageCollector(self.registry, tasks),
             NamespaceController(self.registry, tasks),
+            Provisioner(self.registry, tasks),
         ):
             component.start()
         self._tasks = tasks
