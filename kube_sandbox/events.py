@@ -1,7 +1,8 @@
 """Events the simulated controllers record, as client-go's event recorder writes them:
 core/v1 Events named ``<object>.<hex nanoseconds>`` (so an object's events list in the
-order they happened, which kubectl describe keeps for events of the same second), and a repeat of the same event (same object,
-type, reason and message) counted on the first one rather than written again."""
+order they happened, which kubectl describe keeps for events of the same second), and
+a repeat of the same event (same object and part, type, reason and message) counted on
+the first one rather than written again."""
 
 from __future__ import annotations
 
