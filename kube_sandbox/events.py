@@ -11,6 +11,7 @@ import time
 from typing import Any
 
 from .errors import ApiError
+from .jsoncopy import clone
 from .meta import timestamp
 from .registry import Registry
 from .resources import EVENTS, ResourceType
@@ -45,16 +46,17 @@ def record_event(
     meta = about["metadata"]
     namespace = meta.get("namespace", "")
     moment = timestamp()
-    for event in registry.store.list(EVENTS, namespace):
-        involved = event.get("involvedObject") or {}
+    for stored in registry.store.scan(EVENTS, namespace):  # looked at, copied if a repeat
+        involved = stored.get("involvedObject") or {}
         if (involved.get("uid"), involved.get("fieldPath", "")) == (
             meta.get("uid"),
             field_path,
         ) and (
-            event.get("type"),
-            event.get("reason"),
-            event.get("message"),
+            stored.get("type"),
+            stored.get("reason"),
+            stored.get("message"),
         ) == (type, reason, message):
+            event = clone(stored)
             event["count"] = int(event.get("count") or 1) + 1
             event["lastTimestamp"] = moment
             _write(registry, EVENTS, namespace, event)

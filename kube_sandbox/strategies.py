@@ -700,6 +700,26 @@ def _int_or_percent(value: Any) -> bool:
     return isinstance(value, str) and value.endswith("%") and value[:-1].isdigit()
 
 
+class ControllerRevisionStrategy(Strategy):
+    """ValidateControllerRevision(Update): data is mandatory and, once written, fixed."""
+
+    def validate(self, obj: Obj) -> list[FieldError]:
+        errors = []
+        if obj.get("data") is None:
+            errors.append(FieldError.required("data", "data is mandatory"))
+        revision = obj.get("revision", 0)
+        if not isinstance(revision, int) or revision < 0:
+            errors.append(
+                FieldError.invalid("revision", revision, "must be greater than or equal to 0")
+            )
+        return errors
+
+    def validate_update(self, new: Obj, old: Obj) -> list[FieldError]:
+        if new.get("data") != old.get("data"):
+            return [FieldError.invalid("data", new.get("data"), "field is immutable")]
+        return []
+
+
 _FACTORIES: dict[str, StrategyFactory] = {
     "/namespaces": lambda store, rt: NamespaceStrategy(),
     "/pods": lambda store, rt: PodStrategy(),
@@ -709,6 +729,7 @@ _FACTORIES: dict[str, StrategyFactory] = {
     "/resourcequotas": lambda store, rt: ResourceQuotaStrategy(),
     "/limitranges": lambda store, rt: LimitRangeStrategy(),
     "apps/statefulsets": lambda store, rt: StatefulSetStrategy(),
+    "apps/controllerrevisions": lambda store, rt: ControllerRevisionStrategy(),
     "networking.k8s.io/networkpolicies": lambda store, rt: NetworkPolicyStrategy(),
     "policy/poddisruptionbudgets": lambda store, rt: PodDisruptionBudgetStrategy(),
 }

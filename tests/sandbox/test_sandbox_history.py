@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
+import pytest
 from kubernetes_asyncio import client
+from kubernetes_asyncio.client.exceptions import ApiException
 
 from kube_sandbox.history import HASH_LABEL, revision_data, revision_hash
 from tests.sandbox.support import statefulset_manifest, wait_for
@@ -92,3 +95,22 @@ def test_revision_names_follow_the_template_and_the_collision_count() -> None:
     assert revision_hash(first, 0) == revision_hash(revision_data(statefulset_manifest()), 0)
     assert len({revision_hash(first, 0), revision_hash(other, 0), revision_hash(first, 1)}) == 3
     assert set(revision_hash(first, 0)) <= set("bcdfghjklmnpqrstvwxz2456789")
+
+
+async def test_a_revisions_data_is_fixed(apps: client.AppsV1Api, namespace: str) -> None:
+    await apps.create_namespaced_stateful_set(namespace, statefulset_manifest(claims=False))
+    await settled(apps, namespace, "elasticsearch:9.1.5")
+    [revision] = (await apps.list_namespaced_controller_revision(namespace)).items
+    name = revision.metadata.name
+    revision.data = {"spec": {}}
+    with pytest.raises(ApiException) as caught:
+        await apps.replace_namespaced_controller_revision(name, namespace, revision)
+    assert caught.value.status == 422
+    assert json.loads(caught.value.body)["message"] == (
+        f'ControllerRevision.apps "{name}" is invalid: data: Invalid value: {{"spec":{{}}}}: '
+        "field is immutable"
+    )
+    renumbered = await apps.patch_namespaced_controller_revision(
+        name, namespace, {"revision": 7}
+    )
+    assert renumbered.revision == 7
