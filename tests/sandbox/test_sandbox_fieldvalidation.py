@@ -6,11 +6,14 @@ from __future__ import annotations
 from typing import Any
 
 import aiohttp
+from kubernetes_asyncio import client
 
 from app.kube.manifests import ClusterSecrets, cluster_manifests
 from app.kube.namespace_limits import limit_range_manifest, resource_quota_manifest
 from kube_sandbox import SandboxCluster
-from tests.sandbox.support import statefulset_manifest
+from kube_sandbox.registry import with_type
+from kube_sandbox.schema import declared_fields, walk
+from tests.sandbox.support import statefulset_manifest, wait_for
 from tests.support.factories import SPEC_EXAMPLE
 
 STS_PATH = "/apis/apps/v1/namespaces/{ns}/statefulsets"
@@ -23,6 +26,14 @@ def with_strangers() -> dict[str, Any]:
     manifest["spec"]["template"]["spec"]["containers"][0]["bogus"] = True
     manifest["spec"]["foo"] = 1
     return manifest
+
+
+def unknown_fields_stored(sandbox: SandboxCluster) -> list[str]:
+    found: list[str] = []
+    for resource in sandbox.resources:
+        for obj in sandbox.store.list(resource):
+            walk(resource.definition, with_type(resource, obj), unknown=found.append)
+    return found
 
 
 async def post(
@@ -145,3 +156,25 @@ async def test_the_control_planes_objects_declare_only_known_fields(
             http, f"{prefix}{scope}/{resource.plural}", manifest, fieldValidation="Strict"
         )
         assert (status, warnings) == (201, []), body
+    assert unknown_fields_stored(sandbox) == []  # with the quota's and budget's status
+
+
+async def test_what_the_sandbox_writes_itself_declares_only_known_fields(
+    sandbox: SandboxCluster, apps: client.AppsV1Api, core: client.CoreV1Api, namespace: str
+) -> None:
+    """Statuses, events and revisions written by the simulated components survive a
+    Strict patch: no field of theirs is unknown to the definitions."""
+    await apps.create_namespaced_stateful_set(namespace, statefulset_manifest(replicas=2))
+    await core.create_namespaced_service(
+        namespace, {"metadata": {"name": "es"}, "spec": {"ports": [{"port": 9200}]}}
+    )
+
+    async def running() -> bool:
+        status = (await apps.read_namespaced_stateful_set("es", namespace)).status
+        return status.ready_replicas == 2
+
+    await wait_for(running, what="both pods running")
+    assert unknown_fields_stored(sandbox) == []
+    assert {r.kind for r in sandbox.resources if declared_fields(r.definition) is None} == {
+        "PodMetrics"  # read-only, made on every read
+    }
