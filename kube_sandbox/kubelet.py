@@ -2,7 +2,8 @@
 
 It records the events a pod's life shows on a real node: the scheduler's ``Scheduled``
 when the pod appears (the sandbox binds every pod to its one node as it is created), and
-the kubelet's ``Pulled``, ``Created`` and ``Started`` per container once it runs.
+the kubelet's ``Pulled``, ``Created`` and ``Started`` per container once it runs, and
+``Killing`` when a running pod is deleted.
 
 Tests steer it per namespace through ``ReadinessPolicy``: hold pods not-ready for as
 long as they like, or change how long pods take to become ready.
@@ -24,6 +25,15 @@ from .store import StoreEvent
 from .tasks import TaskSet, consume
 
 logger = logging.getLogger(__name__)
+
+
+# What the kubelet records as it starts each container (the image is always "present").
+_STARTING = (
+    ("Pulled", 'Container image "{image}" already present on machine'),
+    ("Created", "Created container: {name}"),
+    ("Started", "Started container {name}"),
+)
+_STOPPING = (("Killing", "Stopping container {name}"),)
 
 
 @dataclass
@@ -88,6 +98,8 @@ class Kubelet:
                 timer = self._timers.pop(event.object["metadata"].get("uid", ""), None)
                 if timer is not None:
                     timer.cancel()
+                if event.object.get("status", {}).get("phase") == "Running":
+                    self._container_events(event.object, _STOPPING)
 
     def _scheduled(self, pod: dict[str, Any]) -> None:
         meta = pod["metadata"]
@@ -101,22 +113,18 @@ class Kubelet:
             component="default-scheduler",
         )
 
-    def _started(self, pod: dict[str, Any]) -> None:
-        """kuberuntime's container events, in the order it starts a container."""
+    def _container_events(self, pod: dict[str, Any], events: tuple[tuple[str, str], ...]) -> None:
+        """kuberuntime's events about each container, in order (messages name the
+        container's ``{name}`` and ``{image}``)."""
         for container in pod.get("spec", {}).get("containers") or []:
             name = container.get("name", "")
-            for reason, message in (
-                ("Pulled", f'Container image "{container.get("image", "")}" already present '
-                           "on machine"),
-                ("Created", f"Created container: {name}"),
-                ("Started", f"Started container {name}"),
-            ):  # fmt: skip
+            for reason, message in events:
                 record_event(
                     self._registry,
                     about=with_type(PODS, pod),
                     type="Normal",
                     reason=reason,
-                    message=message,
+                    message=message.format(name=name, image=container.get("image", "")),
                     component="kubelet",
                     host=NODE_NAME,
                     field_path=f"spec.containers{{{name}}}",
@@ -159,7 +167,7 @@ class Kubelet:
         try:
             self._registry.replace(PODS, namespace, name, pod, subresource="status")
             if starting:
-                self._started(pod)
+                self._container_events(pod, _STARTING)
         except ApiError as exc:
             # e.g. the pod was deleted and re-created in between: the new one has its own timer.
             logger.debug("pod %s/%s did not become ready: %s", namespace, name, exc.message)

@@ -112,10 +112,13 @@ async def test_events_in_get_events_and_describe(
     await kubectl(*ns, "scale", "statefulset", "es", "--replicas=0")
 
     async def deleted() -> bool:
-        listing = await kubectl(*ns, "get", "events", "--field-selector", "reason=SuccessfulDelete")
-        return "delete Pod es-0 in StatefulSet es successful" in listing.stdout
+        listing = await kubectl(*ns, "get", "events", "--field-selector", "type=Normal")
+        return (
+            "delete Pod es-0 in StatefulSet es successful" in listing.stdout
+            and "Stopping container elasticsearch" in listing.stdout
+        )
 
-    await wait_for(deleted, what="the SuccessfulDelete event")
+    await wait_for(deleted, what="the SuccessfulDelete and Killing events")
 
 
 async def test_get_yaml_shows_the_api_servers_defaults(
