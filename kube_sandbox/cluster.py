@@ -18,6 +18,7 @@ from .kubeconfig import write_kubeconfig
 from .kubelet import Kubelet, ReadinessPolicy
 from .namespaces import NamespaceController
 from .pods import NODE_NAME, node_manifest
+from .provisioner import Provisioner
 from .registry import SYSTEM_NAMESPACES, Registry
 from .resources import NAMESPACES, NODES, PODS, ResourceTable
 from .server import ApiServer, build_app
@@ -71,6 +72,7 @@ class SandboxCluster:
             StatefulSetController(self.registry, tasks),
             GarbageCollector(self.registry, tasks),
             NamespaceController(self.registry, tasks),
+            Provisioner(self.registry, tasks),
         ):
             component.start()
         self._tasks = tasks

@@ -9,6 +9,10 @@ the difference is invisible to clients:
   and on deletion unless persistentVolumeClaimRetentionPolicy says Delete);
 * ``OrderedReady`` creates pods one at a time, each after its predecessor is Running and
   Ready, and removes them highest ordinal first; ``Parallel`` does both at once;
+* one ControllerRevision per distinct template (``history.py``), whose name the pods
+  carry in ``controller-revision-hash``;
+* events on the set for each pod and claim it creates or deletes, worded as upstream's
+  (``SuccessfulCreate`` "create Pod es-0 in StatefulSet es successful");
 * a template change is rolled out by deleting the highest-ordinal outdated pod, waiting
   for its replacement to be ready, and so on (``OnDelete`` leaves pods alone);
 * ``status`` reports replicas/readyReplicas/currentReplicas/updatedReplicas/
@@ -19,13 +23,12 @@ from __future__ import annotations
 
 import asyncio
 import copy
-import hashlib
-import json
 import logging
 from typing import Any
 
 from .errors import ApiError
 from .events import record_event
+from .history import History
 from .pods import is_running_and_ready
 from .registry import Registry, with_type
 from .resources import PODS, PVCS, STATEFULSETS
@@ -46,13 +49,6 @@ COMPONENT = "statefulset-controller"
 POD_NAME_LABEL = "statefulset.kubernetes.io/pod-name"
 POD_INDEX_LABEL = "apps.kubernetes.io/pod-index"
 REVISION_LABEL = "controller-revision-hash"
-
-
-def revision_name(statefulset: Obj) -> str:
-    """A stable name for the current pod template, like a ControllerRevision's."""
-    template = statefulset.get("spec", {}).get("template", {})
-    digest = hashlib.sha256(json.dumps(template, sort_keys=True).encode()).hexdigest()[:10]
-    return f"{statefulset['metadata']['name']}-{digest}"
 
 
 def owner_reference(owner: Obj) -> Obj:
@@ -92,6 +88,7 @@ class StatefulSetController:
         self._registry = registry
         self._store = registry.store
         self._tasks = tasks
+        self._history = History(registry)
         # (namespace, name) -> the delay before the next retry of a refused create.
         self._backoff: dict[tuple[str, str], float] = {}
         self._retries: dict[tuple[str, str], asyncio.Task[Any]] = {}
@@ -122,7 +119,11 @@ class StatefulSetController:
         statefulset = self._store.get(STATEFULSETS, namespace, name)
         if statefulset is None or statefulset["metadata"].get("deletionTimestamp"):
             return
-        revision = revision_name(statefulset)
+        try:
+            revision = self._history.update_revision(statefulset, owner_reference(statefulset))
+        except ApiError as exc:  # e.g. 403 while the namespace terminates
+            logger.debug("statefulset %s/%s history: %s", namespace, name, exc.message)
+            return
         try:
             self._sync_pods(statefulset, self._owned_pods(statefulset), revision)
         except ApiError as exc:
@@ -173,7 +174,7 @@ class StatefulSetController:
                     return
                 continue
             if pod.get("status", {}).get("phase") == "Failed":
-                self._delete(PODS, pod)  # recreated by the next reconcile
+                self._delete_pod(statefulset, pod)  # recreated by the next reconcile
                 if monotonic:
                     return
                 continue
@@ -198,7 +199,7 @@ class StatefulSetController:
             if pod is None:
                 return
             if pod["metadata"].get("labels", {}).get(REVISION_LABEL) != revision:
-                self._delete(PODS, pod)
+                self._delete_pod(statefulset, pod)
                 return
             if not is_running_and_ready(pod):
                 return
@@ -219,16 +220,19 @@ class StatefulSetController:
         )
         return True
 
-    def _refused(self, statefulset: Obj, message: str) -> None:
-        meta = statefulset["metadata"]
+    def _record(self, statefulset: Obj, reason: str, message: str, type: str = "Normal") -> None:
         record_event(
             self._registry,
             about=with_type(STATEFULSETS, statefulset),
-            type="Warning",
-            reason="FailedCreate",
+            type=type,
+            reason=reason,
             message=message,
             component=COMPONENT,
         )
+
+    def _refused(self, statefulset: Obj, message: str) -> None:
+        meta = statefulset["metadata"]
+        self._record(statefulset, "FailedCreate", message, type="Warning")
         key = (meta["namespace"], meta["name"])
         if key in self._retries:
             return
@@ -252,15 +256,21 @@ class StatefulSetController:
         namespace, set_name = meta["namespace"], meta["name"]
         pod_name = f"{set_name}-{ordinal}"
         for template in spec.get("volumeClaimTemplates") or []:
+            claim = claim_name(template, set_name, ordinal)
             try:
-                self._ensure_claim(statefulset, template, ordinal)
+                created = self._ensure_claim(statefulset, template, ordinal)
             except ApiError as exc:
-                claim = claim_name(template, set_name, ordinal)
                 raise _Refused(
                     f"create Claim {claim} for Pod {pod_name} in StatefulSet {set_name} "
                     f"failed error: {exc.message}",
                     exc,
                 ) from exc
+            if created:
+                self._record(
+                    statefulset,
+                    "SuccessfulCreate",
+                    f"create Claim {claim} Pod {pod_name} in StatefulSet {set_name} success",
+                )
         template = copy.deepcopy(spec.get("template", {}))
         template_meta = template.get("metadata") or {}
         pod_spec = template.get("spec") or {}
@@ -306,12 +316,19 @@ class StatefulSetController:
             logger.warning(
                 "statefulset %s/%s: pod %s exists but is not ours", namespace, set_name, pod_name
             )
+            return
+        self._record(
+            statefulset,
+            "SuccessfulCreate",
+            f"create Pod {pod_name} in StatefulSet {set_name} successful",
+        )
 
-    def _ensure_claim(self, statefulset: Obj, template: Obj, ordinal: int) -> None:
+    def _ensure_claim(self, statefulset: Obj, template: Obj, ordinal: int) -> bool:
+        """Create the claim unless it exists; whether it was created."""
         meta, spec = statefulset["metadata"], statefulset["spec"]
         name = claim_name(template, meta["name"], ordinal)
         if self._store.get(PVCS, meta["namespace"], name) is not None:
-            return  # claims outlive their pods, so a re-created pod reuses its data
+            return False  # claims outlive their pods, so a re-created pod reuses its data
         claim_meta: Obj = {
             "name": name,
             "namespace": meta["namespace"],
@@ -327,10 +344,11 @@ class StatefulSetController:
             claim_meta["ownerReferences"] = [owner_reference(statefulset)]
         claim = {"metadata": claim_meta, "spec": copy.deepcopy(template.get("spec") or {})}
         self._registry.create(PVCS, meta["namespace"], claim)
+        return True
 
     def _condemn(self, statefulset: Obj, pod: Obj, ordinal: int) -> None:
         """Scale-down of one ordinal; its claims stay unless whenScaled is Delete."""
-        self._delete(PODS, pod)
+        self._delete_pod(statefulset, pod)
         spec = statefulset["spec"]
         if (spec.get("persistentVolumeClaimRetentionPolicy") or {}).get("whenScaled") != "Delete":
             return
@@ -340,12 +358,24 @@ class StatefulSetController:
             if claim is not None:
                 self._delete(PVCS, claim)
 
-    def _delete(self, resource: Any, obj: Obj) -> None:
+    def _delete_pod(self, statefulset: Obj, pod: Obj) -> None:
+        if self._delete(PODS, pod):
+            self._record(
+                statefulset,
+                "SuccessfulDelete",
+                f"delete Pod {pod['metadata']['name']} in StatefulSet "
+                f"{statefulset['metadata']['name']} successful",
+            )
+
+    def _delete(self, resource: Any, obj: Obj) -> bool:
+        """Delete; whether this call deleted it (False when it was gone already)."""
         try:
             self._registry.delete(resource, obj["metadata"]["namespace"], obj["metadata"]["name"])
         except ApiError as exc:
             if exc.code != 404:
                 raise
+            return False
+        return True
 
     # --- status -----------------------------------------------------------------------
 
@@ -378,6 +408,11 @@ class StatefulSetController:
         for key in ("readyReplicas", "currentReplicas", "updatedReplicas"):
             if not status[key]:
                 del status[key]
+        live = {*revisions, status["currentRevision"], revision}
+        try:
+            self._history.trim(statefulset, {r for r in live if r})
+        except ApiError as exc:
+            logger.debug("statefulset %s/%s history: %s", namespace, name, exc.message)
         if status == old:
             return
         statefulset["status"] = status

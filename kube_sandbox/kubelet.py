@@ -1,5 +1,10 @@
 """The simulated kubelet: pods become Running and Ready after a delay.
 
+It records the events a pod's life shows on a real node: the scheduler's ``Scheduled``
+when the pod appears (the sandbox binds every pod to its one node as it is created), and
+the kubelet's ``Pulled``, ``Created`` and ``Started`` per container once it runs, and
+``Killing`` when a running pod is deleted.
+
 Tests steer it per namespace through ``ReadinessPolicy``: hold pods not-ready for as
 long as they like, or change how long pods take to become ready.
 """
@@ -12,13 +17,23 @@ from dataclasses import dataclass
 from typing import Any
 
 from .errors import ApiError
-from .pods import is_running_and_ready, running_status
-from .registry import Registry
+from .events import record_event
+from .pods import NODE_NAME, is_running_and_ready, running_status
+from .registry import Registry, with_type
 from .resources import PODS
 from .store import StoreEvent
 from .tasks import TaskSet, consume
 
 logger = logging.getLogger(__name__)
+
+
+# What the kubelet records as it starts each container (the image is always "present").
+_STARTING = (
+    ("Pulled", 'Container image "{image}" already present on machine'),
+    ("Created", "Created container: {name}"),
+    ("Started", "Started container {name}"),
+)
+_STOPPING = (("Killing", "Stopping container {name}"),)
 
 
 @dataclass
@@ -77,11 +92,43 @@ class Kubelet:
     def _handle(self, events: list[StoreEvent]) -> None:
         for event in events:
             if event.type == "ADDED":
+                self._scheduled(event.object)
                 self._schedule(event.object)
             elif event.type == "DELETED":
                 timer = self._timers.pop(event.object["metadata"].get("uid", ""), None)
                 if timer is not None:
                     timer.cancel()
+                if event.object.get("status", {}).get("phase") == "Running":
+                    self._container_events(event.object, _STOPPING)
+
+    def _scheduled(self, pod: dict[str, Any]) -> None:
+        meta = pod["metadata"]
+        record_event(
+            self._registry,
+            about=with_type(PODS, pod),
+            type="Normal",
+            reason="Scheduled",
+            message=f"Successfully assigned {meta['namespace']}/{meta['name']} to "
+            f"{pod.get('spec', {}).get('nodeName') or NODE_NAME}",
+            component="default-scheduler",
+        )
+
+    def _container_events(self, pod: dict[str, Any], events: tuple[tuple[str, str], ...]) -> None:
+        """kuberuntime's events about each container, in order (messages name the
+        container's ``{name}`` and ``{image}``)."""
+        for container in pod.get("spec", {}).get("containers") or []:
+            name = container.get("name", "")
+            for reason, message in events:
+                record_event(
+                    self._registry,
+                    about=with_type(PODS, pod),
+                    type="Normal",
+                    reason=reason,
+                    message=message.format(name=name, image=container.get("image", "")),
+                    component="kubelet",
+                    host=NODE_NAME,
+                    field_path=f"spec.containers{{{name}}}",
+                )
 
     def readiness_changed(self, namespace: str) -> None:
         """Restart the clock for the namespace's not-ready pods under the new setting."""
@@ -115,9 +162,12 @@ class Kubelet:
         pod = self._registry.store.get(PODS, namespace, name)
         if pod is None or pod["metadata"].get("uid") != uid or is_running_and_ready(pod):
             return
+        starting = pod.get("status", {}).get("phase") == "Pending"
         pod["status"] = running_status(pod)
         try:
             self._registry.replace(PODS, namespace, name, pod, subresource="status")
+            if starting:
+                self._container_events(pod, _STARTING)
         except ApiError as exc:
             # e.g. the pod was deleted and re-created in between: the new one has its own timer.
             logger.debug("pod %s/%s did not become ready: %s", namespace, name, exc.message)

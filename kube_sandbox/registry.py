@@ -15,7 +15,9 @@ import json
 from typing import Any
 
 from . import disruption, errors, limitranger, metrics, resourcequota
+from .defaults import apply_defaults
 from .errors import ApiError, FieldError
+from .fieldvalidation import FieldValidation
 from .jsoncopy import clone
 from .meta import generated_name, new_uid, timestamp
 from .patching import PatchConflict, PatchError, apply_patch
@@ -142,9 +144,15 @@ class Registry:
     # --- create -----------------------------------------------------------------------
 
     def create(
-        self, resource: ResourceType, namespace: str, body: Any, *, dry_run: bool = False
+        self,
+        resource: ResourceType,
+        namespace: str,
+        body: Any,
+        *,
+        dry_run: bool = False,
+        validation: FieldValidation | None = None,
     ) -> Obj:
-        obj = self._decode(resource, body, namespace)
+        obj = self._decode(resource, body, namespace, validation=validation)
         meta = obj["metadata"]
         if resource.namespaced:
             self._admit_namespace(resource, namespace, str(meta.get("name") or ""))
@@ -152,6 +160,7 @@ class Registry:
             meta["name"] = generated_name(str(meta["generateName"]))
         strategy = self._strategies[resource.storage_key]
         strategy.default(obj)
+        apply_defaults(resource, obj)
         limitranger.default_pod(self.store, resource, obj)  # mutating admission
         self._raise_invalid(resource, obj, validate_object_meta(meta, resource.name_rule))
         if self.store.get(resource, namespace, meta["name"]) is not None:
@@ -212,9 +221,10 @@ class Registry:
         *,
         subresource: str | None = None,
         dry_run: bool = False,
+        validation: FieldValidation | None = None,
     ) -> Obj:
         old = self._existing(resource, namespace, name)
-        new = self._decode(resource, body, namespace, name)
+        new = self._decode(resource, body, namespace, name, validation=validation)
         return self._update(resource, new, old, subresource, dry_run)
 
     def patch(
@@ -227,10 +237,11 @@ class Registry:
         *,
         subresource: str | None = None,
         dry_run: bool = False,
+        validation: FieldValidation | None = None,
     ) -> Obj:
         old = self._existing(resource, namespace, name)
         patched = _apply(content_type, with_type(resource, old), patch, resource.kind)
-        new = self._decode(resource, patched, namespace, name)
+        new = self._decode(resource, patched, namespace, name, validation=validation, patch=True)
         return self._update(resource, new, old, subresource, dry_run)
 
     def _existing(self, resource: ResourceType, namespace: str, name: str) -> Obj:
@@ -262,6 +273,7 @@ class Registry:
                 new.pop("status", None)
         strategy = self._strategies[resource.storage_key]
         strategy.default(new)
+        apply_defaults(resource, new)
         for key in _SERVER_OWNED_META:
             if key in old["metadata"]:
                 new["metadata"][key] = old["metadata"][key]
@@ -463,9 +475,18 @@ class Registry:
             disruption.refresh_status(self.store, namespace)
 
     def _decode(
-        self, resource: ResourceType, body: Any, namespace: str, name: str | None = None
+        self,
+        resource: ResourceType,
+        body: Any,
+        namespace: str,
+        name: str | None = None,
+        *,
+        validation: FieldValidation | None = None,
+        patch: bool = False,
     ) -> Obj:
-        """Check a request body against the URL and return a typed, namespaced copy."""
+        """Check a request body against the URL and return a typed, namespaced copy
+        without the fields its kind does not declare (refused under Strict validation;
+        the controllers' own writes drop them silently)."""
         if not isinstance(body, dict):
             raise errors.bad_request(
                 f"the object provided is unrecognized (must be of type {resource.kind})"
@@ -482,6 +503,7 @@ class Registry:
                 f"the kind in the data ({kind}) does not match the expected kind ({resource.kind})"
             )
         obj = with_type(resource, clone(body))
+        (validation or FieldValidation()).check(resource, obj, patch=patch)
         meta = obj.get("metadata")
         if meta is None:
             meta = obj["metadata"] = {}

@@ -53,6 +53,8 @@ class ResourceType:
     field_labels: tuple[str, ...] = ()
     # How stats and fault injection name it, when its plural alone would be ambiguous.
     stats_name: str | None = None
+    # Its OpenAPI definition (see schema.py) when not the usual "V1Kind".
+    model: str | None = None
 
     @property
     def singular(self) -> str:
@@ -85,6 +87,11 @@ class ResourceType:
     @property
     def has_status(self) -> bool:
         return "status" in self.subresources
+
+    @property
+    def definition(self) -> str:
+        """The OpenAPI definition of its objects, e.g. "V1StatefulSet"."""
+        return self.model or f"{self.version[:1].upper()}{self.version[1:]}{self.kind}"
 
 
 RESOURCES: tuple[ResourceType, ...] = (
@@ -126,6 +133,7 @@ RESOURCES: tuple[ResourceType, ...] = (
                       "involvedObject.uid", "involvedObject.apiVersion",
                       "involvedObject.resourceVersion", "involvedObject.fieldPath", "reason",
                       "reportingComponent", "source", "type"),
+        model="CoreV1Event",
     ),
     ResourceType(
         "", "v1", "ResourceQuota", "resourcequotas", namespaced=True, short_names=("quota",),
@@ -145,6 +153,9 @@ RESOURCES: tuple[ResourceType, ...] = (
     ResourceType(
         "apps", "v1", "Deployment", "deployments", namespaced=True, short_names=("deploy",),
         categories=("all",), subresources=("status", "scale"), tracks_generation=True,
+    ),
+    ResourceType(
+        "apps", "v1", "ControllerRevision", "controllerrevisions", namespaced=True,
     ),
     ResourceType(
         "networking.k8s.io", "v1", "NetworkPolicy", "networkpolicies", namespaced=True,
@@ -225,5 +236,6 @@ EVENTS: ResourceType = _builtin("", "events")
 RESOURCE_QUOTAS: ResourceType = _builtin("", "resourcequotas")
 LIMIT_RANGES: ResourceType = _builtin("", "limitranges")
 STATEFULSETS: ResourceType = _builtin("apps", "statefulsets")
+CONTROLLER_REVISIONS: ResourceType = _builtin("apps", "controllerrevisions")
 DISRUPTION_BUDGETS: ResourceType = _builtin("policy", "poddisruptionbudgets")
 POD_METRICS: ResourceType = _builtin("metrics.k8s.io", "pods")

@@ -10,10 +10,12 @@ from typing import Any
 
 import yaml
 from aiohttp import web
+from multidict import CIMultiDict
 
 from . import discovery, errors, openapi
 from .errors import ApiError
 from .faults import FaultInjector
+from .fieldvalidation import FieldValidation
 from .negotiation import Representation, negotiate
 from .patching import APPLY_PATCH, PATCH_TYPES
 from .protobuf import decode_object
@@ -37,8 +39,13 @@ def _dumps(data: Any) -> str:
     return json.dumps(data, separators=(",", ":"))
 
 
-def _json(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
+def _json(data: Any, status: int = 200, headers: Any = None) -> web.Response:
     return web.json_response(data, status=status, headers=headers, dumps=_dumps)
+
+
+def _written(data: Any, validation: FieldValidation, status: int = 200) -> web.Response:
+    """A write's answer, with a Warning header per unknown field that was dropped."""
+    return _json(data, status=status, headers=CIMultiDict(validation.headers()))
 
 
 def status_response(error: ApiError) -> web.Response:
@@ -220,10 +227,15 @@ class ApiServer:
                 raise errors.method_not_allowed(
                     f"POST on {resource.plural} requires a namespace in the URL"
                 )
+            validation = self._validation(request, verb)
             created = self._registry.create(
-                resource, target.namespace, await self._body(request), dry_run=dry_run
+                resource,
+                target.namespace,
+                await self._body(request),
+                dry_run=dry_run,
+                validation=validation,
             )
-            return _json(created, status=201)
+            return _written(created, validation, status=201)
         # deletecollection
         return _json(
             self._registry.delete_collection(
@@ -274,28 +286,30 @@ class ApiServer:
                 )
             )
         if verb == "update":
-            return _json(
-                self._registry.replace(
-                    resource,
-                    namespace,
-                    name,
-                    await self._body(request),
-                    subresource=target.subresource,
-                    dry_run=dry_run,
-                )
+            validation = self._validation(request, verb)
+            replaced = self._registry.replace(
+                resource,
+                namespace,
+                name,
+                await self._body(request),
+                subresource=target.subresource,
+                dry_run=dry_run,
+                validation=validation,
             )
+            return _written(replaced, validation)
         if verb == "patch":
-            return _json(
-                self._registry.patch(
-                    resource,
-                    namespace,
-                    name,
-                    self._patch_type(request),
-                    await self._body(request),
-                    subresource=target.subresource,
-                    dry_run=dry_run,
-                )
+            validation = self._validation(request, verb)
+            patched = self._registry.patch(
+                resource,
+                namespace,
+                name,
+                self._patch_type(request),
+                await self._body(request),
+                subresource=target.subresource,
+                dry_run=dry_run,
+                validation=validation,
             )
+            return _written(patched, validation)
         return _json(
             self._registry.delete(
                 resource, namespace, name, await self._delete_options(request), dry_run=dry_run
@@ -434,6 +448,10 @@ class ApiServer:
             return json.loads(raw)
         except (ValueError, yaml.YAMLError) as exc:
             raise errors.bad_request(f"couldn't decode the request body: {exc}") from exc
+
+    @staticmethod
+    def _validation(request: web.Request, verb: str) -> FieldValidation:
+        return FieldValidation.from_query(request.query.getall("fieldValidation", []), verb)
 
     @staticmethod
     def _patch_type(request: web.Request) -> str:

@@ -65,35 +65,6 @@ def quantity(value: Any) -> Decimal | None:
 # --- shared pod-spec rules --------------------------------------------------------------
 
 
-def _image_pull_policy(image: str) -> str:
-    tail = image.rsplit("/", 1)[-1]
-    if "@" in tail:
-        return "IfNotPresent"
-    tag = tail.split(":", 1)[1] if ":" in tail else "latest"
-    return "Always" if tag == "latest" else "IfNotPresent"
-
-
-def default_pod_spec(spec: Obj) -> None:
-    spec.setdefault("restartPolicy", "Always")
-    spec.setdefault("dnsPolicy", "ClusterFirst")
-    spec.setdefault("schedulerName", "default-scheduler")
-    spec.setdefault("securityContext", {})
-    spec.setdefault("terminationGracePeriodSeconds", 30)
-    for field in ("containers", "initContainers"):
-        for container in spec.get(field) or []:
-            if not isinstance(container, dict):
-                continue
-            container.setdefault(
-                "imagePullPolicy", _image_pull_policy(str(container.get("image", "")))
-            )
-            container.setdefault("terminationMessagePath", "/dev/termination-log")
-            container.setdefault("terminationMessagePolicy", "File")
-            container.setdefault("resources", {})
-            for port in container.get("ports") or []:
-                if isinstance(port, dict):
-                    port.setdefault("protocol", "TCP")
-
-
 def validate_pod_spec(spec: Any, path: str) -> list[FieldError]:
     if not isinstance(spec, dict):
         return [FieldError.required(path)]
@@ -204,9 +175,10 @@ class PodStrategy(Strategy):
         self._store = store
 
     def default(self, obj: Obj) -> None:
+        # SetDefaults_Pod: for pods only, not for the pod templates of other kinds.
         spec = obj.setdefault("spec", {})
-        default_pod_spec(spec)
         default_requests_to_limits(spec)
+        spec.setdefault("enableServiceLinks", True)
 
     def prepare_for_create(self, obj: Obj) -> None:
         # Scheduling is instantaneous in the sandbox.
@@ -286,7 +258,6 @@ class ServiceStrategy(Strategy):
             spec.setdefault("internalTrafficPolicy", "Cluster")
         for port in spec.get("ports") or []:
             if isinstance(port, dict):
-                port.setdefault("protocol", "TCP")
                 port.setdefault("targetPort", port.get("port"))
 
     def _used(self, field: str) -> set[Any]:
@@ -381,9 +352,6 @@ class ServiceStrategy(Strategy):
 class PersistentVolumeClaimStrategy(Strategy):
     """Claims bind at once: the sandbox is its own dynamic provisioner."""
 
-    def default(self, obj: Obj) -> None:
-        obj.setdefault("spec", {}).setdefault("volumeMode", "Filesystem")
-
     def prepare_for_create(self, obj: Obj) -> None:
         spec = obj["spec"]
         spec.setdefault("storageClassName", "standard")  # the DefaultStorageClass admission
@@ -476,12 +444,11 @@ class StatefulSetStrategy(Strategy):
             "persistentVolumeClaimRetentionPolicy",
             {"whenDeleted": "Retain", "whenScaled": "Retain"},
         )
-        default_pod_spec(spec.setdefault("template", {}).setdefault("spec", {}))
+        spec.setdefault("template", {}).setdefault("spec", {})  # defaulted by defaults.py
         for claim in spec.get("volumeClaimTemplates") or []:
             if isinstance(claim, dict):
                 claim.setdefault("apiVersion", "v1")
                 claim.setdefault("kind", "PersistentVolumeClaim")
-                claim.setdefault("spec", {}).setdefault("volumeMode", "Filesystem")
                 claim.setdefault("status", {"phase": "Pending"})
 
     def prepare_for_create(self, obj: Obj) -> None:
@@ -564,7 +531,6 @@ class DeploymentStrategy(Strategy):
             rolling = strategy.setdefault("rollingUpdate", {})
             rolling.setdefault("maxSurge", "25%")
             rolling.setdefault("maxUnavailable", "25%")
-        default_pod_spec(spec.setdefault("template", {}).setdefault("spec", {}))
 
     def prepare_for_create(self, obj: Obj) -> None:
         obj["status"] = {}
@@ -628,11 +594,6 @@ class NetworkPolicyStrategy(Strategy):
         spec.setdefault("podSelector", {})
         if "policyTypes" not in spec:
             spec["policyTypes"] = ["Ingress", "Egress"] if spec.get("egress") else ["Ingress"]
-        for direction in ("ingress", "egress"):
-            for rule in spec.get(direction) or []:
-                for port in (rule or {}).get("ports") or []:
-                    if isinstance(port, dict):
-                        port.setdefault("protocol", "TCP")
 
 
 # Quota resources counted in whole objects: their hard value must be an integer.
@@ -805,6 +766,26 @@ def _int_or_percent(value: Any) -> bool:
     return isinstance(value, str) and value.endswith("%") and value[:-1].isdigit()
 
 
+class ControllerRevisionStrategy(Strategy):
+    """ValidateControllerRevision(Update): data is mandatory and, once written, fixed."""
+
+    def validate(self, obj: Obj) -> list[FieldError]:
+        errors = []
+        if obj.get("data") is None:
+            errors.append(FieldError.required("data", "data is mandatory"))
+        revision = obj.get("revision", 0)
+        if not isinstance(revision, int) or revision < 0:
+            errors.append(
+                FieldError.invalid("revision", revision, "must be greater than or equal to 0")
+            )
+        return errors
+
+    def validate_update(self, new: Obj, old: Obj) -> list[FieldError]:
+        if new.get("data") != old.get("data"):
+            return [FieldError.invalid("data", new.get("data"), "field is immutable")]
+        return []
+
+
 _FACTORIES: dict[str, StrategyFactory] = {
     "/namespaces": lambda store, rt: NamespaceStrategy(),
     "/pods": lambda store, rt: PodStrategy(store),
@@ -815,6 +796,7 @@ _FACTORIES: dict[str, StrategyFactory] = {
     "/limitranges": lambda store, rt: LimitRangeStrategy(),
     "apps/statefulsets": lambda store, rt: StatefulSetStrategy(),
     "apps/deployments": lambda store, rt: DeploymentStrategy(),
+    "apps/controllerrevisions": lambda store, rt: ControllerRevisionStrategy(),
     "networking.k8s.io/networkpolicies": lambda store, rt: NetworkPolicyStrategy(),
     "policy/poddisruptionbudgets": lambda store, rt: PodDisruptionBudgetStrategy(),
 }

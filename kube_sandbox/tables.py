@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from .meta import age, now
+from .meta import age, human_duration, now, parse_timestamp
 from .pods import display_status, ready_count
 from .resources import ResourceType
 from .selectors import label_selector_from_object
@@ -161,6 +161,39 @@ def _quota_column(limits: bool) -> Cell:
     return cell
 
 
+def _controller(obj: Obj, _: dt.datetime) -> str:
+    """The controlling owner as "statefulset.apps/es" (printControllerRevision)."""
+    for ref in obj.get("metadata", {}).get("ownerReferences") or []:
+        if ref.get("controller"):
+            group = str(ref.get("apiVersion", "")).rpartition("/")[0]
+            kind = str(ref.get("kind", "")).lower()
+            return f"{kind}.{group}/{ref.get('name')}" if group else f"{kind}/{ref.get('name')}"
+    return "<none>"
+
+
+def _since(field: str) -> Cell:
+    """translateTimestampSince of an event's time (eventTime when it has no other)."""
+
+    def cell(event: Obj, moment: dt.datetime) -> str:
+        value = event.get(field) or event.get("eventTime")
+        if not value:
+            return "<unknown>"
+        return human_duration((moment - parse_timestamp(str(value)[:19] + "Z")).total_seconds())
+
+    return cell
+
+
+def _event_object(event: Obj, _: dt.datetime) -> str:
+    involved = event.get("involvedObject") or {}
+    return f"{str(involved.get('kind', '')).lower()}/{involved.get('name', '')}"
+
+
+def _event_source(event: Obj, _: dt.datetime) -> str:
+    source = event.get("source") or {}
+    component = source.get("component") or event.get("reportingComponent") or ""
+    return f"{component}, {source['host']}" if source.get("host") else component
+
+
 COLUMNS: dict[str, list[Column]] = {
     "/namespaces": [NAME, Column("Status", "string", _field("status", "phase")), AGE],
     "/pods": [
@@ -198,6 +231,19 @@ COLUMNS: dict[str, list[Column]] = {
         AGE,
     ],
     "/configmaps": [NAME, Column("Data", "string", _data_count), AGE],
+    "/events": [
+        Column("Last Seen", "string", _since("lastTimestamp")),
+        Column("Type", "string", _field("type", default="")),
+        Column("Reason", "string", _field("reason", default="")),
+        Column("Object", "string", _event_object),
+        Column("Subobject", "string", _field("involvedObject", "fieldPath", default=""),
+               priority=1),
+        Column("Source", "string", _event_source, priority=1),
+        Column("Message", "string", _field("message", default="")),
+        Column("First Seen", "string", _since("firstTimestamp"), priority=1),
+        Column("Count", "string", _field("count", default=""), priority=1),
+        Column("Name", "string", lambda o, _: o["metadata"]["name"], priority=1),
+    ],
     "/resourcequotas": [
         NAME,
         AGE,
@@ -230,6 +276,12 @@ COLUMNS: dict[str, list[Column]] = {
         AGE,
         Column("Containers", "string", _containers("name"), priority=1),
         Column("Images", "string", _containers("image"), priority=1),
+    ],
+    "apps/controllerrevisions": [
+        NAME,
+        Column("Controller", "string", _controller),
+        Column("Revision", "integer", _field("revision", default=0)),
+        AGE,
     ],
     "networking.k8s.io/networkpolicies": [
         NAME,

@@ -170,8 +170,34 @@ async def test_tables_for_workload_kinds(
         "Age",
     ]
     assert body["rows"][0]["cells"][:2] == ["es", "1/1"]
-    generic = await get_json(http, f"/api/v1/namespaces/{namespace}/events", Accept=TABLE_ACCEPT)
-    assert [c["name"] for c in generic["columnDefinitions"]] == ["Name", "Age"]
+    events = await get_json(http, f"/api/v1/namespaces/{namespace}/events", Accept=TABLE_ACCEPT)
+    assert [c["name"] for c in events["columnDefinitions"] if c["priority"] == 0] == [
+        "Last Seen",
+        "Type",
+        "Reason",
+        "Object",
+        "Message",
+    ]
+    names = [c["name"] for c in events["columnDefinitions"]]
+    rows = [dict(zip(names, r["cells"], strict=True)) for r in events["rows"]]
+    scheduled = next(row for row in rows if row["Reason"] == "Scheduled")
+    assert (scheduled["Type"], scheduled["Object"], scheduled["Source"]) == (
+        "Normal",
+        "pod/es-0",
+        "default-scheduler",
+    )
+    assert scheduled["Message"] == f"Successfully assigned {namespace}/es-0 to sandbox-node"
+    body = await get_json(
+        http, f"/apis/apps/v1/namespaces/{namespace}/controllerrevisions", Accept=TABLE_ACCEPT
+    )
+    assert [c["name"] for c in body["columnDefinitions"]] == [
+        "Name",
+        "Controller",
+        "Revision",
+        "Age",
+    ]
+    [row] = body["rows"]
+    assert row["cells"][1:3] == ["statefulset.apps/es", 1]
 
 
 async def test_partial_object_metadata_and_unacceptable_media(http: aiohttp.ClientSession) -> None:

@@ -207,7 +207,9 @@ def test_every_variable_is_a_setting(monkeypatch: pytest.MonkeyPatch) -> None:
             secret = "postgresql+asyncpg://u:p@db/ess" if name == "ESS_DATABASE_URL" else "x" * 32
             values[name] = secret
         else:
-            assert variable["valueFrom"] == {"fieldRef": {"fieldPath": "metadata.namespace"}}
+            assert variable["valueFrom"] == {
+                "fieldRef": {"apiVersion": "v1", "fieldPath": "metadata.namespace"}
+            }
             values[name] = namespace
     for name, value in values.items():
         monkeypatch.setenv(name, value)
