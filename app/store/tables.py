@@ -92,6 +92,11 @@ class TenantContainerRow(ClusterRecord, table=True):
     )
 
     version: int = Field(default=1, sa_column=_CONTAINER_VERSION)
+    # How many times the `elastic` credentials were reset: mixed into the password's
+    # derivation (app.secrets), so a reset is one increment, recorded like any change.
+    credentials_generation: int = Field(
+        default=0, sa_column=sa.Column(sa.Integer, nullable=False, server_default="0")
+    )
 
     __mapper_args__ = {"version_id_col": _CONTAINER_VERSION}
 

@@ -14,7 +14,6 @@ from typing import Annotated, Any
 import strawberry
 from graphql import GraphQLError
 
-from app.access.principals import Role
 from app.api.graphql import billing
 from app.api.graphql.connections import (
     DEPRECATED,
@@ -35,7 +34,6 @@ from app.api.graphql.quotas import Quota
 from app.api.graphql.quotas import read as read_quota
 from app.api.graphql.sizing import QUANTIZATION_DESCRIPTION, VectorSizing
 from app.api.payloads import rfc3339
-from app.kube.manifests import CLIENT_SERVICE_NAME
 from app.models.cluster import ClusterCreate, ClusterDetails, ClusterUpdate
 from app.models.records import ClusterRecord, DeploymentRecord
 from app.models.sizing import Quantization
@@ -49,7 +47,8 @@ from app.store.tables import (
     UsageSampleRow,
 )
 from app.tenancy import listings, queries
-from app.tenancy.errors import Forbidden
+from app.tenancy.connection import connection_details
+from app.tenancy.errors import NotFound
 from app.tenancy.paging import Page, PageRequest, Position
 from app.tenancy.quota import Subject
 
@@ -142,9 +141,14 @@ class ClusterEvent:
 
 @strawberry.type(description="Where and as whom to reach a cluster's Elasticsearch.")
 class ClusterConnection:
-    endpoint: str
+    endpoint: str = strawberry.field(description="An https:// URL inside the cluster network.")
     username: str
     password: str
+    ca_certificate: str | None = strawberry.field(
+        description="PEM of the cluster's own CA, which signed its HTTPS certificate: "
+        "verify the endpoint with it. null while the certificates cannot be read (not "
+        "made yet, or Kubernetes not answering)."
+    )
 
 
 @object_type(
@@ -172,14 +176,21 @@ class TenantContainer:
         description="How to reach the cluster's Elasticsearch (inside the cluster network). "
         "Readable only with an API key of the cluster's organisation."
     )
-    def connection(self, info: Info) -> ClusterConnection:
-        caller = info.context.caller
-        if caller.role is not Role.ORG_KEY or caller.tenant_org_id != self.tenant_org_id:
-            raise Forbidden("connection details are readable only with the organisation's keys")
+    async def connection(self, info: Info) -> ClusterConnection:
+        info.context.caller.require_connection_reader(self.tenant_org_id)
+        runtime = info.context.runtime
+        async with runtime.sessions() as session:
+            row = await queries.get_container(session=session, container_id=str(self.id))
+        if row is None:  # pragma: no cover - this container was read in this request
+            raise NotFound(f'no cluster in namespace "{self.namespace}"')
+        details = await connection_details(
+            kube=runtime.kube, secrets=runtime.secrets, container=row
+        )
         return ClusterConnection(
-            endpoint=f"http://{CLIENT_SERVICE_NAME}.{self.namespace}.svc:9200",
-            username="elastic",
-            password=info.context.runtime.secrets.elastic_password(self.id),
+            endpoint=details.endpoint,
+            username=details.username,
+            password=details.password,
+            ca_certificate=details.ca_certificate,
         )
 
     @strawberry.field(
