@@ -13,7 +13,6 @@ import yaml
 from pydantic import ValidationError
 
 from app.kube.manifests import (
-    client_endpoint,
     CERTS_PATH,
     CLIENT_SERVICE_NAME,
     CLUSTER_OBJECTS,
@@ -29,6 +28,7 @@ from app.kube.manifests import (
     ClusterSecrets,
     ClusterShape,
     claim_labels,
+    client_endpoint,
     client_service_manifest,
     cluster_manifests,
     config_manifest,
