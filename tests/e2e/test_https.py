@@ -259,11 +259,19 @@ def test_a_reset_of_a_deleted_or_busy_cluster_is_a_conflict(
     assert "credentials reset requested (generation 2)" not in reasons
 
 
+@pytest.mark.parametrize("database", ["sqlite", "postgresql"])
 def test_a_reset_survives_a_restart_of_the_server(
-    make_server: Callable[..., ServerProcess], standalone_sandbox: StandaloneSandbox, org: str
+    make_server: Callable[..., ServerProcess],
+    standalone_sandbox: StandaloneSandbox,
+    org: str,
+    database: str,
+    request: pytest.FixtureRequest,
 ) -> None:
     # A sandbox of its own outlives the server, as a real cluster would.
-    server = make_server(ESS_KUBE_MODE="kubeconfig", KUBECONFIG=str(standalone_sandbox.kubeconfig))
+    env = {"ESS_KUBE_MODE": "kubeconfig", "KUBECONFIG": str(standalone_sandbox.kubeconfig)}
+    if database == "postgresql":  # skipped unless TEST_POSTGRES_URL names one
+        env["ESS_DATABASE_URL"] = request.getfixturevalue("postgres_url")
+    server = make_server(**env)
     sandbox, namespace = standalone_sandbox.api, namespace_of(org)
     with server.client() as admin:
         create_and_wait(admin, org, "alice", "search", replicas=2)
