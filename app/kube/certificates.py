@@ -36,16 +36,24 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from app.kube.names import CLIENT_SERVICE_NAME, HEADLESS_SERVICE_NAME
-from app.kube.tls import TlsBundle
+from app.kube.tls import HttpTls, TlsBundle
 from app.models.names import is_dns1123_label
 
-__all__ = ["generate_transport_tls", "http_dns_names", "transport_dns_names"]
+__all__ = [
+    "generate_http_tls",
+    "generate_transport_tls",
+    "http_dns_names",
+    "transport_dns_names",
+]
 
 # NIST P-256: the curve every JVM and TLS stack supports (TLS 1.2 and 1.3).
 _CURVE = ec.SECP256R1()
 # Tolerate nodes whose clocks run slightly behind the control plane's: a certificate
 # that is "not yet valid" would stop the cluster from forming.
 _BACKDATE = datetime.timedelta(minutes=5)
+# A CA as its certificates' issuer: its name, private key and subject key identifier.
+_Issuer = tuple[x509.Name, ec.EllipticCurvePrivateKey, x509.SubjectKeyIdentifier]
+_Validity = tuple[datetime.datetime, datetime.datetime]  # not before, not after
 
 
 def transport_dns_names(namespace: str) -> list[str]:
@@ -91,22 +99,73 @@ def _pem(certificate: x509.Certificate) -> str:
 
 
 def generate_transport_tls(*, namespace: str, valid_days: int = 3650) -> TlsBundle:
-    """A fresh CA and a node certificate it signed, for the cluster in ``namespace``.
+    """A fresh CA and the node and HTTP certificates it signed, for the cluster in
+    ``namespace``.
 
     Raises ``ValueError`` when ``namespace`` is not a DNS-1123 label (it becomes part
     of the certificate's DNS names) or ``valid_days`` is not positive.
     """
+    validity = _validity(namespace, valid_days)
+    ca_cert, issuer = _new_ca(namespace, "es-serverless transport CA", validity)
+    node_key, node_cert = _leaf(
+        namespace=namespace,
+        common_name=HEADLESS_SERVICE_NAME,
+        names=transport_dns_names(namespace),
+        # A transport connection is mutual TLS: each node is the server of the
+        # connections it accepts and the client of those it opens, so it needs both.
+        usages=[ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH],
+        issuer=issuer,
+        validity=validity,
+    )
+    http = _http_tls(namespace, ca_cert, issuer, validity)
+    return TlsBundle(
+        ca_crt=_pem(ca_cert),
+        tls_crt=_pem(node_cert),
+        tls_key=_key_pem(node_key),
+        http_crt=http.http_crt,
+        http_key=http.http_key,
+    )
+
+
+def generate_http_tls(*, namespace: str, valid_days: int = 3650) -> HttpTls:
+    """An HTTP certificate for a cluster whose TLS Secret was made before HTTPS: its
+    transport CA's key is gone, so a CA of its own (for HTTP only) signs it. Raises as
+    ``generate_transport_tls``."""
+    validity = _validity(namespace, valid_days)
+    ca_cert, issuer = _new_ca(namespace, "es-serverless HTTP CA", validity)
+    return _http_tls(namespace, ca_cert, issuer, validity)
+
+
+def _http_tls(
+    namespace: str, ca_cert: x509.Certificate, issuer: _Issuer, validity: _Validity
+) -> HttpTls:
+    # HTTPS only serves: clients present passwords, not certificates.
+    key, certificate = _leaf(
+        namespace=namespace,
+        common_name=CLIENT_SERVICE_NAME,
+        names=http_dns_names(namespace),
+        usages=[ExtendedKeyUsageOID.SERVER_AUTH],
+        issuer=issuer,
+        validity=validity,
+    )
+    return HttpTls(ca_crt=_pem(ca_cert), http_crt=_pem(certificate), http_key=_key_pem(key))
+
+
+def _validity(namespace: str, valid_days: int) -> _Validity:
     if not is_dns1123_label(namespace):
         raise ValueError(f"namespace must be a DNS-1123 label, got {namespace!r}")
     if valid_days < 1:
         raise ValueError(f"valid_days must be at least 1, got {valid_days}")
-
     now = datetime.datetime.now(datetime.UTC)
-    not_before = now - _BACKDATE
-    not_after = now + datetime.timedelta(days=valid_days)
+    return now - _BACKDATE, now + datetime.timedelta(days=valid_days)
 
+
+def _new_ca(
+    namespace: str, common_name: str, validity: _Validity
+) -> tuple[x509.Certificate, _Issuer]:
+    """A self-signed CA; its key is handed back only to sign this bundle's certificates."""
     ca_key = _new_key()
-    ca_name = _name(namespace, "es-serverless transport CA")
+    ca_name = _name(namespace, common_name)
     ca_ski = x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key())
     ca_cert = (
         x509.CertificateBuilder()
@@ -114,8 +173,8 @@ def generate_transport_tls(*, namespace: str, valid_days: int = 3650) -> TlsBund
         .issuer_name(ca_name)
         .public_key(ca_key.public_key())
         .serial_number(x509.random_serial_number())
-        .not_valid_before(not_before)
-        .not_valid_after(not_after)
+        .not_valid_before(validity[0])
+        .not_valid_after(validity[1])
         # path_length=0: this CA signs node certificates only, never another CA.
         .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
         .add_extension(
@@ -135,37 +194,7 @@ def generate_transport_tls(*, namespace: str, valid_days: int = 3650) -> TlsBund
         .add_extension(ca_ski, critical=False)
         .sign(ca_key, hashes.SHA256())
     )
-
-    node_key, node_cert = _leaf(
-        namespace=namespace,
-        common_name=HEADLESS_SERVICE_NAME,
-        names=transport_dns_names(namespace),
-        # A transport connection is mutual TLS: each node is the server of the
-        # connections it accepts and the client of those it opens, so it needs both.
-        usages=[ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH],
-        issuer=(ca_name, ca_key, ca_ski),
-        validity=(not_before, not_after),
-    )
-    # HTTPS only serves: clients present passwords, not certificates.
-    http_key, http_cert = _leaf(
-        namespace=namespace,
-        common_name=CLIENT_SERVICE_NAME,
-        names=http_dns_names(namespace),
-        usages=[ExtendedKeyUsageOID.SERVER_AUTH],
-        issuer=(ca_name, ca_key, ca_ski),
-        validity=(not_before, not_after),
-    )
-
-    # Elasticsearch reads PEM keys only as PKCS#8 ("BEGIN PRIVATE KEY") or the legacy
-    # PKCS#1 form; PKCS#8 is the one it documents. Unencrypted, as Kubernetes Secrets
-    # are the protection here (Elasticsearch would need the passphrase in its keystore).
-    return TlsBundle(
-        ca_crt=_pem(ca_cert),
-        tls_crt=_pem(node_cert),
-        tls_key=_key_pem(node_key),
-        http_crt=_pem(http_cert),
-        http_key=_key_pem(http_key),
-    )
+    return ca_cert, (ca_name, ca_key, ca_ski)
 
 
 def _key_pem(key: ec.EllipticCurvePrivateKey) -> str:
@@ -179,9 +208,6 @@ def _key_pem(key: ec.EllipticCurvePrivateKey) -> str:
     ).decode("ascii")
 
 
-_Issuer = tuple[x509.Name, ec.EllipticCurvePrivateKey, x509.SubjectKeyIdentifier]
-
-
 def _leaf(
     *,
     namespace: str,
@@ -189,7 +215,7 @@ def _leaf(
     names: list[str],
     usages: list[x509.ObjectIdentifier],
     issuer: _Issuer,
-    validity: tuple[datetime.datetime, datetime.datetime],
+    validity: _Validity,
 ) -> tuple[ec.EllipticCurvePrivateKey, x509.Certificate]:
     """A fresh key and its certificate, signed by the CA ``issuer``, for ``names`` and
     the loopback address (where the node's own readiness probe connects)."""

@@ -10,13 +10,14 @@ import binascii
 from app.kube.client import KubeClient
 from app.kube.errors import KubeError
 from app.kube.names import TLS_SECRET_NAME
-from app.kube.tls import CA_FILE
+from app.kube.tls import HTTP_CA_FILE
 
 __all__ = ["read_cluster_ca"]
 
 
 async def read_cluster_ca(kube: KubeClient, *, namespace: str, timeout: float) -> str | None:
-    """The PEM of the CA that signed the cluster's certificates; None while there is
+    """The PEM of the CA that signed the cluster's HTTP certificate (the cluster's CA,
+    see ``HTTP_CA_FILE``); None while there is
     none to read (the Secret not made yet) or Kubernetes does not answer in ``timeout``
     (one attempt: a user is waiting)."""
     try:
@@ -28,7 +29,7 @@ async def read_cluster_ca(kube: KubeClient, *, namespace: str, timeout: float) -
         )
     except KubeError:
         return None
-    encoded = (secret.data or {}).get(CA_FILE)
+    encoded = (secret.data or {}).get(HTTP_CA_FILE)
     if not encoded:
         return None
     try:

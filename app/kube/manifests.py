@@ -27,7 +27,15 @@ from app.kube.names import (
     TLS_SECRET_NAME,
 )
 from app.kube.quantity import parse_quantity
-from app.kube.tls import CA_FILE, CERT_FILE, HTTP_CERT_FILE, HTTP_KEY_FILE, KEY_FILE, TlsBundle
+from app.kube.tls import (
+    CA_FILE,
+    CERT_FILE,
+    HTTP_CA_FILE,
+    HTTP_CERT_FILE,
+    HTTP_KEY_FILE,
+    KEY_FILE,
+    TlsBundle,
+)
 from app.models.cluster import ClusterShape  # everything the manifests need to know
 from app.models.heap import jvm_heap  # the sizing subtracts the same heap
 
@@ -398,7 +406,7 @@ def elasticsearch_settings(shape: ClusterShape, *, bootstrap: bool) -> dict[str,
         "xpack.security.http.ssl.enabled": True,
         "xpack.security.http.ssl.key": f"{_CERTS_DIR}/{HTTP_KEY_FILE}",
         "xpack.security.http.ssl.certificate": f"{_CERTS_DIR}/{HTTP_CERT_FILE}",
-        "xpack.security.http.ssl.certificate_authorities": f"{_CERTS_DIR}/{CA_FILE}",
+        "xpack.security.http.ssl.certificate_authorities": f"{_CERTS_DIR}/{HTTP_CA_FILE}",
         "bootstrap.memory_lock": False,
     }
     if bootstrap:
@@ -496,7 +504,7 @@ def _readiness_command() -> list[str]:
     # node refuses plain HTTP.
     script = (
         "curl -s -o /dev/null -w '%{http_code}' "
-        f"--cacert '{CERTS_PATH}/{CA_FILE}' "
+        f"--cacert '{CERTS_PATH}/{HTTP_CA_FILE}' "
         '-u "elastic:${ELASTIC_PASSWORD}" '
         f"'https://127.0.0.1:{HTTP_PORT}{_HEALTH_PATH}' | grep -q 200"
     )

@@ -83,10 +83,12 @@ def test_nodes_serve_https_with_a_certificate_of_the_clusters_ca(
         "xpack.security.http.ssl.enabled": True,
         "xpack.security.http.ssl.key": "certs/http.key",
         "xpack.security.http.ssl.certificate": "certs/http.crt",
-        "xpack.security.http.ssl.certificate_authorities": "certs/ca.crt",
+        "xpack.security.http.ssl.certificate_authorities": "certs/http-ca.crt",
     }
 
     ca, http, transport = certificates(server, namespace)
+    secret = server.sandbox.secret(namespace, TLS_SECRET)
+    assert secret["http-ca.crt"] == secret["ca.crt"]  # one CA for transport and HTTP
     assert http.issuer == ca.subject == transport.issuer  # the CA the transport uses
     http.verify_directly_issued_by(ca)  # raises unless the CA's key signed it
     sans = http.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
@@ -109,7 +111,7 @@ def test_nodes_serve_https_with_a_certificate_of_the_clusters_ca(
     _, _, probe = pod["containers"][0]["readinessProbe"]["exec"]["command"]
     assert "'https://127.0.0.1:9200/" in probe
     assert "http://" not in probe
-    assert "--cacert '/usr/share/elasticsearch/config/certs/ca.crt'" in probe
+    assert "--cacert '/usr/share/elasticsearch/config/certs/http-ca.crt'" in probe
 
 
 def test_connection_details_are_https_with_the_ca_in_graphql_and_rest(
@@ -147,6 +149,31 @@ def test_connection_details_are_refused_as_the_password_always_was(
         response = stranger.get(f"/clusters/{namespace}/connection")
         assert response.status_code == 404
         assert response.json() == {"error": f'no cluster in namespace "{namespace}"'}
+
+
+def test_a_tls_secret_made_before_https_gets_an_http_certificate_on_the_next_apply(
+    server: ServerProcess, client: httpx.Client, tenant: httpx.Client, org: str
+) -> None:
+    # What an earlier version left: the transport keys only.
+    namespace = namespace_of(org)
+    path = f"/api/v1/namespaces/{namespace}/secrets/{TLS_SECRET}"
+    secret = server.sandbox.get(path)
+    transport = {k: v for k, v in secret["data"].items() if k in ("ca.crt", "tls.crt", "tls.key")}
+    legacy = {**secret, "data": transport}
+    assert server.sandbox.request("PUT", path, json=legacy).status_code == 200
+    assert rest_connection(tenant, namespace)["ca_certificate"] is None  # nothing to hand out
+
+    assert client.patch(f"/clusters/{namespace}", json={}).status_code == 202  # a re-apply
+    wait_for_status(
+        client, user="alice", service_name="search", tenant_org_id=org, wanted={"created"}
+    )
+    after = server.sandbox.get(path)["data"]
+    assert {k: after[k] for k in transport} == transport  # the transport's trust is kept
+    keys = server.sandbox.secret(namespace, TLS_SECRET)
+    http_ca = x509.load_pem_x509_certificate(keys["http-ca.crt"].encode())
+    x509.load_pem_x509_certificate(keys["http.crt"].encode()).verify_directly_issued_by(http_ca)
+    assert keys["http-ca.crt"] != keys["ca.crt"]  # the old CA could sign nothing more
+    assert rest_connection(tenant, namespace)["ca_certificate"] == keys["http-ca.crt"]
 
 
 def reset_rest(http: httpx.Client, namespace: str) -> httpx.Response:

@@ -12,7 +12,12 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from app.kube.certificates import generate_transport_tls, http_dns_names, transport_dns_names
+from app.kube.certificates import (
+    generate_http_tls,
+    generate_transport_tls,
+    http_dns_names,
+    transport_dns_names,
+)
 from app.kube.manifests import transport_tls_secret_manifest
 from app.kube.tls import TlsBundle
 from tests.support.factories import SPEC_EXAMPLE
@@ -291,6 +296,20 @@ def test_secret_carries_the_bundle(bundle: TlsBundle) -> None:
         "ca.crt": bundle.ca_crt,
         "tls.crt": bundle.tls_crt,
         "tls.key": bundle.tls_key,
+        "http-ca.crt": bundle.ca_crt,
         "http.crt": bundle.http_crt,
         "http.key": bundle.http_key,
     }
+
+
+def test_an_http_certificate_alone_comes_with_a_ca_of_its_own() -> None:
+    # For a Secret made before HTTPS, whose CA can sign nothing more.
+    alone = generate_http_tls(namespace=NAMESPACE)
+    ca = x509.load_pem_x509_certificate(alone.ca_crt.encode())
+    http = x509.load_pem_x509_certificate(alone.http_crt.encode())
+    http.verify_directly_issued_by(ca)
+    assert ca.extensions.get_extension_for_class(x509.BasicConstraints).value.ca is True
+    sans = http.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    assert set(sans.get_values_for_type(x509.DNSName)) == set(http_dns_names(NAMESPACE))
+    assert set(alone.secret_data()) == {"http-ca.crt", "http.crt", "http.key"}
+    assert alone.http_key not in repr(alone)

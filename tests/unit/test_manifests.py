@@ -536,7 +536,7 @@ def test_http_tls_settings() -> None:
         "xpack.security.http.ssl.enabled": True,
         "xpack.security.http.ssl.key": "certs/http.key",
         "xpack.security.http.ssl.certificate": "certs/http.crt",
-        "xpack.security.http.ssl.certificate_authorities": "certs/ca.crt",
+        "xpack.security.http.ssl.certificate_authorities": "certs/http-ca.crt",
     }
 
 
@@ -566,7 +566,7 @@ def test_readiness_probe_authenticates_with_an_exec_probe() -> None:
     assert '-u "elastic:${ELASTIC_PASSWORD}"' in script
     # HTTPS (a node with HTTP TLS refuses plain HTTP), verified with the cluster's CA
     assert "'https://127.0.0.1:9200/_cluster/health?local=true'" in script
-    assert f"--cacert '{CERTS_PATH}/ca.crt'" in script
+    assert f"--cacert '{CERTS_PATH}/http-ca.crt'" in script
     assert script.endswith("| grep -q 200")
 
 
@@ -599,7 +599,7 @@ def test_readiness_probe_sends_the_password_and_needs_a_200(tmp_path: Path) -> N
     assert code == 0
     assert args[args.index("-u") + 1] == f"elastic:{password}"
     assert args[-1] == "https://127.0.0.1:9200/_cluster/health?local=true"
-    assert args[args.index("--cacert") + 1] == f"{CERTS_PATH}/ca.crt"
+    assert args[args.index("--cacert") + 1] == f"{CERTS_PATH}/http-ca.crt"
     assert run_probe(tmp_path, "401", password)[0] != 0  # wrong password: not ready
     assert run_probe(tmp_path, "000", password)[0] != 0  # not listening yet: not ready
 
@@ -689,6 +689,7 @@ def test_transport_tls_secret() -> None:
             "ca.crt": "CA PEM",
             "tls.crt": "CERT PEM",
             "tls.key": "KEY PEM",
+            "http-ca.crt": "CA PEM",  # the cluster's CA signed the HTTP certificate too
             "http.crt": "HTTP",
             "http.key": "HK",
         },
