@@ -1,7 +1,8 @@
 """Secrets the control plane holds: generated-once files in the data dir, and the
 per-cluster secrets derived from the server key.
 
-Deriving (HMAC-SHA256 of the server key and the record id) rather than storing means
+Deriving (HMAC-SHA256 of the server key and the record id, with the cluster's
+credentials generation for its password) rather than storing means
 no secret sits in the database in plain text, and work resumed from the records
 alone can still rebuild a cluster's Kubernetes Secrets identically.
 """
@@ -53,8 +54,12 @@ class SecretDeriver:
         """Names the key without revealing it: replicas compare theirs by it."""
         return self._derive("key-fingerprint", "es-serverless", length=43)
 
-    def elastic_password(self, container_id: str) -> str:
-        return self._derive("elastic-password", container_id)
+    def elastic_password(self, container_id: str, generation: int = 0) -> str:
+        """The `elastic` password of a cluster whose credentials were reset
+        ``generation`` times. Generation 0 is derived as before generations existed, so
+        clusters made then keep their password."""
+        named = f"{container_id}:{generation}" if generation else container_id
+        return self._derive("elastic-password", named)
 
     def report_token(self, deployment_id: str) -> str:
         """``essr_<base64url(deployment id)>.<mac>``: it names its deployment, so it is

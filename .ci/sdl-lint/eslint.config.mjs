@@ -83,6 +83,7 @@ export default [
               "QuotaLimitsType",
               "QuotaUsage",
               "ServiceAllocation",
+              "UpgradeProgress",
               "UsageSample",
               "UserAllocation",
               "VectorSizing",

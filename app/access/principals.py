@@ -56,6 +56,13 @@ class Principal:
             return Scope.everything()
         return Scope(tenant_org_id=self.tenant_org_id, user=self.user)
 
+    def require_connection_reader(self, tenant_org_id: str) -> None:
+        """Connection details (the `elastic` password, the cluster's CA) go only to the
+        keys of the cluster's own organisation: the platform admin manages clusters but
+        does not use them."""
+        if self.role is not Role.ORG_KEY or self.tenant_org_id != tenant_org_id:
+            raise Forbidden("connection details are readable only with the organisation's keys")
+
     def require_admin(self) -> None:
         if not self.is_admin:
             raise Forbidden("only the platform administrator may do this")

@@ -376,6 +376,37 @@ OPERATIONS: tuple[Operation, ...] = (
     ),
     Operation(
         method="get",
+        path="/clusters/{namespace}/connection",
+        operation_id="getClusterConnection",
+        tag="clusters",
+        summary="Where and as whom to reach the cluster's Elasticsearch (HTTPS), with the "
+        "CA certificate that verifies it",
+        description="Readable only with an API key of the cluster's organisation "
+        "(the platform admin: 403). ca_certificate is null while the cluster's "
+        "certificates cannot be read (not made yet, or Kubernetes not answering).",
+        parameters=(_NAMESPACE,),
+        answer=payloads.ClusterConnection,
+        answer_description="The connection details",
+        errors=(*_AUTHENTICATED, 404),
+    ),
+    Operation(
+        method="post",
+        path="/clusters/{namespace}/credentials/reset",
+        operation_id="resetClusterCredentials",
+        tag="clusters",
+        summary="Give the cluster's elastic user a new password and roll it out",
+        description="The credentials Secret is re-applied with the new password and the "
+        "pods are rolled onto it (status updating, then created); the connection details "
+        "show the new password at once. Allowed when an update is (409 otherwise, also "
+        "for a deleting or deleted cluster).",
+        parameters=(_NAMESPACE,),
+        status=202,
+        answer=payloads.TenantContainer,
+        answer_description=_ACCEPTED,
+        errors=(*_AUTHENTICATED, 404, 409),
+    ),
+    Operation(
+        method="get",
         path="/tenant/containers",
         operation_id="listContainers",
         tag="containers",

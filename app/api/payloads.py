@@ -10,6 +10,7 @@ what is sent. A row is never sent as it is: it is projected onto its shape.
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import functools
 import operator
@@ -28,6 +29,7 @@ from app.models.records import ClusterRecord, DeploymentRecord
 from app.models.rules import typed
 from app.models.versions import UpgradeProgress, VersionCatalog
 from app.store.tables import ApiKeyRow, AuditEntryRow, ClusterEventRow, UsageSampleRow
+from app.tenancy.connection import ConnectionDetails
 
 
 def rfc3339(moment: datetime | None) -> str | None:
@@ -308,6 +310,19 @@ def _quota_document(name: str, doc: str, *keys: str) -> type[Shape]:
     )
 
 
+class ClusterConnection(Shape):
+    """Where and as whom to reach a cluster's Elasticsearch (inside the Kubernetes
+    cluster network), and the CA certificate that verifies it"""
+
+    endpoint: str = PydanticField(description="An https:// URL (the client Service)")
+    username: str = PydanticField(description="Elasticsearch's built-in superuser")
+    password: str = PydanticField(description="Its password (new after every reset)")
+    ca_certificate: str | None = PydanticField(
+        description="PEM of the cluster's own CA, which signed its HTTPS certificate; null "
+        "while the certificates cannot be read"
+    )
+
+
 _SUBJECT = {"tenant_org_id": "Organisation", "user": "User id", "service_name": "Service name"}
 QUOTA_DOCUMENTS: dict[QuotaLevel, type[Shape]] = {
     QuotaLevel.ORGANIZATION: _quota_document(
@@ -354,6 +369,7 @@ SHAPES: tuple[type[BaseModel], ...] = (
     Quota,
     QuotaUsage,
     *QUOTA_DOCUMENTS.values(),
+    ClusterConnection,
 )
 
 
@@ -367,6 +383,10 @@ def cluster_upgrades(row: ClusterRecord, upgrades: tuple[str, ...]) -> dict[str,
 
 def tenant_container(row: ClusterRecord) -> dict[str, Any]:
     return _sender(TenantContainer)(row)
+
+
+def cluster_connection(details: ConnectionDetails) -> dict[str, Any]:
+    return ClusterConnection(**dataclasses.asdict(details)).model_dump(mode="json")
 
 
 def deployment_status(row: DeploymentRecord) -> dict[str, Any]:

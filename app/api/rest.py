@@ -21,6 +21,7 @@ from app.api.error_codes import audit_outcome, error_code
 from app.api.media_types import require_json
 from app.runtime import Runtime
 from app.tenancy import flows, queries
+from app.tenancy.connection import connection_details
 from app.tenancy.errors import DomainError, InvalidInput, Unauthenticated
 
 
@@ -137,6 +138,34 @@ async def update_cluster(request: Request) -> Response:
         )
         note.tenant_org_id, note.target = container.tenant_org_id, container.namespace
     return JSONResponse(payloads.tenant_container(container), status_code=202)
+
+
+async def reset_credentials(request: Request) -> Response:
+    runtime, principal = runtime_of(request), principal_of(request)
+    async with audited_request(request, "resetClusterCredentials") as note:
+        container = await flows.reset_credentials(
+            sessions=runtime.sessions,
+            worker=runtime.worker,
+            clock=runtime.clock,
+            scope=principal.scope,
+            namespace=request.path_params["namespace"],
+        )
+        note.tenant_org_id, note.target = container.tenant_org_id, container.namespace
+    return JSONResponse(payloads.tenant_container(container), status_code=202)
+
+
+async def get_connection(request: Request) -> Response:
+    """The cluster's connection details, with the CA certificate that verifies it."""
+    runtime, principal = runtime_of(request), principal_of(request)
+    async with runtime.sessions() as session:
+        container = await queries.find_by_namespace(
+            session=session, scope=principal.scope, namespace=request.path_params["namespace"]
+        )
+    principal.require_connection_reader(container.tenant_org_id)
+    details = await connection_details(
+        kube=runtime.kube, secrets=runtime.secrets, container=container
+    )
+    return JSONResponse(payloads.cluster_connection(details))
 
 
 async def delete_cluster(request: Request) -> Response:
@@ -328,6 +357,8 @@ routes = [
     Route("/clusters/{namespace}", delete_cluster, methods=["DELETE"]),
     Route("/clusters/{namespace}/versions", cluster_versions, methods=["GET"]),
     Route("/versions", list_versions, methods=["GET"]),
+    Route("/clusters/{namespace}/connection", get_connection, methods=["GET"]),
+    Route("/clusters/{namespace}/credentials/reset", reset_credentials, methods=["POST"]),
     Route("/tenant/containers/{user}/{service_name}", get_container, methods=["GET"]),
     Route("/tenant/containers/{user}/{service_name}/events", get_container_events, methods=["GET"]),
     Route("/deployments/{namespace}", get_deployment, methods=["GET"]),

@@ -27,7 +27,15 @@ from app.kube.names import (
     TLS_SECRET_NAME,
 )
 from app.kube.quantity import parse_quantity
-from app.kube.tls import CA_FILE, CERT_FILE, KEY_FILE, TlsBundle
+from app.kube.tls import (
+    CA_FILE,
+    CERT_FILE,
+    HTTP_CA_FILE,
+    HTTP_CERT_FILE,
+    HTTP_KEY_FILE,
+    KEY_FILE,
+    TlsBundle,
+)
 from app.models.cluster import ClusterShape  # everything the manifests need to know
 from app.models.heap import jvm_heap  # the sizing subtracts the same heap
 
@@ -38,6 +46,7 @@ __all__ = [
     "CONFIG_FILE",
     "CONFIG_NAME",
     "CONFIG_PATH",
+    "CREDENTIALS_GENERATION_ANNOTATION",
     "CREDENTIALS_SECRET_NAME",
     "DATA_PATH",
     "DATA_VOLUME",
@@ -60,6 +69,7 @@ __all__ = [
     "ClusterSecrets",
     "ClusterShape",
     "claim_labels",
+    "client_endpoint",
     "client_service_manifest",
     "cluster_manifests",
     "config_manifest",
@@ -125,6 +135,8 @@ class ClusterSecrets:
 
     elastic_password: str = field(repr=False)  # the built-in `elastic` superuser's password
     report_token: str = field(repr=False)  # the deployment's usage-report token
+    # How many times the credentials were reset: which password the pods must start with.
+    credentials_generation: int = 0
 
     def __post_init__(self) -> None:
         # An empty ELASTIC_PASSWORD leaves `elastic` without a password: the probe could
@@ -230,6 +242,12 @@ def client_service_manifest(shape: ClusterShape) -> Manifest:
             "ports": [_service_port("http", HTTP_PORT)],
         },
     }
+
+
+def client_endpoint(namespace: str) -> str:
+    """The URL clients inside the Kubernetes cluster reach Elasticsearch at: the client
+    Service, over HTTPS (its name is among the HTTP certificate's)."""
+    return f"https://{CLIENT_SERVICE_NAME}.{namespace}.svc:{HTTP_PORT}"
 
 
 # --- Secrets -------------------------------------------------------------------------
@@ -354,12 +372,21 @@ def _tenant_settings(shape: ClusterShape) -> list[tuple[str, str | None, str]]:
     return settings
 
 
-def _pod_annotations(shape: ClusterShape) -> dict[str, str]:
-    return {
+CREDENTIALS_GENERATION_ANNOTATION = _ANNOTATION_PREFIX + "credentials-generation"
+
+
+def _pod_annotations(shape: ClusterShape, credentials_generation: int) -> dict[str, str]:
+    annotations = {
         _ANNOTATION_PREFIX + key: value
         for _, key, value in _tenant_settings(shape)
         if key is not None
     }
+    if credentials_generation:
+        # A reset changes the template, so the StatefulSet rolls every pod, one at a
+        # time, onto the new ELASTIC_PASSWORD (an environment variable is read only when
+        # a container starts). Left out before the first reset: no template changes.
+        annotations[CREDENTIALS_GENERATION_ANNOTATION] = str(credentials_generation)
+    return annotations
 
 
 def elasticsearch_settings(
@@ -385,10 +412,12 @@ def elasticsearch_settings(
         "xpack.security.transport.ssl.key": f"{_CERTS_DIR}/{KEY_FILE}",
         "xpack.security.transport.ssl.certificate": f"{_CERTS_DIR}/{CERT_FILE}",
         "xpack.security.transport.ssl.certificate_authorities": f"{_CERTS_DIR}/{CA_FILE}",
-        # HTTP stays plain: only this namespace and the control plane can reach port 9200
-        # (see the NetworkPolicy), and requests still need credentials. Set explicitly so
-        # the image's security auto-configuration never turns it on behind our back.
-        "xpack.security.http.ssl.enabled": False,
+        # HTTPS for clients, with a certificate of the same CA for both Services' names:
+        # tenants verify the cluster with the CA their connection details carry.
+        "xpack.security.http.ssl.enabled": True,
+        "xpack.security.http.ssl.key": f"{_CERTS_DIR}/{HTTP_KEY_FILE}",
+        "xpack.security.http.ssl.certificate": f"{_CERTS_DIR}/{HTTP_CERT_FILE}",
+        "xpack.security.http.ssl.certificate_authorities": f"{_CERTS_DIR}/{HTTP_CA_FILE}",
         "bootstrap.memory_lock": False,
     }
     if zones:
@@ -489,11 +518,14 @@ def _readiness_command() -> list[str]:
     # An httpGet probe cannot send credentials, and with security on every request needs
     # them, so - like ECK - the probe runs curl inside the container (the image has bash
     # and curl). The password comes from the container's own ELASTIC_PASSWORD; bash, not
-    # Kubernetes, expands it, so it never appears in the pod spec.
+    # Kubernetes, expands it, so it never appears in the pod spec. HTTPS, verified with
+    # the cluster's CA (the HTTP certificate covers 127.0.0.1): with HTTP TLS on, the
+    # node refuses plain HTTP.
     script = (
         "curl -s -o /dev/null -w '%{http_code}' "
+        f"--cacert '{CERTS_PATH}/{HTTP_CA_FILE}' "
         '-u "elastic:${ELASTIC_PASSWORD}" '
-        f"'http://127.0.0.1:{HTTP_PORT}{_HEALTH_PATH}' | grep -q 200"
+        f"'https://127.0.0.1:{HTTP_PORT}{_HEALTH_PATH}' | grep -q 200"
     )
     return ["bash", "-c", script]
 
@@ -579,8 +611,12 @@ def _data_claim_template(shape: ClusterShape) -> Manifest:
     }
 
 
-def statefulset_manifest(shape: ClusterShape, *, image: str) -> Manifest:
+def statefulset_manifest(
+    shape: ClusterShape, *, image: str, credentials_generation: int = 0
+) -> Manifest:
     """The StatefulSet running the Elasticsearch nodes (every node is master and data).
+    ``credentials_generation`` is the cluster's (``ClusterSecrets``): its pods restart
+    when it changes.
 
     Raises ``InvalidQuantity`` for a malformed CPU, memory or disk quantity and
     ``ValueError`` for fewer than one replica.
@@ -606,7 +642,7 @@ def statefulset_manifest(shape: ClusterShape, *, image: str) -> Manifest:
             "template": {
                 "metadata": {
                     "labels": _workload_labels(shape),
-                    "annotations": _pod_annotations(shape),
+                    "annotations": _pod_annotations(shape, credentials_generation),
                 },
                 "spec": {
                     "terminationGracePeriodSeconds": 120,
@@ -717,5 +753,7 @@ def cluster_manifests(
         client_service_manifest(shape),
         *([disruption_budget_manifest(shape)] if needs_disruption_budget(shape) else []),
         config_manifest(shape, bootstrap=bootstrap, zones=zones),
-        statefulset_manifest(shape, image=image),
+        statefulset_manifest(
+            shape, image=image, credentials_generation=secrets.credentials_generation
+        ),
     ]

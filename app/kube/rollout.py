@@ -10,9 +10,10 @@ the wait until it is ready.
 2. On an update, a scale-down taken one node at a time (``app.kube.scaling``), then
    the volumes grown (see ``app.kube.volumes``: the StatefulSet is deleted, its pods
    orphaned, and step 4 re-creates it with the larger template).
-3. The transport TLS Secret, created when missing and otherwise kept: its certificates
-   are generated at random, so replacing it would hand running nodes a CA they do not
-   trust.
+3. The TLS Secret, created when missing and otherwise kept: its certificates are
+   generated at random, so replacing it would hand running nodes a CA they do not
+   trust. One kept from before HTTPS gets the HTTP certificate added
+   (``app.kube.http_tls``).
 4. The rest, created or replaced in the order ``cluster_manifests`` gives them: the
    StatefulSet last, as its pods cannot start without the Secrets.
 5. The wait until every replica of the newest generation is ready: a changed pod
@@ -38,6 +39,7 @@ from datetime import datetime
 from app.kube.apply import Manifest, apply_manifests, create_if_absent
 from app.kube.certificates import generate_transport_tls
 from app.kube.client import KubeClient
+from app.kube.http_tls import add_missing_http_certificate
 from app.kube.manifests import (
     DISRUPTION_BUDGET_NAME,
     STATEFULSET_NAME,
@@ -106,7 +108,7 @@ async def roll_out_cluster(
             timeout=timeout,
         )
     await before_each_step()
-    await create_if_absent(
+    created = await create_if_absent(
         kube,
         kind="Secret",
         name=TLS_SECRET_NAME,
@@ -116,6 +118,8 @@ async def roll_out_cluster(
         ),
         look_first=not fresh,
     )
+    if not created:  # kept: it may be one made before HTTPS
+        await add_missing_http_certificate(kube, namespace=shape.namespace)
     await apply_manifests(kube, [m for m in manifests if m is not namespace])
     if not fresh and not needs_disruption_budget(shape):  # scaled down to one node
         await delete_if_labelled(

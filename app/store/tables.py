@@ -101,6 +101,11 @@ class TenantContainerRow(ClusterRecord, table=True):
     # The counter is ``row_version`` here, ``version`` in the database.
     row_version: int = Field(default=1, sa_column=_CONTAINER_VERSION)
     version: str = _es_version()  # type: ignore[assignment]
+    # How many times the `elastic` credentials were reset: mixed into the password's
+    # derivation (app.secrets), so a reset is one increment, recorded like any change.
+    credentials_generation: int = Field(
+        default=0, sa_column=sa.Column(sa.Integer, nullable=False, server_default="0")
+    )
 
     __mapper_args__ = {"version_id_col": _CONTAINER_VERSION}
 

@@ -173,12 +173,8 @@ async def request_update(
             await quota.guard(session, tenant_org_id=found.tenant_org_id)
             record = await _locked_record(session, found.id)
             container, deployment = record.container, record.deployment
+            _require_updatable(container, namespace, "it can be updated")
             status = ClusterStatus(container.status)
-            if status not in UPDATABLE_FROM:
-                raise Conflict(
-                    f'cluster in namespace "{namespace}" is {status.value}; '
-                    f"it can be updated when {_updatable()}"
-                )
             current = spec_of(container)
             wanted = parse_update_request(payload, current=current, versions=versions)
             to, reason = _update_kind(
@@ -206,14 +202,58 @@ async def request_update(
             await ledger.record_change(session=session, container=container, at=at, opens=True)
             return container
     except ClusterChanged:
-        async with sessions() as session:
-            now = await queries.get_container(session=session, container_id=found.id)
-        status_now = now.status if now is not None else "gone"
-        raise ClusterChanged(
-            f'cluster in namespace "{namespace}" was changed by another request while this '
-            f"update was being recorded (it is now {status_now}); this update was not "
-            f"applied: retry it when the cluster is {_updatable()}"
-        ) from None
+        raise await _lost_race(sessions, found, "update") from None
+
+
+async def request_credentials_reset(
+    *, sessions: SessionFactory, scope: Scope, namespace: str, clock: Clock = SYSTEM_CLOCK
+) -> TenantContainerRow:
+    """Record a new credentials generation (a new `elastic` password, app.secrets) and
+    move the cluster to ``updating``, both in the one compare-and-set: the worker then
+    re-applies the credentials Secret and rolls the pods onto it. Allowed when an
+    update is; a deleted cluster is found, and refused as its status does not allow it."""
+    async with sessions() as session:
+        found = await queries.find_by_namespace(
+            session=session, scope=scope, namespace=namespace, include_deleted=True
+        )
+    try:
+        async with session_scope(sessions) as session:
+            record = await _locked_record(session, found.id)
+            container = record.container
+            _require_updatable(container, namespace, "its credentials can be reset")
+            container.credentials_generation += 1
+            generation = container.credentials_generation
+            await record.transition(
+                session=session,
+                to=ClusterStatus.UPDATING,
+                reason=f"credentials reset requested (generation {generation})",
+                at=clock(),
+            )
+            return container
+    except ClusterChanged:
+        raise await _lost_race(sessions, found, "credentials reset") from None
+
+
+def _require_updatable(container: TenantContainerRow, namespace: str, allowed: str) -> None:
+    status = ClusterStatus(container.status)
+    if status not in UPDATABLE_FROM:
+        raise Conflict(
+            f'cluster in namespace "{namespace}" is {status.value}; {allowed} when {_updatable()}'
+        )
+
+
+async def _lost_race(
+    sessions: SessionFactory, found: TenantContainerRow, what: str
+) -> ClusterChanged:
+    """The 409 of a change that lost the compare-and-set, saying where the cluster is now."""
+    async with sessions() as session:
+        now = await queries.get_container(session=session, container_id=found.id)
+    status_now = now.status if now is not None else "gone"
+    return ClusterChanged(
+        f'cluster in namespace "{found.namespace}" was changed by another request while this '
+        f"{what} was being recorded (it is now {status_now}); this {what} was not "
+        f"applied: retry it when the cluster is {_updatable()}"
+    )
 
 
 def _update_kind(

@@ -100,6 +100,16 @@ async def update_cluster(
     return container
 
 
+async def reset_credentials(
+    *, sessions: SessionFactory, worker: ClusterWorker, scope: Scope, namespace: str, clock: Clock
+) -> TenantContainerRow:
+    container = await commands.request_credentials_reset(
+        sessions=sessions, scope=scope, namespace=namespace, clock=clock
+    )
+    worker.submit(container.id)
+    return container
+
+
 async def delete_cluster(
     *,
     sessions: SessionFactory,

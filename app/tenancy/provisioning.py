@@ -288,8 +288,11 @@ class ClusterWorker:
             cluster_id=record.container.id,
             image=settings.image_of(record.container.version),
             secrets=ClusterSecrets(
-                elastic_password=self._secrets.elastic_password(record.container.id),
+                elastic_password=self._secrets.elastic_password(
+                    record.container.id, record.container.credentials_generation
+                ),
                 report_token=self._secrets.report_token(record.deployment.id),
+                credentials_generation=record.container.credentials_generation,
             ),
             report_url=f"{settings.public_url.rstrip('/')}/deployments/{shape.namespace}/report",
             platform_namespace=settings.platform_namespace,

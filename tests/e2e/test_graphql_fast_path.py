@@ -19,6 +19,7 @@ import json
 import random
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -46,6 +47,7 @@ from app.api.graphql.context import Context
 from app.api.graphql.cost_limit import CostBudget
 from app.api.graphql.fast_execution import FastExecutor
 from app.api.graphql.schema import make_schema
+from tests.support.clock import ManualClock
 from tests.support.inprocess import (
     InProcessServer,
     create_accepted,
@@ -120,8 +122,11 @@ async def _populate(app: InProcessServer) -> Population:
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def population(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Population]:
+    # A clock that stands still: an open bill is billed up to now, so under the system
+    # clock the two executors' answers of one query would differ by the time between them.
     async with serve_in_process(
         tmp_path_factory.mktemp("fast-path"),
+        clock=ManualClock(datetime.now(UTC)),
         sandbox_ready_seconds=0.05,
         ready_timeout_seconds=2,
         reconcile_interval_seconds=3600,

@@ -331,6 +331,20 @@ async def test_update_reaches_validation_only_when_visible(
     assert (await world.base_records())["containers"] == world_unchanged["containers"]
 
 
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [("POST", "/clusters/{ns}/credentials/reset"), ("GET", "/clusters/{ns}/connection")],
+)
+async def test_credentials_of_a_foreign_cluster_read_as_missing(
+    world: World, method: str, path: str, world_unchanged: dict[str, Any]
+) -> None:
+    response = await world.call("b", method, path.format(ns=world.ns["alice"]))
+    assert response.status_code == 404
+    missing = await world.call("b", method, path.format(ns=MISSING_NS))
+    assert_as_if_missing(response, missing, asked=world.ns["alice"], nobody=MISSING_NS)
+    assert (await world.base_records())["containers"] == world_unchanged["containers"]
+
+
 @pytest.mark.parametrize("caller", ["a", "a_alice"])
 async def test_another_orgs_cluster_cannot_be_deleted_and_stays(
     world: World, caller: str, world_unchanged: dict[str, Any]
@@ -541,6 +555,10 @@ MUTATIONS = {
         "mutation($ns: String!) { deleteCluster(namespace: $ns) { id } }",
         {"b": "NOT_FOUND"},
     ),
+    "resetForeign": (
+        "mutation($ns: String!) { resetClusterCredentials(namespace: $ns) { id } }",
+        {"b": "NOT_FOUND"},
+    ),
     "reportDeploymentStatus": (
         "mutation($reported: String!) { reportDeploymentStatus(namespace: $reported, qps: 1) { qps } }",
         {"admin": None, "a": "FORBIDDEN", "a_alice": "FORBIDDEN", "b": "FORBIDDEN"},
@@ -591,7 +609,7 @@ async def test_graphql_operations(world: World, caller: str, operation: str) -> 
         assert [e["extensions"]["code"] for e in body["errors"]] == [expected]
 
 
-@pytest.mark.parametrize("operation", ["updateCluster", "deleteForeign"])
+@pytest.mark.parametrize("operation", ["updateCluster", "deleteForeign", "resetForeign"])
 async def test_graphql_errors_about_a_foreign_namespace_read_as_missing(
     world: World, operation: str, world_unchanged: dict[str, Any]
 ) -> None:
@@ -622,7 +640,7 @@ async def test_connection_details_only_for_the_orgs_keys(
     connection = body["data"]["tenantContainer"][field]
     credentials = await world.secret(world.ns["alice"], "elasticsearch-credentials")
     assert connection == {
-        "endpoint": f"http://elasticsearch.{world.ns['alice']}.svc:9200",
+        "endpoint": f"https://elasticsearch.{world.ns['alice']}.svc:9200",
         "username": "elastic",
         "password": credentials["password"],
     }

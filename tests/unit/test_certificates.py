@@ -1,6 +1,9 @@
+import asyncio
 import dataclasses
 import datetime
 import ipaddress
+import ssl
+from pathlib import Path
 
 import pytest
 from cryptography import x509
@@ -9,7 +12,12 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from app.kube.certificates import generate_transport_tls, transport_dns_names
+from app.kube.certificates import (
+    generate_http_tls,
+    generate_transport_tls,
+    http_dns_names,
+    transport_dns_names,
+)
 from app.kube.manifests import transport_tls_secret_manifest
 from app.kube.tls import TlsBundle
 from tests.support.factories import SPEC_EXAMPLE
@@ -126,6 +134,80 @@ def test_node_certificate_usages(node: x509.Certificate) -> None:
     assert set(eku) == {ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH}
 
 
+@pytest.fixture(scope="module")
+def http(bundle: TlsBundle) -> x509.Certificate:
+    return x509.load_pem_x509_certificate(bundle.http_crt.encode())
+
+
+def test_http_certificate_is_signed_by_the_same_ca(
+    ca: x509.Certificate, http: x509.Certificate, node: x509.Certificate
+) -> None:
+    assert http.issuer == ca.subject == node.issuer
+    http.verify_directly_issued_by(ca)
+    aki = http.extensions.get_extension_for_class(x509.AuthorityKeyIdentifier).value
+    assert aki.key_identifier == ca.extensions.get_extension_for_class(
+        x509.SubjectKeyIdentifier
+    ).value.digest
+    assert http.serial_number != node.serial_number
+    assert http.public_key().public_numbers() != node.public_key().public_numbers()
+
+
+def test_http_certificate_names_both_services_in_every_form(http: x509.Certificate) -> None:
+    sans = http.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    names = set(sans.get_values_for_type(x509.DNSName))
+    for service in ("elasticsearch", "elasticsearch-headless"):
+        assert {
+            service,
+            f"{service}.{NAMESPACE}",
+            f"{service}.{NAMESPACE}.svc",
+            f"{service}.{NAMESPACE}.svc.cluster.local",
+        } <= names
+    pod = f"elasticsearch-2.elasticsearch-headless.{NAMESPACE}.svc"
+    assert any(wildcard_match(name, pod) for name in names)
+    assert "localhost" in names
+    assert names == set(http_dns_names(NAMESPACE))
+    # the node's own readiness probe connects to the loopback address
+    assert sans.get_values_for_type(x509.IPAddress) == [ipaddress.IPv4Address("127.0.0.1")]
+
+
+def test_http_certificate_only_serves(http: x509.Certificate) -> None:
+    assert http.extensions.get_extension_for_class(x509.BasicConstraints).value.ca is False
+    eku = http.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
+    assert list(eku) == [ExtendedKeyUsageOID.SERVER_AUTH]
+
+
+@pytest.mark.parametrize(
+    "host", [f"elasticsearch.{NAMESPACE}.svc", f"elasticsearch-headless.{NAMESPACE}", "127.0.0.1"]
+)
+async def test_a_tls_client_trusting_the_ca_accepts_the_http_certificate(
+    bundle: TlsBundle, tmp_path: Path, host: str
+) -> None:
+    # A real handshake (Python's OpenSSL), checking chain and host name as clients do.
+    certificate, key = tmp_path / "http.crt", tmp_path / "http.key"
+    certificate.write_text(bundle.http_crt)
+    key.write_text(bundle.http_key)
+    served = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    served.load_cert_chain(certificate, key)
+
+    async def answer(_: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.write(b"ok")
+        await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(answer, "127.0.0.1", 0, ssl=served)
+    port = server.sockets[0].getsockname()[1]
+    async with server:
+        trusting = ssl.create_default_context(cadata=bundle.ca_crt)
+        reader, writer = await asyncio.open_connection(
+            "127.0.0.1", port, ssl=trusting, server_hostname=host
+        )
+        assert await reader.read() == b"ok"
+        writer.close()
+        other = ssl.create_default_context(cadata=generate_transport_tls(namespace=NAMESPACE).ca_crt)
+        with pytest.raises(ssl.SSLCertVerificationError):
+            await asyncio.open_connection("127.0.0.1", port, ssl=other, server_hostname=host)
+
+
 def test_key_is_unencrypted_pkcs8_and_matches_the_certificate(
     bundle: TlsBundle, node: x509.Certificate
 ) -> None:
@@ -214,4 +296,20 @@ def test_secret_carries_the_bundle(bundle: TlsBundle) -> None:
         "ca.crt": bundle.ca_crt,
         "tls.crt": bundle.tls_crt,
         "tls.key": bundle.tls_key,
+        "http-ca.crt": bundle.ca_crt,
+        "http.crt": bundle.http_crt,
+        "http.key": bundle.http_key,
     }
+
+
+def test_an_http_certificate_alone_comes_with_a_ca_of_its_own() -> None:
+    # For a Secret made before HTTPS, whose CA can sign nothing more.
+    alone = generate_http_tls(namespace=NAMESPACE)
+    ca = x509.load_pem_x509_certificate(alone.ca_crt.encode())
+    http = x509.load_pem_x509_certificate(alone.http_crt.encode())
+    http.verify_directly_issued_by(ca)
+    assert ca.extensions.get_extension_for_class(x509.BasicConstraints).value.ca is True
+    sans = http.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    assert set(sans.get_values_for_type(x509.DNSName)) == set(http_dns_names(NAMESPACE))
+    assert set(alone.secret_data()) == {"http-ca.crt", "http.crt", "http.key"}
+    assert alone.http_key not in repr(alone)

@@ -28,6 +28,7 @@ from app.kube.manifests import (
     ClusterSecrets,
     ClusterShape,
     claim_labels,
+    client_endpoint,
     client_service_manifest,
     cluster_manifests,
     config_manifest,
@@ -49,6 +50,7 @@ from app.kube.tls import TlsBundle
 from tests.support.factories import SPEC_EXAMPLE
 
 IMAGE = "docker.elastic.co/elasticsearch/elasticsearch:8.15.0"
+SOME_TLS = TlsBundle(ca_crt="a", tls_crt="b", tls_key="c", http_crt="d", http_key="e")
 SECRETS = ClusterSecrets(
     elastic_password="pw-0123456789abcdef", report_token="tok-fedcba9876543210"
 )
@@ -89,12 +91,14 @@ def env(**changes: Any) -> dict[str, Any]:
     return {item["name"]: item.get("value") for item in es_container(**changes)["env"]}
 
 
-def all_manifests(cluster: ClusterShape = BASE) -> list[dict[str, Any]]:
+def all_manifests(
+    cluster: ClusterShape = BASE, secrets: ClusterSecrets = SECRETS
+) -> list[dict[str, Any]]:
     return cluster_manifests(
         cluster,
         cluster_id=CLUSTER_ID,
         image=IMAGE,
-        secrets=SECRETS,
+        secrets=secrets,
         report_url=REPORT_URL,
         platform_namespace=PLATFORM_NAMESPACE,
         bootstrap=True,
@@ -436,6 +440,25 @@ def test_pod_annotations_carry_vector_settings() -> None:
     }
 
 
+def test_a_credentials_reset_changes_the_pod_template_and_nothing_else() -> None:
+    first = statefulset_manifest(BASE, image=IMAGE)
+    assert statefulset_manifest(BASE, image=IMAGE, credentials_generation=0) == first
+    reset = statefulset_manifest(BASE, image=IMAGE, credentials_generation=2)
+    annotations = reset["spec"]["template"]["metadata"].pop("annotations")
+    assert annotations.pop("es-serverless.io/credentials-generation") == "2"
+    assert annotations == first["spec"]["template"]["metadata"].pop("annotations")
+    assert reset == first
+    generation = dataclasses.replace(SECRETS, credentials_generation=3)
+    sts = all_manifests(secrets=generation)[-1]
+    assert sts["spec"]["template"]["metadata"]["annotations"][
+        "es-serverless.io/credentials-generation"
+    ] == "3"
+
+
+def test_client_endpoint_is_https_on_the_client_service() -> None:
+    assert client_endpoint("ns-1") == "https://elasticsearch.ns-1.svc:9200"
+
+
 @pytest.mark.parametrize("unset", [None, ""])
 def test_gitlab_url_is_absent_when_not_set(unset: str | None) -> None:
     assert "ESS_GITLAB_URL" not in env(gitlab_url=unset)
@@ -508,17 +531,28 @@ def test_transport_tls_settings() -> None:
         "xpack.security.transport.ssl.certificate": "certs/tls.crt",
         "xpack.security.transport.ssl.certificate_authorities": "certs/ca.crt",
     }
-    assert settings["xpack.security.http.ssl.enabled"] is False
 
 
-def test_transport_tls_files_are_keys_of_the_mounted_secret() -> None:
+
+def test_http_tls_settings() -> None:
+    settings = config()
+    http = {k: v for k, v in settings.items() if k.startswith("xpack.security.http.")}
+    assert http == {
+        "xpack.security.http.ssl.enabled": True,
+        "xpack.security.http.ssl.key": "certs/http.key",
+        "xpack.security.http.ssl.certificate": "certs/http.crt",
+        "xpack.security.http.ssl.certificate_authorities": "certs/http-ca.crt",
+    }
+
+
+@pytest.mark.parametrize("layer", ["transport", "http"])
+def test_tls_files_are_keys_of_the_mounted_secret(layer: str) -> None:
     # Elasticsearch resolves the relative paths against its config directory.
     config_dir = "/usr/share/elasticsearch/config"
-    tls = TlsBundle(ca_crt="ca", tls_crt="crt", tls_key="key")
-    secret_keys = set(transport_tls_secret_manifest(BASE, tls=tls)["stringData"])
+    secret_keys = set(transport_tls_secret_manifest(BASE, tls=SOME_TLS)["stringData"])
     settings = config()
     for setting in ("key", "certificate", "certificate_authorities"):
-        path = f"{config_dir}/{settings['xpack.security.transport.ssl.' + setting]}"
+        path = f"{config_dir}/{settings[f'xpack.security.{layer}.ssl.' + setting]}"
         directory, _, file = path.rpartition("/")
         assert directory == CERTS_PATH
         assert file in secret_keys
@@ -535,7 +569,9 @@ def test_readiness_probe_authenticates_with_an_exec_probe() -> None:
     shell, flag, script = probe["exec"]["command"]
     assert (shell, flag) == ("bash", "-c")
     assert '-u "elastic:${ELASTIC_PASSWORD}"' in script
-    assert "'http://127.0.0.1:9200/_cluster/health?local=true'" in script
+    # HTTPS (a node with HTTP TLS refuses plain HTTP), verified with the cluster's CA
+    assert "'https://127.0.0.1:9200/_cluster/health?local=true'" in script
+    assert f"--cacert '{CERTS_PATH}/http-ca.crt'" in script
     assert script.endswith("| grep -q 200")
 
 
@@ -567,7 +603,8 @@ def test_readiness_probe_sends_the_password_and_needs_a_200(tmp_path: Path) -> N
     code, args = run_probe(tmp_path, "200", password)
     assert code == 0
     assert args[args.index("-u") + 1] == f"elastic:{password}"
-    assert args[-1] == "http://127.0.0.1:9200/_cluster/health?local=true"
+    assert args[-1] == "https://127.0.0.1:9200/_cluster/health?local=true"
+    assert args[args.index("--cacert") + 1] == f"{CERTS_PATH}/http-ca.crt"
     assert run_probe(tmp_path, "401", password)[0] != 0  # wrong password: not ready
     assert run_probe(tmp_path, "000", password)[0] != 0  # not listening yet: not ready
 
@@ -641,7 +678,9 @@ def test_reporter_secret() -> None:
 
 
 def test_transport_tls_secret() -> None:
-    tls = TlsBundle(ca_crt="CA PEM", tls_crt="CERT PEM", tls_key="KEY PEM")
+    tls = TlsBundle(
+        ca_crt="CA PEM", tls_crt="CERT PEM", tls_key="KEY PEM", http_crt="HTTP", http_key="HK"
+    )
     assert transport_tls_secret_manifest(BASE, tls=tls) == {
         "apiVersion": "v1",
         "kind": "Secret",
@@ -651,7 +690,14 @@ def test_transport_tls_secret() -> None:
             "labels": owned_labels(),
         },
         "type": "Opaque",
-        "stringData": {"ca.crt": "CA PEM", "tls.crt": "CERT PEM", "tls.key": "KEY PEM"},
+        "stringData": {
+            "ca.crt": "CA PEM",
+            "tls.crt": "CERT PEM",
+            "tls.key": "KEY PEM",
+            "http-ca.crt": "CA PEM",  # the cluster's CA signed the HTTP certificate too
+            "http.crt": "HTTP",
+            "http.key": "HK",
+        },
     }
 
 
@@ -807,7 +853,7 @@ def test_cluster_objects_are_every_object_created_in_the_namespace() -> None:
 
 
 def test_every_object_carries_the_owned_labels_and_claims_the_claim_labels() -> None:
-    tls = transport_tls_secret_manifest(BASE, tls=TlsBundle(ca_crt="a", tls_crt="b", tls_key="c"))
+    tls = transport_tls_secret_manifest(BASE, tls=SOME_TLS)
     for manifest in [*all_manifests(), tls]:
         assert owned_labels().items() <= manifest["metadata"]["labels"].items()
     sts = statefulset_manifest(BASE, image=IMAGE)
@@ -830,7 +876,7 @@ def test_tls_secret_is_not_applied_with_the_rest() -> None:
 def test_manifests_are_json_ready(gitlab_url: str | None) -> None:
     manifests = all_manifests(shape(gitlab_url=gitlab_url))
     assert json.loads(json.dumps(manifests)) == manifests  # no tuples, Decimals, None ...
-    tls = transport_tls_secret_manifest(BASE, tls=TlsBundle(ca_crt="a", tls_crt="b", tls_key="c"))
+    tls = transport_tls_secret_manifest(BASE, tls=SOME_TLS)
     assert json.loads(json.dumps(tls)) == tls
 
 
@@ -861,7 +907,7 @@ def test_every_port_name_is_a_valid_service_port_name() -> None:
 
 
 def test_every_label_key_and_value_is_valid() -> None:
-    tls = transport_tls_secret_manifest(BASE, tls=TlsBundle(ca_crt="a", tls_crt="b", tls_key="c"))
+    tls = transport_tls_secret_manifest(BASE, tls=SOME_TLS)
     found = list(label_sets([*all_manifests(), tls]))
     # namespace, 3 secrets, policy labels + pod and namespace selectors,
     # 2 x (service labels + selector), disruption budget + its selector, config map,

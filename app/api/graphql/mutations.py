@@ -115,6 +115,24 @@ class Mutation:
         return TenantContainer.from_row(row)
 
     @strawberry.mutation(
+        description="Give a cluster's `elastic` user a new password: the credentials "
+        "Secret is re-applied and the pods roll onto it (status updating, then created); "
+        "`connection` shows the new password at once. Allowed when an update is."
+    )
+    async def reset_cluster_credentials(self, info: Info, namespace: Namespace) -> TenantContainer:
+        runtime = info.context.runtime
+        async with _audited(info, "resetClusterCredentials", target=namespace) as note:
+            row = await flows.reset_credentials(
+                sessions=runtime.sessions,
+                worker=runtime.worker,
+                clock=runtime.clock,
+                scope=info.context.caller.scope,
+                namespace=namespace,
+            )
+            note.tenant_org_id = row.tenant_org_id
+        return TenantContainer.from_row(row)
+
+    @strawberry.mutation(
         description="Delete a cluster by namespace, or by tenantOrgId, user and serviceName: "
         "status deleting, then deleted once its namespace is gone (a namespace without the "
         "cluster's ownership mark stays; only the cluster's objects in it are removed). "

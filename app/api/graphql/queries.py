@@ -187,7 +187,17 @@ class Query:
         "version): later versions of its major, and of the next major once it runs the "
         "newest minor of its own offered (NOT_FOUND for a namespace the caller cannot see)."
     )
-    async def available_versions(self, info: Info, namespace: str | None = None) -> list[str]:
+    async def available_versions(
+        self,
+        info: Info,
+        namespace: Annotated[
+            str | None,
+            strawberry.argument(
+                description="A cluster's namespace: what it may be upgraded to; unset: "
+                "every version offered for a new cluster."
+            ),
+        ] = None,
+    ) -> list[str]:
         runtime = info.context.runtime
         catalog = runtime.settings.es_catalog
         if namespace is None:

@@ -15,7 +15,6 @@ import strawberry
 from graphql import GraphQLError
 
 from app.access.keys import ApiKeyRequest
-from app.access.principals import Role
 from app.api.graphql import billing
 from app.api.graphql.connections import (
     DEPRECATED,
@@ -40,7 +39,6 @@ from app.api.graphql.quotas import read as read_quota
 from app.api.graphql.selections import selects
 from app.api.graphql.sizing import QUANTIZATION_DESCRIPTION, VectorSizing
 from app.api.payloads import rfc3339
-from app.kube.manifests import CLIENT_SERVICE_NAME
 from app.models.cluster import ClusterCreate, ClusterDetails, ClusterUpdate
 from app.models.records import ClusterRecord, DeploymentRecord
 from app.models.sizing import Quantization
@@ -55,7 +53,8 @@ from app.store.tables import (
     UsageSampleRow,
 )
 from app.tenancy import listings, queries
-from app.tenancy.errors import Forbidden
+from app.tenancy.connection import connection_details
+from app.tenancy.errors import NotFound
 from app.tenancy.paging import Page, PageRequest, Position
 from app.tenancy.quota import Subject
 
@@ -171,19 +170,25 @@ class ClusterEvent:
 
 
 @strawberry.type(
-    description="Where and as whom to reach a cluster's Elasticsearch: what its Secret "
-    "elasticsearch-credentials holds. (Named ClusterConnection before: that name is "
-    "Relay's for a page of a listing.)"
+    description="Where and as whom to reach a cluster's Elasticsearch: what its Secrets "
+    "elasticsearch-credentials and elasticsearch-transport-tls hold. (Named "
+    "ClusterConnection before: that name is Relay's for a page of a listing.)"
 )
 class ClusterCredentials:
     endpoint: str = strawberry.field(
-        description="The HTTP URL of its client Service, reachable inside the Kubernetes "
-        "cluster network: http://elasticsearch.{namespace}.svc:9200."
+        description="The HTTPS URL of its client Service, reachable inside the Kubernetes "
+        "cluster network: https://elasticsearch.{namespace}.svc:9200."
     )
     username: str = strawberry.field(description="The Elasticsearch user: elastic.")
     password: str = strawberry.field(
         description="The elastic user's password (derived from the server key, "
-        "ESS_SECRET_KEY)."
+        "ESS_SECRET_KEY, and the cluster's credentials generation: "
+        "resetClusterCredentials makes a new one)."
+    )
+    ca_certificate: str | None = strawberry.field(
+        description="PEM of the cluster's own CA, which signed its HTTPS certificate: "
+        "verify the endpoint with it. null while the certificates cannot be read (not "
+        "made yet, or Kubernetes not answering)."
     )
 
 
@@ -235,25 +240,32 @@ class TenantContainer:
         return DeploymentStatus.from_row(row) if row is not None else None
 
     @strawberry.field(description=CREDENTIALS_DESCRIPTION)
-    def credentials(self, info: Info) -> ClusterCredentials:
-        return self._credentials(info)
+    async def credentials(self, info: Info) -> ClusterCredentials:
+        return await self._credentials(info)
 
     @strawberry.field(
         description=CREDENTIALS_DESCRIPTION,
         deprecation_reason="Use credentials: the same answer and refusals, under a name that "
         "does not read as a Relay connection.",
     )
-    def connection(self, info: Info) -> ClusterCredentials:
-        return self._credentials(info)
+    async def connection(self, info: Info) -> ClusterCredentials:
+        return await self._credentials(info)
 
-    def _credentials(self, info: Info) -> ClusterCredentials:
-        caller = info.context.caller
-        if caller.role is not Role.ORG_KEY or caller.tenant_org_id != self.tenant_org_id:
-            raise Forbidden("connection details are readable only with the organisation's keys")
+    async def _credentials(self, info: Info) -> ClusterCredentials:
+        info.context.caller.require_connection_reader(self.tenant_org_id)
+        runtime = info.context.runtime
+        async with runtime.sessions() as session:
+            row = await queries.get_container(session=session, container_id=str(self.id))
+        if row is None:  # pragma: no cover - this container was read in this request
+            raise NotFound(f'no cluster in namespace "{self.namespace}"')
+        details = await connection_details(
+            kube=runtime.kube, secrets=runtime.secrets, container=row
+        )
         return ClusterCredentials(
-            endpoint=f"http://{CLIENT_SERVICE_NAME}.{self.namespace}.svc:9200",
-            username="elastic",
-            password=info.context.runtime.secrets.elastic_password(self.id),
+            endpoint=details.endpoint,
+            username=details.username,
+            password=details.password,
+            ca_certificate=details.ca_certificate,
         )
 
     @strawberry.field(
