@@ -104,4 +104,5 @@ def test_cluster_credentials_replace_the_relay_looking_name(
         "endpoint",
         "username",
         "password",
+        "caCertificate",
     }

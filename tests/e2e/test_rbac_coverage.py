@@ -103,6 +103,9 @@ def test_every_api_method_the_code_names_is_granted() -> None:
     assert sorted(called - cluster_role_grants()) == []
 
 
+ZONE_LABEL = "topology.kubernetes.io/zone"
+
+
 def recorded(app: InProcessServer) -> set[Grant]:
     assert app.runtime.sandbox is not None
     return {
@@ -116,6 +119,11 @@ async def test_the_cluster_role_grants_exactly_what_the_control_plane_calls(
 ) -> None:
     app = await make_app(reconcile_interval_seconds=3600)  # passes run when the test says
     assert app.runtime.sandbox is not None
+    # A node with a zone: the control plane then lists nodes, reads a pod's node and
+    # annotates the pod with its zone (shard allocation awareness).
+    await app.sandbox.merge_patch(
+        "/api/v1/nodes/sandbox-node", {"metadata": {"labels": {ZONE_LABEL: "zone-a"}}}
+    )
     app.runtime.sandbox.reset_stats()
     async with app.client() as admin:
 
