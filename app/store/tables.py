@@ -92,6 +92,10 @@ class TenantContainerRow(ClusterRecord, table=True):
     )
 
     version: int = Field(default=1, sa_column=_CONTAINER_VERSION)
+    # Which control-plane replica works on the cluster, and until when unless it renews
+    # (app.tenancy.leases). Not part of the record's shape: storage only, like version.
+    lease_owner: str | None = Field(default=None, max_length=64)
+    lease_expires_at: datetime | None = optional_timestamp()
 
     __mapper_args__ = {"version_id_col": _CONTAINER_VERSION}
 

@@ -29,6 +29,7 @@ from app.store.tables import (
 from app.tenancy import ledger, naming, queries, quota
 from app.tenancy.clock import SYSTEM_CLOCK, Clock
 from app.tenancy.errors import ClusterChanged, Conflict, NotFound
+from app.tenancy.leases import LeaseTerms
 from app.tenancy.lifecycle import ClusterRecord
 from app.tenancy.requests import UPDATABLE, ClusterRequest, parse_update_request
 from app.tenancy.scope import Scope
@@ -52,11 +53,13 @@ async def create_cluster(
     request: ClusterRequest,
     quotas: quota.QuotaDefaults = quota.NO_DEFAULTS,
     clock: Clock = SYSTEM_CLOCK,
+    lease: LeaseTerms | None = None,
 ) -> TenantContainerRow:
     """Steps 2-4 of the create flow: check the quotas, then record both records (status
     ``pending``) in one transaction, under the organisation's quota guard. The unique
     indexes make the duplicate and namespace checks atomic; the look-ups before them
-    only word the error."""
+    only word the error. ``lease``: the replica that will provision it takes its work in
+    the same INSERT (without one, the next replica to start claims it)."""
     for _ in range(_ID_ATTEMPTS):
         try:
             async with session_scope(sessions) as session:
@@ -64,7 +67,7 @@ async def create_cluster(
                 await quota.check_create(session=session, request=request, defaults=quotas)
                 await _refuse_conflicts(session=session, request=request)
                 return await _new_records(
-                    session=session, request=request, n=ids.next(), now=clock()
+                    session=session, request=request, n=ids.next(), now=clock(), lease=lease
                 )
         except IntegrityError:
             # Lost a race: either a concurrent create of the same tenant or namespace
@@ -105,7 +108,12 @@ async def _refuse_conflicts(*, session: AsyncSession, request: ClusterRequest) -
 
 
 async def _new_records(
-    *, session: AsyncSession, request: ClusterRequest, n: int, now: datetime
+    *,
+    session: AsyncSession,
+    request: ClusterRequest,
+    n: int,
+    now: datetime,
+    lease: LeaseTerms | None,
 ) -> TenantContainerRow:
     fields = request.model_dump()
     container = TenantContainerRow(
@@ -128,6 +136,8 @@ async def _new_records(
     # The container row must exist before rows that reference it. Without relationships
     # the unit of work does not order the INSERTs by foreign key, and PostgreSQL (unlike
     # SQLite without PRAGMA foreign_keys) checks them: so write it first.
+    if lease is not None:
+        lease.stamp(container)
     session.add(container)
     await session.flush()
     await ClusterRecord(container, deployment).transition(
@@ -157,11 +167,13 @@ async def request_update(
     payload: Mapping[str, Any],
     quotas: quota.QuotaDefaults = quota.NO_DEFAULTS,
     clock: Clock = SYSTEM_CLOCK,
+    lease: LeaseTerms | None = None,
 ) -> TenantContainerRow:
     """Record the wanted shape and move the cluster to ``updating``, both in the one
     compare-and-set, so only the spec of the update that wins is ever recorded; growth
     is checked against the quotas under the organisation's guard. An empty update
-    re-applies the cluster's objects: the way to repair a degraded or failed one."""
+    re-applies the cluster's objects: the way to repair a degraded or failed one.
+    ``lease``: the replica that will carry it out takes the work in the same write."""
     async with sessions() as session:
         found = await queries.find_by_namespace(session=session, scope=scope, namespace=namespace)
     try:
@@ -187,6 +199,8 @@ async def request_update(
             changed = sorted(k for k, v in payload.items() if v is not None)
             reason = f"update requested: {', '.join(changed)}" if changed else "re-apply requested"
             at = clock()
+            if lease is not None:
+                lease.stamp(container)
             await record.transition(
                 session=session, to=ClusterStatus.UPDATING, reason=reason, at=at
             )
@@ -208,10 +222,16 @@ def _updatable() -> str:
 
 
 async def request_delete(
-    *, sessions: SessionFactory, container_id: str, clock: Clock = SYSTEM_CLOCK
+    *,
+    sessions: SessionFactory,
+    container_id: str,
+    clock: Clock = SYSTEM_CLOCK,
+    lease: LeaseTerms | None = None,
 ) -> tuple[TenantContainerRow, bool]:
     """Move the cluster to ``deleting``; a cluster already deleting or deleted is left
-    as it is (deleting twice is not an error). Says whether it moved.
+    as it is (deleting twice is not an error). Says whether it moved. ``lease``: the
+    replica that will carry it out takes the work in the same write, from whichever
+    replica held it (a create in progress there is fenced by the version).
 
     A delete may follow any status, so one that loses the compare-and-set to a
     concurrent change (an update, the worker finishing) reads the record again and
@@ -223,6 +243,8 @@ async def request_delete(
                 if record.container.status in (ClusterStatus.DELETING, ClusterStatus.DELETED):
                     return record.container, False
                 at = clock()
+                if lease is not None:
+                    lease.stamp(record.container)
                 await record.transition(
                     session=session, to=ClusterStatus.DELETING, reason="delete requested", at=at
                 )

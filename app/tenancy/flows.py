@@ -48,7 +48,7 @@ async def create_cluster(
     scope.require_acting(tenant_org_id=request.tenant_org_id, user=request.user)
     await _refuse_existing_namespace(sessions=sessions, kube=kube, request=request)
     container = await commands.create_cluster(
-        sessions=sessions, ids=ids, request=request, quotas=quotas, clock=clock
+        sessions=sessions, ids=ids, request=request, quotas=quotas, clock=clock, lease=worker.lease
     )
     worker.submit(container.id)
     return container
@@ -88,6 +88,7 @@ async def update_cluster(
         payload=payload,
         quotas=quotas,
         clock=clock,
+        lease=worker.lease,
     )
     worker.submit(container.id)
     return container
@@ -124,7 +125,7 @@ async def delete_cluster(
                 include_deleted=True,
             )
     container, moved = await commands.request_delete(
-        sessions=sessions, container_id=target.id, clock=clock
+        sessions=sessions, container_id=target.id, clock=clock, lease=worker.lease
     )
     if moved:
         # A create or update still running for it is overtaken, not awaited.
