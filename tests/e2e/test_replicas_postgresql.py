@@ -5,18 +5,19 @@ its leases run out."""
 
 from __future__ import annotations
 
+import json
 import time
 from collections import Counter
 from collections.abc import Callable
 
 import pytest
+from websockets.sync.client import connect
+from websockets.typing import Subprotocol
 
 from tests.support.database import rows
-from tests.support.http import all_at_once
+from tests.support.http import all_at_once, create_accepted
 from tests.support.servers import ServerProcess, StandaloneSandbox
 from tests.support.waiting import wait_until
-
-pytestmark = pytest.mark.slow
 
 CLUSTERS = 100
 BEFORE_THE_KILL = 60  # creates spread over all three; the rest over the two left
@@ -36,6 +37,7 @@ def _creates(org: str, numbers: range) -> list[tuple[str, str, dict[str, object]
     ]
 
 
+@pytest.mark.slow
 def test_three_replicas_one_killed_midway_create_every_cluster_exactly_once(
     postgres_replica_env: dict[str, str],
     make_server: Callable[..., ServerProcess],
@@ -141,3 +143,38 @@ def _namespace_of(key: str) -> str:
     """The namespace of a sandbox object key: "statefulsets ns/name" or "namespaces ns"."""
     resource, where = key.split(" ", 1)
     return where if resource == "namespaces" else where.split("/", 1)[0]
+
+
+EVENTS = """
+subscription($org: String!) {
+  clusterEvents(tenantOrgId: $org) { serviceName event { from to } }
+}
+"""
+
+
+def test_a_subscriber_on_one_replica_sees_the_changes_another_replica_makes(
+    postgres_replicas: list[ServerProcess], org: str
+) -> None:
+    writer, watched = postgres_replicas
+    with connect(
+        watched.ws_url, subprotocols=[Subprotocol("graphql-transport-ws")], open_timeout=10
+    ) as socket:
+        socket.send(json.dumps({"type": "connection_init", "payload": watched.headers}))
+        assert json.loads(socket.recv(timeout=10))["type"] == "connection_ack"
+        subscribe = {"query": EVENTS, "variables": {"org": org}}
+        socket.send(json.dumps({"id": "1", "type": "subscribe", "payload": subscribe}))
+        time.sleep(0.5)  # subscribed: only what happens from then on is sent
+        with writer.client() as client:
+            create_accepted(client, org, "zoe", "remote")
+        seen = []
+        while [step["to"] for step in seen][-1:] != ["created"]:
+            message = json.loads(socket.recv(timeout=30))
+            assert message["type"] == "next", message
+            update = message["payload"]["data"]["clusterEvents"]
+            assert update["serviceName"] == "remote"
+            seen.append(update["event"])
+    assert [(step["from"], step["to"]) for step in seen] == [
+        (None, "pending"),
+        ("pending", "creating"),
+        ("creating", "created"),
+    ]
