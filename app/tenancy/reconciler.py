@@ -55,6 +55,7 @@ class Reconciler:
     ) -> None:
         self._sessions = sessions
         self._lease = lease
+        self.checks = 0  # clusters observed so far
         self._kube = kube
         self._worker = worker
         self._interval = interval
@@ -91,6 +92,7 @@ class Reconciler:
         """Observe one cluster, say what changed, measure its usage."""
         if self._worker.busy(container.id):
             return 0
+        self.checks += 1
         try:
             problem = await cluster_problem(
                 self._kube,
