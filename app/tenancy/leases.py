@@ -125,6 +125,20 @@ async def renew(
     return held
 
 
+async def held_by_others(
+    session: AsyncSession, *, owner: str, container_ids: Collection[str]
+) -> set[str]:
+    """Which of ``container_ids`` another replica holds now."""
+    if not container_ids:
+        return set()
+    statement = select(T.id).where(
+        col(T.id).in_(sorted(container_ids)),
+        col(T.lease_owner).is_not(None),
+        col(T.lease_owner) != owner,
+    )
+    return set((await session.exec(statement)).all())
+
+
 async def claim_work(
     session: AsyncSession,
     *,

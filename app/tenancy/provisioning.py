@@ -158,8 +158,13 @@ class ClusterWorker:
         if local:
             async with session_scope(self._sessions, background=True) as session:
                 held = await leases.renew(session, terms=self.lease, container_ids=local)
-            for container_id in local - held:
-                # Taken over (the version moved on: this work is fenced) or finished.
+                # Not renewed: finished (released), or taken over by another replica.
+                lost = await leases.held_by_others(
+                    session, owner=self.lease.owner, container_ids=local - held
+                )
+            for container_id in lost:
+                # The version moved on with the lease: this work is fenced; stop it.
+                log.warning("cluster %s: its lease was taken over; stopping here", container_id)
                 await self._tasks.cancel(task_name(container_id))
         free = self._settings.concurrency - self.queued()
         if free <= 0:
@@ -176,8 +181,12 @@ class ClusterWorker:
     async def release_all(self) -> None:
         """At shutdown, after the work stopped: the leases run out now, so another
         replica's next heartbeat takes the work over."""
-        async with session_scope(self._sessions, background=True) as session:
-            await leases.expire_all(session, owner=self.lease.owner)
+        try:
+            async with session_scope(self._sessions, background=True) as session:
+                await leases.expire_all(session, owner=self.lease.owner)
+        except Exception:
+            # Nothing is lost: the leases run out by themselves.
+            log.exception("could not give up the leases at shutdown")
 
     async def _work(self, container_id: str) -> None:
         async with self._slots:

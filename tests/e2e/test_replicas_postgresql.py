@@ -1,7 +1,7 @@
-"""Three control-plane replicas on one PostgreSQL database and one sandbox cluster, one
+"""Control-plane replicas on one PostgreSQL database and one sandbox cluster. Three, one
 of them killed (SIGKILL) in the middle of a burst of creates: every cluster is created
 exactly once, by one replica at a time, and the dead replica's work is taken over when
-its leases run out."""
+its leases run out. Two: a subscriber on one sees what the other does."""
 
 from __future__ import annotations
 
