@@ -21,6 +21,7 @@ import httpx
 import pytest
 import pytest_asyncio
 
+from app.store.db import SessionFactory, make_engine, make_session_factory, migrate_async
 from kube_sandbox import SandboxCluster
 from tests.support.database import run_blocking
 from tests.support.inprocess import InProcessServer, serve_in_process
@@ -191,3 +192,21 @@ def postgres_replicas(
 ) -> list[ServerProcess]:
     """Two control-plane replicas: server processes sharing ``postgres_replica_env``."""
     return [make_server(**postgres_replica_env), make_server(**postgres_replica_env)]
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh database on SQLite, and on PostgreSQL too when TEST_POSTGRES_URL is set."""
+    if request.param == "sqlite":
+        return f"sqlite+aiosqlite:///{tmp_path / 'test.db'}"
+    url: str = request.getfixturevalue("postgres_url")  # skips unless TEST_POSTGRES_URL is set
+    return url
+
+
+@pytest.fixture
+async def sessions(database_url: str) -> AsyncIterator[SessionFactory]:
+    """Sessions of ``database_url``, migrated: the domain on each database."""
+    await migrate_async(database_url)
+    engine = make_engine(database_url)
+    yield make_session_factory(engine)
+    await engine.dispose()

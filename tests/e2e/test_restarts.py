@@ -9,6 +9,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
+import httpx
 import pytest
 
 from tests.support.database import rows
@@ -58,14 +59,7 @@ def test_cluster_left_in_progress_by_a_stopped_server_is_finished_after_restart(
     assert time.monotonic() - started < 20  # SIGTERM stops in-flight work promptly
     server.restart()  # a new process: a new, empty sandbox cluster too
     with server.client() as client:
-        done = wait_for_status(
-            client,
-            user="alice",
-            service_name="resume",
-            tenant_org_id=org,
-            wanted={"created", "failed"},
-        )
-    assert done["status"] == "created"
+        _finishes_created(client, org, "resume")
 
 
 def test_work_of_a_dead_process_is_taken_over_once_its_lease_runs_out_on_sqlite(
@@ -102,14 +96,7 @@ def test_work_of_a_dead_process_is_taken_over_once_its_lease_runs_out_on_sqlite(
     assert second.data_dir != first.data_dir
     standalone_sandbox.api.hold_readiness(namespace, hold=False)
     with second.client() as client:
-        done = wait_for_status(
-            client,
-            user="alice",
-            service_name="orphan",
-            tenant_org_id=org,
-            wanted={"created", "failed"},
-        )
-        assert done["status"] == "created"
+        _finishes_created(client, org, "orphan")
         history = client.get(
             "/tenant/containers/alice/orphan/events", params={"tenant_org_id": org}
         ).json()
@@ -127,3 +114,10 @@ def _utc(value: datetime | str) -> datetime:
     """A time SQLite gave back (naive, or text), as the UTC time it is."""
     moment = datetime.fromisoformat(value) if isinstance(value, str) else value
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+
+
+def _finishes_created(client: httpx.Client, org: str, service: str) -> None:
+    done = wait_for_status(
+        client, user="alice", service_name=service, tenant_org_id=org, wanted={"created", "failed"}
+    )
+    assert done["status"] == "created", done

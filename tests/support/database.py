@@ -10,7 +10,9 @@ from typing import Any, TypeVar
 
 from sqlalchemy import text
 
-from app.store.db import make_engine
+from app.store.db import SessionFactory, make_engine
+from app.store.tables import TenantContainerRow
+from app.tenancy import queries
 
 T = TypeVar("T")
 
@@ -35,3 +37,11 @@ def rows(url: str, sql: str, **params: Any) -> list[tuple[Any, ...]]:
             await engine.dispose()
 
     return run_blocking(read())
+
+
+async def container_row(sessions: SessionFactory, container_id: str) -> TenantContainerRow:
+    """A cluster's container record as committed now (it must exist)."""
+    async with sessions() as session:
+        row = await queries.get_container(session=session, container_id=container_id)
+    assert row is not None
+    return row

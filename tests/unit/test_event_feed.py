@@ -85,14 +85,10 @@ async def world(tmp_path: Path) -> AsyncIterator[World]:
         yield found
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-async def any_world(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[World]:
+@pytest.fixture
+async def any_world(database_url: str) -> AsyncIterator[World]:
     """On SQLite, and on PostgreSQL (woken by notifications) when TEST_POSTGRES_URL is set."""
-    if request.param == "sqlite":
-        url = f"sqlite+aiosqlite:///{tmp_path / 'feed.db'}"
-    else:
-        url = request.getfixturevalue("postgres_url")
-    async with _world(url) as found:
+    async with _world(database_url) as found:
         yield found
 
 

@@ -6,41 +6,24 @@ over stops working on the cluster."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from pathlib import Path
 
-import pytest
 from sqlmodel import col, select
 
 from app.store.db import (
     SessionFactory,
-    make_engine,
-    make_session_factory,
-    migrate_async,
     session_scope,
 )
-from app.store.tables import ClusterEventRow, TenantContainerRow
-from app.tenancy import commands, leases, queries
+from app.store.tables import ClusterEventRow
+from app.tenancy import commands, leases
 from app.tenancy.leases import LeaseTerms
 from app.tenancy.naming import IdSequence
 from tests.conftest import MakeApp
+from tests.support.database import container_row
 from tests.support.factories import cluster_request
 from tests.support.inprocess import create_accepted, events, wait_for_status
 
 ONE = LeaseTerms(owner="replica-one", seconds=60)
 TWO = LeaseTerms(owner="replica-two", seconds=60)
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-async def sessions(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[SessionFactory]:
-    if request.param == "sqlite":
-        url = f"sqlite+aiosqlite:///{tmp_path / 'leases.db'}"
-    else:
-        url = request.getfixturevalue("postgres_url")  # skips unless TEST_POSTGRES_URL is set
-    await migrate_async(url)
-    engine = make_engine(url)
-    yield make_session_factory(engine)
-    await engine.dispose()
 
 
 async def _created(sessions: SessionFactory, n: int, lease: LeaseTerms | None) -> list[str]:
@@ -51,13 +34,6 @@ async def _created(sessions: SessionFactory, n: int, lease: LeaseTerms | None) -
         row = await commands.create_cluster(sessions=sessions, ids=ids, request=request, lease=lease)
         made.append(row.id)
     return made
-
-
-async def _row(sessions: SessionFactory, container_id: str) -> TenantContainerRow:
-    async with sessions() as session:
-        row = await queries.get_container(session=session, container_id=container_id)
-    assert row is not None
-    return row
 
 
 async def _claim(
@@ -71,7 +47,7 @@ async def test_a_held_lease_is_not_taken_until_it_runs_out_and_then_the_holder_i
     sessions: SessionFactory,
 ) -> None:
     (cluster,) = await _created(sessions, 1, ONE)
-    stamped = await _row(sessions, cluster)
+    stamped = await container_row(sessions, cluster)
     assert stamped.lease_owner == "replica-one"  # taken in the create's own write
     assert await _claim(sessions, TWO) == []
     assert await _claim(sessions, TWO, unleased=True) == []  # held: not even at start-up
@@ -79,7 +55,7 @@ async def test_a_held_lease_is_not_taken_until_it_runs_out_and_then_the_holder_i
         assert await leases.renew(session, terms=ONE, container_ids=[cluster]) == {cluster}
         assert await leases.expire_all(session, owner="replica-one") == 1
     assert await _claim(sessions, TWO) == [cluster]
-    taken = await _row(sessions, cluster)
+    taken = await container_row(sessions, cluster)
     assert (taken.lease_owner, taken.version) == ("replica-two", stamped.version + 1)
     async with session_scope(sessions) as session:
         # The holder it was taken from renews nothing: its work there is over.
@@ -123,7 +99,7 @@ async def test_a_worker_whose_lease_was_taken_over_stops_and_records_nothing(
         assert not worker.busy(cluster)
         await app.sandbox.hold_readiness(namespace, hold=False)
         await asyncio.sleep(1)
-        row = await _row(app.runtime.sessions, cluster)
+        row = await container_row(app.runtime.sessions, cluster)
         assert (row.status, row.lease_owner) == ("creating", "replica-two")
         history = await events(admin, org, "ann", "fenced")
     assert "created" not in [e["to"] for e in history]
