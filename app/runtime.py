@@ -24,9 +24,11 @@ from app.models.billing import PriceList
 from app.secrets import SecretDeriver, load_or_create_secret
 from app.settings import AuthMode, KubeMode, Settings
 from app.store.db import SessionFactory, make_engine, make_session_factory, migrate_async
+from app.store.replica import replica_identity
 from app.tasks import TaskSupervisor
 from app.tenancy.clock import SYSTEM_CLOCK, Clock
 from app.tenancy.event_feed import EventFeed
+from app.tenancy.leases import LeaseTerms
 from app.tenancy.naming import IdSequence, ReservedNamespaces
 from app.tenancy.provisioning import ClusterWorker, WorkerSettings
 from app.tenancy.quota import QuotaDefaults
@@ -172,10 +174,10 @@ async def open_runtime(
             secrets=secrets,
             enabled=settings.auth is AuthMode.ENABLED,
         )
+        replica = replica_identity(settings.data_dir)
+        stack.callback(replica.close)
+        log.info("replica %s", replica.name)
         tasks = TaskSupervisor()
-        # Registered last, so it runs first: in-flight work stops before its
-        # connections close, leaving clusters in a state the next start resumes.
-        stack.push_async_callback(tasks.stop)
         sessions = make_session_factory(engine)
         worker = ClusterWorker(
             sessions=sessions,
@@ -188,16 +190,28 @@ async def open_runtime(
                 concurrency=settings.provision_concurrency,
                 platform_namespace=settings.platform_namespace,
                 public_url=settings.public_url_resolved,
+                lease=LeaseTerms(owner=replica.name, seconds=settings.lease_seconds),
+                heartbeat_seconds=settings.lease_heartbeat_seconds,
             ),
         )
+        # After the work stopped (below): the leases left run out now, for the others.
+        stack.push_async_callback(worker.release_all)
+        # Registered last, so it runs first: in-flight work stops before its
+        # connections close, leaving clusters in a state the next start resumes.
+        stack.push_async_callback(tasks.stop)
         reconciler = Reconciler(
             sessions=sessions,
             kube=kube,
             worker=worker,
             interval=settings.reconcile_interval_seconds,
             usage_retention=timedelta(hours=settings.usage_retention_hours),
+            # A claim outlasts the next pass, so a replica keeps the clusters it checks.
+            lease=LeaseTerms(
+                owner=replica.name, seconds=2 * settings.reconcile_interval_seconds
+            ),
         )
         await worker.resume_unfinished()
+        tasks.start("leases", worker.keep_leases())
         tasks.start("reconciler", reconciler.run_forever())
         yield Runtime(
             warnings=warnings,
@@ -218,7 +232,10 @@ async def open_runtime(
             secrets=secrets,
             rate_limiter=rate_limiter,
             event_feed=EventFeed(
-                sessions=sessions, tasks=tasks, live_credentials=authenticator.live_keys
+                sessions=sessions,
+                tasks=tasks,
+                live_credentials=authenticator.live_keys,
+                database_url=url,
             ),
             clock=clock,
         )

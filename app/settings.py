@@ -80,6 +80,12 @@ class Settings(BaseSettings):
     # How long one Kubernetes call keeps retrying transient failures.
     kube_retry_seconds: float = Field(default=60.0, gt=0)
     reconcile_interval_seconds: float = Field(default=30.0, gt=0)
+    # Several replicas on one database (app.tenancy.leases): a replica holds a lease on
+    # each cluster it works on for this long, renewing it every heartbeat (which also
+    # looks for work whose lease ran out: a dead replica's work is taken over within
+    # about lease + heartbeat seconds).
+    lease_seconds: float = Field(default=30.0, gt=0)
+    lease_heartbeat_seconds: float = Field(default=10.0, gt=0)
     usage_retention_hours: float = Field(default=24.0 * 7, gt=0)
     log_level: str = "INFO"
     # "text": lines for a person at a terminal; "json": one JSON object per line (time,
@@ -161,6 +167,15 @@ class Settings(BaseSettings):
     price_disk_gib_hour: Price = Decimal("0.0001")
     price_gpu_hour: Price = Decimal("2.50")
     currency: Currency = "USD"
+
+    @model_validator(mode="after")
+    def _heartbeat_within_lease(self) -> Settings:
+        if self.lease_heartbeat_seconds >= self.lease_seconds:
+            raise ValueError(
+                "ESS_LEASE_HEARTBEAT_SECONDS must be shorter than ESS_LEASE_SECONDS "
+                "(a lease renewed only after it ran out can be taken over meanwhile)"
+            )
+        return self
 
     @field_validator("admin_token", "secret_key", mode="before")
     @classmethod

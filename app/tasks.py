@@ -27,7 +27,11 @@ class TaskSupervisor:
 
     def count(self, *, prefix: str) -> int:
         """How many tasks whose names start with ``prefix`` are running."""
-        return sum(1 for name in self._tasks if name.startswith(prefix))
+        return len(self.names(prefix=prefix))
+
+    def names(self, *, prefix: str) -> list[str]:
+        """The names of the running tasks that start with ``prefix``."""
+        return [name for name in self._tasks if name.startswith(prefix)]
 
     def running(self, name: str) -> bool:
         # A finished task is not running, even before its done callback forgot it.

@@ -147,10 +147,18 @@ class SandboxCluster:
         return self._faults.pending()
 
     def stats(self) -> dict[str, Any]:
-        return self._stats.snapshot()
+        """Requests and responses by kind, and per object how often it was created
+        ("created") and how often a create found it already there ("already_existed")."""
+        return {
+            **self._stats.snapshot(),
+            "created": dict(sorted(self.registry.creations.items())),
+            "already_existed": dict(sorted(self.registry.refused_creations.items())),
+        }
 
     def reset_stats(self) -> None:
         self._stats.reset()
+        self.registry.creations.clear()
+        self.registry.refused_creations.clear()
 
     def hold_readiness(
         self, namespace: str, hold: bool = True, ready_seconds: float | None = None

@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from collections import Counter
 from typing import Any
 
 from . import disruption, errors, limitranger, metrics, resourcequota
@@ -57,6 +58,12 @@ NAMESPACE_TERMINATING_MESSAGE = (
 )
 
 
+def object_key(resource: ResourceType, namespace: str, name: str) -> str:
+    """How the creation counters name an object: "statefulsets ns/name", "namespaces ns"."""
+    where = f"{namespace}/{name}" if resource.namespaced else name
+    return f"{resource.plural} {where}"
+
+
 def with_type(resource: ResourceType, obj: Obj) -> Obj:
     """The object with kind/apiVersion first, as the apiserver serialises it."""
     rest = {k: v for k, v in obj.items() if k not in ("kind", "apiVersion")}
@@ -78,6 +85,10 @@ class Registry:
     def __init__(self, store: ObjectStore, resources: ResourceTable) -> None:
         self.store = store
         self.resources = resources
+        # Per object ("statefulsets ns/name"), how often it was created and how often a
+        # create found it already there: a test can tell each object was made once.
+        self.creations: Counter[str] = Counter()
+        self.refused_creations: Counter[str] = Counter()
         self._strategies: dict[str, Strategy] = {
             rt.storage_key: strategy_for(store, rt) for rt in resources
         }
@@ -164,6 +175,8 @@ class Registry:
         limitranger.default_pod(self.store, resource, obj)  # mutating admission
         self._raise_invalid(resource, obj, validate_object_meta(meta, resource.name_rule))
         if self.store.get(resource, namespace, meta["name"]) is not None:
+            if not dry_run:
+                self.refused_creations[object_key(resource, namespace, meta["name"])] += 1
             raise errors.already_exists(resource, meta["name"])
         for key in (
             "resourceVersion",
@@ -187,6 +200,7 @@ class Registry:
         if dry_run:
             return with_type(resource, obj)
         stored = self.store.put(resource, obj)
+        self.creations[object_key(resource, namespace, meta["name"])] += 1
         self._written(resource, namespace)
         return with_type(resource, stored)
 

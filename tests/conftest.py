@@ -8,13 +8,11 @@ the tests where a process must die or restart, or that need uvicorn itself."""
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import os
 import subprocess
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import AsyncExitStack
 from pathlib import Path
 from typing import Any
@@ -23,7 +21,9 @@ import httpx
 import pytest
 import pytest_asyncio
 
+from app.store.db import SessionFactory, make_engine, make_session_factory, migrate_async
 from kube_sandbox import SandboxCluster
+from tests.support.database import run_blocking
 from tests.support.inprocess import InProcessServer, serve_in_process
 from tests.support.servers import ServerProcess, StandaloneSandbox, server_env
 from tests.support.waiting import wait_until
@@ -170,24 +170,43 @@ def postgres_url() -> str:
             await connection.execute(text("CREATE SCHEMA public"))
         await engine.dispose()
 
-    # In a thread of its own: the fixture may be requested from inside a running loop.
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        pool.submit(asyncio.run, wipe()).result()
+    run_blocking(wipe())
     return url
 
 
 @pytest.fixture
-def postgres_replicas(
-    postgres_url: str,
-    standalone_sandbox: StandaloneSandbox,
-    make_server: Callable[..., ServerProcess],
-) -> list[ServerProcess]:
-    """Two control-plane replicas: server processes sharing one PostgreSQL database, one
-    secret key and one (stand-alone) sandbox cluster."""
-    shared = {
+def postgres_replica_env(postgres_url: str, standalone_sandbox: StandaloneSandbox) -> dict[str, str]:
+    """What control-plane replicas share: one PostgreSQL database, one secret key and
+    one (stand-alone) sandbox cluster."""
+    return {
         "ESS_KUBE_MODE": "kubeconfig",
         "KUBECONFIG": str(standalone_sandbox.kubeconfig),
         "ESS_DATABASE_URL": postgres_url,
         "ESS_SECRET_KEY": "a-key-all-replicas-share-0123456789",
     }
-    return [make_server(**shared), make_server(**shared)]
+
+
+@pytest.fixture
+def postgres_replicas(
+    postgres_replica_env: dict[str, str], make_server: Callable[..., ServerProcess]
+) -> list[ServerProcess]:
+    """Two control-plane replicas: server processes sharing ``postgres_replica_env``."""
+    return [make_server(**postgres_replica_env), make_server(**postgres_replica_env)]
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh database on SQLite, and on PostgreSQL too when TEST_POSTGRES_URL is set."""
+    if request.param == "sqlite":
+        return f"sqlite+aiosqlite:///{tmp_path / 'test.db'}"
+    url: str = request.getfixturevalue("postgres_url")  # skips unless TEST_POSTGRES_URL is set
+    return url
+
+
+@pytest.fixture
+async def sessions(database_url: str) -> AsyncIterator[SessionFactory]:
+    """Sessions of ``database_url``, migrated: the domain on each database."""
+    await migrate_async(database_url)
+    engine = make_engine(database_url)
+    yield make_session_factory(engine)
+    await engine.dispose()

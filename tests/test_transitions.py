@@ -3,40 +3,27 @@ one cluster exactly one is recorded, the others get ``ClusterChanged``.
 
 Against a real SQLite file (each session on its own connection), and against
 PostgreSQL too when ``TEST_POSTGRES_URL`` names a database the test may wipe
-(see the ``postgres_url`` fixture)."""
+(see the ``sessions`` fixture)."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlmodel import col, select
 
-from app.store.db import SessionFactory, make_engine, make_session_factory, migrate, session_scope
+from app.store.db import SessionFactory, session_scope
 from app.store.tables import ClusterEventRow, ClusterStatus, TenantContainerRow
 from app.tenancy import commands, queries
 from app.tenancy.errors import ClusterChanged, Conflict
 from app.tenancy.lifecycle import ClusterRecord
 from app.tenancy.naming import IdSequence
 from app.tenancy.scope import Scope
+from tests.support.database import container_row
 from tests.support.factories import cluster_request
 
 S = ClusterStatus
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-async def sessions(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[SessionFactory]:
-    if request.param == "sqlite":
-        url = f"sqlite+aiosqlite:///{tmp_path / 'cas.db'}"
-    else:
-        url = request.getfixturevalue("postgres_url")  # skips unless TEST_POSTGRES_URL is set
-    await asyncio.to_thread(migrate, url)
-    engine = make_engine(url)
-    yield make_session_factory(engine)
-    await engine.dispose()
 
 
 async def _created_cluster(sessions: SessionFactory, service: str = "race") -> TenantContainerRow:
@@ -48,13 +35,6 @@ async def _created_cluster(sessions: SessionFactory, service: str = "race") -> T
             assert record is not None
             await record.transition(session=session, to=to, reason="test")
     return container
-
-
-async def _record(sessions: SessionFactory, container_id: str) -> TenantContainerRow:
-    async with sessions() as session:
-        row = await queries.get_container(session=session, container_id=container_id)
-    assert row is not None
-    return row
 
 
 async def _events(sessions: SessionFactory, container_id: str) -> list[str]:
@@ -100,14 +80,14 @@ async def test_of_two_transitions_from_one_read_exactly_one_is_recorded(
 
     assert sorted(outcomes).count("lost") == 1, outcomes
     winner = next(o for o in outcomes if o != "lost")
-    after = await _record(sessions, container.id)
+    after = await container_row(sessions, container.id)
     assert (after.status, after.row_version) == (winner, read + 1)
     assert (await _events(sessions, container.id))[-2:] == ["created", winner]
 
 
 async def test_a_transition_based_on_an_older_read_is_refused(sessions: SessionFactory) -> None:
     container = await _created_cluster(sessions)
-    stale = (await _record(sessions, container.id)).row_version
+    stale = (await container_row(sessions, container.id)).row_version
     await commands.request_update(
         sessions=sessions, scope=Scope.everything(), namespace=container.namespace, payload={}
     )
@@ -119,7 +99,7 @@ async def test_a_transition_based_on_an_older_read_is_refused(sessions: SessionF
             await record.transition(
                 session=session, to=S.CREATED, reason="stale", read_version=stale
             )
-    assert (await _record(sessions, container.id)).status == "updating"
+    assert (await container_row(sessions, container.id)).status == "updating"
 
 
 async def test_concurrent_updates_record_one_spec_and_a_delete_always_wins(
@@ -150,7 +130,7 @@ async def test_concurrent_updates_record_one_spec_and_a_delete_always_wins(
     assert len(won) == 1, outcomes
     refusals = [o for o in outcomes if isinstance(o, str)]
     assert all("updating" in message for message in refusals), refusals
-    after = await _record(sessions, container.id)
+    after = await container_row(sessions, container.id)
     recorded = {
         "replicas": after.replicas,
         "cpu_limit": after.cpu_limit,
@@ -179,4 +159,4 @@ async def test_concurrent_updates_record_one_spec_and_a_delete_always_wins(
     deleted, moved = results[0]  # type: ignore[misc]
     assert moved is True and deleted.status == "deleting"
     assert results[1] is None or isinstance(results[1], ClusterChanged), results[1]
-    assert (await _record(sessions, container.id)).status == "deleting"
+    assert (await container_row(sessions, container.id)).status == "deleting"

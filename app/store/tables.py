@@ -106,6 +106,10 @@ class TenantContainerRow(ClusterRecord, table=True):
     credentials_generation: int = Field(
         default=0, sa_column=sa.Column(sa.Integer, nullable=False, server_default="0")
     )
+    # Which control-plane replica works on the cluster, and until when unless it renews
+    # (app.tenancy.leases). Not part of the record's shape: storage only, like row_version.
+    lease_owner: str | None = Field(default=None, max_length=64)
+    lease_expires_at: datetime | None = optional_timestamp()
 
     __mapper_args__ = {"version_id_col": _CONTAINER_VERSION}
 

@@ -31,6 +31,7 @@ from app.store.tables import (
 from app.tenancy import ledger, naming, queries, quota, upgrades
 from app.tenancy.clock import SYSTEM_CLOCK, Clock
 from app.tenancy.errors import ClusterChanged, Conflict, NotFound
+from app.tenancy.leases import LeaseTerms
 from app.tenancy.lifecycle import ClusterRecord
 from app.tenancy.requests import UPDATABLE, ClusterRequest, parse_update_request
 from app.tenancy.scope import Scope
@@ -54,11 +55,13 @@ async def create_cluster(
     request: ClusterRequest,
     quotas: quota.QuotaDefaults = quota.NO_DEFAULTS,
     clock: Clock = SYSTEM_CLOCK,
+    lease: LeaseTerms | None = None,
 ) -> TenantContainerRow:
     """Steps 2-4 of the create flow: check the quotas, then record both records (status
     ``pending``) in one transaction, under the organisation's quota guard. The unique
     indexes make the duplicate and namespace checks atomic; the look-ups before them
-    only word the error."""
+    only word the error. ``lease``: the replica that will provision it takes its work in
+    the same INSERT (without one, the next replica to start claims it)."""
     for _ in range(_ID_ATTEMPTS):
         try:
             async with session_scope(sessions) as session:
@@ -66,7 +69,7 @@ async def create_cluster(
                 await quota.check_create(session=session, request=request, defaults=quotas)
                 await _refuse_conflicts(session=session, request=request)
                 return await _new_records(
-                    session=session, request=request, n=ids.next(), now=clock()
+                    session=session, request=request, n=ids.next(), now=clock(), lease=lease
                 )
         except IntegrityError:
             # Lost a race: either a concurrent create of the same tenant or namespace
@@ -107,7 +110,12 @@ async def _refuse_conflicts(*, session: AsyncSession, request: ClusterRequest) -
 
 
 async def _new_records(
-    *, session: AsyncSession, request: ClusterRequest, n: int, now: datetime
+    *,
+    session: AsyncSession,
+    request: ClusterRequest,
+    n: int,
+    now: datetime,
+    lease: LeaseTerms | None,
 ) -> TenantContainerRow:
     fields = request.model_dump()
     container = TenantContainerRow(
@@ -130,6 +138,8 @@ async def _new_records(
     # The container row must exist before rows that reference it. Without relationships
     # the unit of work does not order the INSERTs by foreign key, and PostgreSQL (unlike
     # SQLite without PRAGMA foreign_keys) checks them: so write it first.
+    if lease is not None:
+        lease.stamp(container)
     session.add(container)
     await session.flush()
     await ClusterRecord(container, deployment).transition(
@@ -160,12 +170,14 @@ async def request_update(
     quotas: quota.QuotaDefaults = quota.NO_DEFAULTS,
     versions: VersionCatalog = DEFAULT_CATALOG,
     clock: Clock = SYSTEM_CLOCK,
+    lease: LeaseTerms | None = None,
 ) -> TenantContainerRow:
     """Record the wanted shape and move the cluster to ``updating`` (``upgrading`` when
     its version changes), both in the one compare-and-set, so only the spec of the
     update that wins is ever recorded; growth is checked against the quotas under the
     organisation's guard. An empty update re-applies the cluster's objects: the way to
-    repair a degraded or failed one (a failed upgrade goes on as an upgrade)."""
+    repair a degraded or failed one (a failed upgrade goes on as an upgrade).
+    ``lease``: the replica that will carry it out takes the work in the same write."""
     async with sessions() as session:
         found = await queries.find_by_namespace(session=session, scope=scope, namespace=namespace)
     try:
@@ -198,6 +210,8 @@ async def request_update(
                     setattr(deployment, field, getattr(wanted, field))
             deployment.details = deployment_details(wanted)
             at = clock()
+            if lease is not None:
+                lease.stamp(container)
             await record.transition(session=session, to=to, reason=reason, at=at)
             await ledger.record_change(session=session, container=container, at=at, opens=True)
             return container
@@ -206,12 +220,18 @@ async def request_update(
 
 
 async def request_credentials_reset(
-    *, sessions: SessionFactory, scope: Scope, namespace: str, clock: Clock = SYSTEM_CLOCK
+    *,
+    sessions: SessionFactory,
+    scope: Scope,
+    namespace: str,
+    clock: Clock = SYSTEM_CLOCK,
+    lease: LeaseTerms | None = None,
 ) -> TenantContainerRow:
     """Record a new credentials generation (a new `elastic` password, app.secrets) and
     move the cluster to ``updating``, both in the one compare-and-set: the worker then
     re-applies the credentials Secret and rolls the pods onto it. Allowed when an
-    update is; a deleted cluster is found, and refused as its status does not allow it."""
+    update is; a deleted cluster is found, and refused as its status does not allow it.
+    ``lease``: the replica that will carry it out takes the work in the same write."""
     async with sessions() as session:
         found = await queries.find_by_namespace(
             session=session, scope=scope, namespace=namespace, include_deleted=True
@@ -223,6 +243,8 @@ async def request_credentials_reset(
             _require_updatable(container, namespace, "its credentials can be reset")
             container.credentials_generation += 1
             generation = container.credentials_generation
+            if lease is not None:
+                lease.stamp(container)
             await record.transition(
                 session=session,
                 to=ClusterStatus.UPDATING,
@@ -289,10 +311,16 @@ def _updatable() -> str:
 
 
 async def request_delete(
-    *, sessions: SessionFactory, container_id: str, clock: Clock = SYSTEM_CLOCK
+    *,
+    sessions: SessionFactory,
+    container_id: str,
+    clock: Clock = SYSTEM_CLOCK,
+    lease: LeaseTerms | None = None,
 ) -> tuple[TenantContainerRow, bool]:
     """Move the cluster to ``deleting``; a cluster already deleting or deleted is left
-    as it is (deleting twice is not an error). Says whether it moved.
+    as it is (deleting twice is not an error). Says whether it moved. ``lease``: the
+    replica that will carry it out takes the work in the same write, from whichever
+    replica held it (a create in progress there is fenced by the version).
 
     A delete may follow any status, so one that loses the compare-and-set to a
     concurrent change (an update, the worker finishing) reads the record again and
@@ -304,6 +332,8 @@ async def request_delete(
                 if record.container.status in (ClusterStatus.DELETING, ClusterStatus.DELETED):
                     return record.container, False
                 at = clock()
+                if lease is not None:
+                    lease.stamp(record.container)
                 await record.transition(
                     session=session, to=ClusterStatus.DELETING, reason="delete requested", at=at
                 )

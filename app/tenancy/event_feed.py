@@ -1,6 +1,12 @@
 """The cluster event feed: one read of the event log per tick for the whole process,
 fanned out to every subscriber.
 
+On PostgreSQL a tick follows a notification: the transaction that writes an event
+notifies (a trigger), one LISTEN connection per process hears it (app.store.notify),
+and the feed reads once for all its subscribers; while nothing happens it reads only
+every ``IDLE_SECONDS`` (to end revoked subscriptions, and in case a notification was
+lost). On SQLite, which cannot notify, the one feed polls every ``POLL_SECONDS``.
+
 The event log stays the source of truth, so changes made by any control-plane replica
 reach every subscriber and none is skipped between two reads; reading it once for all
 subscribers keeps the database's cost the same however many there are. The feed runs
@@ -22,6 +28,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
 from app.store.db import SessionFactory
+from app.store.notify import EVENTS_CHANNEL, NotifyListener, listens
 from app.store.tables import ClusterEventRow, TenantContainerRow
 from app.tasks import TaskSupervisor
 from app.tenancy import queries
@@ -30,8 +37,10 @@ from app.tenancy.scope import Scope
 
 log = logging.getLogger(__name__)
 
-# How often the event log is read for news.
+# How often the event log is read for news where the database cannot notify.
 POLL_SECONDS = 0.2
+# How often it is read anyway while notifications come (and revocations checked).
+IDLE_SECONDS = 5.0
 # Events read at once; a full page is followed by the next read without waiting.
 PAGE_SIZE = 500
 # Events waiting for one subscriber before it is ended as too slow.
@@ -84,13 +93,24 @@ class EventFeed:
         tasks: TaskSupervisor,
         live_credentials: LiveCredentials,
         poll_seconds: float = POLL_SECONDS,
+        idle_seconds: float = IDLE_SECONDS,
         queue_size: int = QUEUE_SIZE,
+        database_url: str | None = None,
     ) -> None:
+        """``database_url``: where events are written; a PostgreSQL one is listened to
+        for notifications instead of polled."""
         self._sessions = sessions
         self._tasks = tasks
         self._live_credentials = live_credentials
         self._poll_seconds = poll_seconds
+        self._idle_seconds = idle_seconds
         self._queue_size = queue_size
+        self._news = asyncio.Event()
+        self.listener = (
+            NotifyListener(database_url, channel=EVENTS_CHANNEL, on_notify=self._news.set)
+            if database_url is not None and listens(database_url)
+            else None
+        )
         self._subscribers: set[Subscription] = set()
         self._cursor = 0  # the newest event id read
         self._wake = asyncio.Event()
@@ -145,6 +165,9 @@ class EventFeed:
             self._subscribers.discard(subscription)
 
     def _ensure_running(self) -> None:
+        if self.listener is not None and not self._tasks.running("event-notifications"):
+            # Kept for the life of the process once started: one connection.
+            self._tasks.start("event-notifications", self.listener.run())
         if self._running:
             return
         # A fresh name each time: a crashed feed's task may not be forgotten yet.
@@ -162,11 +185,19 @@ class EventFeed:
                     self._wake.clear()
                     await self._wake.wait()
                     continue
+                self._news.clear()  # news arriving during the read makes another
                 more = await self._tick()
                 if not more:
-                    await asyncio.sleep(self._poll_seconds)
+                    await self._until_news()
         finally:
             self._running = False
+
+    async def _until_news(self) -> None:
+        if self.listener is None or not self.listener.connected:
+            await asyncio.sleep(self._poll_seconds)
+            return
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._news.wait(), self._idle_seconds)
 
     async def _tick(self) -> bool:
         """One read of the log, fanned out; True when there may be more to read."""

@@ -53,7 +53,7 @@ async def create_cluster(
     scope.require_acting(tenant_org_id=request.tenant_org_id, user=request.user)
     await _refuse_existing_namespace(sessions=sessions, kube=kube, request=request)
     container = await commands.create_cluster(
-        sessions=sessions, ids=ids, request=request, quotas=quotas, clock=clock
+        sessions=sessions, ids=ids, request=request, quotas=quotas, clock=clock, lease=worker.lease
     )
     worker.submit(container.id)
     return container
@@ -95,6 +95,7 @@ async def update_cluster(
         quotas=quotas,
         versions=versions,
         clock=clock,
+        lease=worker.lease,
     )
     worker.submit(container.id)
     return container
@@ -104,7 +105,7 @@ async def reset_credentials(
     *, sessions: SessionFactory, worker: ClusterWorker, scope: Scope, namespace: str, clock: Clock
 ) -> TenantContainerRow:
     container = await commands.request_credentials_reset(
-        sessions=sessions, scope=scope, namespace=namespace, clock=clock
+        sessions=sessions, scope=scope, namespace=namespace, clock=clock, lease=worker.lease
     )
     worker.submit(container.id)
     return container
@@ -141,7 +142,7 @@ async def delete_cluster(
                 include_deleted=True,
             )
     container, moved = await commands.request_delete(
-        sessions=sessions, container_id=target.id, clock=clock
+        sessions=sessions, container_id=target.id, clock=clock, lease=worker.lease
     )
     if moved:
         # A create or update still running for it is overtaken, not awaited.

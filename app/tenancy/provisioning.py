@@ -12,6 +12,12 @@ version is still current, and records its outcome as a compare-and-set against i
 So a task overtaken by a newer change (a delete, or work recorded by another server
 process) stops and drops its stale outcome; the database, not this process's task
 list, is the guard.
+
+With several replicas, each cluster's work runs on the one holding its lease
+(app.tenancy.leases): the replica that recorded the change, or the one that took the
+work over after its holder's lease ran out. A task works only under this replica's
+lease; the heartbeat renews the leases of every cluster this process has work for and
+then looks for work left behind by a replica that stopped.
 """
 
 from __future__ import annotations
@@ -45,13 +51,16 @@ from app.store.db import SessionFactory, session_scope
 from app.store.tables import IN_PROGRESS, ClusterStatus, TenantContainerRow
 from app.tasks import TaskSupervisor
 from app.telemetry import WORK_SECONDS
-from app.tenancy import queries, upgrades
+from app.tenancy import leases, queries, upgrades
 from app.tenancy.errors import ClusterChanged
+from app.tenancy.leases import LeaseTerms
 from app.tenancy.lifecycle import ClusterRecord, record_progress
 from app.tenancy.shapes import kube_shape
 
 log = logging.getLogger(__name__)
 S = ClusterStatus
+# No bound: at start, all the work no live replica holds is resumed (queued for slots).
+_ALL = 1_000_000
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -61,6 +70,8 @@ class WorkerSettings:
     concurrency: int
     platform_namespace: str
     public_url: str  # how tenant clusters reach the control plane
+    lease: LeaseTerms
+    heartbeat_seconds: float
 
     def image_of(self, version: str) -> str:
         return f"{self.image_repository}:{version}"
@@ -97,12 +108,22 @@ class ClusterWorker:
         # then rather than for every cluster.
         self._zones = NodeZones()
 
+    @property
+    def lease(self) -> LeaseTerms:
+        """This replica's lease terms: the records it writes for a request take the
+        cluster's work with them, so it starts here at once."""
+        return self._settings.lease
+
     def busy(self, container_id: str) -> bool:
         return self._tasks.running(task_name(container_id))
 
     def queued(self) -> int:
         """Clusters this process has work for: being worked on or waiting for a slot."""
         return self._tasks.count(prefix=task_name(""))
+
+    def _local(self) -> set[str]:
+        prefix = task_name("")
+        return {name[len(prefix) :] for name in self._tasks.names(prefix=prefix)}
 
     def submit(self, container_id: str) -> None:
         """Work on the cluster until its records and Kubernetes agree (a task already
@@ -117,14 +138,64 @@ class ClusterWorker:
         self.submit(container_id)
 
     async def resume_unfinished(self) -> int:
-        """Pick up every cluster a previous run left with work owed."""
-        async with self._sessions() as session:
-            unfinished = await queries.containers_in_progress(session=session)
-        for container in unfinished:
-            self.submit(container.id)
-        if unfinished:
-            log.info("resuming work on %d cluster(s)", len(unfinished))
-        return len(unfinished)
+        """At start: claim every cluster with work owed that no live replica holds
+        (never leased, this replica's own from its previous run, or run out)."""
+        async with session_scope(self._sessions, background=True) as session:
+            claimed = await leases.claim_work(
+                session, terms=self.lease, limit=_ALL, unleased=True
+            )
+        for container_id in claimed:
+            self.submit(container_id)
+        if claimed:
+            log.info("resuming work on %d cluster(s)", len(claimed))
+        return len(claimed)
+
+    async def keep_leases(self) -> None:
+        """The heartbeat, for the life of the process."""
+        while True:
+            await asyncio.sleep(self._settings.heartbeat_seconds)
+            try:
+                await self.heartbeat()
+            except Exception:
+                # A database hiccup: the leases last several heartbeats.
+                log.exception("lease heartbeat failed; trying again next heartbeat")
+
+    async def heartbeat(self) -> list[str]:
+        """Renew the leases of the clusters this process has work for (one statement),
+        then, with slots free, claim work whose lease ran out; returns what it claimed."""
+        local = self._local()
+        if local:
+            async with session_scope(self._sessions, background=True) as session:
+                held = await leases.renew(session, terms=self.lease, container_ids=local)
+                # Not renewed: finished (released), or taken over by another replica.
+                lost = await leases.held_by_others(
+                    session, owner=self.lease.owner, container_ids=local - held
+                )
+            for container_id in lost:
+                # The version moved on with the lease: this work is fenced; stop it.
+                log.warning("cluster %s: its lease was taken over; stopping here", container_id)
+                await self._tasks.cancel(task_name(container_id))
+        free = self._settings.concurrency - self.queued()
+        if free <= 0:
+            return []
+        async with session_scope(self._sessions, background=True) as session:
+            claimed = await leases.claim_work(
+                session, terms=self.lease, limit=free, skip=self._local()
+            )
+        for container_id in claimed:
+            log.info("cluster %s: took over work whose lease ran out", container_id)
+            self.submit(container_id)
+        return claimed
+
+    async def release_all(self) -> None:
+        """At shutdown, after the work stopped: the leases run out now, so another
+        replica's next heartbeat takes the work over."""
+        try:
+            async with session_scope(self._sessions, background=True) as session:
+                await leases.expire_all(session, owner=self.lease.owner)
+        except Exception:
+            # Nothing is lost: the leases run out by themselves.
+            log.exception("could not give up the leases at shutdown")
 
     async def _work(self, container_id: str) -> None:
         async with self._slots:
@@ -183,17 +254,24 @@ class ClusterWorker:
                 if record is None:
                     return None
                 container = record.container
+                if S(container.status) not in IN_PROGRESS:
+                    return None
+                if leases.held_elsewhere(container, owner=self.lease.owner):
+                    return None  # the work is that replica's
+                taken = container.lease_owner != self.lease.owner
+                if taken:  # nobody's, or run out: written with the compare-and-set below
+                    await leases.take(session, container, self.lease)
                 if container.status == S.PENDING:
                     await record.transition(
                         session=session,
                         to=S.CREATING,
                         reason="applying Namespace, Services and StatefulSet",
                     )
+                elif taken:
+                    await leases.write(session, container)
         except ClusterChanged:
             # A delete, or another server process's worker, moved it first; the work
             # owed now belongs to whoever recorded that change.
-            return None
-        if S(container.status) not in IN_PROGRESS:
             return None
         self._held[container_id] = container.row_version
         return record
@@ -330,6 +408,8 @@ class ClusterWorker:
                 record = await queries.container_pair(session=session, container_id=container_id)
                 if record is None or record.container.status not in expected:
                     return
+                # The work is done: its lease goes in the same write as the outcome.
+                leases.release(record.container)
                 await record.transition(session=session, to=to, reason=reason, read_version=held)
         except ClusterChanged:
             log.info("cluster %s moved on; its %s outcome is dropped", container_id, to.value)

@@ -18,7 +18,6 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.store.reads import plain_rows
 from app.store.tables import (
-    IN_PROGRESS,
     ClusterEventRow,
     ClusterStatus,
     DeploymentStatusRow,
@@ -288,20 +287,6 @@ async def events_after(
 async def last_event_id(*, session: AsyncSession) -> int:
     statement = select(ClusterEventRow.id).order_by(col(ClusterEventRow.id).desc()).limit(1)
     return (await session.exec(statement)).first() or 0
-
-
-async def containers_in_progress(*, session: AsyncSession) -> Sequence[TenantContainerRow]:
-    statement = select(TenantContainerRow).where(
-        col(TenantContainerRow.status).in_([status.value for status in IN_PROGRESS])
-    )
-    return (await session.exec(_ordered(statement))).all()
-
-
-async def containers_with_status(
-    *, session: AsyncSession, statuses: Sequence[str]
-) -> Sequence[TenantContainerRow]:
-    statement = select(TenantContainerRow).where(col(TenantContainerRow.status).in_(statuses))
-    return (await session.exec(_ordered(statement))).all()
 
 
 async def usage_history(

@@ -9,7 +9,12 @@ a change recorded meanwhile (an update, a delete) is never overwritten.
 
 Each pass also fills every running cluster's usage (DeploymentStatus cpu, memory and
 disk) from what Kubernetes measures (app.kube.measured_usage), so usage is live
-without the cluster reporting it; qps is only ever what the cluster reports."""
+without the cluster reporting it; qps is only ever what the cluster reports.
+
+With several replicas, each running cluster is checked by one of them: a pass claims
+the clusters it checks, in batches, through their leases (app.tenancy.leases), and
+keeps them pass after pass; a stopped replica's clusters are claimed by another once
+its claims run out."""
 
 from __future__ import annotations
 
@@ -25,15 +30,18 @@ from app.kube.observe import cluster_problem
 from app.kube.zones import annotate_zones, zones_known
 from app.logs import bound, new_request_id
 from app.store.db import SessionFactory, session_scope
-from app.store.tables import ClusterStatus, TenantContainerRow
-from app.tenancy import commands, queries
+from app.store.tables import ClusterStatus, TenantContainerRow, utcnow
+from app.tenancy import commands, leases, queries
 from app.tenancy.errors import ClusterChanged, DomainError
+from app.tenancy.leases import LeaseTerms
 from app.tenancy.provisioning import ClusterWorker
 from app.tenancy.scope import Scope
 from app.tenancy.shapes import kube_shape
 
 log = logging.getLogger(__name__)
 WATCHED = (ClusterStatus.CREATED.value, ClusterStatus.DEGRADED.value)
+# Clusters claimed per statement during a pass.
+CLAIM_BATCH = 100
 
 
 class Reconciler:
@@ -45,8 +53,11 @@ class Reconciler:
         worker: ClusterWorker,
         interval: float,
         usage_retention: timedelta,
+        lease: LeaseTerms,
     ) -> None:
         self._sessions = sessions
+        self._lease = lease
+        self.checks = 0  # clusters observed so far
         self._kube = kube
         self._worker = worker
         self._interval = interval
@@ -63,19 +74,36 @@ class Reconciler:
                 log.exception("reconciler pass failed; trying again next interval")
 
     async def pass_once(self) -> int:
-        """Check every running cluster once; returns how many changed status."""
-        async with self._sessions() as session:
-            clusters = await queries.containers_with_status(session=session, statuses=WATCHED)
-        changed = 0
+        """Check once every running cluster this replica holds or can claim; returns
+        how many changed status."""
+        started, changed = utcnow(), 0
         # A pod restarted since the last rollout (a node drained, say) waits for its
         # zone until it is annotated: once a pass, when the nodes have zones.
-        zones = bool(clusters) and await self._zones_known()
-        for container in clusters:
-            if self._worker.busy(container.id):
-                continue
-            with bound(namespace=container.namespace):  # on every log line about it
-                changed += await self._check(container, zones=zones)
-                await self._measure(container)
+        zones: bool | None = None
+        while True:
+            async with session_scope(self._sessions, background=True) as session:
+                batch = await leases.claim_checks(
+                    session,
+                    terms=self._lease,
+                    statuses=WATCHED,
+                    pass_started=started,
+                    limit=CLAIM_BATCH,
+                )
+            if not batch:
+                return changed
+            if zones is None:
+                zones = await self._zones_known()
+            for container in batch:
+                changed += await self._visit(container, zones=zones)
+
+    async def _visit(self, container: TenantContainerRow, *, zones: bool) -> int:
+        """Observe one cluster, say what changed, measure its usage."""
+        if self._worker.busy(container.id):
+            return 0
+        self.checks += 1
+        with bound(namespace=container.namespace):  # on every log line about it
+            changed = await self._check(container, zones=zones)
+            await self._measure(container)
         return changed
 
     async def _zones_known(self) -> bool:

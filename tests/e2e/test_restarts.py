@@ -6,9 +6,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
 
+import httpx
 import pytest
 
+from tests.support.database import rows
 from tests.support.http import create_accepted, create_and_wait, events, wait_for_status
 from tests.support.servers import ServerProcess, StandaloneSandbox
 from tests.support.waiting import wait_until
@@ -56,14 +60,55 @@ def test_cluster_left_in_progress_by_a_stopped_server_is_finished_after_restart(
     assert time.monotonic() - started < 20  # SIGTERM stops in-flight work promptly
     server.restart()  # a new process: a new, empty sandbox cluster too
     with server.client() as client:
-        done = wait_for_status(
-            client,
-            user="alice",
-            service_name="resume",
-            tenant_org_id=org,
-            wanted={"created", "failed"},
+        _finishes_created(client, org, "resume")
+
+
+def test_work_of_a_dead_process_is_taken_over_once_its_lease_runs_out_on_sqlite(
+    make_server: Callable[..., ServerProcess],
+    standalone_sandbox: StandaloneSandbox,
+    tmp_path: Path,
+    org: str,
+) -> None:
+    database = tmp_path / "shared.db"
+    url = f"sqlite+aiosqlite:///{database}"
+    shared = {
+        "ESS_KUBE_MODE": "kubeconfig",
+        "KUBECONFIG": str(standalone_sandbox.kubeconfig),
+        "ESS_DATABASE_URL": url,
+        "ESS_SECRET_KEY": "a-key-both-processes-share-0123456789",
+        "ESS_LEASE_SECONDS": "3",
+        "ESS_LEASE_HEARTBEAT_SECONDS": "0.5",
+    }
+    namespace = f"{org}-alice-orphan"
+    standalone_sandbox.api.hold_readiness(namespace)
+    first = make_server(**shared)
+    with first.client() as client:
+        create_accepted(client, org, "alice", "orphan")
+        wait_for_status(
+            client, user="alice", service_name="orphan", tenant_org_id=org, wanted={"creating"}
         )
-    assert done["status"] == "created"
+    first.stop(kill=True)
+    ((dead, expires),) = rows(
+        url, "SELECT lease_owner, lease_expires_at FROM tenant_containers"
+    )
+    # Another process (a data directory of its own, so another replica) on the same
+    # database: it may take the work only once the dead one's lease ran out.
+    second = make_server(**shared)
+    assert second.data_dir != first.data_dir
+    standalone_sandbox.api.hold_readiness(namespace, hold=False)
+    with second.client() as client:
+        _finishes_created(client, org, "orphan")
+        history = client.get(
+            "/tenant/containers/alice/orphan/events", params={"tenant_org_id": org}
+        ).json()
+    takeovers = [e for e in history if e["reason"].startswith("work taken over")]
+    assert len(takeovers) == 1, history
+    assert f"replica {dead}'s lease ran out" in takeovers[0]["reason"]
+    # Read from the database: the API shows times to the second.
+    ((taken_at,),) = rows(url, "SELECT at FROM cluster_events WHERE reason LIKE 'work taken%'")
+    assert _utc(taken_at) >= _utc(expires)
+    assert [e["to"] for e in history if e["from"] != e["to"]] == ["pending", "creating", "created"]
+    assert rows(url, "SELECT lease_owner FROM tenant_containers") == [(None,)]
 
 
 def test_an_upgrade_under_way_is_resumed_after_a_restart(
@@ -109,3 +154,16 @@ def test_an_upgrade_under_way_is_resumed_after_a_restart(
     assert [e["to"] for e in history][-2:] == ["upgrading", "created"]
     pods = sandbox.get(f"/api/v1/namespaces/{namespace}/pods")["items"]
     assert {p["spec"]["containers"][0]["image"].rsplit(":", 1)[1] for p in pods} == {"9.2.0"}
+
+
+def _utc(value: datetime | str) -> datetime:
+    """A time SQLite gave back (naive, or text), as the UTC time it is."""
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+
+
+def _finishes_created(client: httpx.Client, org: str, service: str) -> None:
+    done = wait_for_status(
+        client, user="alice", service_name=service, tenant_org_id=org, wanted={"created", "failed"}
+    )
+    assert done["status"] == "created", done

@@ -12,6 +12,7 @@ from kubernetes_asyncio.client.exceptions import ApiException
 
 from kube_sandbox import SandboxCluster
 from kube_sandbox.errors import ApiError
+from kube_sandbox.resources import NAMESPACES
 from kube_sandbox.stats import RequestStats
 from tests.sandbox.support import READY_SECONDS, statefulset_manifest, wait_for
 
@@ -105,6 +106,8 @@ async def test_stats_count_requests_and_responses(
             "responses": {},
             "in_flight": 0,
             "max_in_flight": 0,
+            "created": {},
+            "already_existed": {},
         }
     await apps.create_namespaced_stateful_set(namespace, statefulset_manifest(claims=False))
     await apps.read_namespaced_stateful_set("es", namespace)
@@ -191,3 +194,19 @@ async def test_readiness_hold_via_http_before_the_namespace_exists(
         assert (await response.json())["hold"] is False
     async with http.put("/_sandbox/namespaces/later/readiness", json={"hold": "yes"}) as response:
         assert response.status == 400
+
+
+async def test_stats_count_each_objects_creations_and_creates_that_found_it(
+    sandbox: SandboxCluster,
+) -> None:
+    sandbox.reset_stats()
+    namespace = {"metadata": {"name": "counted"}}
+    sandbox.registry.create(NAMESPACES, "", namespace)
+    with pytest.raises(ApiError):
+        sandbox.registry.create(NAMESPACES, "", namespace)
+    sandbox.registry.delete(NAMESPACES, "", "counted")
+    stats = sandbox.stats()
+    assert stats["created"] == {"namespaces counted": 1}
+    assert stats["already_existed"] == {"namespaces counted": 1}
+    sandbox.reset_stats()
+    assert sandbox.stats()["created"] == {}

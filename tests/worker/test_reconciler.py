@@ -6,11 +6,18 @@ sandbox's API and kubectl, as an operator would."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import httpx
 import pytest
+from sqlmodel import col, select
 
+from app.store.db import session_scope
+from app.store.tables import TenantContainerRow
+from app.tenancy import leases
+from app.tenancy.leases import LeaseTerms
+from app.tenancy.reconciler import Reconciler
 from tests.conftest import MakeApp
 from tests.support.inprocess import (
     InProcessServer,
@@ -167,3 +174,41 @@ async def test_the_reconciler_runs_by_itself_on_its_interval(make_app: MakeApp, 
             admin, user="jo", service_name="watched", tenant_org_id=org, wanted={"degraded"}
         )
     assert ns in degraded["error"]
+
+
+async def test_two_replicas_check_each_cluster_once_and_take_over_a_stopped_ones(
+    app: InProcessServer, admin: httpx.AsyncClient, org: str
+) -> None:
+    for n in range(4):
+        await create_and_wait(admin, org, "u", f"s{n}")
+    runtime = app.runtime
+    mine = runtime.reconciler
+    other = Reconciler(
+        sessions=runtime.sessions,
+        kube=runtime.kube,
+        worker=runtime.worker,
+        interval=3600,
+        usage_retention=runtime.usage_retention,
+        lease=LeaseTerms(owner="another-replica", seconds=7200),
+    )
+    for _ in range(2):  # each keeps the clusters it claimed, pass after pass
+        before = (mine.checks, other.checks)
+        await asyncio.gather(mine.pass_once(), other.pass_once())
+        checked = (mine.checks - before[0], other.checks - before[1])
+        assert sum(checked) == 4, checked
+    owners = await _check_owners(app)
+    assert set(owners) <= {runtime.worker.lease.owner, "another-replica"}
+    # The other replica stops: once its claims ran out, this one checks everything.
+    async with session_scope(runtime.sessions) as session:
+        await leases.expire_all(session, owner="another-replica")
+    before = mine.checks
+    await mine.pass_once()
+    assert mine.checks - before == 4
+    assert set(await _check_owners(app)) == {runtime.worker.lease.owner}
+
+
+async def _check_owners(app: InProcessServer) -> list[str]:
+    async with app.runtime.sessions() as session:
+        owner = col(TenantContainerRow.lease_owner)
+        found = await session.exec(select(TenantContainerRow.lease_owner).where(owner.is_not(None)))
+        return [owner for owner in found.all() if owner is not None]
