@@ -363,7 +363,12 @@ CREDENTIALS_TREE = HANDWRITTEN[1].replace("connection {", "credentials {")
 
 
 def _response(result: Any) -> str:
-    return json.dumps(process_result(result), sort_keys=False, default=str)
+    # Errors in a stable order: those of async resolvers running concurrently (the
+    # credentials read Kubernetes) are listed as they finish, under either executor.
+    processed = process_result(result)
+    if processed.get("errors"):
+        processed["errors"] = sorted(processed["errors"], key=lambda e: json.dumps(e.get("path")))
+    return json.dumps(processed, sort_keys=False, default=str)
 
 
 async def _both(
