@@ -117,7 +117,7 @@ class Mutation:
     @strawberry.mutation(
         description="Give a cluster's `elastic` user a new password: the credentials "
         "Secret is re-applied and the pods roll onto it (status updating, then created); "
-        "`connection` shows the new password at once. Allowed when an update is."
+        "`credentials` shows the new password at once. Allowed when an update is."
     )
     async def reset_cluster_credentials(self, info: Info, namespace: Namespace) -> TenantContainer:
         runtime = info.context.runtime
