@@ -20,6 +20,8 @@ from app.store.tables import AuditEntryRow, utcnow
 
 log = logging.getLogger(__name__)
 MAX_LIMIT = 1000
+# The entries a listing holds when no limit is given.
+DEFAULT_LIMIT = 100
 # The outcome text of an operation that raised the given exception.
 OutcomeOf = Callable[[BaseException], str]
 
@@ -50,7 +52,7 @@ async def record(
 
 
 async def list_entries(
-    *, session: AsyncSession, tenant_org_id: str | None = None, limit: int = 100
+    *, session: AsyncSession, tenant_org_id: str | None = None, limit: int = DEFAULT_LIMIT
 ) -> Sequence[AuditEntryRow]:
     """Newest first."""
     statement = select(AuditEntryRow).order_by(col(AuditEntryRow.id).desc())

@@ -19,8 +19,9 @@ from app.access.reports import report_scope
 from app.api import payloads
 from app.api.error_codes import audit_outcome, error_code
 from app.api.media_types import require_json
+from app.api.rest_paging import page_of, paged_response
 from app.runtime import Runtime
-from app.tenancy import flows, queries
+from app.tenancy import flows, listings, queries
 from app.tenancy.connection import connection_details
 from app.tenancy.errors import DomainError, InvalidInput, Unauthenticated
 
@@ -50,14 +51,6 @@ def _flag(request: Request, name: str) -> bool:
     if value not in FLAG_VALUES:
         raise InvalidInput(f"{name} must be true or false")
     return FLAG_VALUES[value]
-
-
-def _limit(request: Request, default: int = 100) -> int:
-    raw = request.query_params.get("limit", str(default))
-    # isascii: str.isdigit() also accepts digits such as "²" that int() refuses.
-    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= audit.MAX_LIMIT:
-        raise InvalidInput(f"limit must be an integer between 1 and {audit.MAX_LIMIT}")
-    return int(raw)
 
 
 async def json_object(request: Request, *, empty_ok: bool = False) -> dict[str, Any]:
@@ -212,9 +205,27 @@ async def get_container(request: Request) -> Response:
 
 async def get_container_events(request: Request) -> Response:
     container = await find_container(request)
+    page = page_of(request, listings.EVENT_ORDER)
     async with runtime_of(request).sessions() as session:
-        events = await queries.events_of_containers(session=session, container_ids=[container.id])
-    return JSONResponse([payloads.cluster_event(row) for row in events[container.id]])
+        if page is None:  # the specification's whole list
+            events = await queries.events_of_containers(
+                session=session, container_ids=[container.id]
+            )
+            return JSONResponse([payloads.cluster_event(row) for row in events[container.id]])
+        found = await listings.read_page(
+            session=session,
+            listing=listings.EVENTS_OF_CONTAINERS,
+            scope=principal_of(request).scope,
+            page=page,
+            parent=(container.id,),
+        )
+    return paged_response(
+        request,
+        rows=found.rows,
+        has_next=found.has_next,
+        order=listings.EVENT_ORDER,
+        payload=payloads.cluster_event,
+    )
 
 
 async def get_deployment(request: Request) -> Response:
@@ -290,12 +301,27 @@ async def create_api_key(request: Request) -> Response:
 
 
 async def list_api_keys(request: Request) -> Response:
-    principal_of(request).require_admin()
+    principal = principal_of(request)
+    principal.require_admin()
+    tenant_org_id = request.query_params.get("tenant_org_id") or None
+    page = page_of(request, listings.API_KEY_ORDER)
     async with runtime_of(request).sessions() as session:
-        rows = await keys.list_api_keys(
-            session=session, tenant_org_id=request.query_params.get("tenant_org_id") or None
+        if page is None:
+            rows = await keys.list_api_keys(session=session, tenant_org_id=tenant_org_id)
+            return JSONResponse([payloads.api_key(row) for row in rows])
+        found = await listings.read_page(
+            session=session,
+            listing=listings.Listing(listings.Kind.API_KEYS, tenant_org_id=tenant_org_id),
+            scope=principal.scope,
+            page=page,
         )
-    return JSONResponse([payloads.api_key(row) for row in rows])
+    return paged_response(
+        request,
+        rows=found.rows,
+        has_next=found.has_next,
+        order=listings.API_KEY_ORDER,
+        payload=payloads.api_key,
+    )
 
 
 async def revoke_api_key(request: Request) -> Response:
@@ -310,14 +336,32 @@ async def revoke_api_key(request: Request) -> Response:
 
 
 async def list_audit(request: Request) -> Response:
-    principal_of(request).require_admin()
+    """Newest first. Always a page: ``limit`` (1 to audit.MAX_LIMIT, 100 by default)
+    keeps its first meaning, the newest entries, and ``cursor`` continues to older
+    ones; the next page is named in the headers when older entries remain."""
+    principal = principal_of(request)
+    principal.require_admin()
+    page = page_of(
+        request, listings.AUDIT_ORDER, most=audit.MAX_LIMIT, default=audit.DEFAULT_LIMIT
+    )
+    assert page is not None  # a default is given
     async with runtime_of(request).sessions() as session:
-        rows = await audit.list_entries(
+        found = await listings.read_page(
             session=session,
-            tenant_org_id=request.query_params.get("tenant_org_id") or None,
-            limit=_limit(request),
+            listing=listings.Listing(
+                listings.Kind.AUDIT,
+                tenant_org_id=request.query_params.get("tenant_org_id") or None,
+            ),
+            scope=principal.scope,
+            page=page,
         )
-    return JSONResponse([payloads.audit_entry(row) for row in rows])
+    return paged_response(
+        request,
+        rows=found.rows,
+        has_next=found.has_next,
+        order=listings.AUDIT_ORDER,
+        payload=payloads.audit_entry,
+    )
 
 
 # -- errors ----------------------------------------------------------------------------

@@ -9,16 +9,16 @@ from __future__ import annotations
 from datetime import datetime
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 from app.api import payloads
 from app.api.rest import FLAG_VALUES, principal_of, runtime_of
+from app.api.rest_paging import page_of, paged_response
 from app.tenancy.billing import parse_instant
 from app.tenancy.container_filters import ContainerFilter, container_order
 from app.tenancy.container_filters import list_containers as list_filtered
 from app.tenancy.errors import InvalidInput
-from app.tenancy.paging import MAX_PAGE, PageRequest
 
 DIRECTIONS = ("asc", "desc")
 
@@ -35,16 +35,6 @@ def _flag(request: Request, name: str) -> bool | None:
 def _instant(request: Request, name: str) -> datetime | None:
     value = request.query_params.get(name)
     return None if value is None else parse_instant(name, value)
-
-
-def _limit(request: Request) -> int | None:
-    raw = request.query_params.get("limit")
-    if raw is None:
-        return None
-    # isascii: str.isdigit() also accepts digits such as "²" that int() refuses.
-    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= MAX_PAGE:
-        raise InvalidInput(f"limit must be an integer between 1 and {MAX_PAGE}")
-    return int(raw)
 
 
 def filter_of(request: Request) -> ContainerFilter:
@@ -66,10 +56,7 @@ async def _listing(request: Request, *, tenant_org_id: str | None) -> Response:
     if direction not in DIRECTIONS:
         raise InvalidInput(f"direction must be asc or desc, not {direction}")
     order = container_order(request.query_params.get("order")).reversed_if(direction == "desc")
-    limit, cursor = _limit(request), request.query_params.get("cursor")
-    page = None
-    if limit is not None or cursor is not None:
-        page = PageRequest.of(order=order, first=limit, after=cursor or None)
+    page = page_of(request, order)
     async with runtime_of(request).sessions() as session:
         found = await list_filtered(
             session=session,
@@ -79,13 +66,13 @@ async def _listing(request: Request, *, tenant_org_id: str | None) -> Response:
             tenant_org_id=tenant_org_id,
             page=page,
         )
-    response = JSONResponse([payloads.tenant_container(row) for row in found.rows])
-    if found.has_next and found.rows:
-        after = order.cursor_of(found.rows[-1])
-        following = request.url.include_query_params(cursor=after)
-        response.headers["Link"] = f'<{following}>; rel="next"'
-        response.headers["X-Next-Cursor"] = after
-    return response
+    return paged_response(
+        request,
+        rows=found.rows,
+        has_next=found.has_next,
+        order=order,
+        payload=payloads.tenant_container,
+    )
 
 
 async def list_containers(request: Request) -> Response:

@@ -244,6 +244,11 @@ def test_connections_nest_like_lists() -> None:
         edges { node { id } } } } } }"""
     # 4 users, 10 clusters each on average (their page of 50 is not full)
     assert cost_of(of_users, counted).cost == 2 + 4 * (2 + 10 * 2)
+    paged_users = """{ organization(id: "o") { usersConnection%s { edges { node { name
+        containersConnection(first: 50) { edges { node { id } } } } } } } }"""
+    # a page of users (at most the 4 there are), 10 clusters each on average
+    assert cost_of(paged_users % "(first: 3)", counted).cost == 3 + 3 * (4 + 10 * 2)
+    assert cost_of(paged_users % "", counted).cost == 3 + 4 * (4 + 10 * 2)
     # A list nothing counts (the audit log) counts at its page.
     audit = "{ auditLogConnection(first: 7) { edges { node { id actor } } } }"
     assert cost_of(audit, sizes()).cost == 2 + 7 * 3

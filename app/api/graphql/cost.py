@@ -88,6 +88,7 @@ LISTINGS: Mapping[tuple[str, str], Listing] = {
     ("TenantContainer", "events"): Listing.EVENTS_OF_A_CLUSTER,
     ("Query", "tenantContainersConnection"): Listing.CLUSTERS,
     ("Organization", "containersConnection"): Listing.CLUSTERS,
+    ("Organization", "usersConnection"): Listing.USERS,
     ("OrganizationUser", "containersConnection"): Listing.CLUSTERS_OF_A_USER,
     ("TenantContainer", "eventsConnection"): Listing.EVENTS_OF_A_CLUSTER,
     # A bill has at most a line per cluster the organisation ever had, deleted ones

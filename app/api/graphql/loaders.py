@@ -60,6 +60,9 @@ class Loaders:
     # The GraphQL objects built from loaded container rows, by id: built once per
     # request however many lists show them (app.api.graphql.types.containers_of).
     containers: dict[str, Any] = field(default_factory=dict)
+    # An organisation's loaded container rows by user, keyed like containers_by_org:
+    # grouped once however many of its users are shown.
+    rows_by_user: dict[tuple[str, bool], dict[str, list[Any]]] = field(default_factory=dict)
 
 
 def make_loaders(sessions: SessionFactory, scope: Scope, quotas: QuotaDefaults) -> Loaders:
@@ -107,7 +110,7 @@ def make_loaders(sessions: SessionFactory, scope: Scope, quotas: QuotaDefaults) 
                 numbers = await paging.counts(
                     session=session,
                     statement=listing.statement(scope),
-                    table=listing.kind.value,
+                    table=listing.kind.table,
                     parents=listing.parents,
                     keys=parents,
                 )

@@ -387,11 +387,32 @@ async def containers_connection(
     )
 
 
+async def rows_by_user(
+    info: Info, tenant_org_id: str, include_deleted: bool
+) -> dict[str, list[TenantContainerRow]]:
+    """An organisation's container rows by user, grouped once per request."""
+    key = (tenant_org_id, include_deleted)
+    grouped = info.context.loaders.rows_by_user
+    if key not in grouped:
+        rows = await info.context.loaders.containers_by_org.load(key)
+        by_user: dict[str, list[TenantContainerRow]] = {}
+        for row in rows:
+            by_user.setdefault(row.user, []).append(row)
+        grouped[key] = by_user
+    return grouped[key]
+
+
 @strawberry.type(description="A user of an organisation and their clusters.")
 class OrganizationUser:
     name: str = strawberry.field(description="The user's id (the clusters' user).")
-    rows: strawberry.Private[list[TenantContainerRow]]
     tenant_org_id: strawberry.Private[str]
+    # Whether the listing that gave this user holds deleted clusters: its containers do.
+    include_deleted: strawberry.Private[bool]
+
+    async def rows(self, info: Info) -> list[TenantContainerRow]:
+        """The user's clusters of the organisation's rows (one batched query)."""
+        by_user = await rows_by_user(info, self.tenant_org_id, self.include_deleted)
+        return by_user.get(self.name, [])
 
     @strawberry.field(description="The user's quota inside the organisation, and its usage.")
     async def quota(self, info: Info) -> Quota:
@@ -412,7 +433,8 @@ class OrganizationUser:
         # The organisation's rows are loaded already (one batched query): a page of a
         # user's is cut from them.
         page = page_of(info, first=first, after=after)
-        return await containers_of(info, self.rows if page is None else page.of_rows(self.rows))
+        rows = await self.rows(info)
+        return await containers_of(info, rows if page is None else page.of_rows(rows))
 
     @strawberry.field(description=CONTAINERS_CONNECTION)
     async def containers_connection(
@@ -491,19 +513,48 @@ class Organization:
         )
 
     @strawberry.field(
-        description="The users that have clusters here (of those the caller sees), by name."
+        description="The users that have clusters here (of those the caller sees), by name.",
+        deprecation_reason=DEPRECATED.format("usersConnection"),
     )
     async def users(
         self, info: Info, include_deleted: IncludeDeleted = False
     ) -> list[OrganizationUser]:
-        rows = await info.context.loaders.containers_by_org.load((self.id, include_deleted))
-        by_user: dict[str, list[TenantContainerRow]] = {}
-        for row in rows:
-            by_user.setdefault(row.user, []).append(row)
+        by_user = await rows_by_user(info, self.id, include_deleted)
         return [
-            OrganizationUser(name=name, rows=by_user[name], tenant_org_id=self.id)
+            OrganizationUser(name=name, tenant_org_id=self.id, include_deleted=include_deleted)
             for name in sorted(by_user)
         ]
+
+    @strawberry.field(
+        description="The users that have clusters here (of those the caller sees), a page "
+        "at a time, by name."
+    )
+    async def users_connection(
+        self,
+        info: Info,
+        first: First = None,
+        after: After = None,
+        include_deleted: Annotated[
+            bool,
+            strawberry.argument(
+                description="Also the users whose clusters are all deleted, and their "
+                "deleted clusters in each user's containers; false: only users with a "
+                "cluster not deleted."
+            ),
+        ] = False,
+    ) -> Connection[OrganizationUser]:
+        def user(row: TenantContainerRow) -> OrganizationUser:
+            return OrganizationUser(
+                name=row.user, tenant_org_id=self.id, include_deleted=include_deleted
+            )
+
+        return await connection(
+            info,
+            listing=listings.users_of_orgs(include_deleted=include_deleted),
+            page=PageRequest.of(order=listings.USER_ORDER, first=first, after=after),
+            parent=(str(self.id),),
+            node=user,
+        )
 
     @strawberry.field(
         description="The organisation's quota and usage (spec section 9); a user's key "
