@@ -21,6 +21,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from app.access.audit import DEFAULT_LIMIT as DEFAULT_AUDIT_LIMIT
 from app.access.audit import MAX_LIMIT as MAX_AUDIT_LIMIT
 from app.access.keys import ApiKeyRequest
 from app.api import bill_payloads, payloads
@@ -153,19 +154,28 @@ _LISTING = (
     f"otherwise). With either, a page of at most limit (default and most {MAX_PAGE}); when "
     'another page follows, its URL is in Link (rel="next") and its cursor in X-Next-Cursor.'
 )
-_LISTING_PARAMETERS = (
+_CURSOR = Parameter(
+    name="cursor",
+    where="query",
+    schema={"type": "string"},
+    description="Where the page starts: the X-Next-Cursor of the page before (same order)",
+)
+_PAGE_PARAMETERS = (
     Parameter(
         name="limit",
         where="query",
         schema={"type": "integer", "minimum": 1, "maximum": MAX_PAGE},
         description=f"A page of at most this many (1 to {MAX_PAGE})",
     ),
-    Parameter(
-        name="cursor",
-        where="query",
-        schema={"type": "string"},
-        description="Where the page starts: the X-Next-Cursor of the page before (same order)",
-    ),
+    _CURSOR,
+)
+_PAGED = (
+    "Without limit and cursor, the whole list, oldest first. With either, a page of at "
+    f"most limit (default and most {MAX_PAGE}); when another page follows, its URL is in "
+    'Link (rel="next") and its cursor in X-Next-Cursor.'
+)
+_LISTING_PARAMETERS = (
+    *_PAGE_PARAMETERS,
     Parameter(
         name="status",
         where="query",
@@ -461,10 +471,12 @@ OPERATIONS: tuple[Operation, ...] = (
         operation_id="listContainerEvents",
         tag="containers",
         summary="Every status change of one cluster, oldest first",
-        parameters=(_USER, _SERVICE, _ORG_FILTER, _INCLUDE_DELETED),
+        description=_PAGED,
+        parameters=(_USER, _SERVICE, _ORG_FILTER, _INCLUDE_DELETED, *_PAGE_PARAMETERS),
         answer=payloads.ClusterEvent,
         many=True,
-        answer_description="The events",
+        answer_description="The events (a page of them with limit or cursor)",
+        answer_headers=_PAGE_HEADERS,
         errors=(*_AUTHENTICATED, 400, 404, 409),
     ),
     Operation(
@@ -532,12 +544,14 @@ OPERATIONS: tuple[Operation, ...] = (
         path="/api-keys",
         operation_id="listApiKeys",
         tag="api-keys",
-        summary="API keys, without secrets (admin only)",
-        parameters=(_only_org("keys"),),
+        summary="API keys, without secrets (admin only), oldest first",
+        description=_PAGED,
+        parameters=(_only_org("keys"), *_PAGE_PARAMETERS),
         answer=payloads.ApiKey,
         many=True,
-        answer_description="The keys",
-        errors=_AUTHENTICATED,
+        answer_description="The keys (a page of them with limit or cursor)",
+        answer_headers=_PAGE_HEADERS,
+        errors=(*_AUTHENTICATED, 400),
     ),
     Operation(
         method="delete",
@@ -565,14 +579,20 @@ OPERATIONS: tuple[Operation, ...] = (
                     "type": "integer",
                     "minimum": 1,
                     "maximum": MAX_AUDIT_LIMIT,
-                    "default": 100,
+                    "default": DEFAULT_AUDIT_LIMIT,
                 },
-                description="At most this many entries",
+                description=f"At most this many entries (1 to {MAX_AUDIT_LIMIT}): the newest, "
+                "or with cursor the next older ones",
             ),
+            _CURSOR,
         ),
+        description="Always a page: the newest limit entries (100 by default), or with "
+        "cursor those older than the page before. When older entries remain, the next "
+        'page\'s URL is in Link (rel="next") and its cursor in X-Next-Cursor.',
         answer=payloads.AuditEntry,
         many=True,
         answer_description="The entries",
+        answer_headers=_PAGE_HEADERS,
         errors=(*_AUTHENTICATED, 400),
     ),
     *(

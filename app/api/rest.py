@@ -5,6 +5,7 @@ plus the lifecycle, API-key and audit endpoints. Every error body is
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from starlette.exceptions import HTTPException
@@ -24,6 +25,7 @@ from app.runtime import Runtime
 from app.tenancy import flows, listings, queries
 from app.tenancy.connection import connection_details
 from app.tenancy.errors import DomainError, InvalidInput, Unauthenticated
+from app.tenancy.paging import PageRequest
 
 
 def runtime_of(request: Request) -> Runtime:
@@ -206,25 +208,38 @@ async def get_container(request: Request) -> Response:
 async def get_container_events(request: Request) -> Response:
     container = await find_container(request)
     page = page_of(request, listings.EVENT_ORDER)
-    async with runtime_of(request).sessions() as session:
-        if page is None:  # the specification's whole list
-            events = await queries.events_of_containers(
-                session=session, container_ids=[container.id]
-            )
-            return JSONResponse([payloads.cluster_event(row) for row in events[container.id]])
-        found = await listings.read_page(
-            session=session,
+    if page is not None:
+        return await _page_of_listing(
+            request,
             listing=listings.EVENTS_OF_CONTAINERS,
-            scope=principal_of(request).scope,
             page=page,
             parent=(container.id,),
+            payload=payloads.cluster_event,
+        )
+    async with runtime_of(request).sessions() as session:  # the specification's whole list
+        events = await queries.events_of_containers(session=session, container_ids=[container.id])
+    return JSONResponse([payloads.cluster_event(row) for row in events[container.id]])
+
+
+async def _page_of_listing(
+    request: Request,
+    *,
+    listing: listings.Listing,
+    page: PageRequest,
+    payload: Callable[[Any], Any],
+    parent: tuple[Any, ...] = (),
+) -> Response:
+    """A page of ``listing`` below ``parent``, with the next page named in the headers."""
+    async with runtime_of(request).sessions() as session:
+        found = await listings.read_page(
+            session=session,
+            listing=listing,
+            scope=principal_of(request).scope,
+            page=page,
+            parent=parent,
         )
     return paged_response(
-        request,
-        rows=found.rows,
-        has_next=found.has_next,
-        order=listings.EVENT_ORDER,
-        payload=payloads.cluster_event,
+        request, rows=found.rows, has_next=found.has_next, order=page.order, payload=payload
     )
 
 
@@ -301,27 +316,19 @@ async def create_api_key(request: Request) -> Response:
 
 
 async def list_api_keys(request: Request) -> Response:
-    principal = principal_of(request)
-    principal.require_admin()
+    principal_of(request).require_admin()
     tenant_org_id = request.query_params.get("tenant_org_id") or None
     page = page_of(request, listings.API_KEY_ORDER)
-    async with runtime_of(request).sessions() as session:
-        if page is None:
-            rows = await keys.list_api_keys(session=session, tenant_org_id=tenant_org_id)
-            return JSONResponse([payloads.api_key(row) for row in rows])
-        found = await listings.read_page(
-            session=session,
+    if page is not None:
+        return await _page_of_listing(
+            request,
             listing=listings.Listing(listings.Kind.API_KEYS, tenant_org_id=tenant_org_id),
-            scope=principal.scope,
             page=page,
+            payload=payloads.api_key,
         )
-    return paged_response(
-        request,
-        rows=found.rows,
-        has_next=found.has_next,
-        order=listings.API_KEY_ORDER,
-        payload=payloads.api_key,
-    )
+    async with runtime_of(request).sessions() as session:
+        rows = await keys.list_api_keys(session=session, tenant_org_id=tenant_org_id)
+    return JSONResponse([payloads.api_key(row) for row in rows])
 
 
 async def revoke_api_key(request: Request) -> Response:
@@ -339,27 +346,17 @@ async def list_audit(request: Request) -> Response:
     """Newest first. Always a page: ``limit`` (1 to audit.MAX_LIMIT, 100 by default)
     keeps its first meaning, the newest entries, and ``cursor`` continues to older
     ones; the next page is named in the headers when older entries remain."""
-    principal = principal_of(request)
-    principal.require_admin()
+    principal_of(request).require_admin()
     page = page_of(
         request, listings.AUDIT_ORDER, most=audit.MAX_LIMIT, default=audit.DEFAULT_LIMIT
     )
     assert page is not None  # a default is given
-    async with runtime_of(request).sessions() as session:
-        found = await listings.read_page(
-            session=session,
-            listing=listings.Listing(
-                listings.Kind.AUDIT,
-                tenant_org_id=request.query_params.get("tenant_org_id") or None,
-            ),
-            scope=principal.scope,
-            page=page,
-        )
-    return paged_response(
+    return await _page_of_listing(
         request,
-        rows=found.rows,
-        has_next=found.has_next,
-        order=listings.AUDIT_ORDER,
+        listing=listings.Listing(
+            listings.Kind.AUDIT, tenant_org_id=request.query_params.get("tenant_org_id") or None
+        ),
+        page=page,
         payload=payloads.audit_entry,
     )
 

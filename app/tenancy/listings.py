@@ -19,8 +19,8 @@ from app.store.tables import (
     TenantContainerRow,
     UsageSampleRow,
 )
-from app.tenancy.container_filters import ContainerFilter
 from app.tenancy import paging
+from app.tenancy.container_filters import ContainerFilter
 from app.tenancy.paging import Order, PageRequest, Slice
 from app.tenancy.scope import Scope
 

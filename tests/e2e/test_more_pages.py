@@ -132,7 +132,7 @@ async def test_users_pages_are_the_users_list(app: InProcessServer, deleted: boo
 async def test_a_users_page_of_100_and_of_0(app: InProcessServer) -> None:
     async with app.client() as client:
         nodes, sizes, total = await walk_users(client, first=100)
-        assert sizes == [USERS] and total == USERS
+        assert sizes == [USERS] and total == USERS == len(nodes)
         empty = ok(await graphql(client, USERS_PAGE, {"org": ORG, "first": 0}))
     connection = empty["organization"]["usersConnection"]
     assert connection["edges"] == [] and connection["pageInfo"]["hasNextPage"] is True
@@ -283,7 +283,8 @@ async def test_a_clusters_events_page_by_page(app: InProcessServer) -> None:
 async def test_the_audit_log_page_by_page(app: InProcessServer) -> None:
     async with app.client() as client:
         for n in range(9):
-            made = await client.post("/api-keys", json={"tenant_org_id": "audit-a", "name": f"k{n}"})
+            body = {"tenant_org_id": "audit-a", "name": f"k{n}"}
+            made = await client.post("/api-keys", json=body)
             assert made.status_code == 201
         everything = (await client.get("/audit?limit=1000")).json()
         assert len(everything) >= 9

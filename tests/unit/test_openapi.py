@@ -135,3 +135,24 @@ def test_the_sizing_dry_run_schema_and_model_agree(body: dict[str, Any], valid: 
     else:
         with pytest.raises(InvalidInput):
             size_planned_cluster(payload=body)
+
+
+@pytest.mark.parametrize(
+    ("path", "most"),
+    [
+        ("/tenant/containers", 100),
+        ("/tenant/containers/org/{tenant_org_id}", 100),
+        ("/tenant/containers/{user}/{service_name}/events", 100),
+        ("/api-keys", 100),
+        ("/audit", 1000),
+    ],
+)
+def test_the_paged_listings_document_limit_cursor_and_the_next_page(path: str, most: int) -> None:
+    operation = DOCUMENT["paths"][path]["get"]
+    parameters = {p["name"]: p for p in operation["parameters"] if p["in"] == "query"}
+    assert parameters["limit"]["schema"]["maximum"] == most
+    assert parameters["limit"]["schema"]["minimum"] == 1
+    assert parameters["cursor"]["schema"] == {"type": "string"}
+    headers = operation["responses"]["200"]["headers"]
+    assert {"Link", "X-Next-Cursor"} <= set(headers)
+    assert "400" in operation["responses"]
