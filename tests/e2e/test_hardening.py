@@ -501,3 +501,19 @@ async def test_a_body_that_is_not_json_by_its_type_is_415(
         "/clusters", content=body, headers={"Content-Type": "Application/JSON; charset=utf-8"}
     )
     assert response.status_code == 202, response.text
+
+
+async def test_a_nul_character_in_the_path_or_query_is_refused_not_a_500(
+    admin_client: httpx.AsyncClient,
+) -> None:
+    # PostgreSQL refuses NUL in any text: the lookup must never be tried.
+    for url in (
+        "/tenant/containers/alice/search?tenant_org_id=o%00x",
+        "/tenant/containers/al%00ice/search?tenant_org_id=o",
+        "/tenant/containers?service_prefix=a%00",
+    ):
+        response = await admin_client.get(url)
+        assert response.status_code == 400, (url, response.text)
+        assert response.json() == {
+            "error": "the request path or query contains a NUL character (%00)"
+        }
