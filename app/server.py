@@ -29,6 +29,7 @@ from app.api.middleware.authentication import Authenticate, RequireAuthenticatio
 from app.api.middleware.body_limit import BodyLimit
 from app.api.middleware.headers import SecurityHeaders
 from app.api.middleware.masking import MaskErrors
+from app.api.middleware.nul_characters import RefuseNulCharacters
 from app.api.middleware.rate_limit import RateLimit
 from app.api.middleware.request_id import RequestId
 from app.api.middleware.timing import RequestTiming
@@ -88,6 +89,7 @@ def create_app(settings: Settings, *, clock: Clock = SYSTEM_CLOCK) -> Starlette:
             Middleware(Authenticate),
             Middleware(RateLimit),
             Middleware(RequireAuthentication),
+            Middleware(RefuseNulCharacters),
             Middleware(MaskErrors),
             Middleware(BodyLimit, max_bytes=settings.max_body_bytes),
         ],

@@ -24,6 +24,7 @@ import pytest_asyncio
 from app.store.db import SessionFactory, make_engine, make_session_factory, migrate_async
 from kube_sandbox import SandboxCluster
 from tests.support.database import run_blocking
+from tests.support.databases import ON_POSTGRESQL, databases_made, drop_databases_since
 from tests.support.inprocess import InProcessServer, serve_in_process
 from tests.support.servers import ServerProcess, StandaloneSandbox, server_env
 from tests.support.waiting import wait_until
@@ -39,6 +40,23 @@ def _no_settings_from_outside() -> Iterator[None]:
             if name.startswith("ESS_") or name == "KUBECONFIG":
                 patch.delenv(name)
         yield
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _drop_session_databases() -> Iterator[None]:
+    """The PostgreSQL pass: the databases of session- and module-wide servers are
+    dropped when the run ends (``tests.support.databases``)."""
+    yield
+    drop_databases_since(0)
+
+
+@pytest.fixture(autouse=True)
+def _drop_test_databases() -> Iterator[None]:
+    """The PostgreSQL pass: the databases a test's servers and runtimes were given are
+    dropped when it ends (set up before, so torn down after, the test's own fixtures)."""
+    mark = databases_made()
+    yield
+    drop_databases_since(mark)
 
 
 @pytest.fixture
@@ -196,8 +214,11 @@ def postgres_replicas(
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """A fresh database on SQLite, and on PostgreSQL too when TEST_POSTGRES_URL is set."""
+    """A fresh database on SQLite, and on PostgreSQL too when TEST_POSTGRES_URL is set
+    (in the PostgreSQL pass, only the latter)."""
     if request.param == "sqlite":
+        if ON_POSTGRESQL:
+            pytest.skip("the SQLite pass runs it on SQLite")
         return f"sqlite+aiosqlite:///{tmp_path / 'test.db'}"
     url: str = request.getfixturevalue("postgres_url")  # skips unless TEST_POSTGRES_URL is set
     return url

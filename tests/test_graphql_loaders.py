@@ -15,6 +15,7 @@ from app.runtime import Runtime, open_runtime
 from app.settings import KubeMode, Settings
 from app.tenancy import commands
 from app.tenancy.requests import parse_create_request
+from tests.support.databases import database_url_for
 
 TREE = """
 query($id: String!) {
@@ -55,7 +56,7 @@ async def _queries_for_tree(runtime: Runtime, org: str) -> tuple[int, dict[str, 
 
 
 async def test_tree_query_count_does_not_grow_with_the_tree(tmp_path: Path) -> None:
-    settings = Settings(data_dir=tmp_path, kube_mode=KubeMode.SANDBOX, database_url="")
+    settings = Settings(data_dir=tmp_path, kube_mode=KubeMode.SANDBOX, database_url=database_url_for(tmp_path))
     async with open_runtime(settings) as runtime:
         await _org_with(runtime, "small-org", 2)
         await _org_with(runtime, "large-org", 40)

@@ -18,6 +18,7 @@ from app.store.tables import ClusterEventRow, TenantContainerRow, utcnow
 from app.tenancy import commands, queries
 from app.tenancy.queries import ListingCounts
 from app.tenancy.scope import Scope
+from tests.support.databases import database_url_for
 from tests.support.factories import cluster_request
 
 TREE = """
@@ -42,7 +43,7 @@ async def _org_with(runtime: Runtime, org: str, count: int) -> list[str]:
 
 
 async def test_counts_per_organisation_live_and_with_deleted(tmp_path: Path) -> None:
-    settings = Settings(data_dir=tmp_path, kube_mode=KubeMode.SANDBOX, database_url="")
+    settings = Settings(data_dir=tmp_path, kube_mode=KubeMode.SANDBOX, database_url=database_url_for(tmp_path))
     async with open_runtime(settings) as runtime:
         ids = await _org_with(runtime, "counted", 5)
         await _org_with(runtime, "foreign", 7)
@@ -82,7 +83,7 @@ async def test_counts_per_organisation_live_and_with_deleted(tmp_path: Path) -> 
 
 
 async def test_the_cost_check_adds_one_statement_whatever_the_tree(tmp_path: Path) -> None:
-    settings = Settings(data_dir=tmp_path, kube_mode=KubeMode.SANDBOX, database_url="")
+    settings = Settings(data_dir=tmp_path, kube_mode=KubeMode.SANDBOX, database_url=database_url_for(tmp_path))
     schema = make_schema(
         max_depth=10,
         max_aliases=30,

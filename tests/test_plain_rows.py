@@ -14,11 +14,12 @@ from app.settings import KubeMode, Settings
 from app.store.reads import plain_rows
 from app.store.tables import DeploymentStatusRow, TenantContainerRow
 from app.tenancy import commands
+from tests.support.databases import database_url_for
 from tests.support.factories import cluster_request
 
 
 async def test_plain_rows_are_the_orm_rows_values_by_attribute(tmp_path: Path) -> None:
-    settings = Settings(data_dir=tmp_path, kube_mode=KubeMode.SANDBOX, database_url="")
+    settings = Settings(data_dir=tmp_path, kube_mode=KubeMode.SANDBOX, database_url=database_url_for(tmp_path))
     async with open_runtime(settings) as runtime:
         for n in range(3):
             await commands.create_cluster(

@@ -14,6 +14,7 @@ from app.tenancy import commands, queries
 from app.tenancy.errors import Forbidden, NotFound
 from app.tenancy.naming import IdSequence
 from app.tenancy.scope import Scope
+from tests.support.databases import resolved_database_url
 from tests.support.factories import cluster_request
 
 CLUSTERS = [("acme", "alice", "search"), ("acme", "bob", "search"), ("other", "carol", "search")]
@@ -27,7 +28,7 @@ SCOPES = {
 
 @pytest.fixture
 async def sessions(tmp_path: Path) -> AsyncIterator[SessionFactory]:
-    url = f"sqlite+aiosqlite:///{tmp_path / 'scope.db'}"
+    url = resolved_database_url(tmp_path)
     await migrate_async(url)
     engine = make_engine(url)
     factory = make_session_factory(engine)

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import logging
 import socket
-import sqlite3
 import stat
 import subprocess
 import sys
@@ -22,6 +21,7 @@ import pytest
 
 from app.settings import AuthMode
 from tests.conftest import MakeApp
+from tests.support.database import execute
 from tests.support.inprocess import InProcessServer, create_and_wait, graphql
 from tests.support.servers import ServerProcess, server_env
 
@@ -268,8 +268,10 @@ async def test_unexpected_errors_are_masked(
     await create_and_wait(admin_client, "masked", "u", "s")
     # Break the database under the running server: every read of deployments now
     # fails inside SQLAlchemy with a message full of SQL.
-    with sqlite3.connect(app_server.settings.data_dir / "es-serverless.db") as db:
-        db.execute("ALTER TABLE deployment_statuses RENAME TO hidden_statuses")
+    await execute(
+        app_server.settings.database_url_resolved,
+        "ALTER TABLE deployment_statuses RENAME TO hidden_statuses",
+    )
     rest = await admin_client.get("/deployments/masked-u-s")
     assert rest.status_code == 500
     assert rest.json() == {"error": "internal server error"}
@@ -499,3 +501,19 @@ async def test_a_body_that_is_not_json_by_its_type_is_415(
         "/clusters", content=body, headers={"Content-Type": "Application/JSON; charset=utf-8"}
     )
     assert response.status_code == 202, response.text
+
+
+async def test_a_nul_character_in_the_path_or_query_is_refused_not_a_500(
+    admin_client: httpx.AsyncClient,
+) -> None:
+    # PostgreSQL refuses NUL in any text: the lookup must never be tried.
+    for url in (
+        "/tenant/containers/alice/search?tenant_org_id=o%00x",
+        "/tenant/containers/al%00ice/search?tenant_org_id=o",
+        "/tenant/containers?service_prefix=a%00",
+    ):
+        response = await admin_client.get(url)
+        assert response.status_code == 400, (url, response.text)
+        assert response.json() == {
+            "error": "the request path or query contains a NUL character (%00)"
+        }

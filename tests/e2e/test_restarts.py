@@ -13,6 +13,7 @@ import httpx
 import pytest
 
 from tests.support.database import rows
+from tests.support.databases import sqlite_only
 from tests.support.http import create_accepted, create_and_wait, events, wait_for_status
 from tests.support.servers import ServerProcess, StandaloneSandbox
 from tests.support.waiting import wait_until
@@ -63,6 +64,7 @@ def test_cluster_left_in_progress_by_a_stopped_server_is_finished_after_restart(
         _finishes_created(client, org, "resume")
 
 
+@sqlite_only("two processes sharing one SQLite file; the PostgreSQL replicas have tests of their own")
 def test_work_of_a_dead_process_is_taken_over_once_its_lease_runs_out_on_sqlite(
     make_server: Callable[..., ServerProcess],
     standalone_sandbox: StandaloneSandbox,

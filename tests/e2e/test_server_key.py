@@ -11,6 +11,7 @@ from pydantic import SecretStr
 
 from app.access.server_key import ServerKeyMismatch
 from tests.conftest import MakeApp
+from tests.support.databases import resolved_database_url
 
 KEY = SecretStr("a-key-every-replica-shares-0123")
 
@@ -18,7 +19,7 @@ KEY = SecretStr("a-key-every-replica-shares-0123")
 async def test_a_replica_with_another_key_refuses_to_start(
     make_app: MakeApp, tmp_path: Path
 ) -> None:
-    shared = f"sqlite+aiosqlite:///{tmp_path / 'shared.db'}"
+    shared = resolved_database_url(tmp_path)  # one database, whichever the pass runs on
     await make_app(database_url=shared)  # its key is generated into its own data dir
     # Another data dir, so another generated key: refused, however it was given.
     with pytest.raises(ServerKeyMismatch, match="every replica must share one key"):
@@ -30,7 +31,7 @@ async def test_a_replica_with_another_key_refuses_to_start(
 async def test_replicas_sharing_the_key_start_and_derive_alike(
     make_app: MakeApp, tmp_path: Path
 ) -> None:
-    shared = f"sqlite+aiosqlite:///{tmp_path / 'shared.db'}"
+    shared = resolved_database_url(tmp_path)
     first = await make_app(database_url=shared, secret_key=KEY)
     second = await make_app(database_url=shared, secret_key=KEY)
     assert first.runtime.secrets.elastic_password("c1") == second.runtime.secrets.elastic_password(

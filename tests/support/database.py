@@ -39,6 +39,18 @@ def rows(url: str, sql: str, **params: Any) -> list[tuple[Any, ...]]:
     return run_blocking(read())
 
 
+async def execute(url: str, sql: str) -> None:
+    """Run ``sql`` on the database at ``url`` and commit: for tests that break a running
+    server's database under it. Awaited, so a server in the same event loop keeps
+    running (and releases its locks) meanwhile."""
+    engine = make_engine(url)
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(text(sql))
+    finally:
+        await engine.dispose()
+
+
 async def container_row(sessions: SessionFactory, container_id: str) -> TenantContainerRow:
     """A cluster's container record as committed now (it must exist)."""
     async with sessions() as session:

@@ -25,6 +25,7 @@ from app.runtime import Runtime
 from app.server import create_app
 from app.settings import KubeMode, Settings
 from app.tenancy.clock import SYSTEM_CLOCK, Clock
+from tests.support.databases import database_url_for
 from tests.support.factories import cluster_body
 from tests.support.http import container_params
 from tests.support.kubectl import Kubectl, kubectl_path
@@ -34,7 +35,6 @@ from tests.support.servers import ADMIN_TOKEN, free_port
 # What ``tests.support.servers.server_env`` gives a subprocess, as Settings fields.
 TEST_SETTINGS: dict[str, Any] = {
     "kube_mode": KubeMode.SANDBOX,
-    "database_url": "",
     "kubeconfig": None,
     "sandbox_ready_seconds": 0.3,
     "ready_timeout_seconds": 60,
@@ -87,7 +87,10 @@ async def serve_in_process(
 ) -> AsyncIterator[InProcessServer]:
     """The app on ``TEST_SETTINGS`` (with ``settings`` on top), its lifespan open; its
     records and ledger written at ``clock``'s time."""
-    app = create_app(Settings(data_dir=data_dir, **{**TEST_SETTINGS, **settings}), clock=clock)
+    database = {"database_url": database_url_for(data_dir)}  # SQLite, or PostgreSQL's pass
+    app = create_app(
+        Settings(data_dir=data_dir, **{**TEST_SETTINGS, **database, **settings}), clock=clock
+    )
     async with app.router.lifespan_context(app):
         yield InProcessServer(app=app, settings=app.state.runtime.settings)
 

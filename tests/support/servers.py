@@ -18,6 +18,7 @@ from typing import Any
 import httpx
 import yaml
 
+from tests.support.databases import database_url_for
 from tests.support.sandbox import SandboxAPI
 
 STARTUP_SECONDS = 60
@@ -49,6 +50,8 @@ def server_env(data_dir: Path, **overrides: str) -> dict[str, str]:
         ESS_RATE_LIMIT_PER_MINUTE="1000000",
         HOME=str(data_dir),  # no ~/.kube/config of the machine leaks in
     )
+    if "ESS_DATABASE_URL" not in overrides and (database_url := database_url_for(data_dir)):
+        env["ESS_DATABASE_URL"] = database_url  # the PostgreSQL pass: a database of its own
     env.update(overrides)
     return env
 

@@ -10,6 +10,7 @@ from pathlib import Path
 from sqlalchemy import text
 
 from app.store.db import WriterQueue, make_engine, make_session_factory, migrate, session_scope
+from tests.support.databases import sqlite_only
 
 
 async def test_foreground_goes_before_background_and_each_in_order() -> None:
@@ -55,6 +56,7 @@ async def test_a_cancelled_waiter_neither_keeps_nor_loses_the_lock() -> None:
     queue.release()
 
 
+@sqlite_only("the writer queue serialises the writers of the one SQLite file")
 async def test_session_scope_commits_one_writer_at_a_time(tmp_path: Path) -> None:
     url = f"sqlite+aiosqlite:///{tmp_path / 'db.sqlite'}"
     await asyncio.to_thread(migrate, url)
