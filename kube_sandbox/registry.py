@@ -75,12 +75,6 @@ def without_type(obj: Obj) -> Obj:
     return {k: v for k, v in obj.items() if k not in ("kind", "apiVersion")}
 
 
-def _without_revision(obj: Obj) -> Obj:
-    copied = clone(obj)
-    copied.get("metadata", {}).pop("resourceVersion", None)
-    return copied
-
-
 class Registry:
     def __init__(self, store: ObjectStore, resources: ResourceTable) -> None:
         self.store = store
@@ -304,10 +298,9 @@ class Registry:
         )
         if resource.tracks_generation and new.get("spec") != old.get("spec"):
             new["metadata"]["generation"] = int(old["metadata"].get("generation", 1)) + 1
-        # Like etcd3's GuaranteedUpdate: a no-op update is not written and keeps its RV.
-        if dry_run or _without_revision(with_type(resource, new)) == _without_revision(
-            with_type(resource, old)
-        ):
+        # Like etcd3's GuaranteedUpdate: a no-op update is not written and keeps its RV
+        # (``new`` carries the old resourceVersion by now, so equal means unchanged).
+        if dry_run or without_type(new) == without_type(old):
             return with_type(resource, new)
         if subresource is None:
             resourcequota.admit(resource, new, old, self.store)
