@@ -175,3 +175,57 @@ def test_each_pause_is_jittered_under_an_exponential_cap(attempt: int) -> None:
     pauses = [policy.delay(attempt) for _ in range(200)]
     assert all(0 <= pause <= cap for pause in pauses)
     assert max(pauses) > cap / 2  # spread over the range, not pinned to zero
+
+
+@pytest.fixture
+async def forward_proxy() -> AsyncIterator[tuple[str, list[str]]]:
+    """A plain-HTTP forward proxy on loopback: yields its URL and the list of the URLs
+    it forwarded, in order."""
+    from aiohttp import ClientSession, web
+
+    forwarded: list[str] = []
+    session = ClientSession()
+
+    async def forward(request: web.Request) -> web.Response:
+        forwarded.append(str(request.url))
+        async with session.request(
+            request.method, request.url, headers=request.headers, data=await request.read()
+        ) as answer:
+            return web.Response(
+                status=answer.status, body=await answer.read(), content_type=answer.content_type
+            )
+
+    app = web.Application()
+    app.router.add_route("*", "/{path:.*}", forward)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    try:
+        yield f"http://127.0.0.1:{port}", forwarded
+    finally:
+        await runner.cleanup()
+        await session.close()
+
+
+@pytest.mark.parametrize("exempt", [False, True])
+async def test_the_proxy_from_the_environment_is_used_unless_no_proxy_exempts_the_server(
+    connect: Connect,
+    forward_proxy: tuple[str, list[str]],
+    monkeypatch: pytest.MonkeyPatch,
+    sandbox_cluster: SandboxCluster,
+    exempt: bool,
+) -> None:
+    # The proxy is decided once, when the client is opened (not looked up per request).
+    proxy, forwarded = forward_proxy
+    monkeypatch.setenv("HTTP_PROXY", proxy)
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1" if exempt else "example.invalid")
+    for name in ("http_proxy", "no_proxy", "HTTPS_PROXY", "https_proxy", "ALL_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+    kube = await connect()
+    assert kube.api.configuration.proxy == (None if exempt else proxy)
+    assert kube.api.rest_client.pool_manager.trust_env is False
+    monkeypatch.delenv("HTTP_PROXY")  # settled already: the calls below still use it
+    assert await _read_default(kube) == "default"
+    expected = [] if exempt else [f"{sandbox_cluster.url}/api/v1/namespaces/default"]
+    assert forwarded == expected
