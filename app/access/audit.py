@@ -35,13 +35,12 @@ async def record(
     target: str,
     outcome: str,
 ) -> None:
-    entry = AuditEntryRow(
-        at=utcnow(),
-        actor=principal.actor if principal else "anonymous",
-        tenant_org_id=tenant_org_id,
+    entry = _entry(
+        actor=_actor(principal),
         action=action,
-        target=target[:300],
-        outcome=outcome[:200],
+        tenant_org_id=tenant_org_id,
+        target=target,
+        outcome=outcome,
     )
     try:
         async with session_scope(sessions) as session:
@@ -61,12 +60,47 @@ async def list_entries(
     return (await session.exec(statement.limit(max(1, min(limit, MAX_LIMIT))))).all()
 
 
+def _actor(principal: Principal | None) -> str:
+    return principal.actor if principal else "anonymous"
+
+
+def _entry(
+    *, actor: str, action: str, tenant_org_id: str | None, target: str, outcome: str
+) -> AuditEntryRow:
+    return AuditEntryRow(
+        at=utcnow(),
+        actor=actor,
+        tenant_org_id=tenant_org_id,
+        action=action,
+        target=target[:300],
+        outcome=outcome[:200],
+    )
+
+
 @dataclass
 class AuditNote:
     """What the audited operation learns about its target while it runs."""
 
     tenant_org_id: str | None
     target: str
+    actor: str = "anonymous"
+    action: str = ""
+    # Whether the operation took its "ok" line into its own transaction (``success_row``).
+    written: bool = False
+
+    def success_row(self, target: str) -> AuditEntryRow:
+        """The operation's "ok" line, about ``target``, for the operation to write in the
+        transaction that records its change: a recorded change then always has its line,
+        and a create costs one transaction, not two. Should that transaction fail,
+        ``audited`` writes the failure in one of its own, as for any other."""
+        self.target, self.written = target, True
+        return _entry(
+            actor=self.actor,
+            action=self.action,
+            tenant_org_id=self.tenant_org_id,
+            target=target,
+            outcome="ok",
+        )
 
 
 @asynccontextmanager
@@ -81,15 +115,14 @@ async def audited(
 ) -> AsyncIterator[AuditNote]:
     """Record the operation run inside, with its outcome, whether it succeeds or not:
     ``ok``, or ``outcome_of`` the exception it raised (cancellation included)."""
-    note = AuditNote(tenant_org_id or (principal.tenant_org_id if principal else None), target)
-    try:
-        yield note
-    except BaseException as exc:
-        outcome = outcome_of(exc)
-        raise
-    else:
-        outcome = "ok"
-    finally:
+    note = AuditNote(
+        tenant_org_id or (principal.tenant_org_id if principal else None),
+        target,
+        actor=_actor(principal),
+        action=action,
+    )
+
+    async def write(outcome: str) -> None:
         await record(
             sessions=sessions,
             principal=principal,
@@ -98,3 +131,11 @@ async def audited(
             target=note.target,
             outcome=outcome,
         )
+
+    try:
+        yield note
+    except BaseException as exc:
+        await write(outcome_of(exc))
+        raise
+    if not note.written:
+        await write("ok")

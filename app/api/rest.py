@@ -113,6 +113,7 @@ async def create_cluster(request: Request) -> Response:
             payload=body,
             quotas=runtime.quota_defaults,
             versions=runtime.settings.es_catalog,
+            audit_row=note.success_row,
         )
         note.target = container.namespace
     return JSONResponse(payloads.tenant_container(container), status_code=202)

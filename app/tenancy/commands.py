@@ -7,13 +7,13 @@ These record intent; the background worker carries it out in Kubernetes.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import col, select
+from sqlmodel import SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.kube.namespaces import unavailable_message
@@ -21,6 +21,7 @@ from app.models.cluster import ClusterSpec
 from app.models.usage import USAGE_FIELDS
 from app.models.versions import DEFAULT_CATALOG, VersionCatalog
 from app.store.db import SessionFactory, session_scope
+from app.store.inserts import insert_rows
 from app.store.tables import (
     ClusterStatus,
     DeploymentStatusRow,
@@ -37,6 +38,9 @@ from app.tenancy.requests import UPDATABLE, ClusterRequest, parse_update_request
 from app.tenancy.scope import Scope
 from app.tenancy.shapes import deployment_details, spec_of
 
+# The audit line of a change, given the cluster's namespace: written by the command in
+# the change's own transaction (the api layer builds it; app.access.audit).
+AuditRow = Callable[[str], SQLModel]
 # Attempts at a fresh id when another control-plane replica took the same one.
 _ID_ATTEMPTS = 5
 # Attempts of a delete that keeps losing the compare-and-set to other changes; each
@@ -56,21 +60,27 @@ async def create_cluster(
     quotas: quota.QuotaDefaults = quota.NO_DEFAULTS,
     clock: Clock = SYSTEM_CLOCK,
     lease: LeaseTerms | None = None,
+    audit_row: AuditRow | None = None,
 ) -> TenantContainerRow:
     """Steps 2-4 of the create flow: check the quotas, then record both records (status
     ``pending``) in one transaction, under the organisation's quota guard. The unique
-    indexes make the duplicate and namespace checks atomic; the look-ups before them
-    only word the error. ``lease``: the replica that will provision it takes its work in
-    the same INSERT (without one, the next replica to start claims it)."""
+    indexes make the duplicate and namespace checks atomic; a look-up after a refused
+    INSERT only words the error. ``lease``: the replica that will provision it takes its work in
+    the same INSERT (without one, the next replica to start claims it). ``audit_row``
+    gives the audit line to write with the records (from the namespace)."""
     for _ in range(_ID_ATTEMPTS):
         try:
             async with session_scope(sessions) as session:
                 await quota.guard(session, tenant_org_id=request.tenant_org_id)
                 await quota.check_create(session=session, request=request, defaults=quotas)
-                await _refuse_conflicts(session=session, request=request)
-                return await _new_records(
+                # No look-up for a duplicate first: the unique indexes refuse it, and
+                # only then is it looked up (below), to word the 409.
+                container = await _new_records(
                     session=session, request=request, n=ids.next(), now=clock(), lease=lease
                 )
+                if audit_row is not None:
+                    await insert_rows(session, [audit_row(container.namespace)])
+                return container
         except IntegrityError:
             # Lost a race: either a concurrent create of the same tenant or namespace
             # (the look-up now words the 409), or an id clash (draw a new one).
@@ -135,20 +145,12 @@ async def _new_records(
         updated_at=now,
         details=deployment_details(request),
     )
-    # The container row must exist before rows that reference it. Without relationships
-    # the unit of work does not order the INSERTs by foreign key, and PostgreSQL (unlike
-    # SQLite without PRAGMA foreign_keys) checks them: so write it first.
     if lease is not None:
         lease.stamp(container)
-    session.add(container)
-    await session.flush()
-    await ClusterRecord(container, deployment).transition(
-        session=session,
-        to=ClusterStatus.PENDING,
-        reason="cluster recorded; provisioning queued",
-        at=now,
+    await ClusterRecord(container, deployment).record_new(
+        session=session, reason="cluster recorded; provisioning queued", at=now
     )
-    await ledger.record_change(session=session, container=container, at=now, opens=True)
+    await ledger.record_first(session=session, container=container, at=now)
     return container
 
 

@@ -18,6 +18,7 @@ from app.store.db import SessionFactory
 from app.store.tables import ClusterStatus, DeploymentStatusRow, TenantContainerRow
 from app.tenancy import commands, queries
 from app.tenancy.clock import Clock
+from app.tenancy.commands import AuditRow
 from app.tenancy.errors import Conflict, InvalidInput
 from app.tenancy.naming import IdSequence, ReservedNamespaces
 from app.tenancy.provisioning import ClusterWorker
@@ -43,7 +44,9 @@ async def create_cluster(
     quotas: QuotaDefaults,
     versions: VersionCatalog,
     clock: Clock,
+    audit_row: AuditRow | None = None,
 ) -> TenantContainerRow:
+    """``audit_row``: the caller's audit line of the create, written with the records."""
     request = parse_create_request(
         payload,
         reserved=reserved,
@@ -53,7 +56,13 @@ async def create_cluster(
     scope.require_acting(tenant_org_id=request.tenant_org_id, user=request.user)
     await _refuse_existing_namespace(sessions=sessions, kube=kube, request=request)
     container = await commands.create_cluster(
-        sessions=sessions, ids=ids, request=request, quotas=quotas, clock=clock, lease=worker.lease
+        sessions=sessions,
+        ids=ids,
+        request=request,
+        quotas=quotas,
+        clock=clock,
+        lease=worker.lease,
+        audit_row=audit_row,
     )
     worker.submit(container.id)
     return container

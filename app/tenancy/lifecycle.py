@@ -19,6 +19,7 @@ from datetime import datetime
 from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from app.store.inserts import insert_rows
 from app.store.tables import (
     ClusterEventRow,
     ClusterStatus,
@@ -72,7 +73,7 @@ class ClusterRecord:
         surfaces here as ``ClusterChanged``. ``read_version`` is the version the
         caller's decision rests on when it read the record in an earlier transaction
         (the worker, the reconciler); by default the version loaded in this session."""
-        container, deployment = self.container, self.deployment
+        container = self.container
         # Worded now: a failed flush expires the rows, and they cannot be reloaded then.
         changed = ClusterChanged(
             f'cluster in namespace "{container.namespace}" was changed by another request '
@@ -80,10 +81,26 @@ class ClusterRecord:
         )
         if read_version is not None and container.row_version != read_version:
             raise changed
+        session.add_all([container, self.deployment])
+        session.add(self._apply(to=to, reason=reason, at=at or utcnow()))
+        try:
+            await session.flush()
+        except StaleDataError:
+            raise changed from None
+
+    async def record_new(self, *, session: AsyncSession, reason: str, at: datetime) -> None:
+        """Write a new cluster's records, in its first status (``pending``) and with
+        that transition's event: three INSERTs (app.store.inserts), as a create is the
+        hot path and nothing else can know of the rows before they are committed."""
+        event = self._apply(to=ClusterStatus.PENDING, reason=reason, at=at)
+        await insert_rows(session, [self.container, self.deployment, event])
+
+    def _apply(self, *, to: ClusterStatus, reason: str, at: datetime) -> ClusterEventRow:
+        """Set both records to ``to`` if the move is allowed; the event that records it."""
+        container, deployment = self.container, self.deployment
         current = ClusterStatus(container.status) if container.status else None
         if to not in ALLOWED[current]:
             raise IllegalTransition(f"cluster {container.id}: {current} -> {to} is not allowed")
-        at = at or utcnow()
         # The reason is shown as the error while the cluster is failed or degraded.
         error = reason if to in (ClusterStatus.FAILED, ClusterStatus.DEGRADED) else None
         for row in (container, deployment):
@@ -95,20 +112,9 @@ class ClusterRecord:
         if to is ClusterStatus.CREATED:
             container.sync_time = at
             deployment.upgrade = None  # an upgrade under way ends here
-        session.add_all([container, deployment])
-        session.add(
-            ClusterEventRow(
-                container_id=container.id,
-                at=at,
-                from_status=current,
-                to_status=to,
-                reason=reason,
-            )
+        return ClusterEventRow(
+            container_id=container.id, at=at, from_status=current, to_status=to, reason=reason
         )
-        try:
-            await session.flush()
-        except StaleDataError:
-            raise changed from None
 
 
 async def record_progress(

@@ -79,6 +79,7 @@ class Mutation:
                 payload=input.as_payload(),
                 quotas=runtime.quota_defaults,
                 versions=runtime.settings.es_catalog,
+                audit_row=note.success_row,
             )
             note.target = row.namespace
         return TenantContainer.from_row(row)
