@@ -36,8 +36,13 @@ TRANSIENT = [429, 500, 502, 503, 504]
 @pytest.fixture
 async def app(make_app: MakeApp) -> InProcessServer:
     # The reconciler's passes are left out: they would race the statuses under test.
+    # Pods get ready in a tenth of the readiness timeout, so a loaded machine still
+    # readies a second replica in time where a test expects the update to succeed.
     return await make_app(
-        ready_timeout_seconds=READY_TIMEOUT, reconcile_interval_seconds=3600, kube_retry_seconds=10
+        ready_timeout_seconds=READY_TIMEOUT,
+        reconcile_interval_seconds=3600,
+        kube_retry_seconds=10,
+        sandbox_ready_seconds=READY_TIMEOUT / 10,
     )
 
 
