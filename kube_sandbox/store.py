@@ -136,7 +136,10 @@ class ObjectStore:
     # --- writes -----------------------------------------------------------------------
 
     def put(self, resource: ResourceType, obj: dict[str, Any]) -> dict[str, Any]:
-        """Create or replace; stamps the new resourceVersion and emits ADDED/MODIFIED."""
+        """Create or replace; stamps the new resourceVersion and emits ADDED/MODIFIED.
+        Returns ``obj`` itself, stamped: the store keeps a copy, so the caller's object is
+        already apart from it (callers hand over objects they own: decoded bodies, lists'
+        copies), and a second copy of every write would cost as much as the first."""
         key = _key(obj)
         names = self._objects.setdefault(resource.storage_key, {}).setdefault(key[0], {})
         old = names.get(key[1])
@@ -150,7 +153,8 @@ class ObjectStore:
         self._emit(
             StoreEvent("MODIFIED" if old else "ADDED", resource, stored, old, self._revision)
         )
-        return clone(stored)
+        obj["metadata"]["resourceVersion"] = stored["metadata"]["resourceVersion"]
+        return obj
 
     def remove(self, resource: ResourceType, namespace: str, name: str) -> dict[str, Any] | None:
         """Delete; the DELETED event carries the object at the deletion's revision."""
