@@ -31,7 +31,7 @@ from app.api.graphql.connections import (
     container_page,
 )
 from app.api.graphql.context import Info
-from app.api.graphql.derive import LONG_SCALAR, Long, input_type, object_type, values
+from app.api.graphql.derive import LONG_SCALAR, Long, builder, input_type, object_type
 from app.api.graphql.enums import ClusterStatus
 from app.api.graphql.fast_execution import NOT_LOADED, PREFETCHED, NotLoaded
 from app.api.graphql.quotas import Quota
@@ -88,7 +88,7 @@ class UsageSample:
 
     @classmethod
     def from_row(cls, row: UsageSampleRow) -> UsageSample:
-        return cls(**values(cls, row))
+        return builder(cls)(row)
 
 
 @object_type(ClusterDetails, description="Resource settings the cluster runs with.")
@@ -148,7 +148,8 @@ class DeploymentStatus:
     @classmethod
     def from_row(cls, row: DeploymentStatusRow) -> DeploymentStatus:
         upgrade = UpgradeProgress(**row.upgrade) if row.upgrade else None
-        return cls(**values(cls, row, details=DeploymentDetails(**row.details), upgrade=upgrade))
+        details = DeploymentDetails(**row.details)
+        return builder(cls, "details", "upgrade")(row, details, upgrade)
 
 
 @strawberry.type(description="One status change of a cluster.")
@@ -219,7 +220,7 @@ class TenantContainer:
 
     @classmethod
     def from_row(cls, row: TenantContainerRow) -> TenantContainer:
-        return cls(**values(cls, row))
+        return builder(cls)(row)
 
     @strawberry.field(
         description="This container's place in listings: pass it as `after` to list "
