@@ -8,8 +8,10 @@ resolver) of a scalar or enum type.
 
 This executor plans each selection once per request (per object type and collected
 field set, the fragments, aliases and ``@skip``/``@include`` already resolved by
-graphql-core's own ``collect_fields``) and then, for such attribute fields, reads the
-attribute and serializes it with the type's serializer directly; an attribute holding
+graphql-core's own ``collect_fields``), compiles each plan to one function
+(app.api.graphql.plans) and then, for such attribute fields, reads the attribute and
+keeps it as it is where the type's serializer would return it unchanged, else
+serializes it with the type's serializer directly; an attribute holding
 an object is completed by running the plan of its selection on it. Everything else
 takes the standard way, field by field: fields with a resolver of their own (they may
 need ``info``, be async, raise), abstract types and types with ``is_type_of``,
