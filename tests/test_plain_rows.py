@@ -37,4 +37,12 @@ async def test_plain_rows_are_the_orm_rows_values_by_attribute(tmp_path: Path) -
             for row, record in zip(plain, orm, strict=True):
                 assert set(row._fields) == attributes
                 assert row._asdict() == {name: getattr(record, name) for name in attributes}
+                assert {n: type(v) for n, v in row._asdict().items()} == {
+                    name: type(getattr(record, name)) for name in attributes
+                }
+            if table is DeploymentStatusRow:
+                # The same sizing in every row, converted once, but no row's object is
+                # another's: changing one changes no other.
+                first, second = plain[0].details, plain[1].details
+                assert first == second and first is not second
         assert {row.version for row in plain} == {settings.es_default_version}

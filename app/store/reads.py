@@ -8,12 +8,23 @@ was most of its cost. Each row comes as a named tuple read by the same attribute
 names as the table's rows (where an attribute's column has another name, the
 attribute's), and a named tuple's attribute is several times cheaper to read than a
 SQLAlchemy ``Row``'s, which a listing reads every one of. They are read-only:
-whatever changes a record reads it through the ORM."""
+whatever changes a record reads it through the ORM.
+
+The rows are taken from the driver as it gives them and converted here, by the very
+converters SQLAlchemy would apply (each column type's ``result_processor`` for the
+dialect), each raw text converted once per listing: thousands of rows repeat the same
+statuses, sizing JSON and empty upgrades, and SQLAlchemy's own row processing cost
+more than the query. A converted value is shared between rows only when it cannot be
+changed (a string, number, moment, enum member); a JSON object of such values is
+copied for each row, anything deeper converted for each row.)"""
 
 from __future__ import annotations
 
+import datetime
+import decimal
+import enum
 from collections import namedtuple
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -42,5 +53,63 @@ async def plain_rows(session: AsyncSession, statement: Any, table: type[Any]) ->
     """The rows of ``statement`` (a ``select`` of ``table``'s columns) as named tuples."""
     connection = await session.connection()
     result = await connection.execute(statement)
-    make = _record_type(table, tuple(result.keys()))._make
-    return [make(row) for row in result.all()]
+    keys = tuple(result.keys())
+    make = _record_type(table, keys)._make
+    cursor = result.cursor
+    description = cursor.description if cursor is not None else None
+    columns = statement.selected_columns
+    if description is None or len(description) != len(keys) or len(columns) != len(keys):
+        return [make(row) for row in result.all()]  # not a plain select of columns
+    dialect = connection.dialect
+    converters = [
+        (index, _once_per_value(processor))
+        for index, (column, described) in enumerate(zip(columns, description, strict=True))
+        if (processor := column.type.dialect_impl(dialect).result_processor(dialect, described[1]))
+        is not None
+    ]
+    raw = cursor.fetchall()
+    result.close()
+    if not converters:
+        return [make(row) for row in raw]
+    rows = []
+    for row in raw:
+        values = list(row)
+        for index, convert in converters:
+            values[index] = convert(values[index])
+        rows.append(make(values))
+    return rows
+
+
+# Converted values no row can change: shared between the rows that hold them.
+_UNCHANGEABLE = (str, int, float, bool, bytes, decimal.Decimal, datetime.datetime,
+                 datetime.date, datetime.time, datetime.timedelta, enum.Enum)  # fmt: skip
+
+
+def _once_per_value(processor: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """``processor``, converting each distinct raw value once (per listing): the result
+    itself when it cannot be changed, a new copy of a flat dict or list for each row."""
+    shared: dict[Any, Any] = {}
+    copied: dict[Any, Any] = {}
+
+    def convert(raw: Any) -> Any:
+        # Only text is remembered: equal strings are the same text, whereas equal
+        # numbers may differ (1 and True, Decimal 1.0 and 1.00) and a driver's decoded
+        # JSON is no key at all.
+        if type(raw) is not str:
+            return processor(raw)
+        if raw in shared:
+            return shared[raw]
+        if raw in copied:
+            return copied[raw].copy()
+        value = processor(raw)
+        if value is None or isinstance(value, _UNCHANGEABLE):
+            shared[raw] = value
+        elif type(value) in (dict, list) and all(
+            item is None or isinstance(item, _UNCHANGEABLE)
+            for item in (value.values() if type(value) is dict else value)
+        ):
+            copied[raw] = value
+            return value.copy()
+        return value
+
+    return convert

@@ -26,6 +26,12 @@ class Colour(enum.Enum):
     BLUE = "blue"
 
 
+class Shade(enum.Enum):
+    """Not the schema's enum, with a member of the same name and value."""
+
+    RED = "red"
+
+
 @strawberry.type
 class Part:
     label: str
@@ -48,6 +54,9 @@ class Item:
     part: Part | None
     needed_part: Part
     parts: list[Part]
+    ratio: float
+    flag: bool | None
+    ident: strawberry.ID
 
     @strawberry.field
     def doubled(self) -> int:
@@ -67,6 +76,9 @@ class Source:
             "part": PartSource(),
             "needed_part": PartSource(),
             "parts": [PartSource(), PartSource(size=None)],
+            "ratio": 0.5,
+            "flag": True,
+            "ident": "i-1",
         }
         values.update(overrides)
         for key, value in values.items():
@@ -128,6 +140,21 @@ def _cases() -> dict[str, Any]:
         "parts with a null": Source(parts=[PartSource(), None]),
         "parts broken": Source(parts=[PartSource(size="big"), PartSource(label=None)]),
         "parts not a list": Source(parts=7),
+        "ratio an int": Source(ratio=3),
+        "ratio infinite": Source(ratio=float("inf")),
+        "ratio not a number": Source(ratio=float("nan")),
+        "ratio a string": Source(ratio="2.5"),
+        "ratio a bool": Source(ratio=True),
+        "flag an int": Source(flag=0),
+        "flag a string": Source(flag="yes"),
+        "ident a number": Source(ident=7),
+        "ident a bool": Source(ident=False),
+        "count a bool": Source(count=True),
+        "count a float": Source(count=2.0),
+        "count below Int": Source(count=-(2**31) - 1),
+        "name a number": Source(name=12),
+        "colour its value": Source(colour="red"),
+        "colour another enum's": Source(colour=Shade.RED),
     }
 
 
@@ -159,6 +186,8 @@ QUERIES = [
     "{ items { part { label } } strictItems { name count } }",
     "{ first { name neededPart { label } } items { name } }",
     "query($s: Boolean!) { items { name @skip(if: $s) count @include(if: $s) parts { size } } }",
+    "{ items { ratio flag ident count name colour } }",
+    "query($s: Boolean!) { items { name @include(if: $s) } strictItems { ratio ident count } }",
 ]
 
 

@@ -10,8 +10,11 @@ range exceeds 32 bits must be a Long. Hence this small generator.
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import inspect
 import json
+import keyword
 from collections.abc import Callable, Collection
 from operator import attrgetter
 from types import UnionType
@@ -190,3 +193,80 @@ def values(cls: type[Any], source: object, **given: Any) -> dict[str, Any]:
         found[name] = read(source)
     found.update(given)
     return found
+
+
+def builder(cls: type[T], *given: str) -> Callable[..., T]:
+    """A function making ``cls`` of a source, as ``cls(**values(cls, source, **given))``
+    does, the ``given`` fields' values passed after the source in this order.
+
+    An organisation tree makes thousands of objects: the function is generated once
+    per type (as ``dataclasses`` generates ``__init__``) and fills the new object's
+    attributes in one dict display, each read straight from the source, the other
+    fields at their defaults, as the dataclass's own ``__init__`` would. A class whose
+    ``__init__`` does more than that (its own, ``__post_init__``, frozen) is made by
+    calling it."""
+    found = _builders.get((cls, given))
+    if found is None:
+        found = _builders[cls, given] = _builder(cls, given)
+    return found
+
+
+_builders: dict[tuple[type[Any], tuple[str, ...]], Callable[..., Any]] = {}
+
+
+def _builder(cls: type[T], given: tuple[str, ...]) -> Callable[..., T]:
+    names, _attributes, computed = _data_readers(cls, frozenset(given))
+    readers = dict(computed)
+    scope: dict[str, Any] = {"new": object.__new__, "cls": cls}
+    entries: list[str] = []
+    for index, field in enumerate(dataclasses.fields(cls)):  # type: ignore[arg-type]
+        name = field.name
+        if name in given:
+            value = f"g{given.index(name)}"
+        elif name in names and name.isidentifier() and not keyword.iskeyword(name):
+            value = f"source.{name}"
+        elif name in names or name in readers:
+            scope[f"r{index}"] = readers.get(name) or attrgetter(name)
+            value = f"r{index}(source)"
+        elif field.default is not dataclasses.MISSING:
+            scope[f"d{index}"] = field.default
+            value = f"d{index}"
+        elif field.default_factory is not dataclasses.MISSING:
+            scope[f"f{index}"] = field.default_factory
+            value = f"f{index}()"
+        elif not field.init:
+            continue  # neither does __init__ set it
+        else:
+            return functools.partial(_called, cls, given)  # a field we cannot fill
+        entries.append(f"        {name!r}: {value},")
+    if not _plain_init(cls):
+        return functools.partial(_called, cls, given)
+    arguments = "".join(f", g{index}" for index in range(len(given)))
+    lines = [
+        f"def build(source{arguments}):",
+        "    made = new(cls)",
+        "    made.__dict__ = {",
+        *entries,
+        "    }",
+        "    return made",
+    ]
+    exec("\n".join(lines), scope)  # the source is made above, of the type's field names
+    build: Callable[..., T] = scope["build"]
+    return build
+
+
+def _plain_init(cls: type[Any]) -> bool:
+    """Whether ``cls.__init__`` is the one ``dataclasses`` writes, only setting fields."""
+    init = getattr(cls.__init__, "__code__", None)
+    return (
+        dataclasses.is_dataclass(cls)
+        and init is not None
+        and init.co_qualname == "__create_fn__.<locals>.__init__"
+        and not hasattr(cls, "__post_init__")
+        and not cls.__dataclass_params__.frozen  # type: ignore[attr-defined]
+        and not hasattr(cls, "__slots__")
+    )
+
+
+def _called(cls: type[T], given: tuple[str, ...], source: object, *values_given: Any) -> T:
+    return cls(**values(cls, source, **dict(zip(given, values_given, strict=True))))

@@ -8,8 +8,10 @@ resolver) of a scalar or enum type.
 
 This executor plans each selection once per request (per object type and collected
 field set, the fragments, aliases and ``@skip``/``@include`` already resolved by
-graphql-core's own ``collect_fields``) and then, for such attribute fields, reads the
-attribute and serializes it with the type's serializer directly; an attribute holding
+graphql-core's own ``collect_fields``), compiles each plan to one function
+(app.api.graphql.plans) and then, for such attribute fields, reads the attribute and
+keeps it as it is where the type's serializer would return it unchanged, else
+serializes it with the type's serializer directly; an attribute holding
 an object is completed by running the plan of its selection on it. Everything else
 takes the standard way, field by field: fields with a resolver of their own (they may
 need ``info``, be async, raise), abstract types and types with ``is_type_of``,
@@ -29,10 +31,9 @@ untouched; so are error masking and codes, which post-process the result.
 from __future__ import annotations
 
 import enum
-from collections.abc import Awaitable, Callable, Iterable, Mapping
-from datetime import datetime
+from collections.abc import Awaitable, Iterable, Mapping
 from types import CoroutineType, GeneratorType
-from typing import Any, NamedTuple
+from typing import Any
 
 from graphql import (
     GraphQLEnumType,
@@ -53,6 +54,9 @@ from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.schema.schema_converter import GraphQLCoreConverter
 from strawberry.types.field import StrawberryField
 
+from app.api.graphql import plans
+from app.api.graphql.plans import PLAIN, Leaf, Object, Prefetched, Run, Standard, Step, TypeName
+
 __all__ = ["NOT_LOADED", "PREFETCHED", "FastExecutor", "NotLoaded"]
 
 # What strawberry names the resolver of a field without one of its own, no field
@@ -60,33 +64,6 @@ __all__ = ["NOT_LOADED", "PREFETCHED", "FastExecutor", "NotLoaded"]
 # (strawberry.schema.schema_converter). Any other resolver may use ``info``; should a
 # strawberry release rename it, every field simply takes the standard way.
 _ATTRIBUTE_RESOLVER = "_get_basic_result"
-
-
-# Types whose values are certainly not awaitable: the check costs more than a field.
-_PLAIN = frozenset({str, int, float, bool, datetime, dict, list, type(None)})
-
-
-class _Leaf(NamedTuple):
-    """An attribute of a scalar or enum type."""
-
-    name: str
-    read: Callable[[Any, str], Any]
-    attribute: str
-    serialize: Callable[[Any], Any]
-    nullable: bool
-    field_def: GraphQLField
-    details: FieldDetailsList
-
-
-class _Object(NamedTuple):
-    """An attribute holding an object of a concrete type without ``is_type_of``."""
-
-    name: str
-    read: Callable[[Any, str], Any]
-    attribute: str
-    object_type: GraphQLObjectType
-    field_def: GraphQLField
-    details: FieldDetailsList
 
 
 class NotLoaded(enum.Enum):
@@ -99,29 +76,6 @@ class NotLoaded(enum.Enum):
 # returns that value itself when it is there, so reading it gives the same answer.
 PREFETCHED = "prefetched"
 NOT_LOADED = NotLoaded.NOT_LOADED
-
-
-class _Prefetched(NamedTuple):
-    """A resolver's object result, read from ``loaded`` when the object holds it."""
-
-    name: str
-    loaded: _Object
-    details: FieldDetailsList
-
-
-class _TypeName(NamedTuple):
-    name: str
-    value: str
-
-
-class _Standard(NamedTuple):
-    """Anything else: executed by graphql-core's ``execute_field``."""
-
-    name: str
-    details: FieldDetailsList
-
-
-_Step = _Leaf | _Object | _Prefetched | _TypeName | _Standard
 
 
 def _attribute(field_def: GraphQLField, details: FieldDetailsList) -> StrawberryField | None:
@@ -168,7 +122,7 @@ def _settles(item: Any) -> bool:
 
 
 class FastExecutor(StrawberryGraphQLCoreExecutionContext):
-    """Strawberry's executor with a planned fast path for plain attribute fields."""
+    """Strawberry's executor with a compiled fast path for plain attribute fields."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -178,11 +132,16 @@ class FastExecutor(StrawberryGraphQLCoreExecutionContext):
         )
         # Keyed like graphql-core's own memo of collected subfields: by the identity of
         # the field set, kept alive beside its plan so the identity is never reused.
-        self._plans: dict[tuple[GraphQLObjectType, int], tuple[GroupedFieldSet, list[_Step]]] = {}
+        self._plans: dict[tuple[GraphQLObjectType, int], tuple[GroupedFieldSet, Run]] = {}
+        # The plan of each object step's selection (None: it defers), by the step.
+        self._object_plans: dict[int, tuple[Object, Run | None]] = {}
+        # Classes none of whose instances is awaitable (see _settles).
+        self._settled: set[type] = set()
+        self._calls: dict[GraphQLObjectType, plans.Calls] = {}
 
     # -- planning --------------------------------------------------------------
 
-    def _plan(self, parent_type: GraphQLObjectType, fields: GroupedFieldSet) -> list[_Step]:
+    def _plan(self, parent_type: GraphQLObjectType, fields: GroupedFieldSet) -> Run:
         key = (parent_type, id(fields))
         cached = self._plans.get(key)
         if cached is not None:
@@ -192,33 +151,107 @@ class FastExecutor(StrawberryGraphQLCoreExecutionContext):
             for name, details in fields.items()
             if (step := self._step(parent_type, name, details)) is not None
         ]
-        self._plans[key] = (fields, steps)
-        return steps
+        run = plans.compile_plan(steps, self._calls_of(parent_type))
+        self._plans[key] = (fields, run)
+        return run
 
     def _step(
         self, parent_type: GraphQLObjectType, name: str, details: FieldDetailsList
-    ) -> _Step | None:
+    ) -> Step | None:
         field_def = self.schema.get_field(parent_type, details[0].node.name.value)
         if field_def is None:
             return None  # the standard executor leaves it out as well
         if field_def is TypeNameMetaFieldDef:
-            return _TypeName(name, parent_type.name)
+            return TypeName(name, parent_type.name)
         named = get_nullable_type(field_def.type)  # type: ignore[arg-type]
+        nullable = not is_non_null_type(field_def.type)
         prefetched = _prefetched(field_def, details)
         if prefetched and isinstance(named, GraphQLObjectType) and named.is_type_of is None:
-            loaded = _Object(name, getattr, prefetched, named, field_def, details)
-            return _Prefetched(name, loaded, details)
+            loaded = Object(name, getattr, prefetched, named, field_def, details, nullable)
+            return Prefetched(name, loaded, details)
         strawberry_field = _attribute(field_def, details)
         if strawberry_field is None:
-            return _Standard(name, details)
+            return Standard(name, details)
         read, attribute = strawberry_field.default_resolver, strawberry_field.python_name
         if isinstance(named, GraphQLScalarType | GraphQLEnumType):
-            nullable = not is_non_null_type(field_def.type)
             serialize = named.coerce_output_value
-            return _Leaf(name, read, attribute, serialize, nullable, field_def, details)
+            return Leaf(name, read, attribute, serialize, nullable, field_def, details, named)
         if isinstance(named, GraphQLObjectType) and named.is_type_of is None:
-            return _Object(name, read, attribute, named, field_def, details)
-        return _Standard(name, details)
+            return Object(name, read, attribute, named, field_def, details, nullable)
+        return Standard(name, details)
+
+    def _calls_of(self, parent_type: GraphQLObjectType) -> plans.Calls:
+        """The general code the plans of ``parent_type``'s field sets call."""
+        calls = self._calls.get(parent_type)
+        if calls is not None:
+            return calls
+        type_name = parent_type.name
+
+        def raised(step: Leaf, path: Path | None, error: Exception) -> None:
+            field_path = Path(path, step.name, type_name)
+            self.handle_field_error(error, step.field_def.type, step.details, field_path)
+
+        def leaf(step: Leaf, source: Any, path: Path | None, value: Any) -> Any:
+            if value is None and step.nullable:
+                return None
+            if type(value) in PLAIN or (
+                value is not None
+                and value is not Undefined
+                and not isinstance(value, Exception)
+                and not self.is_awaitable(value)
+            ):
+                try:
+                    serialized = step.serialize(value)
+                except Exception:
+                    serialized = None  # the standard completion words the error
+                if serialized is not None and serialized is not Undefined:
+                    return serialized
+            field_path = Path(path, step.name, type_name)
+            return self._complete_resolved(
+                step.field_def, step.details, parent_type, field_path, value
+            )
+
+        def obj(step: Object, source: Any, path: Path | None) -> Any:
+            return self._object(step, parent_type, source, path)
+
+        def standard(step: Standard | Prefetched, source: Any, path: Path | None) -> Any:
+            field_path = Path(path, step.name, type_name)
+            return self.execute_field(parent_type, source, step.details, field_path, None)
+
+        calls = self._calls[parent_type] = plans.Calls(
+            raised=raised,
+            leaf=leaf,
+            nested=obj,
+            standard=standard,
+            is_awaitable=self.is_awaitable,
+            gather=_gathered,
+            settle=self.settle_in_background,
+            not_loaded=NOT_LOADED,
+        )
+        return calls
+
+    def _object_plan(self, step: Object) -> Run | None:
+        """The plan of the object step's selection; None when it defers (the standard
+        completion then handles it)."""
+        cached = self._object_plans.get(id(step))
+        if cached is not None:
+            return cached[1]
+        subfields, new_defer_usages, _forbidden = self.collect_subfields(
+            step.object_type, step.details
+        )
+        run = None if new_defer_usages else self._plan(step.object_type, subfields)
+        self._object_plans[id(step)] = (step, run)
+        return run
+
+    def _not_awaitable(self, value: Any) -> bool:
+        kind = type(value)
+        if kind in self._settled:
+            return True
+        if self.is_awaitable(value):
+            return False
+        if _settles(value):
+            self._settled.add(kind)
+        return True
 
     # -- execution -------------------------------------------------------------
 
@@ -234,128 +267,34 @@ class FastExecutor(StrawberryGraphQLCoreExecutionContext):
             return super().execute_fields(
                 parent_type, source_value, path, grouped_field_set, position_context
             )
-        steps = self._plan(parent_type, grouped_field_set)
-        return self._execute_steps(parent_type, source_value, path, steps)
-
-    def _execute_steps(
-        self,
-        parent_type: GraphQLObjectType,
-        source_value: Any,
-        path: Path | None,
-        steps: list[_Step],
-    ) -> AwaitableOrValue[dict[str, Any]]:
-        """``execute_fields`` with the plan of the fields at hand (a list plans once)."""
-        results: dict[str, Any] = {}
-        is_awaitable = self.is_awaitable
-        awaitable_fields: list[str] = []
-        try:
-            for step in steps:
-                name = step.name
-                if isinstance(step, _Leaf):
-                    # The fast path, inline: read, serialize; anything unexpected
-                    # goes to the standard completion.
-                    try:
-                        value = step.read(source_value, step.attribute)
-                    except Exception as raw_error:
-                        field_path = Path(path, name, parent_type.name)
-                        self.handle_field_error(
-                            raw_error, step.field_def.type, step.details, field_path
-                        )
-                        results[name] = None
-                        continue
-                    if value is None and step.nullable:
-                        results[name] = None
-                        continue
-                    if type(value) in _PLAIN or (
-                        value is not None
-                        and value is not Undefined
-                        and not isinstance(value, Exception)
-                        and not is_awaitable(value)
-                    ):
-                        try:
-                            serialized = step.serialize(value)
-                        except Exception:
-                            serialized = None  # the standard completion words the error
-                        if serialized is not None and serialized is not Undefined:
-                            results[name] = serialized
-                            continue
-                    result = self._complete_resolved(
-                        step.field_def,
-                        step.details,
-                        parent_type,
-                        Path(path, name, parent_type.name),
-                        value,
-                    )
-                elif isinstance(step, _TypeName):
-                    results[name] = step.value
-                    continue
-                elif isinstance(step, _Object):
-                    result = self._object(step, parent_type, source_value, path)
-                elif isinstance(step, _Prefetched) and (
-                    getattr(source_value, step.loaded.attribute, NOT_LOADED) is not NOT_LOADED
-                ):
-                    result = self._object(step.loaded, parent_type, source_value, path)
-                else:  # a _Standard step, or a _Prefetched one not loaded ahead
-                    result = self.execute_field(
-                        parent_type,
-                        source_value,
-                        step.details,
-                        Path(path, name, parent_type.name),
-                        None,
-                    )
-                    if result is Undefined:
-                        continue
-                results[name] = result
-                if type(result) not in _PLAIN and is_awaitable(result):
-                    awaitable_fields.append(name)
-        except Exception:
-            if awaitable_fields:
-                # As the standard executor does: settle what other fields started.
-                self.settle_in_background([results[field] for field in awaitable_fields])
-            raise
-
-        if not awaitable_fields:
-            return results
-
-        async def get_results() -> dict[str, Any]:
-            if len(awaitable_fields) == 1:
-                field = awaitable_fields[0]
-                results[field] = await results[field]
-            else:
-                awaited = await gather_with_cancel(*(results[field] for field in awaitable_fields))
-                results.update(zip(awaitable_fields, awaited, strict=True))
-            return results
-
-        return get_results()
+        return self._plan(parent_type, grouped_field_set)(source_value, path)
 
     def _object(
-        self, step: _Object, parent_type: GraphQLObjectType, source: Any, path: Path | None
+        self, step: Object, parent_type: GraphQLObjectType, source: Any, path: Path | None
     ) -> Any:
-        field_path = Path(path, step.name, parent_type.name)
         return_type = step.field_def.type
         try:
             value = step.read(source, step.attribute)
         except Exception as raw_error:
+            field_path = Path(path, step.name, parent_type.name)
             self.handle_field_error(raw_error, return_type, step.details, field_path)
             return None
+        if value is None and step.nullable:
+            return None  # as the standard completion gives it, without an error
+        run = self._object_plan(step)
+        field_path = Path(path, step.name, parent_type.name)
         if (
-            value is None
+            run is None
+            or value is None
             or value is Undefined
             or isinstance(value, Exception)
-            or self.is_awaitable(value)
+            or not self._not_awaitable(value)
         ):
             return self._complete_resolved(
                 step.field_def, step.details, parent_type, field_path, value
             )
-        subfields, new_defer_usages, _forbidden = self.collect_subfields(
-            step.object_type, step.details
-        )
-        if new_defer_usages:
-            return self._complete_resolved(
-                step.field_def, step.details, parent_type, field_path, value
-            )
         try:
-            data = self.execute_fields(step.object_type, value, field_path, subfields, None)
+            data = run(value, field_path)
         except Exception as raw_error:
             self.handle_field_error(raw_error, return_type, step.details, field_path)
             return None
@@ -395,7 +334,7 @@ class FastExecutor(StrawberryGraphQLCoreExecutionContext):
             )
         is_awaitable = self.is_awaitable
         settled: type | None = None  # a type whose items are not awaitable
-        steps = self._plan(object_type, subfields)
+        run = self._plan(object_type, subfields)
         completed: list[Any] = []
         awaitable_indices: list[int] = []
         iterator = iter(items)
@@ -418,7 +357,7 @@ class FastExecutor(StrawberryGraphQLCoreExecutionContext):
                         awaitable_indices.append(index)  # pragma: no cover - never for these
                     continue
                 try:
-                    data = self._execute_steps(object_type, item, item_path, steps)
+                    data = run(item, item_path)
                 except Exception as raw_error:
                     self.handle_field_error(raw_error, item_type, field_details_list, item_path)
                     completed.append(None)
@@ -489,3 +428,14 @@ class FastExecutor(StrawberryGraphQLCoreExecutionContext):
         except Exception as raw_error:
             self.handle_field_error(raw_error, return_type, details, path)
             return None
+
+
+async def _gathered(results: dict[str, Any], pending: list[str]) -> dict[str, Any]:
+    """``results`` once the values of the fields named ``pending`` are awaited."""
+    if len(pending) == 1:
+        field = pending[0]
+        results[field] = await results[field]
+    else:
+        awaited = await gather_with_cancel(*(results[field] for field in pending))
+        results.update(zip(pending, awaited, strict=True))
+    return results

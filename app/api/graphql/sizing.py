@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.api.graphql.derive import input_type, object_type, values
+from app.api.graphql.derive import builder, input_type, object_type
 from app.api.graphql.enums import described_enum
 from app.models.sizing import Quantization, SizingRequest, Verdict
 from app.models.sizing import VectorSizing as SizingModel
@@ -53,7 +53,7 @@ QUANTIZATION_DESCRIPTION = (
 class VectorSizing:
     @classmethod
     def of(cls, sizing: SizingModel) -> VectorSizing:
-        return cls(**values(cls, sizing))
+        return builder(cls)(sizing)
 
     @classmethod
     def of_cluster(cls, cluster: Any, quantization: Quantization | None) -> VectorSizing:
