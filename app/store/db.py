@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections import deque
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -118,17 +118,32 @@ def _writer_queue(factory: SessionFactory) -> WriterQueue | None:
 
 
 @asynccontextmanager
+async def writer_turn(factory: SessionFactory, *, background: bool = False) -> AsyncIterator[None]:
+    """This process's turn to write (SQLite; nothing to wait for on PostgreSQL), for the
+    transactions of ``session_scope(..., turn_held=True)`` inside it. ``background``:
+    work no caller waits for (the worker), which lets requests' transactions go first."""
+    queue = _writer_queue(factory)
+    if queue is None:
+        yield
+        return
+    await queue.acquire(background=background)
+    try:
+        yield
+    finally:
+        queue.release()
+
+
+@asynccontextmanager
 async def session_scope(
-    factory: SessionFactory, *, background: bool = False
+    factory: SessionFactory, *, background: bool = False, turn_held: bool = False
 ) -> AsyncIterator[AsyncSession]:
     """A session whose transaction is committed on success and rolled back on error:
     every write of the control plane goes through one. Never nest them (on SQLite
-    they queue for one lock). ``background``: work no caller waits for (the worker),
-    which on SQLite lets transactions answering a request go first."""
-    queue = _writer_queue(factory)
-    if queue is not None:
-        await queue.acquire(background=background)
-    try:
+    they queue for one lock). ``background``: see ``writer_turn``. ``turn_held``: the
+    caller already holds the turn (``writer_turn``) for several transactions in a row."""
+    async with AsyncExitStack() as stack:
+        if not turn_held:
+            await stack.enter_async_context(writer_turn(factory, background=background))
         async with factory() as session:
             try:
                 yield session
@@ -136,9 +151,6 @@ async def session_scope(
             except BaseException:
                 await session.rollback()
                 raise
-    finally:
-        if queue is not None:
-            queue.release()
 
 
 def alembic_config(url: str, *, legacy_es_version: str = LEGACY_VERSION) -> Config:

@@ -44,8 +44,13 @@ def row_values(row: SQLModel) -> dict[str, Any]:
 
 
 async def insert_rows(session: AsyncSession, rows: Sequence[SQLModel]) -> None:
-    """INSERT each of ``rows`` in order (so a row referenced by a later one goes first),
-    in the session's transaction."""
+    """INSERT ``rows`` in the session's transaction: one statement per table (run for
+    each of its rows, in order), the tables in the order their first rows come. So a
+    row referenced by a later one goes first, as long as no table's rows refer to a
+    table that comes after it."""
+    by_table: dict[type[SQLModel], list[dict[str, Any]]] = {}
     for row in rows:
-        table, _ = _columns(type(row))
-        await session.exec(sa.insert(table), params=row_values(row))
+        by_table.setdefault(type(row), []).append(row_values(row))
+    for model, values in by_table.items():
+        table, _ = _columns(model)
+        await session.exec(sa.insert(table), params=values)

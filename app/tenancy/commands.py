@@ -61,25 +61,26 @@ async def create_cluster(
     clock: Clock = SYSTEM_CLOCK,
     lease: LeaseTerms | None = None,
     audit_row: AuditRow | None = None,
+    turn_held: bool = False,
 ) -> TenantContainerRow:
     """Steps 2-4 of the create flow: check the quotas, then record both records (status
     ``pending``) in one transaction, under the organisation's quota guard. The unique
     indexes make the duplicate and namespace checks atomic; a look-up after a refused
     INSERT only words the error. ``lease``: the replica that will provision it takes its work in
     the same INSERT (without one, the next replica to start claims it). ``audit_row``
-    gives the audit line to write with the records (from the namespace)."""
+    gives the audit line to write with the records (from the namespace). ``turn_held``:
+    the caller holds the writer's turn (app.store.db.writer_turn)."""
     for _ in range(_ID_ATTEMPTS):
         try:
-            async with session_scope(sessions) as session:
+            async with session_scope(sessions, turn_held=turn_held) as session:
                 await quota.guard(session, tenant_org_id=request.tenant_org_id)
                 await quota.check_create(session=session, request=request, defaults=quotas)
                 # No look-up for a duplicate first: the unique indexes refuse it, and
                 # only then is it looked up (below), to word the 409.
-                container = await _new_records(
-                    session=session, request=request, n=ids.next(), now=clock(), lease=lease
+                container, rows = new_records(
+                    request=request, n=ids.next(), now=clock(), lease=lease, audit_row=audit_row
                 )
-                if audit_row is not None:
-                    await insert_rows(session, [audit_row(container.namespace)])
+                await insert_rows(session, rows)
                 return container
         except IntegrityError:
             # Lost a race: either a concurrent create of the same tenant or namespace
@@ -119,14 +120,16 @@ async def _refuse_conflicts(*, session: AsyncSession, request: ClusterRequest) -
         raise Conflict(unavailable_message(request.namespace))
 
 
-async def _new_records(
+def new_records(
     *,
-    session: AsyncSession,
     request: ClusterRequest,
     n: int,
     now: datetime,
     lease: LeaseTerms | None,
-) -> TenantContainerRow:
+    audit_row: AuditRow | None,
+) -> tuple[TenantContainerRow, list[SQLModel]]:
+    """A new cluster's container record and every row its create INSERTs: both records
+    in their first transition, its event, its first ledger segment and the audit line."""
     fields = request.model_dump()
     container = TenantContainerRow(
         **fields,
@@ -147,11 +150,13 @@ async def _new_records(
     )
     if lease is not None:
         lease.stamp(container)
-    await ClusterRecord(container, deployment).record_new(
-        session=session, reason="cluster recorded; provisioning queued", at=now
+    rows = ClusterRecord(container, deployment).first_rows(
+        reason="cluster recorded; provisioning queued", at=now
     )
-    await ledger.record_first(session=session, container=container, at=now)
-    return container
+    rows.append(ledger.segment(container, now))
+    if audit_row is not None:
+        rows.append(audit_row(container.namespace))
+    return container, rows
 
 
 async def _locked_record(session: AsyncSession, container_id: str) -> ClusterRecord:

@@ -19,6 +19,7 @@ from app.store.tables import ClusterStatus, DeploymentStatusRow, TenantContainer
 from app.tenancy import commands, queries
 from app.tenancy.clock import Clock
 from app.tenancy.commands import AuditRow
+from app.tenancy.create_batches import batches_of
 from app.tenancy.errors import Conflict, InvalidInput
 from app.tenancy.naming import IdSequence, ReservedNamespaces
 from app.tenancy.provisioning import ClusterWorker
@@ -55,8 +56,7 @@ async def create_cluster(
     )
     scope.require_acting(tenant_org_id=request.tenant_org_id, user=request.user)
     await _refuse_existing_namespace(sessions=sessions, kube=kube, request=request)
-    container = await commands.create_cluster(
-        sessions=sessions,
+    container = await batches_of(sessions).create(
         ids=ids,
         request=request,
         quotas=quotas,

@@ -22,7 +22,6 @@ from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.models.billing import BILLED_RESOURCES
-from app.store.inserts import insert_rows
 from app.store.tables import TenantContainerRow, UsageLedgerRow
 
 _KEY = ("tenant_org_id", "user", "service_name", "namespace")
@@ -35,19 +34,13 @@ async def record_change(
     ``at`` with the resources the container's record now reserves."""
     await _close(session=session, container_id=container.id, at=at)
     if opens:
-        session.add(_segment(container, at))
+        session.add(segment(container, at))
     await session.flush()
 
 
-async def record_first(
-    *, session: AsyncSession, container: TenantContainerRow, at: datetime
-) -> None:
-    """Open a new cluster's first segment from ``at`` (it has none to close yet)."""
-    await insert_rows(session, [_segment(container, at)])
-
-
-def _segment(container: TenantContainerRow, at: datetime) -> UsageLedgerRow:
-    """An open segment from ``at`` with the resources ``container``'s record reserves."""
+def segment(container: TenantContainerRow, at: datetime) -> UsageLedgerRow:
+    """An open segment from ``at`` with the resources ``container``'s record reserves
+    (a new cluster's first one is INSERTed with its records: it has none to close)."""
     return UsageLedgerRow(
         container_id=container.id,
         **{name: getattr(container, name) for name in (*_KEY, *BILLED_RESOURCES)},

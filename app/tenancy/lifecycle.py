@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy.orm.exc import StaleDataError
+from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.store.inserts import insert_rows
 from app.store.tables import (
     ClusterEventRow,
     ClusterStatus,
@@ -88,12 +88,12 @@ class ClusterRecord:
         except StaleDataError:
             raise changed from None
 
-    async def record_new(self, *, session: AsyncSession, reason: str, at: datetime) -> None:
-        """Write a new cluster's records, in its first status (``pending``) and with
-        that transition's event: three INSERTs (app.store.inserts), as a create is the
+    def first_rows(self, *, reason: str, at: datetime) -> list[SQLModel]:
+        """A new cluster's records in their first status (``pending``) and that
+        transition's event: the rows to INSERT (app.store.inserts), as a create is the
         hot path and nothing else can know of the rows before they are committed."""
         event = self._apply(to=ClusterStatus.PENDING, reason=reason, at=at)
-        await insert_rows(session, [self.container, self.deployment, event])
+        return [self.container, self.deployment, event]
 
     def _apply(self, *, to: ClusterStatus, reason: str, at: datetime) -> ClusterEventRow:
         """Set both records to ``to`` if the move is allowed; the event that records it."""

@@ -115,10 +115,17 @@ async def guard(session: AsyncSession, *, tenant_org_id: str) -> None:
     """Take the organisation's quota lock for the rest of the transaction (see the
     module docstring). Must be the transaction's first statement: on SQLite a
     transaction that has already read cannot wait for the write lock, only fail."""
+    await guard_all(session, [tenant_org_id])
+
+
+async def guard_all(session: AsyncSession, tenant_org_ids: Iterable[str]) -> None:
+    """``guard`` for several organisations in one statement, taken in the order of their
+    ids: two transactions that take the same ones never wait for each other in a circle."""
     dialect = session.get_bind().dialect.name
     insert: Any = postgresql.insert if dialect == "postgresql" else sqlite.insert
     table: Any = QuotaGuardRow.__table__  # type: ignore[attr-defined]
-    statement = insert(table).values(tenant_org_id=tenant_org_id, checks=1)
+    rows = [{"tenant_org_id": org, "checks": 1} for org in sorted(set(tenant_org_ids))]
+    statement = insert(table).values(rows)
     await session.exec(
         statement.on_conflict_do_update(
             index_elements=[table.c.tenant_org_id], set_={"checks": table.c.checks + 1}
@@ -160,11 +167,22 @@ async def _check(
     subjects = Subject.all_of(cluster)
     limits = await limits_of(session, subjects, defaults)
     held = await usage_of(session, subjects)
+    refuse_excess(limits=limits, held=held, before=before, after=after)
+
+
+def refuse_excess(
+    *,
+    limits: dict[Subject, tuple[QuotaLimits, bool]],
+    held: dict[Subject, QuotaUsage],
+    before: ClusterSpec | None,
+    after: ClusterSpec,
+) -> None:
+    """The check itself, on the limits and usage of the cluster's three subjects (widest
+    first): ``QuotaExceeded`` or ``Undersized`` when ``before`` may not become ``after``."""
     change = QuotaUsage.of_cluster(after) - (
         QuotaUsage.of_cluster(before) if before else QuotaUsage()
     )
-    for subject in subjects:
-        quota, _ = limits[subject]
+    for subject, (quota, _) in limits.items():
         found = excess(quota, before=held[subject], after=held[subject] + change)
         if found is not None:
             raise QuotaExceeded(f"quota exceeded for {subject}: {found}")
@@ -177,16 +195,27 @@ async def limits_of(
 ) -> dict[Subject, tuple[QuotaLimits, bool]]:
     """Each subject's limits, and whether they are the operator's defaults."""
     subjects = list(subjects)
-    orgs = {subject.tenant_org_id for subject in subjects}
-    rows = await session.exec(select(QuotaRow).where(col(QuotaRow.tenant_org_id).in_(orgs)))
-    stored = {_subject_of(row): row for row in rows}
+    stored = await stored_limits(session, {subject.tenant_org_id for subject in subjects})
+    return limits_among(stored, subjects, defaults)
+
+
+async def stored_limits(session: AsyncSession, orgs: Iterable[str]) -> dict[Subject, QuotaLimits]:
+    """The quotas the admin set for the organisations ``orgs`` and their users and
+    services (one query)."""
+    rows = await session.exec(select(QuotaRow).where(col(QuotaRow.tenant_org_id).in_(set(orgs))))
+    return {
+        _subject_of(row): QuotaLimits.model_validate(row, from_attributes=True) for row in rows
+    }
+
+
+def limits_among(
+    stored: dict[Subject, QuotaLimits], subjects: Iterable[Subject], defaults: QuotaDefaults
+) -> dict[Subject, tuple[QuotaLimits, bool]]:
+    """Each subject's limits from ``stored``, else the operator's defaults (``True``)."""
     found: dict[Subject, tuple[QuotaLimits, bool]] = {}
     for subject in subjects:
-        row = stored.get(subject)
-        if row is None:
-            found[subject] = (defaults.of(subject.level), True)
-        else:
-            found[subject] = (QuotaLimits.model_validate(row, from_attributes=True), False)
+        limits = stored.get(subject)
+        found[subject] = (defaults.of(subject.level), True) if limits is None else (limits, False)
     return found
 
 
@@ -220,50 +249,58 @@ class _Held:
 
 
 async def usage_of(session: AsyncSession, subjects: Iterable[Subject]) -> dict[Subject, QuotaUsage]:
-    """What the clusters not deleted hold against each subject's quota (one query per
-    organisation: the subjects of a check share theirs).
+    """What the clusters not deleted hold against each subject's quota (one query for
+    all the organisations of ``subjects``).
 
     The database counts the clusters of each size per user (and per service for the
     services asked about), so what is read and parsed here is a handful of rows however
     many clusters an organisation has: a create checks its quotas while it holds the
     database's write lock, and reading every cluster made each create of a growing
     organisation slower than the last."""
-    subjects = list(subjects)
+    subjects = list(dict.fromkeys(subjects))  # each once, however often it was asked about
     held = dict.fromkeys(subjects, QuotaUsage())
     table = TenantContainerRow
-    for org in {subject.tenant_org_id for subject in subjects}:
-        services = [s for s in subjects if s.tenant_org_id == org and s.service_name]
-        service_key: Any = literal("")
-        if services:
-            service_key = case(
-                *(
-                    (
-                        and_(
-                            col(table.user) == s.user,
-                            col(table.service_name) == s.service_name,
-                        ),
-                        s.service_name,
-                    )
-                    for s in services
-                ),
-                else_="",
-            )
-        sizes = [col(getattr(table, name)) for name in _SIZE_COLUMNS]
-        # Grouped in an outer query, by the inner one's columns: PostgreSQL does not
-        # take an expression with bound parameters as the same in SELECT and GROUP BY.
-        inner = (
-            select_columns(col(table.user), service_key.label("service_key"), *sizes)
-            .where(col(table.tenant_org_id) == org, col(table.deleted_at).is_(None))
-            .subquery()
+    org, user, service_name = (
+        col(table.tenant_org_id),
+        col(table.user),
+        col(table.service_name),
+    )
+    services = {s for s in subjects if s.service_name}
+    service_key: Any = literal("")
+    if services:
+        service_key = case(
+            *(
+                (
+                    and_(
+                        org == s.tenant_org_id, user == s.user, service_name == s.service_name
+                    ),
+                    s.service_name,
+                )
+                for s in services
+            ),
+            else_="",
         )
-        keys = [inner.c.user, inner.c.service_key, *(inner.c[n] for n in _SIZE_COLUMNS)]
-        statement = select_columns(*keys, func.count()).group_by(*keys)
-        # sqlmodel types select() for up to four columns; this is plain SQLAlchemy.
-        rows: Any = await session.exec(statement)  # type: ignore[call-overload]
-        for row in rows:
-            group = _Held(org, *row)
-            usage = QuotaUsage.of_cluster(group).times(group.count)
-            for subject in subjects:
-                if subject.holds(group):
-                    held[subject] += usage
+    sizes = [col(getattr(table, name)) for name in _SIZE_COLUMNS]
+    # Grouped in an outer query, by the inner one's columns: PostgreSQL does not take an
+    # expression with bound parameters as the same in SELECT and GROUP BY.
+    inner = (
+        select_columns(org, user, service_key.label("service_key"), *sizes)
+        .where(org.in_({s.tenant_org_id for s in subjects}), col(table.deleted_at).is_(None))
+        .subquery()
+    )
+    keys = [
+        inner.c.tenant_org_id,
+        inner.c.user,
+        inner.c.service_key,
+        *(inner.c[n] for n in _SIZE_COLUMNS),
+    ]
+    statement = select_columns(*keys, func.count()).group_by(*keys)
+    # sqlmodel types select() for up to four columns; this is plain SQLAlchemy.
+    rows: Any = await session.exec(statement)  # type: ignore[call-overload]
+    for row in rows:
+        group = _Held(*row)
+        usage = QuotaUsage.of_cluster(group).times(group.count)
+        for subject in subjects:
+            if subject.holds(group):
+                held[subject] += usage
     return held
