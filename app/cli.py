@@ -43,6 +43,15 @@ def _serve(settings: Settings, args: argparse.Namespace) -> None:
     # took as long as the answer itself (the org tree of 1,000 clusters: 238 -> 142 ms).
     gc.collect()
     gc.freeze()
+    # What the server creates later and keeps (records, the sandbox's objects, caches)
+    # grows with the clusters, and the default thresholds set off a full collection
+    # every few seconds under load, each walking all of it while no request is answered
+    # and finding next to nothing to free: with 1,000 clusters being created, pauses of
+    # 70-200 ms. Young collections less often (every 50,000 new objects, not 700) and a
+    # full one only after 100 of the middle generation's: the longest pause fell to
+    # under 30 ms, memory stayed the same (peak 330 MB), since almost nothing the server
+    # makes lives in reference cycles.
+    gc.set_threshold(50_000, 20, 100)
     uvicorn.run(
         app,
         host=args.host,
