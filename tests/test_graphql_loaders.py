@@ -3,18 +3,22 @@ DataLoaders batch per level instead of querying per container."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, update
+from sqlmodel import col
 
 from app.access.principals import Principal
 from app.api.graphql.context import Context
 from app.api.graphql.schema import schema
 from app.runtime import Runtime, open_runtime
 from app.settings import KubeMode, Settings
-from app.tenancy import commands
+from app.store.tables import TenantContainerRow
+from app.tenancy import commands, queries
 from app.tenancy.requests import parse_create_request
+from app.tenancy.scope import Scope
 from tests.support.databases import database_url_for
 
 TREE = """
@@ -66,3 +70,63 @@ async def test_tree_query_count_does_not_grow_with_the_tree(tmp_path: Path) -> N
     assert len(large_data["organization"]["containers"]) == 40
     assert small == large
     assert large <= 3  # containers, deployments, events
+
+
+async def test_a_trees_deployments_are_selected_by_organisation(tmp_path: Path) -> None:
+    """Not by the ids of its containers: one statement with a parameter or two, however
+    many containers the tree shows."""
+    settings = Settings(data_dir=tmp_path, kube_mode=KubeMode.SANDBOX, database_url=database_url_for(tmp_path))
+    async with open_runtime(settings) as runtime:
+        await _org_with(runtime, "org", 30)
+        engine = runtime.sessions.kw["bind"]
+        deployments: list[tuple[str, int]] = []
+
+        def note(_connection: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+            if "FROM deployment_statuses" in statement:
+                deployments.append((statement, len(parameters)))
+
+        event.listen(engine.sync_engine, "before_cursor_execute", note)
+        try:
+            context = Context(runtime=runtime, principal=Principal.admin())
+            result = await schema.execute(TREE, variable_values={"id": "org"}, context_value=context)
+        finally:
+            event.remove(engine.sync_engine, "before_cursor_execute", note)
+    assert result.errors is None and result.data is not None
+    containers = result.data["organization"]["containers"]
+    assert len(containers) == 30 and all(c["deployment"]["status"] for c in containers)
+    assert [c["deployment"] for u in result.data["organization"]["users"] for c in u["containers"]]
+    [(statement, parameters)] = deployments
+    assert "JOIN tenant_containers" in statement and parameters <= 2
+
+
+async def test_deployments_of_orgs_keep_to_the_scope_and_the_live(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path, kube_mode=KubeMode.SANDBOX, database_url=database_url_for(tmp_path))
+    async with open_runtime(settings) as runtime:
+        await _org_with(runtime, "org", 6)  # users u0, u1, u2
+        await _org_with(runtime, "other", 2)
+        async with runtime.sessions() as session:
+            containers = await queries.containers_of_orgs(
+                session=session, scope=Scope(), keys=[("org", True)]
+            )
+            deleted = containers[("org", True)][0]
+            await session.exec(  # type: ignore[call-overload]
+                update(TenantContainerRow)
+                .where(col(TenantContainerRow.id) == deleted.id)
+                .values(deleted_at=datetime.now(UTC))
+            )
+            await session.commit()
+
+        async def ids(scope: Scope, include_deleted: bool) -> set[str]:
+            async with runtime.sessions() as session:
+                found = await queries.deployments_of_orgs(
+                    session=session, scope=scope, orgs={"org"}, include_deleted=include_deleted
+                )
+            assert all(row.container_id == key for key, row in found.items())
+            return set(found)
+
+        everything = {row.id for row in containers[("org", True)]}
+        assert await ids(Scope(), True) == everything
+        assert await ids(Scope(), False) == everything - {deleted.id}
+        own = {row.id for row in containers[("org", True)] if row.user == "u1"}
+        assert len(own) == 2 and await ids(Scope(tenant_org_id="org", user="u1"), True) == own
+        assert await ids(Scope(tenant_org_id="other"), True) == set()

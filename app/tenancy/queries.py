@@ -153,6 +153,24 @@ async def containers_of_orgs(
     return found
 
 
+async def deployments_of_orgs(
+    *, session: AsyncSession, scope: Scope, orgs: Collection[str], include_deleted: bool
+) -> dict[str, DeploymentStatusRow]:
+    """The deployments of the containers of ``orgs`` in ``scope`` (deleted ones too with
+    ``include_deleted``), by container id: one statement selecting them by
+    organisation rather than by thousands of container ids, as read-only rows
+    (app.store.reads)."""
+    statement = scope.restrict(
+        select(DeploymentStatusRow)
+        .join(TenantContainerRow, col(TenantContainerRow.id) == DeploymentStatusRow.container_id)
+        .where(col(TenantContainerRow.tenant_org_id).in_(sorted(orgs)))
+    )
+    if not include_deleted:
+        statement = statement.where(col(TenantContainerRow.deleted_at).is_(None))
+    rows = await plain_rows(session, statement, DeploymentStatusRow)
+    return {row.container_id: row for row in rows}
+
+
 async def find_container(
     *,
     session: AsyncSession,

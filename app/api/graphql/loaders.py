@@ -49,6 +49,9 @@ class Loaders:
     # keyed by a whole list's container ids: the deployments of every list loaded in
     # one tick, in one statement, without a future per container
     deployments_of_lists: DataLoader[tuple[str, ...], dict[str, DeploymentStatusRow]]
+    # keyed like containers_by_org: the deployments of those containers, by container
+    # id (those of other keys loaded in the same batch may be among them)
+    deployments_by_org: DataLoader[tuple[str, bool], dict[str, DeploymentStatusRow]]
     events_by_container: DataLoader[str, list[ClusterEventRow]]
     usage_by_deployment: DataLoader[str, list[UsageSampleRow]]
     # keyed by (tenant_org_id, user): the users listed in an organisation tree
@@ -103,6 +106,18 @@ def make_loaders(sessions: SessionFactory, scope: Scope, quotas: QuotaDefaults) 
             )
         return [{i: found[i] for i in key if i in found} for key in keys]
 
+    async def load_deployments_by_org(
+        keys: list[tuple[str, bool]],
+    ) -> list[dict[str, DeploymentStatusRow]]:
+        async with sessions() as session:
+            found = await queries.deployments_of_orgs(
+                session=session,
+                scope=scope,
+                orgs={org for org, _ in keys},
+                include_deleted=any(include_deleted for _, include_deleted in keys),
+            )
+        return [found] * len(keys)
+
     async def load_counts(keys: list[tuple[Listing, tuple[Any, ...]]]) -> list[int]:
         found: dict[tuple[Listing, tuple[Any, ...]], int] = {}
         async with sessions() as session:
@@ -131,6 +146,7 @@ def make_loaders(sessions: SessionFactory, scope: Scope, quotas: QuotaDefaults) 
             lambda: None,
         ),
         deployments_of_lists=DataLoader(load_fn=load_deployments_of_lists),
+        deployments_by_org=DataLoader(load_fn=load_deployments_by_org),
         events_by_container=_batched(
             sessions,
             lambda s, keys: queries.events_of_containers(session=s, container_ids=keys),

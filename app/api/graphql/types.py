@@ -306,11 +306,15 @@ def given_fields(graphql_input: object) -> dict[str, Any]:
     return {name: value for name, value in vars(graphql_input).items() if value is not None}
 
 
-async def containers_of(info: Info, rows: Sequence[TenantContainerRow]) -> list[TenantContainer]:
+async def containers_of(
+    info: Info, rows: Sequence[TenantContainerRow], *, org: tuple[str, bool] | None = None
+) -> list[TenantContainer]:
     """The containers of ``rows``, each built once per request (an organisation tree
     shows each twice: under ``containers`` and under its user), with their deployments
     loaded ahead in one batch when the list's items select ``deployment``: a tree of
-    thousands of clusters then resolves no field item by item."""
+    thousands of clusters then resolves no field item by item. ``org``: the rows are
+    of that ``containers_by_org`` key, whose deployments are selected by organisation
+    rather than by the ids of thousands of containers."""
     built = info.context.loaders.containers
     containers = []
     for row in rows:
@@ -320,9 +324,12 @@ async def containers_of(info: Info, rows: Sequence[TenantContainerRow]) -> list[
         containers.append(container)
     waiting = [c for c in containers if c.loaded_deployment is NOT_LOADED]
     if waiting and selects(info._raw_info, "deployment"):
-        # One key per list: a future per container cost more than its row.
-        loader = info.context.loaders.deployments_of_lists
-        found = await loader.load(tuple(str(c.id) for c in waiting))
+        loaders = info.context.loaders
+        if org is not None:
+            found = await loaders.deployments_by_org.load(org)
+        else:
+            # One key per list: a future per container cost more than its row.
+            found = await loaders.deployments_of_lists.load(tuple(str(c.id) for c in waiting))
         for container in waiting:
             deployment = found.get(str(container.id))
             loaded = DeploymentStatus.from_row(deployment) if deployment is not None else None
@@ -459,7 +466,8 @@ class OrganizationUser:
         # user's is cut from them.
         page = page_of(info, first=first, after=after)
         rows = await self.rows(info)
-        return await containers_of(info, rows if page is None else page.of_rows(rows))
+        org = (self.tenant_org_id, self.include_deleted)
+        return await containers_of(info, rows if page is None else page.of_rows(rows), org=org)
 
     # Not annotated: a field with a resolver, in its place among the others.
     containers_connection = strawberry.field(
@@ -489,8 +497,9 @@ class Organization:
     ) -> list[TenantContainer]:
         page = page_of(info, first=first, after=after)
         if page is None:
-            rows = await info.context.loaders.containers_by_org.load((self.id, include_deleted))
-            return await containers_of(info, rows)
+            key = (str(self.id), include_deleted)
+            rows = await info.context.loaders.containers_by_org.load(key)
+            return await containers_of(info, rows, org=key)
         async with info.context.runtime.sessions() as session:
             paged = await queries.list_org_containers(
                 session=session,
