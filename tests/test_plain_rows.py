@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import update
 from sqlmodel import col, select
 
-from app.runtime import open_runtime
+from app.runtime import Runtime, open_runtime
 from app.settings import KubeMode, Settings
 from app.store.reads import plain_pairs, plain_rows
 from app.store.tables import DeploymentStatusRow, TenantContainerRow
@@ -20,15 +20,17 @@ from tests.support.databases import database_url_for
 from tests.support.factories import cluster_request
 
 
+async def _create(runtime: Runtime, count: int) -> None:
+    for n in range(count):
+        await commands.create_cluster(
+            sessions=runtime.sessions, ids=runtime.ids, request=cluster_request("org", "u", f"s{n}")
+        )
+
+
 async def test_plain_rows_are_the_orm_rows_values_by_attribute(tmp_path: Path) -> None:
     settings = Settings(data_dir=tmp_path, kube_mode=KubeMode.SANDBOX, database_url=database_url_for(tmp_path))
     async with open_runtime(settings) as runtime:
-        for n in range(3):
-            await commands.create_cluster(
-                sessions=runtime.sessions,
-                ids=runtime.ids,
-                request=cluster_request("org", "u", f"s{n}"),
-            )
+        await _create(runtime, 3)
         for table in (TenantContainerRow, DeploymentStatusRow):
             async with runtime.sessions() as session:
                 statement = select(table).order_by(table.id)
@@ -53,12 +55,7 @@ async def test_plain_rows_are_the_orm_rows_values_by_attribute(tmp_path: Path) -
 async def test_plain_pairs_split_a_join_into_each_tables_rows(tmp_path: Path) -> None:
     settings = Settings(data_dir=tmp_path, kube_mode=KubeMode.SANDBOX, database_url=database_url_for(tmp_path))
     async with open_runtime(settings) as runtime:
-        for n in range(2):
-            await commands.create_cluster(
-                sessions=runtime.sessions,
-                ids=runtime.ids,
-                request=cluster_request("org", "u", f"s{n}"),
-            )
+        await _create(runtime, 2)
         async with runtime.sessions() as session:
             # A deployment whose container is not the first: no container matches.
             missing = update(DeploymentStatusRow).values(container_id="nobody")
