@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import delete
 from sqlmodel import col, select
 
 from app.runtime import Runtime, open_runtime
@@ -57,10 +57,10 @@ async def test_plain_pairs_split_a_join_into_each_tables_rows(tmp_path: Path) ->
     async with open_runtime(settings) as runtime:
         await _create(runtime, 2)
         async with runtime.sessions() as session:
-            # A deployment whose container is not the first: no container matches.
-            missing = update(DeploymentStatusRow).values(container_id="nobody")
+            # The first container without its deployment: the join finds none.
             first = (await session.exec(select(TenantContainerRow.id).order_by("id"))).first()
-            await session.exec(missing.where(col(DeploymentStatusRow.container_id) == first))  # type: ignore[call-overload]
+            gone = delete(DeploymentStatusRow).where(col(DeploymentStatusRow.container_id) == first)
+            await session.exec(gone)  # type: ignore[call-overload]
             await session.commit()
         joined = select(TenantContainerRow, DeploymentStatusRow).outerjoin(
             DeploymentStatusRow, col(DeploymentStatusRow.container_id) == col(TenantContainerRow.id)
@@ -81,6 +81,6 @@ async def test_plain_pairs_split_a_join_into_each_tables_rows(tmp_path: Path) ->
                     DeploymentStatusRow,
                 )
     assert [container for container, _ in pairs] == list(containers)
-    assert pairs[0][1] is None  # its deployment now names another container
+    assert pairs[0][1] is None
     [kept] = [d for d in deployments if d.container_id == pairs[1][0].id]
     assert pairs[1][1] == kept and pairs[1][1]._fields == kept._fields

@@ -473,8 +473,10 @@ class OrganizationUser:
         # user's is cut from them.
         page = page_of(info, first=first, after=after)
         rows = await self.rows(info)
-        org = (self.tenant_org_id, self.include_deleted)
-        return await containers_of(info, rows if page is None else page.of_rows(rows), org=org)
+        if page is not None:  # a few: their deployments by id
+            return await containers_of(info, page.of_rows(rows))
+        # All the users' clusters are shown: the organisation's deployments, at once.
+        return await containers_of(info, rows, org=(self.tenant_org_id, self.include_deleted))
 
     # Not annotated: a field with a resolver, in its place among the others.
     containers_connection = strawberry.field(
