@@ -3,18 +3,22 @@ DataLoaders batch per level instead of querying per container."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, update
+from sqlmodel import col
 
 from app.access.principals import Principal
 from app.api.graphql.context import Context
 from app.api.graphql.schema import schema
 from app.runtime import Runtime, open_runtime
 from app.settings import KubeMode, Settings
-from app.tenancy import commands
+from app.store.tables import TenantContainerRow
+from app.tenancy import commands, queries
 from app.tenancy.requests import parse_create_request
+from app.tenancy.scope import Scope
 from tests.support.databases import database_url_for
 
 TREE = """
@@ -66,3 +70,77 @@ async def test_tree_query_count_does_not_grow_with_the_tree(tmp_path: Path) -> N
     assert len(large_data["organization"]["containers"]) == 40
     assert small == large
     assert large <= 3  # containers, deployments, events
+
+
+async def test_a_trees_containers_and_deployments_are_one_statement(tmp_path: Path) -> None:
+    """Selected by organisation, not by the ids of its containers: one statement with
+    a parameter or two, however many containers the tree shows."""
+    settings = Settings(data_dir=tmp_path, kube_mode=KubeMode.SANDBOX, database_url=database_url_for(tmp_path))
+    async with open_runtime(settings) as runtime:
+        await _org_with(runtime, "org", 30)
+        engine = runtime.sessions.kw["bind"]
+        deployments: list[tuple[str, int]] = []
+
+        def note(_connection: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+            if "deployment_statuses" in statement:
+                deployments.append((statement, len(parameters)))
+
+        event.listen(engine.sync_engine, "before_cursor_execute", note)
+        try:
+            context = Context(runtime=runtime, principal=Principal.admin())
+            result = await schema.execute(TREE, variable_values={"id": "org"}, context_value=context)
+        finally:
+            event.remove(engine.sync_engine, "before_cursor_execute", note)
+    assert result.errors is None and result.data is not None
+    containers = result.data["organization"]["containers"]
+    assert len(containers) == 30 and all(c["deployment"]["status"] for c in containers)
+    users = result.data["organization"]["users"]
+    assert len([c["deployment"]["id"] for u in users for c in u["containers"]]) == 30
+    [(statement, parameters)] = deployments
+    assert "FROM tenant_containers LEFT OUTER JOIN deployment_statuses" in statement
+    assert parameters <= 2
+
+
+async def test_an_orgs_containers_with_deployments_keep_to_the_scope_and_the_live(
+    tmp_path: Path,
+) -> None:
+    settings = Settings(data_dir=tmp_path, kube_mode=KubeMode.SANDBOX, database_url=database_url_for(tmp_path))
+    async with open_runtime(settings) as runtime:
+        await _org_with(runtime, "org", 6)  # users u0, u1, u2
+        await _org_with(runtime, "other", 2)
+
+        async def listing(scope: Scope, include_deleted: bool) -> queries.OrgContainers:
+            async with runtime.sessions() as session:
+                found = await queries.containers_of_orgs(
+                    session=session,
+                    scope=scope,
+                    keys=[("org", include_deleted)],
+                    with_deployments=True,
+                )
+            [(key, containers)] = found.items()
+            assert key == ("org", include_deleted) and containers.deployments is not None
+            assert all(d.container_id == key for key, d in containers.deployments.items())
+            return containers
+
+        everything = await listing(Scope(), True)
+        deleted = everything.rows[0]
+        async with runtime.sessions() as session:
+            await session.exec(  # type: ignore[call-overload]
+                update(TenantContainerRow)
+                .where(col(TenantContainerRow.id) == deleted.id)
+                .values(deleted_at=datetime.now(UTC))
+            )
+            await session.commit()
+        ids = {row.id for row in everything.rows}
+        assert len(ids) == 6 and set(everything.deployments or {}) == ids
+
+        live = await listing(Scope(), False)
+        assert [row.id for row in live.rows] == [row.id for row in everything.rows[1:]]
+        assert set(live.deployments or {}) == ids - {deleted.id}
+
+        own = await listing(Scope(tenant_org_id="org", user="u1"), True)
+        assert {row.user for row in own.rows} == {"u1"} and len(own.rows) == 2
+        assert set(own.deployments or {}) == {row.id for row in own.rows}
+
+        foreign = await listing(Scope(tenant_org_id="other"), True)
+        assert foreign.rows == [] and foreign.deployments == {}

@@ -8,7 +8,8 @@ was most of its cost. Each row comes as a named tuple read by the same attribute
 names as the table's rows (where an attribute's column has another name, the
 attribute's), and a named tuple's attribute is several times cheaper to read than a
 SQLAlchemy ``Row``'s, which a listing reads every one of. They are read-only:
-whatever changes a record reads it through the ORM.
+whatever changes a record reads it through the ORM. A join of two tables (an
+organisation's containers with their deployments) comes as pairs of such rows.
 
 The rows are taken from the driver as it gives them and converted here, by the very
 converters SQLAlchemy would apply (each column type's ``result_processor`` for the
@@ -23,6 +24,7 @@ from __future__ import annotations
 import datetime
 import decimal
 import enum
+import functools
 from collections import namedtuple
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -51,33 +53,76 @@ def _record_type(table: type[Any], columns: tuple[str, ...]) -> Any:
 
 async def plain_rows(session: AsyncSession, statement: Any, table: type[Any]) -> Sequence[Any]:
     """The rows of ``statement`` (a ``select`` of ``table``'s columns) as named tuples."""
+    [rows] = await _plain(session, statement, (table,))
+    return rows
+
+
+async def plain_pairs(
+    session: AsyncSession, statement: Any, first: type[Any], second: type[Any]
+) -> list[tuple[Any, Any | None]]:
+    """The rows of ``statement``, a ``select`` of ``first``'s columns then ``second``'s
+    (an outer join of the two), as pairs of named tuples; the second None where the
+    join found none (its primary key is null)."""
+    firsts, seconds = await _plain(session, statement, (first, second))
+    key = sa.inspect(second).primary_key[0].key
+    return [
+        (one, other if getattr(other, key) is not None else None)
+        for one, other in zip(firsts, seconds, strict=True)
+    ]
+
+
+async def _plain(
+    session: AsyncSession, statement: Any, tables: tuple[type[Any], ...]
+) -> list[Sequence[Any]]:
+    """Each table's part of every row of ``statement`` (a ``select`` of the tables'
+    columns, one table after the other), as named tuples."""
+    columns = statement.selected_columns
+    if len(tables) > 1 and not _in_turn(columns, tables):
+        raise ValueError("not a select of each table's columns in turn")
     connection = await session.connection()
     result = await connection.execute(statement)
     keys = tuple(result.keys())
-    make = _record_type(table, keys)._make
     cursor = result.cursor
     description = cursor.description if cursor is not None else None
-    columns = statement.selected_columns
-    if description is None or len(description) != len(keys) or len(columns) != len(keys):
-        return [make(row) for row in result.all()]  # not a plain select of columns
+    # One table: any of its columns; several: each one's columns in turn.
+    widths = [len(sa.inspect(table).columns) for table in tables[:-1]]
+    widths.append(len(keys) - sum(widths))
+    if description is None or not len(description) == len(keys) == len(columns):
+        [table] = tables  # not a plain select of columns
+        return [[_record_type(table, keys)._make(row) for row in result.all()]]
     dialect = connection.dialect
-    converters = [
-        (index, _once_per_value(processor))
-        for index, (column, described) in enumerate(zip(columns, description, strict=True))
-        if (processor := column.type.dialect_impl(dialect).result_processor(dialect, described[1]))
-        is not None
+    processors = [
+        column.type.dialect_impl(dialect).result_processor(dialect, described[1])
+        for column, described in zip(columns, description, strict=True)
     ]
     raw = cursor.fetchall()
     result.close()
-    if not converters:
-        return [make(row) for row in raw]
-    rows = []
-    for row in raw:
-        values = list(row)
-        for index, convert in converters:
-            values[index] = convert(values[index])
-        rows.append(make(values))
-    return rows
+    # Column by column, each converter applied through map() to a whole column:
+    # a Python loop and call per value cost more than the query itself.
+    values: list[Sequence[Any]] = list(zip(*raw, strict=True)) if raw else [()] * len(keys)
+    for index, processor in enumerate(processors):
+        if processor is not None:
+            values[index] = _converted(processor, values[index])
+    parts: list[Sequence[Any]] = []
+    start = 0
+    for table, width in zip(tables, widths, strict=True):
+        # By the columns' own names: a join's result may rename those two tables share.
+        names = tuple(getattr(c, "name", key) for c, key in zip(columns, keys, strict=True))
+        record_type = _record_type(table, names[start : start + width])
+        # A tuple of the record type straight from its values: no Python call per row.
+        make = functools.partial(tuple.__new__, record_type)
+        parts.append(list(map(make, zip(*values[start : start + width], strict=True))))
+        start += width
+    return parts
+
+
+def _in_turn(columns: Any, tables: tuple[type[Any], ...]) -> bool:
+    """Whether ``columns`` are the first table's, then the second's, and so on."""
+    owners = [table.__table__ for table in tables for _ in sa.inspect(table).columns]
+    return len(owners) == len(columns) and all(
+        getattr(column, "table", None) is owner
+        for column, owner in zip(columns, owners, strict=True)
+    )
 
 
 # Converted values no row can change: shared between the rows that hold them.
@@ -85,31 +130,39 @@ _UNCHANGEABLE = (str, int, float, bool, bytes, decimal.Decimal, datetime.datetim
                  datetime.date, datetime.time, datetime.timedelta, enum.Enum)  # fmt: skip
 
 
-def _once_per_value(processor: Callable[[Any], Any]) -> Callable[[Any], Any]:
-    """``processor``, converting each distinct raw value once (per listing): the result
-    itself when it cannot be changed, a new copy of a flat dict or list for each row."""
-    shared: dict[Any, Any] = {}
-    copied: dict[Any, Any] = {}
+def _converted(processor: Callable[[Any], Any], column: Sequence[Any]) -> Sequence[Any]:
+    """One column's raw values converted by ``processor``, each distinct text once (a
+    listing repeats the same statuses, sizing JSON and empty upgrades thousands of
+    times): the result itself when it cannot be changed, a new copy of a flat dict or
+    list for each row; anything deeper is converted for each row."""
+    # Only text (or null) is remembered: equal strings are the same text, whereas
+    # equal numbers may differ (1 and True, Decimal 1.0 and 1.00) and a driver's
+    # decoded JSON is no key at all.
+    if not set(map(type, column)) <= _TEXT:
+        return list(map(processor, column))
+    texts = dict.fromkeys(column)
+    if len(texts) * 2 > len(column):  # mostly distinct (moments): each row its own
+        return list(map(processor, column))
+    distinct = {raw: processor(raw) for raw in texts}
+    if all(value is None or isinstance(value, _UNCHANGEABLE) for value in distinct.values()):
+        return list(map(distinct.__getitem__, column))
+    if all(_flat(value) for value in distinct.values()):
+        return [_copy(value) for value in map(distinct.__getitem__, column)]
+    return list(map(processor, column))
 
-    def convert(raw: Any) -> Any:
-        # Only text is remembered: equal strings are the same text, whereas equal
-        # numbers may differ (1 and True, Decimal 1.0 and 1.00) and a driver's decoded
-        # JSON is no key at all.
-        if type(raw) is not str:
-            return processor(raw)
-        if raw in shared:
-            return shared[raw]
-        if raw in copied:
-            return copied[raw].copy()
-        value = processor(raw)
-        if value is None or isinstance(value, _UNCHANGEABLE):
-            shared[raw] = value
-        elif type(value) in (dict, list) and all(
-            item is None or isinstance(item, _UNCHANGEABLE)
-            for item in (value.values() if type(value) is dict else value)
-        ):
-            copied[raw] = value
-            return value.copy()
-        return value
 
-    return convert
+_TEXT = frozenset({str, type(None)})
+
+
+def _flat(value: Any) -> bool:
+    """Unchangeable, or a dict or list of unchangeable values (copied for each row)."""
+    if value is None or isinstance(value, _UNCHANGEABLE):
+        return True
+    return type(value) in (dict, list) and all(
+        item is None or isinstance(item, _UNCHANGEABLE)
+        for item in (value.values() if type(value) is dict else value)
+    )
+
+
+def _copy(value: Any) -> Any:
+    return value.copy() if type(value) in (dict, list) else value

@@ -16,7 +16,7 @@ from sqlalchemy import case, distinct, func, or_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.store.reads import plain_rows
+from app.store.reads import plain_pairs, plain_rows
 from app.store.tables import (
     ClusterEventRow,
     ClusterStatus,
@@ -136,21 +136,50 @@ async def listing_counts(
     return found
 
 
+@dataclass(frozen=True)
+class OrgContainers:
+    """An organisation listing's containers, oldest first, and, when asked for, the
+    deployments of those loaded with it (by container id; None: not loaded)."""
+
+    rows: list[TenantContainerRow]
+    deployments: dict[str, DeploymentStatusRow] | None = None
+
+
 async def containers_of_orgs(
-    *, session: AsyncSession, scope: Scope, keys: Sequence[tuple[str, bool]]
-) -> dict[tuple[str, bool], list[TenantContainerRow]]:
+    *,
+    session: AsyncSession,
+    scope: Scope,
+    keys: Sequence[tuple[str, bool]],
+    with_deployments: bool = False,
+) -> dict[tuple[str, bool], OrgContainers]:
     """One query for many (organisation, include_deleted) keys: the DataLoader batch,
-    as read-only rows (app.store.reads)."""
-    found: dict[tuple[str, bool], list[TenantContainerRow]] = {key: [] for key in keys}
-    statement = scope.restrict(select(TenantContainerRow)).where(
-        col(TenantContainerRow.tenant_org_id).in_(sorted({org for org, _ in keys}))
-    )
-    for row in await plain_rows(session, _ordered(statement), TenantContainerRow):
+    as read-only rows (app.store.reads). ``with_deployments``: their deployments in
+    the same statement (an outer join on the container), those of every key's
+    containers (deleted ones' only when a key lists them)."""
+    rows: dict[tuple[str, bool], list[TenantContainerRow]] = {key: [] for key in keys}
+    base: Any = select(TenantContainerRow)
+    if with_deployments:
+        base = select(TenantContainerRow, DeploymentStatusRow).outerjoin(
+            DeploymentStatusRow, col(DeploymentStatusRow.container_id) == col(TenantContainerRow.id)
+        )
+    orgs = sorted({org for org, _ in keys})
+    statement = scope.restrict(base).where(col(TenantContainerRow.tenant_org_id).in_(orgs))
+    if not any(include_deleted for _, include_deleted in keys):
+        statement = statement.where(col(TenantContainerRow.deleted_at).is_(None))
+    statement = _ordered(statement)
+    deployments: dict[str, DeploymentStatusRow] | None = None
+    if with_deployments:
+        pairs = await plain_pairs(session, statement, TenantContainerRow, DeploymentStatusRow)
+        containers = [container for container, _ in pairs]
+        deployments = {d.container_id: d for _, d in pairs if d is not None}
+    else:
+        containers = list(await plain_rows(session, statement, TenantContainerRow))
+    for row in containers:
         for include_deleted in (True, False):
             key = (row.tenant_org_id, include_deleted)
-            if key in found and (include_deleted or row.deleted_at is None):
-                found[key].append(row)
-    return found
+            if key in rows and (include_deleted or row.deleted_at is None):
+                rows[key].append(row)
+    return {key: OrgContainers(found, deployments) for key, found in rows.items()}
 
 
 async def find_container(

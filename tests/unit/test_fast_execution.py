@@ -91,6 +91,11 @@ class PartSource:
         self.size = size
 
 
+class OtherPartSource:
+    label = "other"
+    size = None
+
+
 class Raising:
     """An attribute whose reading raises (a property)."""
 
@@ -104,6 +109,14 @@ class RaisingSource(Source):
 
 class RaisingNameSource(Source):
     name = Raising()  # type: ignore[assignment]
+
+
+class RaisingPartSource(Source):
+    part = Raising()  # type: ignore[assignment]
+
+
+class RaisingNeededPartSource(Source):
+    needed_part = Raising()  # type: ignore[assignment]
 
 
 class Later:
@@ -137,6 +150,11 @@ def _cases() -> dict[str, Any]:
         "part broken": Source(part=PartSource(label=None)),
         "needed part broken": Source(needed_part=PartSource(label=None)),
         "part awaitable": Source(part=Later(PartSource())),
+        "part an exception": Source(part=ValueError("as a value")),
+        "needed part an exception": Source(needed_part=ValueError("as a value")),
+        "part raises": RaisingPartSource(),
+        "needed part raises": RaisingNeededPartSource(),
+        "part of another class": Source(part=OtherPartSource()),
         "parts with a null": Source(parts=[PartSource(), None]),
         "parts broken": Source(parts=[PartSource(size="big"), PartSource(label=None)]),
         "parts not a list": Source(parts=7),
@@ -216,3 +234,22 @@ def test_the_fine_item_is_served_whole() -> None:
         "shade": None,
         "doubled": 2,
     }
+
+
+def test_objects_of_a_class_met_before_go_straight_into_their_plan() -> None:
+    """Only the first object of a class (and every value the fast path does not
+    expect) takes the general code; the others are answered by their plan inline."""
+    general: list[Any] = []
+
+    class Counting(FastExecutor):
+        def _object_value(self, step: Any, parent_type: Any, path: Any, value: Any) -> Any:
+            general.append(value)
+            return super()._object_value(step, parent_type, path, value)
+
+    schema = _schema(fast=True)
+    schema.execution_context_class = Counting
+    body = json.loads(_answer(schema, "{ items { part { label } } }"))
+    parts = [item["part"] for item in body["data"]["items"] if item and item["part"]]
+    assert len(parts) > 20
+    assert sum(isinstance(value, PartSource) for value in general) == 1
+    assert any(isinstance(value, OtherPartSource) for value in general)

@@ -151,7 +151,16 @@ class FastExecutor(StrawberryGraphQLCoreExecutionContext):
             for name, details in fields.items()
             if (step := self._step(parent_type, name, details)) is not None
         ]
-        run = plans.compile_plan(steps, self._calls_of(parent_type))
+        # The plans of the objects below, made first: compiled into this one.
+        runs = {
+            index: run
+            for index, step in enumerate(steps)
+            if isinstance(step, Object | Prefetched)
+            and (run := self._object_plan(step if isinstance(step, Object) else step.loaded))
+        }
+        run = plans.compile_plan(
+            steps, self._calls_of(parent_type), type_name=parent_type.name, runs=runs
+        )
         self._plans[key] = (fields, run)
         return run
 
@@ -214,6 +223,15 @@ class FastExecutor(StrawberryGraphQLCoreExecutionContext):
         def obj(step: Object, source: Any, path: Path | None) -> Any:
             return self._object(step, parent_type, source, path)
 
+        def obj_value(step: Object, path: Path | None, value: Any) -> Any:
+            return self._object_value(step, parent_type, path, value)
+
+        def obj_raised(step: Object, field_path: Path, error: Exception) -> None:
+            self.handle_field_error(error, step.field_def.type, step.details, field_path)
+
+        def obj_later(step: Object, field_path: Path, data: Any) -> Any:
+            return self._await_completed(data, step.field_def.type, step.details, field_path)
+
         def standard(step: Standard | Prefetched, source: Any, path: Path | None) -> Any:
             field_path = Path(path, step.name, type_name)
             return self.execute_field(parent_type, source, step.details, field_path, None)
@@ -222,6 +240,10 @@ class FastExecutor(StrawberryGraphQLCoreExecutionContext):
             raised=raised,
             leaf=leaf,
             nested=obj,
+            nested_value=obj_value,
+            nested_raised=obj_raised,
+            nested_later=obj_later,
+            settled=self._settled,
             standard=standard,
             is_awaitable=self.is_awaitable,
             gather=_gathered,
@@ -272,13 +294,19 @@ class FastExecutor(StrawberryGraphQLCoreExecutionContext):
     def _object(
         self, step: Object, parent_type: GraphQLObjectType, source: Any, path: Path | None
     ) -> Any:
-        return_type = step.field_def.type
         try:
             value = step.read(source, step.attribute)
         except Exception as raw_error:
             field_path = Path(path, step.name, parent_type.name)
-            self.handle_field_error(raw_error, return_type, step.details, field_path)
+            self.handle_field_error(raw_error, step.field_def.type, step.details, field_path)
             return None
+        return self._object_value(step, parent_type, path, value)
+
+    def _object_value(
+        self, step: Object, parent_type: GraphQLObjectType, path: Path | None, value: Any
+    ) -> Any:
+        """What ``_object`` answers for the value it read."""
+        return_type = step.field_def.type
         if value is None and step.nullable:
             return None  # as the standard completion gives it, without an error
         run = self._object_plan(step)

@@ -15,12 +15,12 @@ from app.store.db import SessionFactory
 from app.store.tables import (
     ClusterEventRow,
     DeploymentStatusRow,
-    TenantContainerRow,
     UsageSampleRow,
 )
 from app.tenancy import paging, queries, quota_settings
 from app.tenancy.listings import Listing
 from app.tenancy.paging import PageRequest, Slice
+from app.tenancy.queries import OrgContainers
 from app.tenancy.quota import QuotaDefaults, QuotaReport
 from app.tenancy.scope import Scope
 
@@ -43,8 +43,9 @@ def _batched(
 
 @dataclass(frozen=True)
 class Loaders:
-    # keyed by (tenant_org_id, include_deleted)
-    containers_by_org: DataLoader[tuple[str, bool], list[TenantContainerRow]]
+    # keyed by (tenant_org_id, include_deleted, with their deployments): one
+    # statement for a batch, the deployments joined when any key asks for them
+    org_containers: DataLoader[tuple[str, bool, bool], OrgContainers]
     deployment_by_container: DataLoader[str, DeploymentStatusRow | None]
     # keyed by a whole list's container ids: the deployments of every list loaded in
     # one tick, in one statement, without a future per container
@@ -60,7 +61,8 @@ class Loaders:
     # The GraphQL objects built from loaded container rows, by id: built once per
     # request however many lists show them (app.api.graphql.types.containers_of).
     containers: dict[str, Any] = field(default_factory=dict)
-    # An organisation's loaded container rows by user, keyed like containers_by_org:
+    # An organisation's loaded container rows by user, keyed (tenant_org_id,
+    # include_deleted):
     # grouped once however many of its users are shown.
     rows_by_user: dict[tuple[str, bool], dict[str, list[Any]]] = field(default_factory=dict)
 
@@ -103,6 +105,16 @@ def make_loaders(sessions: SessionFactory, scope: Scope, quotas: QuotaDefaults) 
             )
         return [{i: found[i] for i in key if i in found} for key in keys]
 
+    async def load_org_containers(keys: list[tuple[str, bool, bool]]) -> list[OrgContainers]:
+        async with sessions() as session:
+            found = await queries.containers_of_orgs(
+                session=session,
+                scope=scope,
+                keys=[(org, include_deleted) for org, include_deleted, _ in keys],
+                with_deployments=any(deployments for _, _, deployments in keys),
+            )
+        return [found[org, include_deleted] for org, include_deleted, _ in keys]
+
     async def load_counts(keys: list[tuple[Listing, tuple[Any, ...]]]) -> list[int]:
         found: dict[tuple[Listing, tuple[Any, ...]], int] = {}
         async with sessions() as session:
@@ -118,11 +130,7 @@ def make_loaders(sessions: SessionFactory, scope: Scope, quotas: QuotaDefaults) 
         return [found[key] for key in keys]
 
     return Loaders(
-        containers_by_org=_batched(
-            sessions,
-            lambda s, keys: queries.containers_of_orgs(session=s, scope=scope, keys=keys),
-            list,
-        ),
+        org_containers=DataLoader(load_fn=load_org_containers),
         deployment_by_container=_batched(
             sessions,
             lambda s, keys: queries.deployments_of_containers(

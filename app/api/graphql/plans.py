@@ -99,6 +99,16 @@ class Calls(NamedTuple):
     leaf: Callable[[Leaf, Any, Path | None, Any], Any]
     # (step, source, path) -> the answer: an object in an attribute
     nested: Callable[[Object, Any, Path | None], Any]
+    # (step, path, value) -> the answer: an object step's value, already read
+    nested_value: Callable[[Object, Path | None, Any], Any]
+    # (step, its field's path, error) -> None: reading an object step's attribute, or
+    # its plan, raised
+    nested_raised: Callable[[Object, Path, Exception], None]
+    # (step, its field's path, answer) -> an awaitable of it: the plan's answer was one
+    nested_later: Callable[[Object, Path, Any], Any]
+    # Classes none of whose instances is awaitable, an exception or null: their objects
+    # go straight into their selection's plan (grows as the executor meets them).
+    settled: set[type]
     # (step, source, path) -> the answer or Undefined: a field the standard way
     standard: Callable[[Standard | Prefetched, Any, Path | None], Any]
     is_awaitable: Callable[[Any], bool]
@@ -146,14 +156,26 @@ def enum_names(named: GraphQLType) -> tuple[type, dict[Any, str]] | None:
     return members_of, names
 
 
-def compile_plan(steps: list[Step], calls: Calls) -> Run:
-    """The function answering ``steps`` for one source: what the executor's
-    ``execute_fields`` gives, in the same order, with the same errors."""
+def compile_plan(
+    steps: list[Step], calls: Calls, *, type_name: str, runs: dict[int, Run] | None = None
+) -> Run:
+    """The function answering ``steps`` (of the object type ``type_name``) for one
+    source: what the executor's ``execute_fields`` gives, in the same order, with the
+    same errors. ``runs``: the plan of the selection of each object step (by the
+    step's index) that has one; such an object, of a settled class, is answered by
+    its plan inline, as the executor's general code would answer it."""
+    runs = runs or {}
     scope: dict[str, Any] = {
         "calls": calls,
         "raised": calls.raised,
         "leaf": calls.leaf,
         "nested": calls.nested,
+        "nested_value": calls.nested_value,
+        "nested_raised": calls.nested_raised,
+        "nested_later": calls.nested_later,
+        "SETTLED": calls.settled,
+        "Path": Path,
+        "TYPE": type_name,
         "standard": calls.standard,
         "is_awaitable": calls.is_awaitable,
         "gather": calls.gather,
@@ -200,13 +222,22 @@ def compile_plan(steps: list[Step], calls: Calls) -> Run:
                 indent = "            "
             body.append(f"{indent}result = results[{key}] = leaf(S{index}, source, path, value)")
             awaited(key, indent)
+        elif isinstance(step, Object) and index in runs:
+            scope[f"P{index}"], scope[f"O{index}"] = runs[index], step
+            body.extend(_inline_object(step, key, index, scope, "    "))
+            awaited(key, "    ")
         elif isinstance(step, Object):
             body.append(f"    result = results[{key}] = nested(S{index}, source, path)")
             awaited(key, "    ")
         elif isinstance(step, Prefetched):
             attribute = repr(step.loaded.attribute)
             body.append(f"    if getattr(source, {attribute}, NOT_LOADED) is not NOT_LOADED:")
-            body.append(f"        result = results[{key}] = nested(S{index}.loaded, source, path)")
+            if index in runs:
+                scope[f"P{index}"], scope[f"O{index}"] = runs[index], step.loaded
+                body.extend(_inline_object(step.loaded, key, index, scope, "        "))
+            else:
+                nested = f"nested(S{index}.loaded, source, path)"
+                body.append(f"        result = results[{key}] = {nested}")
             body.append("    else:")
             body.append(f"        result = results[{key}] = standard(S{index}, source, path)")
             awaited(key, "    ")
@@ -234,6 +265,36 @@ def compile_plan(steps: list[Step], calls: Calls) -> Run:
     return run
 
 
+def _inline_object(
+    step: Object, key: str, index: int, scope: dict[str, Any], indent: str
+) -> list[str]:
+    """An object step with a plan (``P{index}``), inline: the executor's ``_object``
+    without its calls for the usual case, an object of a class met before (not null,
+    not an exception, not awaitable) answered by its selection's plan. Everything else
+    takes the general code, with the value read once."""
+    here = f"Path(path, {key}, TYPE)"
+    lines = [
+        "try:",
+        f"    value = {_read(step, index, scope)}",
+        "except Exception as error:",
+        f"    result = results[{key}] = nested_raised(O{index}, {here}, error)",
+        "else:",
+        "    if type(value) in SETTLED:",
+        f"        here = {here}",
+        "        try:",
+        f"            result = P{index}(value, here)",
+        "        except Exception as error:",
+        f"            result = nested_raised(O{index}, here, error)",
+        "        else:",
+        "            if type(result) is not dict and is_awaitable(result):",
+        f"                result = nested_later(O{index}, here, result)",
+        f"        results[{key}] = result",
+        "    else:",
+        f"        result = results[{key}] = nested_value(O{index}, path, value)",
+    ]
+    return [indent + line for line in lines]
+
+
 @functools.lru_cache(maxsize=512)
 def _code(source: str) -> CodeType:
     """``source`` compiled: a plan's source depends only on its fields' names, kinds and
@@ -241,7 +302,7 @@ def _code(source: str) -> CodeType:
     return compile(source, "<plan>", "exec")
 
 
-def _read(step: Leaf, index: int, scope: dict[str, Any]) -> str:
+def _read(step: Leaf | Object, index: int, scope: dict[str, Any]) -> str:
     """The expression reading the step's attribute from ``source``."""
     attribute = step.attribute
     if step.read is getattr and attribute.isidentifier() and not keyword.iskeyword(attribute):

@@ -27,6 +27,7 @@ from strawberry.types.graphql import OperationType
 from app.api.graphql.billing import DECIMAL_SCALAR, BillingMutation, BillingQuery
 from app.api.graphql.complexity import complexity_rule
 from app.api.graphql.cost_limit import CostBudget, QueryCostLimit
+from app.api.graphql.documents import DocumentCache, RememberedDocuments
 from app.api.graphql.errors import ErrorCodes, log_errors
 from app.api.graphql.fast_execution import FastExecutor
 from app.api.graphql.mutations import Mutation
@@ -116,12 +117,16 @@ def make_schema(
     """Depth, alias, token and complexity (expanded field count) limits stop expensive
     documents before they run (query batching is not enabled at all), and so does,
     with a ``cost`` budget, the cost estimated from the rows the lists will return;
-    unexpected errors are masked. Queries run on the fast executor
+    unexpected errors are masked. A query text parsed and validated once is not
+    parsed or validated again (app.api.graphql.documents: nothing but the text and
+    these limits decides either). Queries run on the fast executor
     (app.api.graphql.fast_execution) unless ``fast_execution`` is off: the standard
     one, against which it is tested."""
     # Factories, so every request gets fresh extension instances.
     extensions: list[Any] = [
         ErrorCodes,
+        # One cache per schema: its limits are part of what validation decided.
+        RememberedDocuments.factory(DocumentCache()),
         lambda: QueryDepthLimiter(max_depth=max_depth),
         lambda: MaxAliasesLimiter(max_alias_count=max_aliases),
         lambda: MaxTokensLimiter(max_token_count=max_tokens),

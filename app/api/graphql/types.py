@@ -7,7 +7,7 @@ resolve through the request's DataLoaders."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -306,11 +306,20 @@ def given_fields(graphql_input: object) -> dict[str, Any]:
     return {name: value for name, value in vars(graphql_input).items() if value is not None}
 
 
-async def containers_of(info: Info, rows: Sequence[TenantContainerRow]) -> list[TenantContainer]:
+async def containers_of(
+    info: Info,
+    rows: Sequence[TenantContainerRow],
+    *,
+    org: tuple[str, bool] | None = None,
+    deployments: Mapping[str, DeploymentStatusRow] | None = None,
+) -> list[TenantContainer]:
     """The containers of ``rows``, each built once per request (an organisation tree
     shows each twice: under ``containers`` and under its user), with their deployments
     loaded ahead in one batch when the list's items select ``deployment``: a tree of
-    thousands of clusters then resolves no field item by item."""
+    thousands of clusters then resolves no field item by item. The deployments are
+    ``deployments`` (by container id) when given; else, the rows being of the
+    organisation listing ``org`` (tenant_org_id, include_deleted), that listing's,
+    loaded with it; else those of the rows' ids."""
     built = info.context.loaders.containers
     containers = []
     for row in rows:
@@ -320,11 +329,16 @@ async def containers_of(info: Info, rows: Sequence[TenantContainerRow]) -> list[
         containers.append(container)
     waiting = [c for c in containers if c.loaded_deployment is NOT_LOADED]
     if waiting and selects(info._raw_info, "deployment"):
-        # One key per list: a future per container cost more than its row.
-        loader = info.context.loaders.deployments_of_lists
-        found = await loader.load(tuple(str(c.id) for c in waiting))
+        loaders = info.context.loaders
+        if deployments is None and org is not None:
+            deployments = (await loaders.org_containers.load((*org, True))).deployments
+        if deployments is None:
+            # One key per list: a future per container cost more than its row.
+            deployments = await loaders.deployments_of_lists.load(
+                tuple(str(c.id) for c in waiting)
+            )
         for container in waiting:
-            deployment = found.get(str(container.id))
+            deployment = deployments.get(str(container.id))
             loaded = DeploymentStatus.from_row(deployment) if deployment is not None else None
             container.loaded_deployment = loaded
     return containers
@@ -419,7 +433,7 @@ async def rows_by_user(
     key = (tenant_org_id, include_deleted)
     grouped = info.context.loaders.rows_by_user
     if key not in grouped:
-        rows = await info.context.loaders.containers_by_org.load(key)
+        rows = (await info.context.loaders.org_containers.load((*key, False))).rows
         by_user: dict[str, list[TenantContainerRow]] = {}
         for row in rows:
             by_user.setdefault(row.user, []).append(row)
@@ -459,7 +473,10 @@ class OrganizationUser:
         # user's is cut from them.
         page = page_of(info, first=first, after=after)
         rows = await self.rows(info)
-        return await containers_of(info, rows if page is None else page.of_rows(rows))
+        if page is not None:  # a few: their deployments by id
+            return await containers_of(info, page.of_rows(rows))
+        # All the users' clusters are shown: the organisation's deployments, at once.
+        return await containers_of(info, rows, org=(self.tenant_org_id, self.include_deleted))
 
     # Not annotated: a field with a resolver, in its place among the others.
     containers_connection = strawberry.field(
@@ -489,8 +506,11 @@ class Organization:
     ) -> list[TenantContainer]:
         page = page_of(info, first=first, after=after)
         if page is None:
-            rows = await info.context.loaders.containers_by_org.load((self.id, include_deleted))
-            return await containers_of(info, rows)
+            # The deployments in the same statement when the tree shows them.
+            key = (str(self.id), include_deleted)
+            with_deployments = selects(info._raw_info, "deployment")
+            listing = await info.context.loaders.org_containers.load((*key, with_deployments))
+            return await containers_of(info, listing.rows, org=key, deployments=listing.deployments)
         async with info.context.runtime.sessions() as session:
             paged = await queries.list_org_containers(
                 session=session,

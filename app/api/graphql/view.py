@@ -52,6 +52,7 @@ from app.api.error_codes import RateLimited, UnsupportedMediaType, error_code
 from app.api.graphiql.assets import AssetSource
 from app.api.graphiql.page import page_response
 from app.api.graphql.context import Context
+from app.api.json_encoding import graphql_json
 from app.api.media_types import require_json
 from app.runtime import Runtime
 from app.tenancy.errors import DomainError, Unauthenticated
@@ -215,6 +216,10 @@ class GraphQLApp(GraphQL[Context, None]):
             # nested body, batching) in plain text; a GraphQL client expects JSON errors.
             response = _errors(exc.reason, "BAD_REQUEST", exc.status_code)
         await response(scope, receive, send)
+
+    def encode_json(self, data: object) -> str:
+        # orjson where its output means what json.dumps's does (app.api.json_encoding).
+        return graphql_json(data)
 
     def decode_json(self, data: str | bytes) -> object:
         try:
