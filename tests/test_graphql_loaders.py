@@ -3,6 +3,7 @@ DataLoaders batch per level instead of querying per container."""
 
 from __future__ import annotations
 
+import gc
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -144,3 +145,26 @@ async def test_an_orgs_containers_with_deployments_keep_to_the_scope_and_the_liv
 
         foreign = await listing(Scope(tenant_org_id="other"), True)
         assert foreign.rows == [] and foreign.deployments == {}
+
+
+async def test_an_answers_rows_and_objects_are_freed_when_the_request_ends(tmp_path: Path) -> None:
+    """Without waiting for the cyclic garbage collector: nothing in a reference cycle
+    may hold a request's rows or GraphQL objects (the executor is in one, so it must
+    not hold the context and its loaders once the answer is built). Held, a large
+    tree's memory stayed until the collector's next full pass."""
+    settings = Settings(data_dir=tmp_path, kube_mode=KubeMode.SANDBOX, database_url=database_url_for(tmp_path))
+    async with open_runtime(settings) as runtime:
+        await _org_with(runtime, "org", 30)
+        await _queries_for_tree(runtime, "org")  # warm: plans and caches made once
+        gc.collect()
+        gc.disable()
+        try:
+            await _queries_for_tree(runtime, "org")
+            gc.set_debug(gc.DEBUG_SAVEALL)
+            gc.collect()
+            kept = {type(o).__qualname__ for o in gc.garbage}
+        finally:
+            gc.set_debug(0)
+            gc.garbage.clear()
+            gc.enable()
+    assert not kept & {"PlainRow", "TenantContainer", "DeploymentStatus", "DeploymentDetails"}
