@@ -25,6 +25,7 @@ from app.store.tables import (
 )
 from app.tenancy import commands
 from app.tenancy.create_batches import CreateBatches
+from app.tenancy.creates import NewCluster
 from app.tenancy.errors import Conflict, QuotaExceeded
 from app.tenancy.naming import IdSequence
 from app.tenancy.quota import QuotaDefaults
@@ -45,6 +46,10 @@ def statements(sessions: SessionFactory) -> Iterator[list[str]]:
         yield seen
     finally:
         event.remove(engine, "before_cursor_execute", note)
+
+
+def new(ids: IdSequence, org: str, user: str, service: str, **terms: Any) -> NewCluster:
+    return NewCluster(ids=ids, request=cluster_request(org, user, service), **terms)
 
 
 def audit_line(target: str) -> AuditEntryRow:
@@ -68,7 +73,7 @@ async def test_creates_arriving_together_share_a_transaction_and_each_gets_its_r
     requests = [cluster_request(f"org-{n % 3}", f"user-{n % 2}", f"svc-{n}") for n in range(24)]
     with statements(sessions) as seen:
         made = await asyncio.gather(
-            *(batches.create(ids=ids, request=r, audit_row=audit_line) for r in requests)
+            *(batches.create(NewCluster(ids=ids, request=r, audit_row=audit_line)) for r in requests)
         )
     assert [c.service_name for c in made] == [r.service_name for r in requests]
     assert len({c.id for c in made}) == 24
@@ -93,7 +98,7 @@ async def test_a_batch_checks_each_create_against_the_ones_before_it(
     batches, ids = CreateBatches(sessions), IdSequence()
     outcomes = await asyncio.gather(
         *(
-            batches.create(ids=ids, request=cluster_request("org-q", "ann", f"s{n}"), quotas=quotas)
+            batches.create(new(ids, "org-q", "ann", f"s{n}", quotas=quotas))
             for n in range(10)
         ),
         return_exceptions=True,
@@ -113,7 +118,7 @@ async def test_a_batch_checks_each_create_against_the_ones_before_it(
     quotas = QuotaDefaults(organization=QuotaLimits(max_clusters=5))
     outcomes = await asyncio.gather(
         *(
-            batches.create(ids=ids, request=cluster_request("org-q", f"u{n}", "t"), quotas=quotas)
+            batches.create(new(ids, "org-q", f"u{n}", "t", quotas=quotas))
             for n in range(6)
         ),
         return_exceptions=True,
@@ -122,7 +127,7 @@ async def test_a_batch_checks_each_create_against_the_ones_before_it(
     # Other organisations in the same batch are not held back by this one's limit.
     others = await asyncio.gather(
         *(
-            batches.create(ids=ids, request=cluster_request(org, "ann", "x"), quotas=quotas)
+            batches.create(new(ids, org, "ann", "x", quotas=quotas))
             for org in ("org-q", "org-r", "org-s")
         ),
         return_exceptions=True,
@@ -135,12 +140,12 @@ async def test_a_duplicate_in_a_batch_is_refused_and_the_others_are_recorded(
     sessions: SessionFactory,
 ) -> None:
     batches, ids = CreateBatches(sessions), IdSequence()
-    await batches.create(ids=ids, request=cluster_request("org-d", "ann", "taken"))
+    await batches.create(new(ids, "org-d", "ann", "taken"))
     outcomes = await asyncio.gather(
-        batches.create(ids=ids, request=cluster_request("org-d", "ann", "a")),
-        batches.create(ids=ids, request=cluster_request("org-d", "ann", "taken")),
-        batches.create(ids=ids, request=cluster_request("org-d", "ann", "b")),
-        batches.create(ids=ids, request=cluster_request("org-d", "ann", "b")),
+        batches.create(new(ids, "org-d", "ann", "a")),
+        batches.create(new(ids, "org-d", "ann", "taken")),
+        batches.create(new(ids, "org-d", "ann", "b")),
+        batches.create(new(ids, "org-d", "ann", "b")),
         return_exceptions=True,
     )
     assert isinstance(outcomes[0], TenantContainerRow)
@@ -157,8 +162,8 @@ async def test_a_create_given_up_before_its_batch_is_not_recorded(
 ) -> None:
     batches, ids = CreateBatches(sessions), IdSequence()
     async with writer_turn(sessions):  # SQLite: the batch waits for the writer's turn
-        kept = asyncio.create_task(batches.create(ids=ids, request=cluster_request("o", "u", "k")))
-        gone = asyncio.create_task(batches.create(ids=ids, request=cluster_request("o", "u", "g")))
+        kept = asyncio.create_task(batches.create(new(ids, "o", "u", "k")))
+        gone = asyncio.create_task(batches.create(new(ids, "o", "u", "g")))
         await asyncio.sleep(0.05)
         gone.cancel()
         await asyncio.gather(gone, return_exceptions=True)

@@ -1,8 +1,9 @@
-"""New rows written with one Core INSERT each, past the ORM's unit of work.
+"""New rows written with one Core INSERT per table, past the ORM's unit of work.
 
-For the hot write paths: a create writes four new rows and changes none of them again
-in its transaction, and planning a flush (ordering, identity map, version counter,
-attribute history) costs several times the statements themselves. The rows are built as
+For the hot write paths: a create writes five new rows (a batch of creates, five per
+create) and changes none of them again in its transaction, and planning a flush
+(ordering, identity map, version counter, attribute history) costs several times the
+statements themselves. The rows are built as
 usual (``TenantContainerRow(...)``: the models' defaults and validation apply) and stay
 transient: nothing is loaded into the session, nothing is flushed after."""
 

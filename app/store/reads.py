@@ -103,11 +103,11 @@ async def _plain(
     for index, processor in enumerate(processors):
         if processor is not None:
             values[index] = _converted(processor, values[index])
+    # By the columns' own names: a join's result may rename those two tables share.
+    names = tuple(getattr(c, "name", key) for c, key in zip(columns, keys, strict=True))
     parts: list[Sequence[Any]] = []
     start = 0
     for table, width in zip(tables, widths, strict=True):
-        # By the columns' own names: a join's result may rename those two tables share.
-        names = tuple(getattr(c, "name", key) for c, key in zip(columns, keys, strict=True))
         record_type = _record_type(table, names[start : start + width])
         # A tuple of the record type straight from its values: no Python call per row.
         make = functools.partial(tuple.__new__, record_type)

@@ -7,21 +7,18 @@ These record intent; the background worker carries it out in Kubernetes.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from datetime import datetime, timedelta
-from typing import Any, cast
+from collections.abc import Mapping
+from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import delete
-from sqlalchemy.exc import IntegrityError
-from sqlmodel import SQLModel, col, select
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.kube.namespaces import unavailable_message
 from app.models.cluster import ClusterSpec
 from app.models.usage import USAGE_FIELDS
 from app.models.versions import DEFAULT_CATALOG, VersionCatalog
 from app.store.db import SessionFactory, session_scope
-from app.store.inserts import insert_rows
 from app.store.tables import (
     ClusterStatus,
     DeploymentStatusRow,
@@ -31,6 +28,7 @@ from app.store.tables import (
 )
 from app.tenancy import ledger, naming, queries, quota, upgrades
 from app.tenancy.clock import SYSTEM_CLOCK, Clock
+from app.tenancy.creates import AuditRow, NewCluster, record_create
 from app.tenancy.errors import ClusterChanged, Conflict, NotFound
 from app.tenancy.leases import LeaseTerms
 from app.tenancy.lifecycle import ClusterRecord
@@ -38,17 +36,9 @@ from app.tenancy.requests import UPDATABLE, ClusterRequest, parse_update_request
 from app.tenancy.scope import Scope
 from app.tenancy.shapes import deployment_details, spec_of
 
-# The audit line of a change, given the cluster's namespace: written by the command in
-# the change's own transaction (the api layer builds it; app.access.audit).
-AuditRow = Callable[[str], SQLModel]
-# Attempts at a fresh id when another control-plane replica took the same one.
-_ID_ATTEMPTS = 5
 # Attempts of a delete that keeps losing the compare-and-set to other changes; each
 # loss means another change was recorded, so this bound is only reached under a storm.
 _DELETE_ATTEMPTS = 10
-# A new record has no status until its first transition (to pending, in the same
-# transaction); its NOT NULL column holds "" meanwhile.
-_UNRECORDED = cast(ClusterStatus, "")
 UPDATABLE_FROM = frozenset({ClusterStatus.CREATED, ClusterStatus.FAILED, ClusterStatus.DEGRADED})
 
 
@@ -61,102 +51,13 @@ async def create_cluster(
     clock: Clock = SYSTEM_CLOCK,
     lease: LeaseTerms | None = None,
     audit_row: AuditRow | None = None,
-    turn_held: bool = False,
 ) -> TenantContainerRow:
-    """Steps 2-4 of the create flow: check the quotas, then record both records (status
-    ``pending``) in one transaction, under the organisation's quota guard. The unique
-    indexes make the duplicate and namespace checks atomic; a look-up after a refused
-    INSERT only words the error. ``lease``: the replica that will provision it takes its work in
-    the same INSERT (without one, the next replica to start claims it). ``audit_row``
-    gives the audit line to write with the records (from the namespace). ``turn_held``:
-    the caller holds the writer's turn (app.store.db.writer_turn)."""
-    for _ in range(_ID_ATTEMPTS):
-        try:
-            async with session_scope(sessions, turn_held=turn_held) as session:
-                await quota.guard(session, tenant_org_id=request.tenant_org_id)
-                await quota.check_create(session=session, request=request, defaults=quotas)
-                # No look-up for a duplicate first: the unique indexes refuse it, and
-                # only then is it looked up (below), to word the 409.
-                container, rows = new_records(
-                    request=request, n=ids.next(), now=clock(), lease=lease, audit_row=audit_row
-                )
-                await insert_rows(session, rows)
-                return container
-        except IntegrityError:
-            # Lost a race: either a concurrent create of the same tenant or namespace
-            # (the look-up now words the 409), or an id clash (draw a new one).
-            async with sessions() as session:
-                await _refuse_conflicts(session=session, request=request)
-    raise Conflict("could not record the cluster after several attempts; try again")
-
-
-async def refuse_conflicts(*, sessions: SessionFactory, request: ClusterRequest) -> None:
-    """The 409 the records give for this request, if any (raised as ``Conflict``)."""
-    async with sessions() as session:
-        await _refuse_conflicts(session=session, request=request)
-
-
-async def _refuse_conflicts(*, session: AsyncSession, request: ClusterRequest) -> None:
-    live = col(TenantContainerRow.deleted_at).is_(None)
-    same_tenant = await session.exec(
-        select(TenantContainerRow.id).where(
-            live,
-            TenantContainerRow.tenant_org_id == request.tenant_org_id,
-            TenantContainerRow.user == request.user,
-            TenantContainerRow.service_name == request.service_name,
-        )
+    """Record one new cluster in a transaction of its own (app.tenancy.creates; the
+    server's creates go through app.tenancy.create_batches)."""
+    new = NewCluster(
+        request=request, ids=ids, quotas=quotas, clock=clock, lease=lease, audit_row=audit_row
     )
-    if same_tenant.first() is not None:
-        raise Conflict(
-            f'a cluster for service "{request.service_name}" of user "{request.user}" '
-            f'already exists in organisation "{request.tenant_org_id}"'
-        )
-    same_namespace = await session.exec(
-        select(TenantContainerRow.id).where(live, TenantContainerRow.namespace == request.namespace)
-    )
-    if same_namespace.first() is not None:
-        # The same words as for a namespace that exists in Kubernetes: who holds it,
-        # another org or nobody on the platform, is not the caller's to learn.
-        raise Conflict(unavailable_message(request.namespace))
-
-
-def new_records(
-    *,
-    request: ClusterRequest,
-    n: int,
-    now: datetime,
-    lease: LeaseTerms | None,
-    audit_row: AuditRow | None,
-) -> tuple[TenantContainerRow, list[SQLModel]]:
-    """A new cluster's container record and every row its create INSERTs: both records
-    in their first transition, its event, its first ledger segment and the audit line."""
-    fields = request.model_dump()
-    container = TenantContainerRow(
-        **fields,
-        id=naming.container_id(user=request.user, service_name=request.service_name, n=n),
-        status=_UNRECORDED,
-        created_at=now,
-        updated_at=now,
-    )
-    # The DeploymentStatus repeats the request's fields it has columns for.
-    deployment = DeploymentStatusRow(
-        **{name: fields[name] for name in fields.keys() & DeploymentStatusRow.model_fields},
-        id=naming.deployment_id(namespace=request.namespace, n=n),
-        container_id=container.id,
-        status=_UNRECORDED,
-        created_at=now,
-        updated_at=now,
-        details=deployment_details(request),
-    )
-    if lease is not None:
-        lease.stamp(container)
-    rows = ClusterRecord(container, deployment).first_rows(
-        reason="cluster recorded; provisioning queued", at=now
-    )
-    rows.append(ledger.segment(container, now))
-    if audit_row is not None:
-        rows.append(audit_row(container.namespace))
-    return container, rows
+    return await record_create(sessions, new)
 
 
 async def _locked_record(session: AsyncSession, container_id: str) -> ClusterRecord:

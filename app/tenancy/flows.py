@@ -18,8 +18,8 @@ from app.store.db import SessionFactory
 from app.store.tables import ClusterStatus, DeploymentStatusRow, TenantContainerRow
 from app.tenancy import commands, queries
 from app.tenancy.clock import Clock
-from app.tenancy.commands import AuditRow
 from app.tenancy.create_batches import batches_of
+from app.tenancy.creates import AuditRow, NewCluster, refuse_conflicts
 from app.tenancy.errors import Conflict, InvalidInput
 from app.tenancy.naming import IdSequence, ReservedNamespaces
 from app.tenancy.provisioning import ClusterWorker
@@ -57,12 +57,14 @@ async def create_cluster(
     scope.require_acting(tenant_org_id=request.tenant_org_id, user=request.user)
     await _refuse_existing_namespace(sessions=sessions, kube=kube, request=request)
     container = await batches_of(sessions).create(
-        ids=ids,
-        request=request,
-        quotas=quotas,
-        clock=clock,
-        lease=worker.lease,
-        audit_row=audit_row,
+        NewCluster(
+            request=request,
+            ids=ids,
+            quotas=quotas,
+            clock=clock,
+            lease=worker.lease,
+            audit_row=audit_row,
+        )
     )
     worker.submit(container.id)
     return container
@@ -81,7 +83,7 @@ async def _refuse_existing_namespace(
     if not exists:
         return
     # The tenant's own duplicate is worded as such, as when the namespace is not yet made.
-    await commands.refuse_conflicts(sessions=sessions, request=request)
+    await refuse_conflicts(sessions=sessions, request=request)
     raise Conflict(unavailable_message(request.namespace))
 
 

@@ -25,7 +25,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.models.cluster import ClusterShape, ClusterSpec
+from app.models.cluster import ClusterSpec
 from app.models.quota import QuotaLevel, QuotaLimits, QuotaUsage, excess
 from app.store.tables import QuotaGuardRow, QuotaRow, TenantContainerRow
 from app.tenancy.errors import QuotaExceeded
@@ -133,15 +133,6 @@ async def guard_all(session: AsyncSession, tenant_org_ids: Iterable[str]) -> Non
     )
 
 
-async def check_create(
-    *, session: AsyncSession, request: ClusterShape, defaults: QuotaDefaults
-) -> None:
-    """Refuse (``QuotaExceeded``) a new cluster that would take any of its quotas over
-    a limit, and (``Undersized``) one too small for its vectors when one of its quotas
-    enforces sizing. Call ``guard`` first, in the same transaction."""
-    await _check(session=session, cluster=request, before=None, after=request, defaults=defaults)
-
-
 async def check_update(
     *,
     session: AsyncSession,
@@ -149,25 +140,15 @@ async def check_update(
     wanted: ClusterSpec,
     defaults: QuotaDefaults,
 ) -> None:
-    """As ``check_create``, for ``container`` growing to ``wanted``: only resources
-    that grow can be refused, and sizing only when memory is taken away."""
-    await _check(
-        session=session, cluster=container, before=container, after=wanted, defaults=defaults
-    )
-
-
-async def _check(
-    *,
-    session: AsyncSession,
-    cluster: Any,
-    before: ClusterSpec | None,
-    after: ClusterSpec,
-    defaults: QuotaDefaults,
-) -> None:
-    subjects = Subject.all_of(cluster)
+    """Refuse (``QuotaExceeded``) ``container`` growing to ``wanted`` past a limit of
+    its quotas (only resources that grow can be refused), and (``Undersized``) taking
+    memory away from one too small for its vectors when one of its quotas enforces
+    sizing. Call ``guard`` first, in the same transaction. (New clusters:
+    app.tenancy.creates.)"""
+    subjects = Subject.all_of(container)
     limits = await limits_of(session, subjects, defaults)
     held = await usage_of(session, subjects)
-    refuse_excess(limits=limits, held=held, before=before, after=after)
+    refuse_excess(limits=limits, held=held, before=container, after=wanted)
 
 
 def refuse_excess(
