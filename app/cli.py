@@ -7,6 +7,7 @@ import asyncio
 import gc
 import logging
 import sys
+import threading
 from pathlib import Path
 
 from pydantic import ValidationError
@@ -79,15 +80,36 @@ def _sandbox(settings: Settings, args: argparse.Namespace) -> None:
     from kube_sandbox import serve_forever
 
     path = Path(args.kubeconfig) if args.kubeconfig else settings.sandbox_kubeconfig_path
+    ready_seconds = (
+        settings.sandbox_ready_seconds if args.ready_seconds is None else args.ready_seconds
+    )
     print(f"sandbox cluster; kubectl --kubeconfig {path} get namespaces", flush=True)
-    asyncio.run(
-        serve_forever(
+
+    async def run() -> None:
+        await serve_forever(
             host=args.host,
             port=args.port,
-            ready_seconds=settings.sandbox_ready_seconds,
+            ready_seconds=ready_seconds,
             kubeconfig_path=path,
+            until=_stdin_closed() if args.until_stdin_closes else None,
         )
-    )
+
+    asyncio.run(run())
+
+
+async def _stdin_closed() -> None:
+    """Done when standard input reaches its end: for a sandbox started by a server,
+    which holds the other end of the pipe, that is when the server ends, however it
+    ends (a SIGKILL included), so the sandbox never outlives it."""
+    loop = asyncio.get_running_loop()
+    closed = asyncio.Event()
+
+    def read_to_end() -> None:
+        sys.stdin.buffer.read()
+        loop.call_soon_threadsafe(closed.set)
+
+    threading.Thread(target=read_to_end, name="stdin", daemon=True).start()
+    await closed.wait()
 
 
 def _schema(_: Settings, args: argparse.Namespace) -> None:
@@ -118,6 +140,16 @@ def build_parser() -> argparse.ArgumentParser:
     sandbox.add_argument("--host", default="127.0.0.1")
     sandbox.add_argument("--port", type=int, default=0, help="0 picks a free port")
     sandbox.add_argument("--kubeconfig", help="where to write its kubeconfig")
+    sandbox.add_argument(
+        "--ready-seconds",
+        type=float,
+        help="how long a pod takes to become ready (default: ESS_SANDBOX_READY_SECONDS)",
+    )
+    sandbox.add_argument(
+        "--until-stdin-closes",
+        action="store_true",
+        help="stop when standard input closes (how a server stops the sandbox it started)",
+    )
     sandbox.set_defaults(run=_sandbox)
 
     schema = commands.add_parser("schema", help="print the GraphQL SDL")

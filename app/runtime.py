@@ -20,6 +20,7 @@ from app.access.rate_limit import RateLimiter
 from app.access.server_key import agree_on_server_key
 from app.kube.client import KubeClient, RetryPolicy
 from app.kube.connection import KubeTarget, open_api_client, resolve_target
+from app.kube.sandbox_process import sandbox_process
 from app.models.billing import PriceList
 from app.secrets import SecretDeriver, load_or_create_secret
 from app.settings import AuthMode, KubeMode, Settings
@@ -51,6 +52,7 @@ class Runtime:
     reconciler: Reconciler
     tasks: TaskSupervisor
     kube_target: KubeTarget
+    # The sandbox cluster when it runs in this process (ESS_SANDBOX_IN_PROCESS), else None.
     sandbox: SandboxCluster | None
     authenticator: Authenticator
     secrets: SecretDeriver
@@ -98,14 +100,28 @@ async def _start_sandbox(
     stack.push_async_callback(sandbox.stop)
     assert target.kubeconfig is not None
     sandbox.write_kubeconfig(target.kubeconfig)
+    _warn_emulated(target, f"at {sandbox.url}")
+    return sandbox
+
+
+async def _start_sandbox_process(
+    stack: AsyncExitStack, settings: Settings, target: KubeTarget
+) -> None:
+    assert target.kubeconfig is not None
+    pid = await stack.enter_async_context(
+        sandbox_process(kubeconfig=target.kubeconfig, ready_seconds=settings.sandbox_ready_seconds)
+    )
+    _warn_emulated(target, f"in process {pid}")
+
+
+def _warn_emulated(target: KubeTarget, where: str) -> None:
     # A warning, so nobody mistakes the emulator for a cluster where Elasticsearch runs.
     log.warning(
         "Kubernetes target: the built-in SANDBOX cluster (emulated; no real workloads run)"
-        " at %s; kubectl --kubeconfig %s get namespaces",
-        sandbox.url,
+        " %s; kubectl --kubeconfig %s get namespaces",
+        where,
         target.kubeconfig,
     )
-    return sandbox
 
 
 _LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1", "[::1]"})
@@ -157,8 +173,10 @@ async def open_runtime(
         for warning in warnings:
             log.warning("CONFIGURATION: %s", warning)
         sandbox = None
-        if target.mode is KubeMode.SANDBOX:
+        if target.mode is KubeMode.SANDBOX and settings.sandbox_in_process:
             sandbox = await _start_sandbox(stack, settings, target)
+        elif target.mode is KubeMode.SANDBOX:
+            await _start_sandbox_process(stack, settings, target)
         kube = KubeClient(
             await open_api_client(target),
             retry=RetryPolicy(deadline=settings.kube_retry_seconds),

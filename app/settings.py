@@ -61,6 +61,11 @@ class Settings(BaseSettings):
     kubeconfig: str | None = Field(default=None, validation_alias="KUBECONFIG")
     ready_timeout_seconds: float = Field(default=600.0, gt=0)
     sandbox_ready_seconds: float = Field(default=2.0, ge=0)
+    # The sandbox cluster runs as a process of its own, started and stopped with the
+    # server (``es-serverless sandbox``): the emulator's work (its API server, kubelet,
+    # controllers) then runs beside the server's, not on its event loop. True: in the
+    # server's own process and loop, where a test can reach it as ``runtime.sandbox``.
+    sandbox_in_process: bool = False
     # A cluster runs the image `ESS_ES_IMAGE_REPOSITORY:<its version>`, its version one
     # of ESS_ES_VERSIONS (comma-separated), ESS_ES_DEFAULT_VERSION unless it names one.
     es_image_repository: str = DEFAULT_ES_IMAGE_REPOSITORY

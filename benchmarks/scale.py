@@ -3,7 +3,7 @@
 * creates: ``--creates`` clusters (spread over 10 organisations and 7 users each) sent as
   ``POST /clusters`` over real HTTP by 16 concurrent clients to a real
   ``es-serverless serve`` subprocess on the embedded defaults (SQLite, the sandbox
-  cluster in the server's process) with ``ESS_SANDBOX_READY_SECONDS=0``: creates per
+  cluster in a process the server starts) with ``ESS_SANDBOX_READY_SECONDS=0``: creates per
   second accepted, the latency of a create (p50/p99) while the others provision, and
   the time from the first POST until every cluster is ``created``.
 * reads: for each of ``--sizes``, an organisation of that many clusters (across 50
@@ -12,7 +12,8 @@
   frontend's GraphQL org tree over HTTP (containers + deployment + details), the REST
   shim ``GET /tenant/containers/org/{org}`` over HTTP and the floor (one SQL query of
   the same rows and ``json.dumps`` of them, in this process), interleaved, p50/p95.
-* each server's peak RSS (``VmHWM`` from ``/proc/PID/status``, Linux only).
+* each server's peak RSS (``VmHWM`` from ``/proc/PID/status``, Linux only), and its
+  sandbox process's.
 
 The reads server runs with the reconciler's interval raised (the seeded records have no
 Kubernetes objects; it would otherwise spend the measurement marking them degraded) and
@@ -21,11 +22,10 @@ defaults, which would refuse it). Prints a table, writes JSON (``--json``), asse
 nothing (machines are noisy). Every process it starts is stopped at the end.
 
     python benchmarks/scale.py [--creates 1000] [--sizes 100 1000 10000] [--repeat 10]
-        [--sandbox-apart] [--json scale.json]
+        [--sandbox-in-process] [--json scale.json]
 
-``--sandbox-apart`` runs the creates' sandbox as ``es-serverless sandbox`` in a process
-of its own (the server then drives it through its kubeconfig), to measure what the
-sandbox's share of the server's event loop costs.
+``--sandbox-in-process`` runs the creates' sandbox in the server's own process and event
+loop (``ESS_SANDBOX_IN_PROCESS=true``), as it ran before it had a process of its own.
 
 A quick run (under a minute): ``--creates 200 --sizes 100 1000 --repeat 5``.
 """
@@ -38,9 +38,7 @@ import gc
 import json
 import os
 import platform
-import signal
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -95,6 +93,15 @@ def peak_rss_mb(pid: int) -> float | None:
     return None
 
 
+def children(pid: int) -> list[int]:
+    """The processes ``pid`` started (the sandbox cluster's, unless it runs in-process)."""
+    try:
+        listed = Path(f"/proc/{pid}/task/{pid}/children").read_text()
+    except OSError:
+        return []
+    return [int(child) for child in listed.split()]
+
+
 @dataclass
 class Server:
     url: str
@@ -124,31 +131,6 @@ def ms(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(len(ordered) * q))]
 
 
-@asynccontextmanager
-async def sandbox_apart(data_dir: Path) -> AsyncIterator[dict[str, str]]:
-    """``es-serverless sandbox`` in a process of its own; yields the server's settings
-    that point it there."""
-    kubeconfig = data_dir / "apart.kubeconfig"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ESS_")}
-    env.update(ESS_SANDBOX_READY_SECONDS="0", ESS_LOG_LEVEL="WARNING")
-    process = await asyncio.create_subprocess_exec(
-        *[sys.executable, "-m", "app.cli", "sandbox", "--kubeconfig", str(kubeconfig)],
-        env=env,
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-    )
-    try:
-        while not kubeconfig.exists():
-            if process.returncode is not None:
-                raise RuntimeError("the sandbox exited")
-            await asyncio.sleep(0.1)
-        yield {"ESS_KUBE_MODE": "kubeconfig", "KUBECONFIG": str(kubeconfig)}
-    finally:
-        if process.returncode is None:
-            process.send_signal(signal.SIGTERM)
-        await process.wait()
-
-
 @contextmanager
 def own_collector_paused() -> Iterator[None]:
     """This script's own garbage collector off while it times requests. This process
@@ -165,12 +147,10 @@ def own_collector_paused() -> Iterator[None]:
         gc.collect()
 
 
-async def measure_creates(count: int, *, apart: bool) -> dict[str, Any]:
+async def measure_creates(count: int, *, sandbox_in_process: bool) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as data_dir:
         async with AsyncExitStack() as stack:
-            settings = (
-                await stack.enter_async_context(sandbox_apart(Path(data_dir))) if apart else {}
-            )
+            settings = {"ESS_SANDBOX_IN_PROCESS": "true"} if sandbox_in_process else {}
             server = await stack.enter_async_context(serve(Path(data_dir), **settings))
             http = await stack.enter_async_context(server.http())
             pending = list(range(count))
@@ -214,6 +194,9 @@ async def measure_creates(count: int, *, apart: bool) -> dict[str, Any]:
                 "failed": failed,
                 "refused": refused[:5],
                 "peak_rss_mb": peak_rss_mb(server.pid),
+                "sandbox_peak_rss_mb": sum(
+                    peak_rss_mb(child) or 0 for child in children(server.pid)
+                ),
             }
 
 
@@ -311,6 +294,7 @@ def print_table(result: dict[str, Any]) -> None:
             f" all created after {creates['all_created_seconds']} s"
             f" ({creates['failed']} failed, {len(creates['refused'])} refused);"
             f" server peak RSS {creates['peak_rss_mb']:.0f} MB"
+            f" (sandbox process {creates['sandbox_peak_rss_mb']:.0f} MB)"
         )
     reads = result["reads"]
     if reads:
@@ -332,7 +316,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
     result: dict[str, Any] = {
         "machine": f"{platform.machine()}, {os.cpu_count()} cores,"
         f" Python {platform.python_version()}",
-        "creates": await measure_creates(args.creates, apart=args.sandbox_apart)
+        "creates": await measure_creates(args.creates, sandbox_in_process=args.sandbox_in_process)
         if args.creates
         else None,
         "reads": None,
@@ -350,9 +334,9 @@ if __name__ == "__main__":
     parser.add_argument("--sizes", type=int, nargs="*", default=[100, 1000, 10000])
     parser.add_argument("--repeat", type=int, default=10)
     parser.add_argument(
-        "--sandbox-apart",
+        "--sandbox-in-process",
         action="store_true",
-        help="creates: run the sandbox as `es-serverless sandbox` in a process of its own",
+        help="creates: run the sandbox cluster in the server's process and event loop",
     )
     parser.add_argument("--json", help="where to write the results as JSON")
     arguments = parser.parse_args()

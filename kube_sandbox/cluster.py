@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import pathlib
+from collections.abc import Awaitable
 from types import TracebackType
 from typing import Any
 
@@ -183,9 +184,11 @@ async def serve_forever(
     port: int = 0,
     ready_seconds: float = 2.0,
     kubeconfig_path: pathlib.Path,
+    until: Awaitable[Any] | None = None,
 ) -> None:
-    """Run a sandbox cluster until cancelled (the ``es-serverless sandbox`` command)."""
+    """Run a sandbox cluster until ``until`` is done, or cancelled (the
+    ``es-serverless sandbox`` command). The kubeconfig is written once it listens."""
     async with SandboxCluster(host=host, port=port, ready_seconds=ready_seconds) as cluster:
         path = cluster.write_kubeconfig(pathlib.Path(kubeconfig_path))
         logger.info("sandbox cluster at %s; kubeconfig written to %s", cluster.url, path)
-        await asyncio.Event().wait()
+        await (until if until is not None else asyncio.Event().wait())

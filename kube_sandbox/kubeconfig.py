@@ -26,13 +26,21 @@ def kubeconfig(server: str) -> dict[str, Any]:
 
 
 def write_kubeconfig(path: pathlib.Path, server: str) -> pathlib.Path:
-    """Write the kubeconfig with mode 0600 (kubectl warns about wider permissions)."""
+    """Write the kubeconfig with mode 0600 (kubectl warns about wider permissions), whole
+    or not at all: written beside it and renamed over it, so whoever waits for the file
+    to appear (a server that started the sandbox as a process of its own) never reads
+    half of it."""
     path = pathlib.Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     text = yaml.safe_dump(kubeconfig(server), sort_keys=False)
-    # Create with the final mode so the file is never briefly world-readable.
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-        handle.write(text)
-    path.chmod(0o600)  # O_CREAT's mode does not apply to an existing file
+    partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
+    # Created with the final mode, so the file is never briefly world-readable.
+    descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        partial.chmod(0o600)  # O_CREAT's mode does not apply to an existing file
+        os.replace(partial, path)
+    finally:
+        partial.unlink(missing_ok=True)
     return path

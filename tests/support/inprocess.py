@@ -37,6 +37,7 @@ TEST_SETTINGS: dict[str, Any] = {
     "kube_mode": KubeMode.SANDBOX,
     "kubeconfig": None,
     "sandbox_ready_seconds": 0.3,
+    "sandbox_in_process": True,  # tests reach it as runtime.sandbox
     "ready_timeout_seconds": 60,
     "admin_token": ADMIN_TOKEN,
     "rate_limit_per_minute": 1_000_000,
