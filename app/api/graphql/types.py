@@ -36,6 +36,7 @@ from app.api.graphql.enums import ClusterStatus
 from app.api.graphql.fast_execution import NOT_LOADED, PREFETCHED, NotLoaded
 from app.api.graphql.quotas import Quota
 from app.api.graphql.quotas import read as read_quota
+from app.api.graphql.reading import UNREAD, reading_of, row_builder
 from app.api.graphql.selections import selects
 from app.api.graphql.sizing import QUANTIZATION_DESCRIPTION, VectorSizing
 from app.api.payloads import rfc3339
@@ -147,9 +148,14 @@ class DeploymentStatus:
 
     @classmethod
     def from_row(cls, row: DeploymentStatusRow) -> DeploymentStatus:
-        upgrade = UpgradeProgress(**row.upgrade) if row.upgrade else None
-        details = DeploymentDetails(**row.details)
-        return builder(cls, "details", "upgrade")(row, details, upgrade)
+        """Of a row with every column, or some (app.api.graphql.reading)."""
+        upgrade: Any = getattr(row, "upgrade", UNREAD)
+        if upgrade is not UNREAD:
+            upgrade = UpgradeProgress(**upgrade) if upgrade else None
+        details: Any = getattr(row, "details", UNREAD)
+        if details is not UNREAD:
+            details = DeploymentDetails(**details)
+        return row_builder(cls, type(row), ("details", "upgrade"))(row, details, upgrade)
 
 
 @strawberry.type(description="One status change of a cluster.")
@@ -220,7 +226,8 @@ class TenantContainer:
 
     @classmethod
     def from_row(cls, row: TenantContainerRow) -> TenantContainer:
-        return builder(cls)(row)
+        """Of a row with every column, or some (app.api.graphql.reading)."""
+        return row_builder(cls, type(row))(row)
 
     @strawberry.field(
         description="This container's place in listings: pass it as `after` to list "
@@ -331,7 +338,8 @@ async def containers_of(
     if waiting and selects(info._raw_info, "deployment"):
         loaders = info.context.loaders
         if deployments is None and org is not None:
-            deployments = (await loaders.org_containers.load((*org, True))).deployments
+            key = (*org, True, reading_of(info._raw_info))
+            deployments = (await loaders.org_containers.load(key)).deployments
         if deployments is None:
             # One key per list: a future per container cost more than its row.
             deployments = await loaders.deployments_of_lists.load(
@@ -433,7 +441,8 @@ async def rows_by_user(
     key = (tenant_org_id, include_deleted)
     grouped = info.context.loaders.rows_by_user
     if key not in grouped:
-        rows = (await info.context.loaders.org_containers.load((*key, False))).rows
+        reading = reading_of(info._raw_info)
+        rows = (await info.context.loaders.org_containers.load((*key, False, reading))).rows
         by_user: dict[str, list[TenantContainerRow]] = {}
         for row in rows:
             by_user.setdefault(row.user, []).append(row)
@@ -509,7 +518,10 @@ class Organization:
             # The deployments in the same statement when the tree shows them.
             key = (str(self.id), include_deleted)
             with_deployments = selects(info._raw_info, "deployment")
-            listing = await info.context.loaders.org_containers.load((*key, with_deployments))
+            reading = reading_of(info._raw_info)
+            listing = await info.context.loaders.org_containers.load(
+                (*key, with_deployments, reading)
+            )
             return await containers_of(info, listing.rows, org=key, deployments=listing.deployments)
         async with info.context.runtime.sessions() as session:
             paged = await queries.list_org_containers(
