@@ -7,7 +7,7 @@ resolve through the request's DataLoaders."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -149,13 +149,38 @@ class DeploymentStatus:
     @classmethod
     def from_row(cls, row: DeploymentStatusRow) -> DeploymentStatus:
         """Of a row with every column, or some (app.api.graphql.reading)."""
-        upgrade: Any = getattr(row, "upgrade", UNREAD)
-        if upgrade is not UNREAD:
-            upgrade = UpgradeProgress(**upgrade) if upgrade else None
-        details: Any = getattr(row, "details", UNREAD)
-        if details is not UNREAD:
-            details = DeploymentDetails(**details)
-        return row_builder(cls, type(row), ("details", "upgrade"))(row, details, upgrade)
+        make = _deployment_makers.get(type(row))
+        if make is None:
+            make = _deployment_makers[type(row)] = _deployment_maker(type(row))
+        return make(row)
+
+
+def _deployment_maker(row_type: type[Any]) -> Callable[[Any], DeploymentStatus]:
+    """How a DeploymentStatus is made of a row of ``row_type``: its details and upgrade
+    as objects, or UNREAD when the rows have not their columns."""
+    columns = getattr(row_type, "_fields", None)
+    build = row_builder(DeploymentStatus, row_type, ("details", "upgrade"))
+    if columns is None or {"details", "upgrade"} <= set(columns):
+
+        def make(row: Any) -> DeploymentStatus:
+            upgrade = UpgradeProgress(**row.upgrade) if row.upgrade else None
+            return build(row, DeploymentDetails(**row.details), upgrade)
+
+        return make
+    read_details, read_upgrade = "details" in columns, "upgrade" in columns
+
+    def make_of_some(row: Any) -> DeploymentStatus:
+        upgrade: Any = UNREAD
+        if read_upgrade:
+            upgrade = UpgradeProgress(**row.upgrade) if row.upgrade else None
+        details = DeploymentDetails(**row.details) if read_details else UNREAD
+        return build(row, details, upgrade)
+
+    return make_of_some
+
+
+# By the type of the rows made from (a table's, or named tuples of some columns).
+_deployment_makers: dict[type[Any], Callable[[Any], DeploymentStatus]] = {}
 
 
 @strawberry.type(description="One status change of a cluster.")
@@ -329,10 +354,16 @@ async def containers_of(
     loaded with it; else those of the rows' ids."""
     built = info.context.loaders.containers
     containers = []
+    # The rows of a listing are of one type: the builder is found once for that type.
+    row_type: type[Any] | None = None
+    make: Callable[[Any], TenantContainer] = TenantContainer.from_row
     for row in rows:
         container = built.get(row.id)
         if container is None:
-            container = built[row.id] = TenantContainer.from_row(row)
+            if type(row) is not row_type:
+                row_type = type(row)
+                make = row_builder(TenantContainer, row_type)
+            container = built[row.id] = make(row)
         containers.append(container)
     waiting = [c for c in containers if c.loaded_deployment is NOT_LOADED]
     if waiting and selects(info._raw_info, "deployment"):
