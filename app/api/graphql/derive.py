@@ -234,8 +234,7 @@ def _builder(
         if name in given:
             value = f"g{given.index(name)}"
         elif name in constants:
-            scope[f"k{index}"] = constants[name]
-            value = f"k{index}"
+            continue  # in FIXED, below
         elif name in names and name.isidentifier() and not keyword.iskeyword(name):
             value = f"source.{name}"
         elif name in names or name in readers:
@@ -255,10 +254,14 @@ def _builder(
     if not _plain_init(cls):
         return functools.partial(_called, cls, given, fixed)
     arguments = "".join(f", g{index}" for index in range(len(given)))
+    # The fixed fields copied at once from a dict of them (a listed container read of
+    # a dozen columns has twenty such fields), rather than one entry each.
+    scope["FIXED"] = constants
     lines = [
         f"def build(source{arguments}):",
         "    made = new(cls)",
         "    made.__dict__ = {",
+        *(["        **FIXED,"] if constants else []),
         *entries,
         "    }",
         "    return made",
