@@ -90,19 +90,26 @@ class ListingCounts:
 
 
 async def listing_counts(
-    *, session: AsyncSession, scope: Scope, tenant_org_ids: Collection[str] | None = None
+    *,
+    session: AsyncSession,
+    scope: Scope,
+    tenant_org_ids: Collection[str] | None = None,
+    with_events: bool = True,
 ) -> dict[tuple[str, bool], ListingCounts]:
     """Per organisation the caller's scope sees (only ``tenant_org_ids`` when given):
     its counts with deleted clusters (key ``(org, True)``) and without (``(org, False)``).
 
     One statement: the clusters through the tenant index, each with its number of
-    events through the events' container index. Organisations outside the scope are
-    simply absent, as if empty.
+    events through the events' container index (not ``with_events``: no events
+    counted, their counts 0). Organisations outside the scope are simply absent, as if
+    empty.
     """
-    events = (
+    events: Any = (
         select(func.count())
         .where(col(ClusterEventRow.container_id) == col(TenantContainerRow.id))
         .scalar_subquery()
+        if with_events
+        else sa.literal_column("0")
     )
     clusters = scope.restrict(
         select(
