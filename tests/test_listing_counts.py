@@ -31,6 +31,17 @@ query($id: String!) {
 """
 
 
+def _schema(*, max_cost: int) -> Any:
+    return make_schema(
+        max_depth=10,
+        max_aliases=30,
+        max_tokens=5000,
+        max_fields=1000,
+        introspection=True,
+        cost=CostBudget(max_cost=max_cost, max_rows=5000),
+    )
+
+
 async def _org_with(runtime: Runtime, org: str, count: int) -> list[str]:
     ids = []
     for n in range(count):
@@ -91,14 +102,7 @@ async def test_counts_per_organisation_live_and_with_deleted(tmp_path: Path) -> 
 
 async def test_the_cost_check_adds_one_statement_whatever_the_tree(tmp_path: Path) -> None:
     settings = Settings(data_dir=tmp_path, kube_mode=KubeMode.SANDBOX, database_url=database_url_for(tmp_path))
-    schema = make_schema(
-        max_depth=10,
-        max_aliases=30,
-        max_tokens=5000,
-        max_fields=1000,
-        introspection=True,
-        cost=CostBudget(max_cost=100_000, max_rows=5000),
-    )
+    schema = _schema(max_cost=100_000)
     async with open_runtime(settings) as runtime:
         await _org_with(runtime, "small-org", 2)
         await _org_with(runtime, "large-org", 40)
@@ -133,14 +137,7 @@ async def test_events_are_counted_only_for_an_operation_listing_them(tmp_path: P
         await _org_with(runtime, "org", 30)
         engine = runtime.sessions.kw["bind"]
         for budget, refused in ((100_000, False), (50, True)):
-            schema = make_schema(
-                max_depth=10,
-                max_aliases=30,
-                max_tokens=5000,
-                max_fields=1000,
-                introspection=True,
-                cost=CostBudget(max_cost=budget, max_rows=5000),
-            )
+            schema = _schema(max_cost=budget)
             for query, counts_events in ((TREE, True), (without_events, False)):
                 statements: list[str] = []
 
