@@ -12,9 +12,10 @@ Nothing can silently come out wrong for a column not read: a field whose reads a
 not known (not declared here, not a column of the same name) makes the document read
 every column of that table; an object built from a row without some columns holds
 ``UNREAD`` in each field that needs one of them, which no serializer accepts and which
-has no attributes, so reading such a field is an error, never a value; and a test
-(tests/unit/test_graphql_reading.py) checks every field of both types, alone, gives
-the same answer read this way as with every column.
+has no attributes, so reading such a field is an error, never a value. Tests check
+that every field of both types has known columns (tests/unit/test_graphql_reading.py)
+and that each, alone, and generated org trees give the same answer read this way as
+the standard executor reading every column (tests/e2e/test_graphql_fast_path.py).
 """
 
 from __future__ import annotations
