@@ -7,6 +7,7 @@ every column read: tests/e2e/test_graphql_fast_path.py.)"""
 from __future__ import annotations
 
 from collections import namedtuple
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -147,3 +148,25 @@ def test_unread_is_never_shown_as_a_value() -> None:
 
 def test_the_deployments_table_is_the_rows_of_deployment_status() -> None:
     assert TABLES["DeploymentStatus"] is DeploymentStatusRow
+
+
+def test_past_so_many_distinct_readings_a_new_one_reads_every_column(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Each set of columns makes a row type and builders kept for good: documents
+    selecting ever other fields must not grow them without bound."""
+    monkeypatch.setattr(reading, "_distinct", {ALL_COLUMNS})
+    monkeypatch.setattr(reading, "_readings", {})
+    monkeypatch.setattr(reading, "MAX_DISTINCT_READINGS", 3)
+    fields = ["namespace", "error", "version", "user"]
+
+    def read(field: str) -> Reading:
+        document = parse(f'{{ organization(id: "o") {{ containers {{ {field} }} }} }}')
+        [operation] = document.definitions
+        info = SimpleNamespace(operation=operation, fragments={}, schema=GRAPHQL)
+        return reading.reading_of(info)  # type: ignore[arg-type]
+
+    found = [read(field) for field in fields]
+    assert [r.containers for r in found[:2]] == [{"namespace"}, {"error"}]
+    assert found[2] == found[3] == ALL_COLUMNS
+    assert read("namespace").containers == {"namespace"}  # one already seen still is

@@ -176,6 +176,11 @@ def _read_by(schema: GraphQLSchema, document: DocumentNode) -> Reading:
 # queries are walked once. Bounded: cleared when full.
 _readings: dict[int, tuple[Any, Reading]] = {}
 MAX_READINGS = 256
+# Each set of columns read makes a row type and its builders (app.store.reads, derive),
+# kept for good: past this many distinct readings, a new one reads every column, so
+# that documents selecting ever other fields cannot grow those without bound.
+_distinct: set[Reading] = {ALL_COLUMNS}
+MAX_DISTINCT_READINGS = 64
 
 
 def reading_of(info: GraphQLResolveInfo) -> Reading:
@@ -186,6 +191,11 @@ def reading_of(info: GraphQLResolveInfo) -> Reading:
         return found[1]
     document = DocumentNode(definitions=(operation, *info.fragments.values()))
     reading = _read_by(info.schema, document)
+    if reading not in _distinct:
+        if len(_distinct) >= MAX_DISTINCT_READINGS:
+            reading = ALL_COLUMNS
+        else:
+            _distinct.add(reading)
     if len(_readings) >= MAX_READINGS:
         _readings.clear()
     _readings[id(operation)] = (operation, reading)
