@@ -20,6 +20,7 @@ from __future__ import annotations
 import itertools
 import json
 import random
+import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -522,6 +523,12 @@ ORG_TREE_OF = """query($id: String!) {{ organization(id: $id) {{
     users(includeDeleted: true) {{ name containers {{ {users} }} }} }} }}"""
 
 
+# The credentials read Kubernetes: when they are refused and another field fails too,
+# which error nulls the whole tree first depends on the sandbox's answering time, on
+# either executor. Each of them alone is compared above, with every caller.
+RACING = re.compile(r"\b(credentials|connection)\b")
+
+
 @pytest.mark.parametrize("caller", ["admin", "acme"])
 async def test_each_listed_field_alone_answers_as_with_every_column(
     population: Population, caller: str
@@ -556,6 +563,8 @@ async def test_generated_org_trees_answer_as_with_every_column(population: Popul
         writer = QueryWriter(graphql_schema, rng, population)
         writer.variable_definitions.append("$id: String!")
         body = writer.selection_set(organization, depth=1)
+        if RACING.search(body) or any(RACING.search(f) for f in writer.fragments):
+            continue
         query = "\n".join(
             [
                 f"query Tree({', '.join(writer.variable_definitions)}) "
