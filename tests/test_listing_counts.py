@@ -31,6 +31,17 @@ query($id: String!) {
 """
 
 
+def _schema(*, max_cost: int) -> Any:
+    return make_schema(
+        max_depth=10,
+        max_aliases=30,
+        max_tokens=5000,
+        max_fields=1000,
+        introspection=True,
+        cost=CostBudget(max_cost=max_cost, max_rows=5000),
+    )
+
+
 async def _org_with(runtime: Runtime, org: str, count: int) -> list[str]:
     ids = []
     for n in range(count):
@@ -69,6 +80,9 @@ async def test_counts_per_organisation_live_and_with_deleted(tmp_path: Path) -> 
             of_a_user = await queries.listing_counts(
                 session=session, scope=Scope(tenant_org_id="counted", user="u0")
             )
+            without_events = await queries.listing_counts(
+                session=session, scope=Scope.everything(), with_events=False
+            )
     # events: 1 each (recorded) + 2 for ids[0] + 1 for the deletion of ids[4]
     assert every[("counted", True)] == ListingCounts(clusters=5, users=3, events=8, most_events=3)
     assert every[("counted", False)] == ListingCounts(clusters=4, users=3, events=6, most_events=3)
@@ -80,18 +94,15 @@ async def test_counts_per_organisation_live_and_with_deleted(tmp_path: Path) -> 
     assert of_a_user[("counted", False)] == ListingCounts(
         clusters=2, users=1, events=4, most_events=3
     )
+    # Without the events: the same clusters and users, no events counted.
+    assert without_events == {
+        key: ListingCounts(clusters=c.clusters, users=c.users) for key, c in every.items()
+    }
 
 
 async def test_the_cost_check_adds_one_statement_whatever_the_tree(tmp_path: Path) -> None:
     settings = Settings(data_dir=tmp_path, kube_mode=KubeMode.SANDBOX, database_url=database_url_for(tmp_path))
-    schema = make_schema(
-        max_depth=10,
-        max_aliases=30,
-        max_tokens=5000,
-        max_fields=1000,
-        introspection=True,
-        cost=CostBudget(max_cost=100_000, max_rows=5000),
-    )
+    schema = _schema(max_cost=100_000)
     async with open_runtime(settings) as runtime:
         await _org_with(runtime, "small-org", 2)
         await _org_with(runtime, "large-org", 40)
@@ -115,3 +126,32 @@ async def test_the_cost_check_adds_one_statement_whatever_the_tree(tmp_path: Pat
             counts[org] = len(statements)
     # containers, deployments, events, and the count for the estimate
     assert counts["small-org"] == counts["large-org"] <= 4
+
+
+async def test_events_are_counted_only_for_an_operation_listing_them(tmp_path: Path) -> None:
+    """The estimate's counting statement counts each cluster's events only when the
+    operation lists events; either way the answer, and a refusal, are the same."""
+    settings = Settings(data_dir=tmp_path, kube_mode=KubeMode.SANDBOX, database_url=database_url_for(tmp_path))
+    without_events = TREE.replace("events { to }", "")
+    async with open_runtime(settings) as runtime:
+        await _org_with(runtime, "org", 30)
+        engine = runtime.sessions.kw["bind"]
+        for budget, refused in ((100_000, False), (50, True)):
+            schema = _schema(max_cost=budget)
+            for query, counts_events in ((TREE, True), (without_events, False)):
+                statements: list[str] = []
+
+                def note(*args: Any, into: list[str] = statements) -> None:
+                    into.append(str(args[2]))
+
+                event.listen(engine.sync_engine, "before_cursor_execute", note)
+                try:
+                    context = Context(runtime=runtime, principal=Principal.admin())
+                    result = await schema.execute(
+                        query, variable_values={"id": "org"}, context_value=context
+                    )
+                finally:
+                    event.remove(engine.sync_engine, "before_cursor_execute", note)
+                assert (result.errors is not None) is refused, result.errors
+                [counting] = [s for s in statements if "count(DISTINCT" in s]
+                assert ("cluster_events" in counting) is counts_events

@@ -61,8 +61,9 @@ async def plain_pairs(
     session: AsyncSession, statement: Any, first: type[Any], second: type[Any]
 ) -> list[tuple[Any, Any | None]]:
     """The rows of ``statement``, a ``select`` of ``first``'s columns then ``second``'s
-    (an outer join of the two), as pairs of named tuples; the second None where the
-    join found none (its primary key is null)."""
+    (an outer join of the two; of each all columns or some, with its primary key), as
+    pairs of named tuples of the columns read; the second None where the join found
+    none (its primary key is null)."""
     firsts, seconds = await _plain(session, statement, (first, second))
     key = sa.inspect(second).primary_key[0].key
     return [
@@ -77,16 +78,12 @@ async def _plain(
     """Each table's part of every row of ``statement`` (a ``select`` of the tables'
     columns, one table after the other), as named tuples."""
     columns = statement.selected_columns
-    if len(tables) > 1 and not _in_turn(columns, tables):
-        raise ValueError("not a select of each table's columns in turn")
+    widths = _widths(columns, tables) if len(tables) > 1 else [len(columns)]
     connection = await session.connection()
     result = await connection.execute(statement)
     keys = tuple(result.keys())
     cursor = result.cursor
     description = cursor.description if cursor is not None else None
-    # One table: any of its columns; several: each one's columns in turn.
-    widths = [len(sa.inspect(table).columns) for table in tables[:-1]]
-    widths.append(len(keys) - sum(widths))
     if description is None or not len(description) == len(keys) == len(columns):
         [table] = tables  # not a plain select of columns
         return [[_record_type(table, keys)._make(row) for row in result.all()]]
@@ -116,13 +113,26 @@ async def _plain(
     return parts
 
 
-def _in_turn(columns: Any, tables: tuple[type[Any], ...]) -> bool:
-    """Whether ``columns`` are the first table's, then the second's, and so on."""
-    owners = [table.__table__ for table in tables for _ in sa.inspect(table).columns]
-    return len(owners) == len(columns) and all(
-        getattr(column, "table", None) is owner
-        for column, owner in zip(columns, owners, strict=True)
-    )
+def _widths(columns: Any, tables: tuple[type[Any], ...]) -> list[int]:
+    """How many of ``columns`` are each table's: some of the first table's, then some
+    of the second's, and so on (each at least its primary key, which tells a missing
+    row of an outer join)."""
+    listed = list(columns)
+    owners = [getattr(column, "table", None) for column in listed]
+    widths = []
+    start = 0
+    for table in tables:
+        width = 0
+        while start + width < len(owners) and owners[start + width] is table.__table__:
+            width += 1
+        names = {getattr(column, "name", None) for column in listed[start : start + width]}
+        if not {key.name for key in sa.inspect(table).primary_key} <= names:
+            raise ValueError("not a select of each table's columns in turn")
+        widths.append(width)
+        start += width
+    if start != len(owners):
+        raise ValueError("not a select of each table's columns in turn")
+    return widths
 
 
 # Converted values no row can change: shared between the rows that hold them.

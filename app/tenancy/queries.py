@@ -90,19 +90,26 @@ class ListingCounts:
 
 
 async def listing_counts(
-    *, session: AsyncSession, scope: Scope, tenant_org_ids: Collection[str] | None = None
+    *,
+    session: AsyncSession,
+    scope: Scope,
+    tenant_org_ids: Collection[str] | None = None,
+    with_events: bool = True,
 ) -> dict[tuple[str, bool], ListingCounts]:
     """Per organisation the caller's scope sees (only ``tenant_org_ids`` when given):
     its counts with deleted clusters (key ``(org, True)``) and without (``(org, False)``).
 
     One statement: the clusters through the tenant index, each with its number of
-    events through the events' container index. Organisations outside the scope are
-    simply absent, as if empty.
+    events through the events' container index (not ``with_events``: no events
+    counted, their counts 0). Organisations outside the scope are simply absent, as if
+    empty.
     """
-    events = (
+    events: Any = (
         select(func.count())
         .where(col(ClusterEventRow.container_id) == col(TenantContainerRow.id))
         .scalar_subquery()
+        if with_events
+        else sa.literal_column("0")
     )
     clusters = scope.restrict(
         select(
@@ -145,21 +152,50 @@ class OrgContainers:
     deployments: dict[str, DeploymentStatusRow] | None = None
 
 
+# The columns a listing of an organisation's containers always reads, whichever its
+# caller asks for: the keys it is grouped by (and a page cut from it is positioned
+# by), and a deployment's own and its container's ids.
+LISTED_CONTAINER_COLUMNS = frozenset({"id", "tenant_org_id", "user", "deleted_at", "created_at"})
+LISTED_DEPLOYMENT_COLUMNS = frozenset({"id", "container_id"})
+
+
+def _columns(table: type[Any], wanted: Collection[str] | None, always: frozenset[str]) -> list[Any]:
+    """``table``'s columns (by attribute name) among ``wanted`` and ``always``, in the
+    table's order; every one when ``wanted`` is None."""
+    attributes = [prop.key for prop in sa.inspect(table).column_attrs]
+    if wanted is not None:
+        unknown = set(wanted) - set(attributes)
+        if unknown:
+            raise ValueError(f"no such columns of {table.__name__}: {sorted(unknown)}")
+        attributes = [name for name in attributes if name in wanted or name in always]
+    return [col(getattr(table, name)) for name in attributes]
+
+
 async def containers_of_orgs(
     *,
     session: AsyncSession,
     scope: Scope,
     keys: Sequence[tuple[str, bool]],
     with_deployments: bool = False,
+    container_columns: Collection[str] | None = None,
+    deployment_columns: Collection[str] | None = None,
 ) -> dict[tuple[str, bool], OrgContainers]:
     """One query for many (organisation, include_deleted) keys: the DataLoader batch,
     as read-only rows (app.store.reads). ``with_deployments``: their deployments in
     the same statement (an outer join on the container), those of every key's
-    containers (deleted ones' only when a key lists them)."""
+    containers (deleted ones' only when a key lists them).
+
+    ``container_columns``, ``deployment_columns``: the attributes of each table to
+    read (with those the listing itself needs), None: all. The rows then have only
+    those attributes: whoever asks for fewer must not read any other."""
     rows: dict[tuple[str, bool], list[TenantContainerRow]] = {key: [] for key in keys}
-    base: Any = select(TenantContainerRow)
+    containers_read = _columns(TenantContainerRow, container_columns, LISTED_CONTAINER_COLUMNS)
+    base: Any = sa.select(*containers_read)
     if with_deployments:
-        base = select(TenantContainerRow, DeploymentStatusRow).outerjoin(
+        deployments_read = _columns(
+            DeploymentStatusRow, deployment_columns, LISTED_DEPLOYMENT_COLUMNS
+        )
+        base = sa.select(*containers_read, *deployments_read).outerjoin(
             DeploymentStatusRow, col(DeploymentStatusRow.container_id) == col(TenantContainerRow.id)
         )
     orgs = sorted({org for org, _ in keys})

@@ -10,13 +10,17 @@ may not read ``credentials`` nor its deprecated name ``connection``; other organ
 read its organisation's quota). Each runs through two schemas built by ``make_schema``
 with the server's limits and extensions, one on the fast executor and one on the
 standard, and the whole responses (data and errors with their paths, locations and
-extensions) must be the same JSON."""
+extensions) must be the same JSON. The fast one runs as the server does, its org
+listings reading only the columns the document needs (app.api.graphql.reading); the
+standard one, the reference, reads every column. Each field of a listed container and
+of its deployment is also asked alone, and generated org trees on their own."""
 
 from __future__ import annotations
 
 import itertools
 import json
 import random
+import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -37,15 +41,18 @@ from graphql import (
     is_enum_type,
     is_leaf_type,
     is_non_null_type,
+    parse,
     print_ast,
 )
 from graphql.execution import Executor
 from strawberry.http import process_result
 
 from app.access.principals import Principal
+from app.api.graphql import reading, types
 from app.api.graphql.context import Context
 from app.api.graphql.cost_limit import CostBudget
 from app.api.graphql.fast_execution import FastExecutor
+from app.api.graphql.reading import ALL_COLUMNS
 from app.api.graphql.schema import make_schema
 from tests.support.clock import ManualClock
 from tests.support.inprocess import (
@@ -374,11 +381,17 @@ def _response(result: Any) -> str:
 async def _both(
     population: Population, query: str, variables: dict[str, Any], caller: str
 ) -> tuple[str, str]:
+    """The answers of the server's way (the fast executor, the org listings reading
+    only the columns the document needs) and of the reference (the standard executor,
+    every column read)."""
     fast, standard = _schemas(population.app)
     answers = []
     for schema in (fast, standard):
         context = Context(runtime=population.app.runtime, principal=CALLERS[caller])
-        result = await schema.execute(query, variable_values=variables, context_value=context)
+        with pytest.MonkeyPatch.context() as patch:
+            if schema is standard:
+                patch.setattr(types, "reading_of", lambda info: ALL_COLUMNS)
+            result = await schema.execute(query, variable_values=variables, context_value=context)
         answers.append(_response(result))
     return answers[0], answers[1]
 
@@ -479,3 +492,102 @@ async def test_the_standard_schema_uses_graphql_cores_executor() -> None:
     )
     assert issubclass(schema.execution_context_class, Executor)
     assert not issubclass(schema.execution_context_class, FastExecutor)
+
+
+def _leaves(object_type: GraphQLObjectType) -> str:
+    """A selection of every field of ``object_type`` that needs no argument: its leaves,
+    and of each object below, that object's leaves."""
+    selected = []
+    for name, definition in object_type.fields.items():
+        arguments = definition.args.values()
+        if any(is_non_null_type(a.type) and a.default_value is None for a in arguments):
+            continue
+        named = get_named_type(definition.type)
+        if is_leaf_type(named):
+            selected.append(name)
+        elif isinstance(named, GraphQLObjectType):
+            below = [n for n, d in named.fields.items() if is_leaf_type(get_named_type(d.type))]
+            selected.append(f"{name} {{ {' '.join(below) or '__typename'} }}")
+    return " ".join(selected)
+
+
+def _field_alone(object_type: GraphQLObjectType, name: str) -> str:
+    named = get_named_type(object_type.fields[name].type)
+    if is_leaf_type(named):
+        return name
+    assert isinstance(named, GraphQLObjectType)
+    return f"{name} {{ {_leaves(named)} }}"
+
+
+ORG_TREE_OF = """query($id: String!) {{ organization(id: $id) {{
+    containers(includeDeleted: true) {{ {containers} }}
+    users(includeDeleted: true) {{ name containers {{ {users} }} }} }} }}"""
+
+
+# The credentials read Kubernetes: when they are refused and another field fails too,
+# which error nulls the whole tree first depends on the sandbox's answering time, on
+# either executor. Each of them alone is compared above, with every caller.
+RACING = re.compile(r"\b(credentials|connection)\b")
+
+
+@pytest.fixture
+def every_reading_kept(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past so many distinct sets of columns a document reads every column
+    (app.api.graphql.reading): here each generated document reads its own."""
+    monkeypatch.setattr(reading, "_distinct", {ALL_COLUMNS})
+    monkeypatch.setattr(reading, "MAX_DISTINCT_READINGS", 100_000)
+
+
+@pytest.mark.usefixtures("every_reading_kept")
+@pytest.mark.parametrize("caller", ["admin", "acme"])
+async def test_each_listed_field_alone_answers_as_with_every_column(
+    population: Population, caller: str
+) -> None:
+    """Every field of a listed container and of its deployment, alone in an org tree
+    (so that only its own columns are read), answers as with every column read."""
+    fast_schema, _ = _schemas(population.app)
+    graphql_schema = fast_schema._schema
+    container = graphql_schema.get_type("TenantContainer")
+    deployment = graphql_schema.get_type("DeploymentStatus")
+    assert isinstance(container, GraphQLObjectType) and isinstance(deployment, GraphQLObjectType)
+    selections = [_field_alone(container, name) for name in container.fields]
+    selections += [f"deployment {{ {_field_alone(deployment, n)} }}" for n in deployment.fields]
+    for selection in selections:
+        for users in ("id", selection):
+            query = ORG_TREE_OF.format(containers=selection, users=users)
+            for org in USERS:
+                fast, reference = await _both(population, query, {"id": org}, caller)
+                assert fast == reference, f"{query} as {caller}"
+
+
+@pytest.mark.usefixtures("every_reading_kept")
+async def test_generated_org_trees_answer_as_with_every_column(population: Population) -> None:
+    """Organisation trees of generated selections (containers, users and their
+    containers, fragments, aliases, directives) on the fast executor, reading only the
+    columns each needs, answer as the standard executor reading every column."""
+    rng = random.Random(20261201)
+    fast_schema, _ = _schemas(population.app)
+    graphql_schema = fast_schema._schema
+    organization = graphql_schema.get_type("Organization")
+    assert isinstance(organization, GraphQLObjectType)
+    pruned = 0
+    for number in range(150):
+        writer = QueryWriter(graphql_schema, rng, population)
+        writer.variable_definitions.append("$id: String!")
+        body = writer.selection_set(organization, depth=1)
+        if RACING.search(body) or any(RACING.search(f) for f in writer.fragments):
+            continue
+        query = "\n".join(
+            [
+                f"query Tree({', '.join(writer.variable_definitions)}) "
+                f"{{ organization(id: $id) {body} }}",
+                *writer.fragments,
+            ]
+        )
+        caller = rng.choice(list(CALLERS))
+        variables = {**writer.variables, "id": rng.choice(list(USERS))}
+        fast, reference = await _both(population, query, variables, caller)
+        assert fast == reference, f"tree {number} as {caller}:\n{query}\n{variables}"
+        read = reading._read_by(graphql_schema, parse(query))
+        pruned += bool(read.containers)  # containers shown, of some columns
+    assert pruned > 30, pruned

@@ -94,7 +94,7 @@ class QueryCostLimit(SchemaExtension):
             counted = CountedSizes({})
         else:
             counted = await CountedSizes.of(
-                sessions=context.runtime.sessions, scope=context.principal.scope, orgs=bounds.orgs
+                sessions=context.runtime.sessions, scope=context.principal.scope, bounds=bounds
             )
         return with_sizes(counted)
 

@@ -195,9 +195,12 @@ def values(cls: type[Any], source: object, **given: Any) -> dict[str, Any]:
     return found
 
 
-def builder(cls: type[T], *given: str) -> Callable[..., T]:
+def builder(
+    cls: type[T], *given: str, fixed: tuple[tuple[str, Any], ...] = ()
+) -> Callable[..., T]:
     """A function making ``cls`` of a source, as ``cls(**values(cls, source, **given))``
-    does, the ``given`` fields' values passed after the source in this order.
+    does, the ``given`` fields' values passed after the source in this order; the
+    ``fixed`` fields (name, value) all take that value, not read from the source.
 
     An organisation tree makes thousands of objects: the function is generated once
     per type (as ``dataclasses`` generates ``__init__``) and fills the new object's
@@ -205,17 +208,24 @@ def builder(cls: type[T], *given: str) -> Callable[..., T]:
     fields at their defaults, as the dataclass's own ``__init__`` would. A class whose
     ``__init__`` does more than that (its own, ``__post_init__``, frozen) is made by
     calling it."""
-    found = _builders.get((cls, given))
+    found = _builders.get((cls, given, fixed))
     if found is None:
-        found = _builders[cls, given] = _builder(cls, given)
+        found = _builders[cls, given, fixed] = _builder(cls, given, fixed)
     return found
 
 
-_builders: dict[tuple[type[Any], tuple[str, ...]], Callable[..., Any]] = {}
+_builders: dict[
+    tuple[type[Any], tuple[str, ...], tuple[tuple[str, Any], ...]], Callable[..., Any]
+] = {}
 
 
-def _builder(cls: type[T], given: tuple[str, ...]) -> Callable[..., T]:
-    names, _attributes, computed = _data_readers(cls, frozenset(given))
+def _builder(
+    cls: type[T], given: tuple[str, ...], fixed: tuple[tuple[str, Any], ...]
+) -> Callable[..., T]:
+    constants = dict(fixed)
+    if constants.keys() & set(given):
+        raise ValueError("a field both given and fixed")
+    names, _attributes, computed = _data_readers(cls, frozenset(given) | frozenset(constants))
     readers = dict(computed)
     scope: dict[str, Any] = {"new": object.__new__, "cls": cls}
     entries: list[str] = []
@@ -223,6 +233,8 @@ def _builder(cls: type[T], given: tuple[str, ...]) -> Callable[..., T]:
         name = field.name
         if name in given:
             value = f"g{given.index(name)}"
+        elif name in constants:
+            continue  # in FIXED, below
         elif name in names and name.isidentifier() and not keyword.iskeyword(name):
             value = f"source.{name}"
         elif name in names or name in readers:
@@ -237,15 +249,19 @@ def _builder(cls: type[T], given: tuple[str, ...]) -> Callable[..., T]:
         elif not field.init:
             continue  # neither does __init__ set it
         else:
-            return functools.partial(_called, cls, given)  # a field we cannot fill
+            return functools.partial(_called, cls, given, fixed)  # a field we cannot fill
         entries.append(f"        {name!r}: {value},")
     if not _plain_init(cls):
-        return functools.partial(_called, cls, given)
+        return functools.partial(_called, cls, given, fixed)
     arguments = "".join(f", g{index}" for index in range(len(given)))
+    # The fixed fields copied at once from a dict of them (a listed container read of
+    # a dozen columns has twenty such fields), rather than one entry each.
+    scope["FIXED"] = constants
     lines = [
         f"def build(source{arguments}):",
         "    made = new(cls)",
         "    made.__dict__ = {",
+        *(["        **FIXED,"] if constants else []),
         *entries,
         "    }",
         "    return made",
@@ -268,5 +284,11 @@ def _plain_init(cls: type[Any]) -> bool:
     )
 
 
-def _called(cls: type[T], given: tuple[str, ...], source: object, *values_given: Any) -> T:
-    return cls(**values(cls, source, **dict(zip(given, values_given, strict=True))))
+def _called(
+    cls: type[T],
+    given: tuple[str, ...],
+    fixed: tuple[tuple[str, Any], ...],
+    source: object,
+    *values_given: Any,
+) -> T:
+    return cls(**values(cls, source, **dict(fixed), **dict(zip(given, values_given, strict=True))))

@@ -4,13 +4,14 @@ containers), not one per container."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 from strawberry.dataloader import DataLoader
 
+from app.api.graphql.reading import Reading
 from app.store.db import SessionFactory
 from app.store.tables import (
     ClusterEventRow,
@@ -43,9 +44,10 @@ def _batched(
 
 @dataclass(frozen=True)
 class Loaders:
-    # keyed by (tenant_org_id, include_deleted, with their deployments): one
-    # statement for a batch, the deployments joined when any key asks for them
-    org_containers: DataLoader[tuple[str, bool, bool], OrgContainers]
+    # keyed by (tenant_org_id, include_deleted, with their deployments, the columns
+    # read): one statement for a batch, the deployments joined when any key asks for
+    # them, the columns any key asks for
+    org_containers: DataLoader[tuple[str, bool, bool, Reading], OrgContainers]
     deployment_by_container: DataLoader[str, DeploymentStatusRow | None]
     # keyed by a whole list's container ids: the deployments of every list loaded in
     # one tick, in one statement, without a future per container
@@ -105,15 +107,20 @@ def make_loaders(sessions: SessionFactory, scope: Scope, quotas: QuotaDefaults) 
             )
         return [{i: found[i] for i in key if i in found} for key in keys]
 
-    async def load_org_containers(keys: list[tuple[str, bool, bool]]) -> list[OrgContainers]:
+    async def load_org_containers(
+        keys: list[tuple[str, bool, bool, Reading]],
+    ) -> list[OrgContainers]:
+        readings = [reading for *_, reading in keys]
         async with sessions() as session:
             found = await queries.containers_of_orgs(
                 session=session,
                 scope=scope,
-                keys=[(org, include_deleted) for org, include_deleted, _ in keys],
-                with_deployments=any(deployments for _, _, deployments in keys),
+                keys=[(org, include_deleted) for org, include_deleted, *_ in keys],
+                with_deployments=any(deployments for _, _, deployments, _ in keys),
+                container_columns=_union(reading.containers for reading in readings),
+                deployment_columns=_union(reading.deployments for reading in readings),
             )
-        return [found[org, include_deleted] for org, include_deleted, _ in keys]
+        return [found[org, include_deleted] for org, include_deleted, *_ in keys]
 
     async def load_counts(keys: list[tuple[Listing, tuple[Any, ...]]]) -> list[int]:
         found: dict[tuple[Listing, tuple[Any, ...]], int] = {}
@@ -162,6 +169,16 @@ def _grouped(keys: Sequence[tuple[Any, ...]]) -> dict[tuple[Any, ...], list[tupl
     for key in keys:
         groups.setdefault(key[:-1], {})[key[-1]] = None
     return {rest: list(parents) for rest, parents in groups.items()}
+
+
+def _union(column_sets: Iterable[frozenset[str] | None]) -> frozenset[str] | None:
+    """The columns any of ``column_sets`` reads; None (every column) if one does."""
+    union: frozenset[str] = frozenset()
+    for columns in column_sets:
+        if columns is None:
+            return None
+        union |= columns
+    return union
 
 
 def _never() -> QuotaReport:

@@ -7,7 +7,7 @@ resolve through the request's DataLoaders."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -36,6 +36,7 @@ from app.api.graphql.enums import ClusterStatus
 from app.api.graphql.fast_execution import NOT_LOADED, PREFETCHED, NotLoaded
 from app.api.graphql.quotas import Quota
 from app.api.graphql.quotas import read as read_quota
+from app.api.graphql.reading import UNREAD, reading_of, row_builder
 from app.api.graphql.selections import selects
 from app.api.graphql.sizing import QUANTIZATION_DESCRIPTION, VectorSizing
 from app.api.payloads import rfc3339
@@ -147,9 +148,39 @@ class DeploymentStatus:
 
     @classmethod
     def from_row(cls, row: DeploymentStatusRow) -> DeploymentStatus:
-        upgrade = UpgradeProgress(**row.upgrade) if row.upgrade else None
-        details = DeploymentDetails(**row.details)
-        return builder(cls, "details", "upgrade")(row, details, upgrade)
+        """Of a row with every column, or some (app.api.graphql.reading)."""
+        make = _deployment_makers.get(type(row))
+        if make is None:
+            make = _deployment_makers[type(row)] = _deployment_maker(type(row))
+        return make(row)
+
+
+def _deployment_maker(row_type: type[Any]) -> Callable[[Any], DeploymentStatus]:
+    """How a DeploymentStatus is made of a row of ``row_type``: its details and upgrade
+    as objects, or UNREAD when the rows have not their columns."""
+    columns = getattr(row_type, "_fields", None)
+    build = row_builder(DeploymentStatus, row_type, ("details", "upgrade"))
+    if columns is None or {"details", "upgrade"} <= set(columns):
+
+        def make(row: Any) -> DeploymentStatus:
+            upgrade = UpgradeProgress(**row.upgrade) if row.upgrade else None
+            return build(row, DeploymentDetails(**row.details), upgrade)
+
+        return make
+    read_details, read_upgrade = "details" in columns, "upgrade" in columns
+
+    def make_of_some(row: Any) -> DeploymentStatus:
+        upgrade: Any = UNREAD
+        if read_upgrade:
+            upgrade = UpgradeProgress(**row.upgrade) if row.upgrade else None
+        details = DeploymentDetails(**row.details) if read_details else UNREAD
+        return build(row, details, upgrade)
+
+    return make_of_some
+
+
+# By the type of the rows made from (a table's, or named tuples of some columns).
+_deployment_makers: dict[type[Any], Callable[[Any], DeploymentStatus]] = {}
 
 
 @strawberry.type(description="One status change of a cluster.")
@@ -220,7 +251,8 @@ class TenantContainer:
 
     @classmethod
     def from_row(cls, row: TenantContainerRow) -> TenantContainer:
-        return builder(cls)(row)
+        """Of a row with every column, or some (app.api.graphql.reading)."""
+        return row_builder(cls, type(row))(row)
 
     @strawberry.field(
         description="This container's place in listings: pass it as `after` to list "
@@ -322,16 +354,23 @@ async def containers_of(
     loaded with it; else those of the rows' ids."""
     built = info.context.loaders.containers
     containers = []
+    # The rows of a listing are of one type: the builder is found once for that type.
+    row_type: type[Any] | None = None
+    make: Callable[[Any], TenantContainer] = TenantContainer.from_row
     for row in rows:
         container = built.get(row.id)
         if container is None:
-            container = built[row.id] = TenantContainer.from_row(row)
+            if type(row) is not row_type:
+                row_type = type(row)
+                make = row_builder(TenantContainer, row_type)
+            container = built[row.id] = make(row)
         containers.append(container)
     waiting = [c for c in containers if c.loaded_deployment is NOT_LOADED]
     if waiting and selects(info._raw_info, "deployment"):
         loaders = info.context.loaders
         if deployments is None and org is not None:
-            deployments = (await loaders.org_containers.load((*org, True))).deployments
+            key = (*org, True, reading_of(info._raw_info))
+            deployments = (await loaders.org_containers.load(key)).deployments
         if deployments is None:
             # One key per list: a future per container cost more than its row.
             deployments = await loaders.deployments_of_lists.load(
@@ -433,7 +472,8 @@ async def rows_by_user(
     key = (tenant_org_id, include_deleted)
     grouped = info.context.loaders.rows_by_user
     if key not in grouped:
-        rows = (await info.context.loaders.org_containers.load((*key, False))).rows
+        reading = reading_of(info._raw_info)
+        rows = (await info.context.loaders.org_containers.load((*key, False, reading))).rows
         by_user: dict[str, list[TenantContainerRow]] = {}
         for row in rows:
             by_user.setdefault(row.user, []).append(row)
@@ -509,7 +549,10 @@ class Organization:
             # The deployments in the same statement when the tree shows them.
             key = (str(self.id), include_deleted)
             with_deployments = selects(info._raw_info, "deployment")
-            listing = await info.context.loaders.org_containers.load((*key, with_deployments))
+            reading = reading_of(info._raw_info)
+            listing = await info.context.loaders.org_containers.load(
+                (*key, with_deployments, reading)
+            )
             return await containers_of(info, listing.rows, org=key, deployments=listing.deployments)
         async with info.context.runtime.sessions() as session:
             paged = await queries.list_org_containers(
