@@ -362,6 +362,17 @@ HANDWRITTEN = [
        fragment D on TenantContainer { deployment { id status details { diskSize indexLimit } } }
        query($id: String!) { organization(id: $id) { a: containers { ...C } b: containers(first: 2) {
        ...C cursor } users { quota { level } containers { ...C } } quota { level isDefault } } }""",
+    # Each user's containers loaded ahead (no arguments) beside pages of them (with),
+    # the deployments shown only under the users, or only in a skipped fragment.
+    """query($id: String!, $skip: Boolean!) { organization(id: $id) {
+        containers { id } users(includeDeleted: true) { name
+        all: containers { id status deployment { replicas details { diskSize } } }
+        page: containers(first: 1) { id deployment { status } }
+        after: containers(first: 2, after: null) { serviceName } } } }""",
+    """fragment U on OrganizationUser { containers { serviceName ... on TenantContainer
+        @skip(if: $skip) { deployment { id } } } }
+       query($id: String!, $skip: Boolean!) { organization(id: $id) {
+        users { ...U name containers { namespace } } } }""",
 ]
 
 
@@ -391,9 +402,15 @@ async def _both(
         with pytest.MonkeyPatch.context() as patch:
             if schema is standard:
                 patch.setattr(types, "reading_of", lambda info: ALL_COLUMNS)
+                # Each user's containers by its own resolver call, not loaded ahead.
+                patch.setattr(types, "_load_users_containers", _loads_nothing)
             result = await schema.execute(query, variable_values=variables, context_value=context)
         answers.append(_response(result))
     return answers[0], answers[1]
+
+
+async def _loads_nothing(*_args: Any, **_kwargs: Any) -> None:
+    return None
 
 
 @pytest.mark.parametrize("query", HANDWRITTEN)
@@ -404,6 +421,37 @@ async def test_handwritten_queries_answer_the_same(
     for org in [*USERS, UNKNOWN]:
         fast, standard = await _both(population, query, {"id": org, "skip": False}, caller)
         assert fast == standard
+
+
+async def test_users_containers_are_loaded_ahead_without_a_resolver_call_each(
+    population: Population, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The org tree's users' containers (no arguments) are read from what the users
+    list loaded ahead: the containers resolvers run once (the organisation's), not
+    once more per user; a page of a user's containers still runs its resolver."""
+    calls: list[tuple[int | None, str | None]] = []
+    page_of = types.page_of
+
+    def counted(info: Any, *, first: int | None, after: str | None) -> Any:
+        calls.append((first, after))
+        return page_of(info, first=first, after=after)
+
+    monkeypatch.setattr(types, "page_of", counted)
+    fast, _ = _schemas(population.app)
+    tree = """query($id: String!) { organization(id: $id) { containers { id }
+        users { name containers { serviceName deployment { replicas } } } } }"""
+    context = Context(runtime=population.app.runtime, principal=CALLERS["admin"])
+    result = await fast.execute(tree, variable_values={"id": "acme"}, context_value=context)
+    assert result.errors is None
+    assert result.data is not None and len(result.data["organization"]["users"]) == 3
+    assert all(u["containers"] for u in result.data["organization"]["users"])
+    assert calls == [(None, None)]
+    calls.clear()
+    paged = tree.replace("containers { serviceName", "containers(first: 1) { serviceName")
+    context = Context(runtime=population.app.runtime, principal=CALLERS["admin"])
+    result = await fast.execute(paged, variable_values={"id": "acme"}, context_value=context)
+    assert result.errors is None
+    assert calls == [(None, None), (1, None), (1, None), (1, None)]
 
 
 async def test_connection_refusal_nulls_the_tree_alike(population: Population) -> None:

@@ -38,6 +38,7 @@ from typing import Any
 from graphql import (
     GraphQLEnumType,
     GraphQLField,
+    GraphQLList,
     GraphQLObjectType,
     GraphQLOutputType,
     GraphQLResolveInfo,
@@ -55,7 +56,17 @@ from strawberry.schema.schema_converter import GraphQLCoreConverter
 from strawberry.types.field import StrawberryField
 
 from app.api.graphql import plans
-from app.api.graphql.plans import PLAIN, Leaf, Object, Prefetched, Run, Standard, Step, TypeName
+from app.api.graphql.plans import (
+    PLAIN,
+    Completed,
+    Leaf,
+    Object,
+    Prefetched,
+    Run,
+    Standard,
+    Step,
+    TypeName,
+)
 
 __all__ = ["NOT_LOADED", "PREFETCHED", "FastExecutor", "NotLoaded"]
 
@@ -71,9 +82,10 @@ class NotLoaded(enum.Enum):
 
 
 # A field with a resolver may name, in its strawberry metadata under this key, an
-# attribute of its object that holds its result when a list loaded it ahead for all
-# its items (one batch, no resolver call per item), NOT_LOADED otherwise. The resolver
-# returns that value itself when it is there, so reading it gives the same answer.
+# attribute of its object that holds its result without arguments when a list loaded
+# it ahead for all its items (one batch, no resolver call per item), NOT_LOADED
+# otherwise. The resolver returns that value itself when it is there and it is given
+# no arguments, so reading it gives the same answer.
 PREFETCHED = "prefetched"
 NOT_LOADED = NotLoaded.NOT_LOADED
 
@@ -99,11 +111,12 @@ def _attribute(field_def: GraphQLField, details: FieldDetailsList) -> Strawberry
 
 def _prefetched(field_def: GraphQLField, details: FieldDetailsList) -> str | None:
     """The attribute that may hold ``field_def``'s result (see PREFETCHED), when the
-    field has no arguments, extensions or permissions the resolver would apply."""
+    document gives the field no arguments (the fields merged under one response name
+    have the same, validation sees to it) and it has no extensions or permissions the
+    resolver would apply."""
     definition = (field_def.extensions or {}).get(GraphQLCoreConverter.DEFINITION_BACKREF)
     if (
         not isinstance(definition, StrawberryField)
-        or field_def.args
         or details[0].node.arguments
         or definition.extensions
         or definition.permission_classes
@@ -166,8 +179,8 @@ class FastExecutor(StrawberryGraphQLCoreExecutionContext):
         runs = {
             index: run
             for index, step in enumerate(steps)
-            if isinstance(step, Object | Prefetched)
-            and (run := self._object_plan(step if isinstance(step, Object) else step.loaded))
+            if isinstance(found := step.loaded if isinstance(step, Prefetched) else step, Object)
+            and (run := self._object_plan(found))
         }
         run = plans.compile_plan(
             steps, self._calls_of(parent_type), type_name=parent_type.name, runs=runs
@@ -189,6 +202,8 @@ class FastExecutor(StrawberryGraphQLCoreExecutionContext):
         if prefetched and isinstance(named, GraphQLObjectType) and named.is_type_of is None:
             loaded = Object(name, getattr, prefetched, named, field_def, details, nullable)
             return Prefetched(name, loaded, details)
+        if prefetched and isinstance(named, GraphQLList):
+            return Prefetched(name, Completed(name, prefetched, field_def, details), details)
         strawberry_field = _attribute(field_def, details)
         if strawberry_field is None:
             return Standard(name, details)
@@ -247,6 +262,13 @@ class FastExecutor(StrawberryGraphQLCoreExecutionContext):
             field_path = Path(path, step.name, type_name)
             return self.execute_field(parent_type, source, step.details, field_path, None)
 
+        def complete(step: Completed, source: Any, path: Path | None) -> Any:
+            field_path = Path(path, step.name, type_name)
+            value = getattr(source, step.attribute)
+            return self._complete_resolved(
+                step.field_def, step.details, parent_type, field_path, value
+            )
+
         calls = self._calls[parent_type] = plans.Calls(
             raised=raised,
             leaf=leaf,
@@ -256,6 +278,7 @@ class FastExecutor(StrawberryGraphQLCoreExecutionContext):
             nested_later=obj_later,
             settled=self._settled,
             standard=standard,
+            complete=complete,
             is_awaitable=self.is_awaitable,
             gather=_gathered,
             settle=self.settle_in_background,

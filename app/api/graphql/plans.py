@@ -36,7 +36,17 @@ from graphql import (
 from graphql.execution.collect_fields import FieldDetailsList
 from graphql.pyutils import Path, Undefined
 
-__all__ = ["Calls", "Leaf", "Object", "Prefetched", "Standard", "Step", "TypeName", "compile_plan"]
+__all__ = [
+    "Calls",
+    "Completed",
+    "Leaf",
+    "Object",
+    "Prefetched",
+    "Standard",
+    "Step",
+    "TypeName",
+    "compile_plan",
+]
 
 
 class Leaf(NamedTuple):
@@ -64,11 +74,22 @@ class Object(NamedTuple):
     nullable: bool
 
 
-class Prefetched(NamedTuple):
-    """A resolver's object result, read from ``loaded`` when the object holds it."""
+class Completed(NamedTuple):
+    """An attribute whose value the standard completion completes (a list: each of its
+    items into its selection's plan, by the executor's ``complete_iterable_value``)."""
 
     name: str
-    loaded: Object
+    attribute: str
+    field_def: GraphQLField
+    details: FieldDetailsList
+
+
+class Prefetched(NamedTuple):
+    """A resolver's result, read from ``loaded`` when the object holds it: an object
+    (completed by its plan) or a list (``Completed``)."""
+
+    name: str
+    loaded: Object | Completed
     details: FieldDetailsList
 
 
@@ -111,6 +132,8 @@ class Calls(NamedTuple):
     settled: set[type]
     # (step, source, path) -> the answer or Undefined: a field the standard way
     standard: Callable[[Standard | Prefetched, Any, Path | None], Any]
+    # (step, source, path) -> the answer: an attribute's value completed the standard way
+    complete: Callable[[Completed, Any, Path | None], Any]
     is_awaitable: Callable[[Any], bool]
     # (the answer, the names whose values are awaitable) -> an awaitable of it
     gather: Callable[[dict[str, Any], list[str]], Any]
@@ -177,6 +200,7 @@ def compile_plan(
         "Path": Path,
         "TYPE": type_name,
         "standard": calls.standard,
+        "complete": calls.complete,
         "is_awaitable": calls.is_awaitable,
         "gather": calls.gather,
         "settle": calls.settle,
@@ -232,7 +256,10 @@ def compile_plan(
         elif isinstance(step, Prefetched):
             attribute = repr(step.loaded.attribute)
             body.append(f"    if getattr(source, {attribute}, NOT_LOADED) is not NOT_LOADED:")
-            if index in runs:
+            if isinstance(step.loaded, Completed):
+                completed = f"complete(S{index}.loaded, source, path)"
+                body.append(f"        result = results[{key}] = {completed}")
+            elif index in runs:
                 scope[f"P{index}"], scope[f"O{index}"] = runs[index], step.loaded
                 body.extend(_inline_object(step.loaded, key, index, scope, "        "))
             else:

@@ -12,7 +12,7 @@ limit it is checked against.
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Mapping
+from collections.abc import Hashable, Mapping, Sequence
 from typing import Generic, Protocol, TypeVar
 
 from graphql import (
@@ -104,20 +104,29 @@ class SelectionWeight(Generic[C]):
 def selects(info: GraphQLResolveInfo, name: str) -> bool:
     """Whether the field being resolved selects the field ``name`` of its items directly
     (in any fragment; ``@skip``/``@include`` not evaluated, so at worst a field is
-    thought selected that is not). Each fragment is looked into once: the walk is never
-    longer than the document."""
+    thought selected that is not)."""
+    return bool(selected(info.field_nodes, info.fragments, name))
+
+
+def selected(
+    field_nodes: Sequence[FieldNode], fragments: Mapping[str, FragmentDefinitionNode], name: str
+) -> list[FieldNode]:
+    """The fields named ``name`` that ``field_nodes`` select directly, in any fragment
+    (``@skip``/``@include`` not evaluated). Each fragment is looked into once: the walk
+    is never longer than the document."""
+    found: list[FieldNode] = []
     seen: set[str] = set()
-    pending = [node.selection_set for node in info.field_nodes]
+    pending = [node.selection_set for node in field_nodes]
     while pending:
         selection_set = pending.pop()
         for selection in selection_set.selections if selection_set is not None else ():
             if isinstance(selection, FieldNode):
                 if selection.name.value == name:
-                    return True
+                    found.append(selection)
             elif isinstance(selection, InlineFragmentNode):
                 pending.append(selection.selection_set)
             elif isinstance(selection, FragmentSpreadNode) and selection.name.value not in seen:
                 seen.add(selection.name.value)
-                fragment = info.fragments.get(selection.name.value)
+                fragment = fragments.get(selection.name.value)
                 pending.append(fragment.selection_set if fragment is not None else None)
-    return False
+    return found

@@ -37,7 +37,7 @@ from app.api.graphql.fast_execution import NOT_LOADED, PREFETCHED, NotLoaded
 from app.api.graphql.quotas import Quota
 from app.api.graphql.quotas import read as read_quota
 from app.api.graphql.reading import UNREAD, reading_of, row_builder
-from app.api.graphql.selections import selects
+from app.api.graphql.selections import selected, selects
 from app.api.graphql.sizing import QUANTIZATION_DESCRIPTION, VectorSizing
 from app.api.payloads import rfc3339
 from app.models.cluster import ClusterCreate, ClusterDetails, ClusterUpdate
@@ -344,6 +344,7 @@ async def containers_of(
     *,
     org: tuple[str, bool] | None = None,
     deployments: Mapping[str, DeploymentStatusRow] | None = None,
+    with_deployments: bool | None = None,
 ) -> list[TenantContainer]:
     """The containers of ``rows``, each built once per request (an organisation tree
     shows each twice: under ``containers`` and under its user), with their deployments
@@ -351,7 +352,8 @@ async def containers_of(
     thousands of clusters then resolves no field item by item. The deployments are
     ``deployments`` (by container id) when given; else, the rows being of the
     organisation listing ``org`` (tenant_org_id, include_deleted), that listing's,
-    loaded with it; else those of the rows' ids."""
+    loaded with it; else those of the rows' ids. ``with_deployments``: whether to load
+    them (None: when the field being resolved selects ``deployment``)."""
     built = info.context.loaders.containers
     containers = []
     # The rows of a listing are of one type: the builder is found once for that type.
@@ -366,16 +368,16 @@ async def containers_of(
             container = built[row.id] = make(row)
         containers.append(container)
     waiting = [c for c in containers if c.loaded_deployment is NOT_LOADED]
-    if waiting and selects(info._raw_info, "deployment"):
+    if with_deployments is None:
+        with_deployments = selects(info._raw_info, "deployment")
+    if waiting and with_deployments:
         loaders = info.context.loaders
         if deployments is None and org is not None:
             key = (*org, True, reading_of(info._raw_info))
             deployments = (await loaders.org_containers.load(key)).deployments
         if deployments is None:
             # One key per list: a future per container cost more than its row.
-            deployments = await loaders.deployments_of_lists.load(
-                tuple(str(c.id) for c in waiting)
-            )
+            deployments = await loaders.deployments_of_lists.load(tuple(str(c.id) for c in waiting))
         for container in waiting:
             deployment = deployments.get(str(container.id))
             loaded = DeploymentStatus.from_row(deployment) if deployment is not None else None
@@ -487,6 +489,9 @@ class OrganizationUser:
     tenant_org_id: strawberry.Private[str]
     # Whether the listing that gave this user holds deleted clusters: its containers do.
     include_deleted: strawberry.Private[bool]
+    # Its containers when the list it is in loaded every user's ahead (Organization.users):
+    # what ``containers`` answers without arguments.
+    loaded_containers: strawberry.Private[list[TenantContainer] | NotLoaded] = NOT_LOADED
 
     async def rows(self, info: Info) -> list[TenantContainerRow]:
         """The user's clusters of the organisation's rows (one batched query)."""
@@ -502,6 +507,7 @@ class OrganizationUser:
     @strawberry.field(
         description="The user's clusters, oldest first.",
         deprecation_reason=DEPRECATED.format("containersConnection"),
+        metadata={PREFETCHED: "loaded_containers"},
     )
     async def containers(
         self,
@@ -512,6 +518,8 @@ class OrganizationUser:
         # The organisation's rows are loaded already (one batched query): a page of a
         # user's is cut from them.
         page = page_of(info, first=first, after=after)
+        if page is None and self.loaded_containers is not NOT_LOADED:
+            return self.loaded_containers
         rows = await self.rows(info)
         if page is not None:  # a few: their deployments by id
             return await containers_of(info, page.of_rows(rows))
@@ -525,6 +533,38 @@ class OrganizationUser:
 
     def listing_parent(self) -> dict[str, str]:
         return {"tenant_org_id": self.tenant_org_id, "user": self.name}
+
+
+async def _load_users_containers(
+    info: Info,
+    users: list[OrganizationUser],
+    by_user: Mapping[str, Sequence[TenantContainerRow]],
+    *,
+    org: tuple[str, bool],
+) -> None:
+    """Each user's ``containers`` without arguments, loaded ahead when the document
+    selects it: an organisation tree then makes no resolver call per user (each one a
+    coroutine the executor gathered as a task of its own)."""
+    raw = info._raw_info
+    listed = [
+        node
+        for node in selected(raw.field_nodes, raw.fragments, "containers")
+        if not node.arguments
+    ]
+    if not listed:
+        return
+    deployments: Mapping[str, DeploymentStatusRow] | None = None
+    with_deployments = bool(selected(listed, raw.fragments, "deployment"))
+    if with_deployments:
+        key = (*org, True, reading_of(raw))
+        deployments = (await info.context.loaders.org_containers.load(key)).deployments
+    for user in users:
+        user.loaded_containers = await containers_of(
+            info,
+            by_user.get(user.name, ()),
+            deployments=deployments,
+            with_deployments=with_deployments,
+        )
 
 
 @strawberry.type(description="An organisation (tenant_org_id) and everything it owns.")
@@ -580,10 +620,12 @@ class Organization:
         self, info: Info, include_deleted: IncludeDeleted = False
     ) -> list[OrganizationUser]:
         by_user = await rows_by_user(info, self.id, include_deleted)
-        return [
+        users = [
             OrganizationUser(name=name, tenant_org_id=self.id, include_deleted=include_deleted)
             for name in sorted(by_user)
         ]
+        await _load_users_containers(info, users, by_user, org=(self.id, include_deleted))
+        return users
 
     @strawberry.field(
         description="The users that have clusters here (of those the caller sees), a page "
