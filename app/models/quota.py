@@ -10,7 +10,6 @@ cpu limit, memory limit, disk size and GPUs.
 from __future__ import annotations
 
 import enum
-import functools
 from dataclasses import dataclass, fields
 from decimal import Decimal
 from typing import Annotated, Protocol
@@ -83,11 +82,6 @@ class Sized(Protocol):
     gpu_count: int
 
 
-# Parsed once per distinct text: every quota check adds up the organisation's clusters,
-# whose few distinct sizes repeat across thousands of rows.
-_amount = functools.lru_cache(maxsize=4096)(parse_quantity)
-
-
 @dataclass(frozen=True)
 class QuotaUsage:
     """What some clusters hold, in the units quotas count: clusters, cpu cores, bytes
@@ -104,9 +98,9 @@ class QuotaUsage:
         nodes = spec.replicas
         return cls(
             clusters=1,
-            cpu=nodes * _amount(spec.cpu_limit),
-            memory=nodes * _amount(spec.mem_limit),
-            disk=nodes * _amount(spec.disk_size),
+            cpu=nodes * parse_quantity(spec.cpu_limit),
+            memory=nodes * parse_quantity(spec.mem_limit),
+            disk=nodes * parse_quantity(spec.disk_size),
             gpu=nodes * spec.gpu_count,
         )
 
@@ -158,7 +152,7 @@ def excess(limits: QuotaLimits, *, before: QuotaUsage, after: QuotaUsage) -> Exc
         if limit is None:
             continue
         now, then = getattr(before, resource), getattr(after, resource)
-        bound = limit if isinstance(limit, int) else _amount(limit)
+        bound = limit if isinstance(limit, int) else parse_quantity(limit)
         if then > now and then > bound:
             return Excess(resource, after.shown(resource), limit)
     return None

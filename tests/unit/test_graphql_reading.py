@@ -34,12 +34,13 @@ from app.api.graphql.reading import (
 )
 from app.api.graphql.schema import schema
 from app.api.graphql.types import DeploymentStatus, TenantContainer
+from app.models.sizing import SizedCluster
 from app.store.tables import DeploymentStatusRow, TenantContainerRow
 
 GRAPHQL = schema._schema
 
 # The fields whose columns are not declared, on purpose: they read every column.
-EVERY_COLUMN = {("TenantContainer", "sizing")}
+EVERY_COLUMN: set[tuple[str, str]] = set()
 
 
 def _reading(text: str) -> Reading:
@@ -101,11 +102,23 @@ def test_fragments_aliases_and_skipped_fields_count() -> None:
     assert found.deployments == {"upgrade"}
 
 
-def test_a_field_of_unknown_columns_reads_every_column_of_its_table() -> None:
-    found = _reading('{ organization(id: "o") { containers { id sizing { verdict } } } }')
+def test_a_field_of_unknown_columns_reads_every_column_of_its_table(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    declared = {name: dict(reads) for name, reads in READS.items()}
+    del declared["TenantContainer"]["cpu"]  # computed: no column of its name
+    monkeypatch.setattr(reading, "READS", declared)
+    found = _reading('{ organization(id: "o") { containers { id cpu } } }')
     assert found.containers is None
     assert found.deployments == frozenset()  # no deployment field selected
     assert _reading('{ organization(id: "o") { id } }') == Reading(frozenset(), frozenset())
+
+
+def test_sizing_reads_what_sizing_a_cluster_reads() -> None:
+    sized = {name for name, value in vars(SizedCluster).items() if isinstance(value, property)}
+    assert READS["TenantContainer"]["sizing"] == sized
+    found = _reading('{ organization(id: "o") { containers { id sizing { verdict } } } }')
+    assert found.containers == {"id", "replicas", "mem_limit", "dimension", "vector_count"}
 
 
 def test_a_row_of_some_columns_builds_an_object_of_unread_fields() -> None:

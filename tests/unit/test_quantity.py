@@ -3,6 +3,7 @@ from decimal import Decimal
 import pytest
 
 from app.kube.quantity import InvalidQuantity, parse_quantity
+from app.models import quantity
 
 INT64_MAX = Decimal(2**63 - 1)
 
@@ -134,3 +135,15 @@ def test_non_strings_are_rejected(value: object) -> None:
 def test_invalid_quantity_is_a_value_error() -> None:
     with pytest.raises(ValueError):
         parse_quantity("2GB")
+
+
+def test_usual_texts_are_parsed_once_and_the_rest_each_time() -> None:
+    for text in ["500m", "2Gi", "1e3", "0.000", "+1k", "2Gi"]:
+        assert parse_quantity(text) == quantity._parsed(text)
+        assert parse_quantity(text) is parse_quantity(text)  # remembered
+    long = "1." + "0" * 40 + "Gi"  # past the length remembered
+    assert parse_quantity(long) == Decimal(2**30)
+    assert parse_quantity(long) is not parse_quantity(long)
+    for _ in range(2):  # a refusal is raised each time, never remembered
+        with pytest.raises(InvalidQuantity, match="whitespace"):
+            parse_quantity("2 Gi")

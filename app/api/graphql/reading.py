@@ -89,7 +89,8 @@ READS: Mapping[str, Mapping[str, frozenset[str]]] = {
         "connection": frozenset({"id", "tenant_org_id", "namespace"}),
         "events": frozenset({"id"}),
         "events_connection": frozenset({"id"}),
-        # sizing (VectorSizing.of_cluster reads the model's sizing fields): every column
+        # VectorSizing.of_cluster: what app.models.sizing.SizedCluster reads.
+        "sizing": frozenset({"replicas", "mem_limit", "dimension", "vector_count"}),
     },
     "DeploymentStatus": {
         "usage_history": frozenset({"id"}),
