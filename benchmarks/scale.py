@@ -102,6 +102,29 @@ def children(pid: int) -> list[int]:
     return [int(child) for child in listed.split()]
 
 
+def cpu_seconds(pid: int) -> float:
+    """The CPU time (user and system) the process ``pid`` has used so far; 0 when
+    unknown (not Linux)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return 0.0
+    fields = stat.rsplit(")", 1)[1].split()  # after the command, which may hold blanks
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def speed_probe() -> float:
+    """Milliseconds of a fixed pure-Python loop, best of three: how fast this machine
+    runs Python, to compare runs made on different machines (the same code measured
+    about twice as fast on one 2-core machine as on another)."""
+    best = float("inf")
+    for _ in range(3):
+        started = time.perf_counter()
+        sum(i * i for i in range(2_000_000))
+        best = min(best, time.perf_counter() - started)
+    return round(best * 1000, 1)
+
+
 @dataclass
 class Server:
     url: str
@@ -171,10 +194,22 @@ async def measure_creates(count: int, *, sandbox_in_process: bool) -> dict[str, 
                     if response.status_code != 202:
                         refused.append(f"{response.status_code} {response.text[:200]}")
 
+            processes = {
+                "server": [server.pid],
+                "sandbox": children(server.pid),
+                "clients": [os.getpid()],
+            }
+            cpu_before = {what: sum(map(cpu_seconds, pids)) for what, pids in processes.items()}
             with own_collector_paused():
                 began = time.perf_counter()
                 await asyncio.gather(*(client() for _ in range(CLIENTS)))
                 accepted = time.perf_counter() - began
+            # CPU time per create while they were being accepted (the provisioning
+            # that ran meanwhile included): where the two cores went.
+            cpu_ms = {
+                what: round((sum(map(cpu_seconds, pids)) - cpu_before[what]) * 1000 / count, 2)
+                for what, pids in processes.items()
+            }
             # Polled once a second: the poll is load on the server it measures.
             while True:
                 rows = (await http.get("/tenant/containers")).json()
@@ -190,6 +225,7 @@ async def measure_creates(count: int, *, sandbox_in_process: bool) -> dict[str, 
                 "creates_per_second": round(count / accepted, 1),
                 "create_p50_ms": round(ms(latencies, 0.5), 1),
                 "create_p99_ms": round(ms(latencies, 0.99), 1),
+                "cpu_ms_per_create": cpu_ms,
                 "all_created_seconds": round(settled, 2),
                 "failed": failed,
                 "refused": refused[:5],
@@ -296,6 +332,11 @@ def print_table(result: dict[str, Any]) -> None:
             f" server peak RSS {creates['peak_rss_mb']:.0f} MB"
             f" (sandbox process {creates['sandbox_peak_rss_mb']:.0f} MB)"
         )
+        cpu = creates["cpu_ms_per_create"]
+        print(
+            "  CPU per create while accepting (ms): "
+            + ", ".join(f"{what} {value}" for what, value in cpu.items())
+        )
     reads = result["reads"]
     if reads:
         print(f"reads (seeded in {reads['seed_seconds']} s), p50 / p95 ms:")
@@ -316,11 +357,13 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
     result: dict[str, Any] = {
         "machine": f"{platform.machine()}, {os.cpu_count()} cores,"
         f" Python {platform.python_version()}",
+        "speed_probe_ms": speed_probe(),
         "creates": await measure_creates(args.creates, sandbox_in_process=args.sandbox_in_process)
         if args.creates
         else None,
         "reads": None,
     }
+    print(f"{result['machine']}; speed probe {result['speed_probe_ms']} ms (see speed_probe)")
     print_table(result)  # the creates, at once
     if args.sizes:
         result["reads"] = await measure_reads(args.sizes, args.repeat)

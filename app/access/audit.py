@@ -16,6 +16,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.access.principals import Principal
 from app.store.db import SessionFactory, session_scope
+from app.store.inserts import new_row
 from app.store.tables import AuditEntryRow, utcnow
 
 log = logging.getLogger(__name__)
@@ -67,7 +68,8 @@ def _actor(principal: Principal | None) -> str:
 def _entry(
     *, actor: str, action: str, tenant_org_id: str | None, target: str, outcome: str
 ) -> AuditEntryRow:
-    return AuditEntryRow(
+    return new_row(
+        AuditEntryRow,
         at=utcnow(),
         actor=actor,
         tenant_org_id=tenant_org_id,

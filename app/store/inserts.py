@@ -3,19 +3,23 @@
 For the hot write paths: a create writes five new rows (a batch of creates, five per
 create) and changes none of them again in its transaction, and planning a flush
 (ordering, identity map, version counter, attribute history) costs several times the
-statements themselves. The rows are built as
-usual (``TenantContainerRow(...)``: the models' defaults and validation apply) and stay
-transient: nothing is loaded into the session, nothing is flushed after."""
+statements themselves. The rows are built with the models' defaults (``new_row``, or
+``TenantContainerRow(...)``) and stay transient: nothing is loaded into the session,
+nothing is flushed after."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from functools import cache
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
+from pydantic.fields import FieldInfo
+from sqlalchemy.orm import instrumentation
 from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
+
+M = TypeVar("M", bound=SQLModel)
 
 
 @cache
@@ -30,6 +34,33 @@ def _columns(model: type[SQLModel]) -> tuple[sa.Table, tuple[tuple[str, str, boo
         generated = generated and isinstance(column.type, sa.Integer)
         columns.append((attribute.key, column.key, generated))
     return mapper.local_table, tuple(columns)
+
+
+@cache
+def _defaulted(model: type[SQLModel]) -> tuple[tuple[str, FieldInfo], ...]:
+    """The model's fields that have a default (or a default factory)."""
+    return tuple(
+        (name, field) for name, field in model.model_fields.items() if not field.is_required()
+    )
+
+
+def new_row(model: type[M], **values: Any) -> M:
+    """What ``model(**values)`` builds (the same attributes and defaults, the same
+    fields set; no validation either way), for a new row: INSERTed by ``insert_rows``,
+    or added to a session, whose flush INSERTs every value a new row holds. A table
+    model's constructor sets each attribute through pydantic's and the ORM's
+    instrumentation (an event and a change recorded per column): some 230 µs for a
+    container's 27 columns, and a create builds five rows. Here the values are filled
+    in at once, as the ORM fills a row it loads (about 20 µs); a change made
+    afterwards is recorded as usual."""
+    row = instrumentation.manager_of_class(model).new_instance()
+    given = set(values)
+    for name, field in _defaulted(model):
+        if name not in given:
+            values[name] = field.get_default(call_default_factory=True)
+    row.__dict__.update(values)
+    object.__setattr__(row, "__pydantic_fields_set__", given)
+    return row
 
 
 def row_values(row: SQLModel) -> dict[str, Any]:

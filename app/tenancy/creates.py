@@ -22,7 +22,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from app.kube.namespaces import unavailable_message
 from app.models.quota import QuotaUsage
 from app.store.db import SessionFactory, session_scope
-from app.store.inserts import insert_rows
+from app.store.inserts import insert_rows, new_row
 from app.store.tables import ClusterStatus, DeploymentStatusRow, TenantContainerRow
 from app.tenancy import ledger, naming, quota
 from app.tenancy.clock import SYSTEM_CLOCK, Clock
@@ -143,7 +143,8 @@ def _new_records(new: NewCluster) -> tuple[TenantContainerRow, list[SQLModel]]:
     in their first transition, its event, its first ledger segment and the audit line."""
     request, n, now = new.request, new.ids.next(), new.clock()
     fields = request.model_dump()
-    container = TenantContainerRow(
+    container = new_row(
+        TenantContainerRow,
         **fields,
         id=naming.container_id(user=request.user, service_name=request.service_name, n=n),
         status=_UNRECORDED,
@@ -151,7 +152,8 @@ def _new_records(new: NewCluster) -> tuple[TenantContainerRow, list[SQLModel]]:
         updated_at=now,
     )
     # The DeploymentStatus repeats the request's fields it has columns for.
-    deployment = DeploymentStatusRow(
+    deployment = new_row(
+        DeploymentStatusRow,
         **{name: fields[name] for name in fields.keys() & DeploymentStatusRow.model_fields},
         id=naming.deployment_id(namespace=request.namespace, n=n),
         container_id=container.id,

@@ -22,6 +22,7 @@ from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.models.billing import BILLED_RESOURCES
+from app.store.inserts import new_row
 from app.store.tables import TenantContainerRow, UsageLedgerRow
 
 _KEY = ("tenant_org_id", "user", "service_name", "namespace")
@@ -41,7 +42,8 @@ async def record_change(
 def segment(container: TenantContainerRow, at: datetime) -> UsageLedgerRow:
     """An open segment from ``at`` with the resources ``container``'s record reserves
     (a new cluster's first one is INSERTed with its records: it has none to close)."""
-    return UsageLedgerRow(
+    return new_row(
+        UsageLedgerRow,
         container_id=container.id,
         **{name: getattr(container, name) for name in (*_KEY, *BILLED_RESOURCES)},
         started_at=at,

@@ -20,6 +20,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from app.store.inserts import new_row
 from app.store.tables import (
     ClusterEventRow,
     ClusterStatus,
@@ -112,8 +113,13 @@ class ClusterRecord:
         if to is ClusterStatus.CREATED:
             container.sync_time = at
             deployment.upgrade = None  # an upgrade under way ends here
-        return ClusterEventRow(
-            container_id=container.id, at=at, from_status=current, to_status=to, reason=reason
+        return new_row(
+            ClusterEventRow,
+            container_id=container.id,
+            at=at,
+            from_status=current,
+            to_status=to,
+            reason=reason,
         )
 
 
