@@ -56,6 +56,7 @@ ROOT = Path(__file__).resolve().parent.parent  # where `python -m app.cli` runs
 # the seeding and the server must agree on the schema's migrations.
 sys.path.insert(0, str(ROOT))
 
+from light_http import LightClient  # noqa: E402
 from org_tree import TREE  # noqa: E402  (the same query the in-process benchmark times)
 from server_process import serve_process  # noqa: E402
 
@@ -181,18 +182,19 @@ async def measure_creates(count: int, *, sandbox_in_process: bool) -> dict[str, 
             refused: list[str] = []
 
             async def client() -> None:
-                while pending:
-                    n = pending.pop()
-                    body = {
-                        "tenant_org_id": f"org{n % CREATE_ORGS}",
-                        "user": f"user{n % CREATE_USERS}",
-                        "service_name": f"svc{n}",
-                    }
-                    started = time.perf_counter()
-                    response = await http.post("/clusters", json=body)
-                    latencies.append(time.perf_counter() - started)
-                    if response.status_code != 202:
-                        refused.append(f"{response.status_code} {response.text[:200]}")
+                async with LightClient(server.url, token=server.admin) as light:
+                    while pending:
+                        n = pending.pop()
+                        body = {
+                            "tenant_org_id": f"org{n % CREATE_ORGS}",
+                            "user": f"user{n % CREATE_USERS}",
+                            "service_name": f"svc{n}",
+                        }
+                        started = time.perf_counter()
+                        status, answer = await light.request("POST", "/clusters", body)
+                        latencies.append(time.perf_counter() - started)
+                        if status != 202:
+                            refused.append(f"{status} {answer[:200]!r}")
 
             processes = {
                 "server": [server.pid],
