@@ -97,9 +97,28 @@ class KubeClient:
     ) -> Any:
         """One attempt, no retries, bounded by ``timeout`` (waiting for a slot included):
         for a caller that answers a user and must not wait out the retry deadline."""
+        return await self._one_attempt(self._once, method, timeout=timeout, **kwargs)
+
+    async def call_once_json(
+        self, method: Callable[..., Awaitable[Any]], *, timeout: float, **kwargs: Any
+    ) -> dict[str, Any] | None:
+        """``call_once`` with the answer as the API server's JSON (see ``call_json``)."""
+        answer: dict[str, Any] | None = await self._one_attempt(
+            self._once_json, method, timeout=timeout, **kwargs
+        )
+        return answer
+
+    async def _one_attempt(
+        self,
+        once: Callable[..., Awaitable[Any]],
+        method: Callable[..., Awaitable[Any]],
+        *,
+        timeout: float,
+        **kwargs: Any,
+    ) -> Any:
         try:
             async with asyncio.timeout(timeout):
-                return await self._once(method, **kwargs)
+                return await once(method, **kwargs)
         except TimeoutError as exc:
             raise from_connection_error(exc, server=self.server) from exc
 

@@ -106,7 +106,9 @@ async def namespace_exists(kube: KubeClient, *, name: str, timeout: float) -> bo
     """One quick look, for a caller answering a user: None when the API server could
     not say, in time or at all (the worker looks again before it touches anything)."""
     try:
-        await kube.call_once(kube.core.read_namespace, name=name, timeout=timeout)
+        # Its JSON, not read into objects: only whether there is one counts (a create's
+        # check, on the hot path).
+        await kube.call_once_json(kube.core.read_namespace, name=name, timeout=timeout)
     except KubeError as exc:
         return False if exc.status == 404 else None
     return True

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import total_ordering
+from functools import lru_cache, total_ordering
 
 from pydantic import BaseModel, Field
 
@@ -70,10 +70,8 @@ class VersionCatalog:
 
     @classmethod
     def of(cls, available: Sequence[str], *, default: str) -> VersionCatalog:
-        ordered = tuple(str(v) for v in sorted({EsVersion.parse(v) for v in available}))
-        if default not in ordered:
-            raise ValueError(f"the default version {default} is not among {', '.join(ordered)}")
-        return cls(available=ordered, default=default)
+        # The settings' catalog is asked for by every create and upgrade: found once.
+        return _catalog(tuple(available), default)
 
     def refusal(self, wanted: str, *, current: str | None) -> str | None:
         """Why ``wanted`` cannot be chosen (created at, or upgraded to from ``current``),
@@ -130,6 +128,14 @@ class VersionCatalog:
     def newest_of_major(self, major: int) -> EsVersion | None:
         of_major = [v for v in map(EsVersion.parse, self.available) if v.major == major]
         return max(of_major) if of_major else None
+
+
+@lru_cache(maxsize=64)
+def _catalog(available: tuple[str, ...], default: str) -> VersionCatalog:
+    ordered = tuple(str(v) for v in sorted({EsVersion.parse(v) for v in available}))
+    if default not in ordered:
+        raise ValueError(f"the default version {default} is not among {', '.join(ordered)}")
+    return VersionCatalog(available=ordered, default=default)
 
 
 DEFAULT_CATALOG = VersionCatalog.of(DEFAULT_VERSIONS, default=DEFAULT_VERSION)

@@ -15,11 +15,12 @@ until Kubernetes has removed them).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import and_, case, func, literal
+from sqlalchemy import and_, bindparam, case, func, literal
 from sqlalchemy import select as select_columns
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col, select
@@ -229,6 +230,53 @@ class _Held:
     count: int
 
 
+@functools.lru_cache(maxsize=64)
+def _usage_statement(services: int) -> Any:
+    """What ``usage_of`` runs when it is asked about ``services`` services: the
+    clusters not deleted of the organisations ``orgs``, counted per user and size, and
+    per service for the services asked about (``o{n}``, ``u{n}``, ``s{n}``: the nth one's
+    organisation, user and name). Its values are parameters, so it is built once per
+    number of services: building SQLAlchemy's expression anew cost more than the query."""
+    table = TenantContainerRow
+    org, user, service_name = (
+        col(table.tenant_org_id),
+        col(table.user),
+        col(table.service_name),
+    )
+    service_key: Any = literal("")
+    if services:
+        service_key = case(
+            *(
+                (
+                    and_(
+                        org == bindparam(f"o{n}"),
+                        user == bindparam(f"u{n}"),
+                        service_name == bindparam(f"s{n}"),
+                    ),
+                    service_name,
+                )
+                for n in range(services)
+            ),
+            else_="",
+        )
+    sizes = [col(getattr(table, name)) for name in _SIZE_COLUMNS]
+    # Grouped in an outer query, by the inner one's columns: PostgreSQL does not take an
+    # expression with bound parameters as the same in SELECT and GROUP BY.
+    inner = (
+        select_columns(org, user, service_key.label("service_key"), *sizes)
+        .where(org.in_(bindparam("orgs", expanding=True)), col(table.deleted_at).is_(None))
+        .subquery()
+    )
+    keys = [
+        inner.c.tenant_org_id,
+        inner.c.user,
+        inner.c.service_key,
+        *(inner.c[n] for n in _SIZE_COLUMNS),
+    ]
+    # sqlmodel types select() for up to four columns; this is plain SQLAlchemy.
+    return select_columns(*keys, func.count()).group_by(*keys)
+
+
 async def usage_of(session: AsyncSession, subjects: Iterable[Subject]) -> dict[Subject, QuotaUsage]:
     """What the clusters not deleted hold against each subject's quota (one query for
     all the organisations of ``subjects``).
@@ -240,44 +288,12 @@ async def usage_of(session: AsyncSession, subjects: Iterable[Subject]) -> dict[S
     organisation slower than the last."""
     subjects = list(dict.fromkeys(subjects))  # each once, however often it was asked about
     held = dict.fromkeys(subjects, QuotaUsage())
-    table = TenantContainerRow
-    org, user, service_name = (
-        col(table.tenant_org_id),
-        col(table.user),
-        col(table.service_name),
-    )
-    services = {s for s in subjects if s.service_name}
-    service_key: Any = literal("")
-    if services:
-        service_key = case(
-            *(
-                (
-                    and_(
-                        org == s.tenant_org_id, user == s.user, service_name == s.service_name
-                    ),
-                    s.service_name,
-                )
-                for s in services
-            ),
-            else_="",
-        )
-    sizes = [col(getattr(table, name)) for name in _SIZE_COLUMNS]
-    # Grouped in an outer query, by the inner one's columns: PostgreSQL does not take an
-    # expression with bound parameters as the same in SELECT and GROUP BY.
-    inner = (
-        select_columns(org, user, service_key.label("service_key"), *sizes)
-        .where(org.in_({s.tenant_org_id for s in subjects}), col(table.deleted_at).is_(None))
-        .subquery()
-    )
-    keys = [
-        inner.c.tenant_org_id,
-        inner.c.user,
-        inner.c.service_key,
-        *(inner.c[n] for n in _SIZE_COLUMNS),
-    ]
-    statement = select_columns(*keys, func.count()).group_by(*keys)
-    # sqlmodel types select() for up to four columns; this is plain SQLAlchemy.
-    rows: Any = await session.exec(statement)  # type: ignore[call-overload]
+    services = [s for s in subjects if s.service_name]
+    params: dict[str, Any] = {"orgs": sorted({s.tenant_org_id for s in subjects})}
+    for n, s in enumerate(services):
+        params.update({f"o{n}": s.tenant_org_id, f"u{n}": s.user, f"s{n}": s.service_name})
+    statement = _usage_statement(len(services))
+    rows: Any = await session.exec(statement, params=params)  # type: ignore[call-overload]
     for row in rows:
         group = _Held(*row)
         usage = QuotaUsage.of_cluster(group).times(group.count)
