@@ -1,11 +1,13 @@
 """How does the control plane hold up at scale? One command, side by side:
 
 * creates: ``--creates`` clusters (spread over 10 organisations and 7 users each) sent as
-  ``POST /clusters`` over real HTTP by 16 concurrent clients to a real
-  ``es-serverless serve`` subprocess on the embedded defaults (SQLite, the sandbox
-  cluster in a process the server starts) with ``ESS_SANDBOX_READY_SECONDS=0``: creates per
-  second accepted, the latency of a create (p50/p99) while the others provision, and
-  the time from the first POST until every cluster is ``created``.
+  ``POST /clusters`` over real HTTP by 16 concurrent light clients (light_http.py: the
+  load generator shares the cores with the server) to a real ``es-serverless serve``
+  subprocess on the embedded defaults (SQLite, the sandbox cluster in a process the
+  server starts) with ``ESS_SANDBOX_READY_SECONDS=0``: creates per second accepted, the
+  latency of a create (p50/p99) while the others provision, the time from the first
+  POST until every cluster is ``created``, and the CPU time per create that the server,
+  its sandbox process and the clients used while the creates were accepted.
 * reads: for each of ``--sizes``, an organisation of that many clusters (across 50
   users; the database holds every size's organisation at once) seeded straight through
   ``app.tenancy.commands`` and marked ``created``, then served by a second server: the
@@ -13,7 +15,8 @@
   shim ``GET /tenant/containers/org/{org}`` over HTTP and the floor (one SQL query of
   the same rows and ``json.dumps`` of them, in this process), interleaved, p50/p95.
 * each server's peak RSS (``VmHWM`` from ``/proc/PID/status``, Linux only), and its
-  sandbox process's.
+  sandbox process's; and first a speed probe of this machine (``speed_probe``), to
+  compare runs made on different machines.
 
 The reads server runs with the reconciler's interval raised (the seeded records have no
 Kubernetes objects; it would otherwise spend the measurement marking them degraded) and
