@@ -64,11 +64,14 @@ def new_row(model: type[M], **values: Any) -> M:
 
 
 def row_values(row: SQLModel) -> dict[str, Any]:
-    """The row's column values, keyed by column name."""
+    """The values of a new row's columns, keyed by column name. A new row holds them
+    all (its model's constructor or ``new_row`` sets every field), read from it
+    directly rather than through each attribute's instrumentation."""
     _, columns = _columns(type(row))
+    held = vars(row)
     values = {}
     for attribute, column, generated in columns:
-        value = getattr(row, attribute)
+        value = held.get(attribute)
         if value is None and generated:
             continue
         values[column] = value

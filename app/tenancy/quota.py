@@ -122,13 +122,24 @@ async def guard(session: AsyncSession, *, tenant_org_id: str) -> None:
 async def guard_all(session: AsyncSession, tenant_org_ids: Iterable[str]) -> None:
     """``guard`` for several organisations in one statement, taken in the order of their
     ids: two transactions that take the same ones never wait for each other in a circle."""
-    dialect = session.get_bind().dialect.name
+    orgs = sorted(set(tenant_org_ids))
+    statement = _guard_statement(session.get_bind().dialect.name, len(orgs))
+    params = {f"g{n}": org for n, org in enumerate(orgs)}
+    await session.exec(statement, params=params)
+
+
+# Built once per dialect and number of organisations, the ids as parameters (g0, g1, ...
+# in order): every create batch takes its guards, and building the statement cost more
+# than running it.
+@functools.lru_cache(maxsize=128)
+def _guard_statement(dialect: str, orgs: int) -> Any:
     insert: Any = postgresql.insert if dialect == "postgresql" else sqlite.insert
     table: Any = QuotaGuardRow.__table__  # type: ignore[attr-defined]
-    rows = [{"tenant_org_id": org, "checks": 1} for org in sorted(set(tenant_org_ids))]
-    statement = insert(table).values(rows)
-    await session.exec(
-        statement.on_conflict_do_update(
+    rows = [{"tenant_org_id": bindparam(f"g{n}"), "checks": 1} for n in range(orgs)]
+    return (
+        insert(table)
+        .values(rows)
+        .on_conflict_do_update(
             index_elements=[table.c.tenant_org_id], set_={"checks": table.c.checks + 1}
         )
     )
@@ -181,10 +192,16 @@ async def limits_of(
     return limits_among(stored, subjects, defaults)
 
 
+# Built once, the organisations as a parameter (a list: ``orgs``).
+_LIMITS_OF_ORGS = select(QuotaRow).where(
+    col(QuotaRow.tenant_org_id).in_(bindparam("orgs", expanding=True))
+)
+
+
 async def stored_limits(session: AsyncSession, orgs: Iterable[str]) -> dict[Subject, QuotaLimits]:
     """The quotas the admin set for the organisations ``orgs`` and their users and
     services (one query)."""
-    rows = await session.exec(select(QuotaRow).where(col(QuotaRow.tenant_org_id).in_(set(orgs))))
+    rows = await session.exec(_LIMITS_OF_ORGS, params={"orgs": sorted(set(orgs))})
     return {
         _subject_of(row): QuotaLimits.model_validate(row, from_attributes=True) for row in rows
     }
