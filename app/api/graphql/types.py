@@ -553,17 +553,10 @@ async def _load_users_containers(
     ]
     if not listed:
         return
-    deployments: Mapping[str, DeploymentStatusRow] | None = None
     with_deployments = bool(selected(listed, raw.fragments, "deployment"))
-    if with_deployments:
-        key = (*org, True, reading_of(raw))
-        deployments = (await info.context.loaders.org_containers.load(key)).deployments
     for user in users:
         user.loaded_containers = await containers_of(
-            info,
-            by_user.get(user.name, ()),
-            deployments=deployments,
-            with_deployments=with_deployments,
+            info, by_user.get(user.name, ()), org=org, with_deployments=with_deployments
         )
 
 
