@@ -20,6 +20,7 @@ from app.access.rate_limit import RateLimiter
 from app.access.server_key import agree_on_server_key
 from app.kube.client import KubeClient, RetryPolicy
 from app.kube.connection import KubeTarget, open_api_client, resolve_target
+from app.kube.namespace_informer import NamespaceInformer
 from app.kube.sandbox_process import sandbox_process
 from app.models.billing import PriceList
 from app.secrets import SecretDeriver, load_or_create_secret
@@ -47,6 +48,8 @@ class Runtime:
     sessions: SessionFactory
     ids: IdSequence
     kube: KubeClient
+    # Which namespaces exist, kept by a watch: a create's first check.
+    namespaces: NamespaceInformer
     reserved_namespaces: ReservedNamespaces
     worker: ClusterWorker
     reconciler: Reconciler
@@ -228,6 +231,8 @@ async def open_runtime(
                 owner=replica.name, seconds=2 * settings.reconcile_interval_seconds
             ),
         )
+        namespaces = NamespaceInformer(kube)
+        tasks.start("namespace-informer", namespaces.run_forever())
         await worker.resume_unfinished()
         tasks.start("leases", worker.keep_leases())
         tasks.start("reconciler", reconciler.run_forever())
@@ -237,6 +242,7 @@ async def open_runtime(
             sessions=sessions,
             ids=IdSequence(),
             kube=kube,
+            namespaces=namespaces,
             reserved_namespaces=ReservedNamespaces.of(
                 platform_namespace=settings.platform_namespace,
                 extra=settings.reserved_namespaces,

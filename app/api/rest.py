@@ -107,7 +107,7 @@ async def create_cluster(request: Request) -> Response:
             ids=runtime.ids,
             worker=runtime.worker,
             clock=runtime.clock,
-            kube=runtime.kube,
+            namespaces=runtime.namespaces,
             reserved=runtime.reserved_namespaces,
             scope=principal.scope,
             payload=body,

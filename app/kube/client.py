@@ -148,10 +148,7 @@ class KubeClient:
                 raise from_connection_error(exc, server=self.server) from exc
         if not 200 <= response.status <= 299:
             KUBE_ERRORS.labels(str(response.status)).inc()
-            # What kubernetes-asyncio raises with its content preloaded, mapped alike.
-            error = ApiException(status=response.status, reason=response.reason)
-            error.body = data.decode("utf-8", "replace")
-            raise from_api_exception(error)
+            raise error_of_answer(response, data)
         if not data:
             return None
         parsed: dict[str, Any] = json.loads(data)
@@ -159,3 +156,11 @@ class KubeClient:
 
     async def close(self) -> None:
         await self.api.close()
+
+
+def error_of_answer(response: aiohttp.ClientResponse, body: bytes) -> KubeError:
+    """The error of an answer read without kubernetes-asyncio's preloading: what it
+    raises with its content preloaded, mapped alike."""
+    error = ApiException(status=response.status, reason=response.reason)
+    error.body = body  # from_api_exception reads the Status in it
+    return from_api_exception(error)

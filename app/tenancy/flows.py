@@ -11,8 +11,8 @@ from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
-from app.kube.client import KubeClient
-from app.kube.namespaces import namespace_exists, unavailable_message
+from app.kube.namespace_informer import NamespaceInformer
+from app.kube.namespaces import unavailable_message
 from app.models.versions import VersionCatalog
 from app.store.db import SessionFactory
 from app.store.tables import ClusterStatus, DeploymentStatusRow, TenantContainerRow
@@ -38,7 +38,7 @@ async def create_cluster(
     sessions: SessionFactory,
     ids: IdSequence,
     worker: ClusterWorker,
-    kube: KubeClient,
+    namespaces: NamespaceInformer,
     reserved: ReservedNamespaces,
     scope: Scope,
     payload: Mapping[str, Any],
@@ -55,7 +55,7 @@ async def create_cluster(
         versions=versions,
     )
     scope.require_acting(tenant_org_id=request.tenant_org_id, user=request.user)
-    await _refuse_existing_namespace(sessions=sessions, kube=kube, request=request)
+    await _refuse_existing_namespace(sessions=sessions, namespaces=namespaces, request=request)
     container = await batches_of(sessions).create(
         NewCluster(
             request=request,
@@ -71,12 +71,12 @@ async def create_cluster(
 
 
 async def _refuse_existing_namespace(
-    *, sessions: SessionFactory, kube: KubeClient, request: ClusterRequest
+    *, sessions: SessionFactory, namespaces: NamespaceInformer, request: ClusterRequest
 ) -> None:
     """A new cluster cannot own a namespace that already exists (its ownership mark
     would name another cluster, or none). When Kubernetes cannot say right now, the
     create goes on: the worker looks again before it touches the namespace."""
-    exists = await namespace_exists(kube, name=request.namespace, timeout=NAMESPACE_CHECK_SECONDS)
+    exists = await namespaces.exists(request.namespace, timeout=NAMESPACE_CHECK_SECONDS)
     if exists is None:
         log.info("could not check namespace %s now; provisioning will", request.namespace)
         return

@@ -104,6 +104,7 @@ async def test_another_orgs_namespace_is_refused_recorded_or_provisioned(
             "POST", "/api/v1/namespaces", json={"metadata": {"name": outside}}
         )
         assert response.status_code == 201, response.text
+        await app.informed_of(outside)
         taken = await create(admin, org_b, "v", "db", namespace=outside)
         assert taken.json() == {"error": unavailable_message(outside)}
         assert [r["namespace"] for r in await _records(admin, org_b)] == [

@@ -101,6 +101,7 @@ async def foreign_namespace(app: InProcessServer, name: str) -> dict[str, Any]:
     """A namespace made outside the platform, holding a ConfigMap of its owner."""
     await app.kubectl("create", "namespace", name)
     await app.kubectl("-n", name, "create", "configmap", "theirs", "--from-literal=owner=them")
+    await app.informed_of(name)
     return (await app.sandbox.namespace(name))["metadata"]
 
 
@@ -230,6 +231,7 @@ async def test_an_existing_namespace_under_the_orgs_own_prefix_is_409_like_a_tak
 ) -> None:
     ns = f"{org}-pre"
     await app.kubectl("create", "namespace", ns)
+    await app.informed_of(ns)
     async with key_client(app, org) as orga:
         exists = await create(orga, org, "alice", "one", namespace=ns)
         assert exists.status_code == 409, exists.text
@@ -245,9 +247,16 @@ async def test_an_existing_namespace_under_the_orgs_own_prefix_is_409_like_a_tak
 async def test_a_transient_failure_of_the_create_check_does_not_fail_the_create(
     app: InProcessServer, admin: httpx.AsyncClient, org: str
 ) -> None:
-    await app.sandbox.reset_stats()
-    await app.sandbox.inject_fault(method="GET", resource="namespaces", status=503, count=1)
-    cluster = await create_and_wait(admin, org, "alice", "flaky-check")
+    # In step, the informer answers without asking; stopped, the API server is asked.
+    runtime = app.runtime
+    await runtime.tasks.cancel("namespace-informer")
+    try:
+        assert runtime.namespaces.seen(f"{org}-alice-flaky-check") is None
+        await app.sandbox.reset_stats()
+        await app.sandbox.inject_fault(method="GET", resource="namespaces", status=503, count=1)
+        cluster = await create_and_wait(admin, org, "alice", "flaky-check")
+    finally:
+        runtime.tasks.start("namespace-informer", runtime.namespaces.run_forever())
     stats = await app.sandbox.stats()
     assert stats["responses"]["GET namespaces 503"] == 1  # the create's look failed
     assert (await app.sandbox.namespace(cluster["namespace"]))["metadata"]["annotations"][

@@ -125,6 +125,10 @@ async def test_the_cluster_role_grants_exactly_what_the_control_plane_calls(
         "/api/v1/nodes/sandbox-node", {"metadata": {"labels": {ZONE_LABEL: "zone-a"}}}
     )
     app.runtime.sandbox.reset_stats()
+    # The namespace informer listed and watched at the start: started again, it does so
+    # now, while this test's calls are recorded.
+    await app.runtime.tasks.cancel("namespace-informer")
+    app.runtime.tasks.start("namespace-informer", app.runtime.namespaces.run_forever())
     async with app.client() as admin:
 
         async def settled(service: str, wanted: str = "created") -> None:

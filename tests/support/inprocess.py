@@ -71,6 +71,15 @@ class InProcessServer:
         result = await Kubectl(kubectl_path(), self.kubeconfig, home)(*args)
         return result.stdout
 
+    async def informed_of(self, namespace: str, *, timeout: float = 10.0) -> None:
+        """Wait until the control plane's namespace informer has seen ``namespace``
+        (made outside the platform a moment ago): from then on a create refuses it at
+        once instead of the worker refusing it (app/kube/namespace_informer.py)."""
+        deadline = time.monotonic() + timeout
+        while not self.runtime.namespaces.seen(namespace):
+            assert time.monotonic() < deadline, f"the informer never saw {namespace}"
+            await asyncio.sleep(0.01)
+
     def client(self, *, token: str | None = ADMIN_TOKEN) -> httpx.AsyncClient:
         """A client of the app as the administrator (or with ``token``; None: none)."""
         headers = {"Authorization": f"Bearer {token}"} if token else {}

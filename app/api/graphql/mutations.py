@@ -73,7 +73,7 @@ class Mutation:
                 ids=runtime.ids,
                 worker=runtime.worker,
                 clock=runtime.clock,
-                kube=runtime.kube,
+                namespaces=runtime.namespaces,
                 reserved=runtime.reserved_namespaces,
                 scope=info.context.caller.scope,
                 payload=input.as_payload(),
