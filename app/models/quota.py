@@ -104,15 +104,29 @@ class QuotaUsage:
             gpu=nodes * spec.gpu_count,
         )
 
+    # Field by field, not through ``fields()``: a create's quota check sums these for
+    # every group of clusters its organisation holds.
     def __add__(self, other: QuotaUsage) -> QuotaUsage:
-        return QuotaUsage(*(getattr(self, f) + getattr(other, f) for f in RESOURCES))
+        return QuotaUsage(
+            self.clusters + other.clusters,
+            self.cpu + other.cpu,
+            self.memory + other.memory,
+            self.disk + other.disk,
+            self.gpu + other.gpu,
+        )
 
     def times(self, count: int) -> QuotaUsage:
         """What ``count`` clusters of this usage hold together."""
-        return QuotaUsage(*(getattr(self, f) * count for f in RESOURCES))
+        return QuotaUsage(
+            self.clusters * count,
+            self.cpu * count,
+            self.memory * count,
+            self.disk * count,
+            self.gpu * count,
+        )
 
     def __sub__(self, other: QuotaUsage) -> QuotaUsage:
-        return QuotaUsage(*(getattr(self, f) - getattr(other, f) for f in RESOURCES))
+        return self + other.times(-1)
 
     def shown(self, resource: str) -> str | int:
         """One resource as the spec's current_usage shows it: counts as numbers,

@@ -82,13 +82,10 @@ class Subject:
         org, user, service = cluster.tenant_org_id, cluster.user, cluster.service_name
         return cls.organization(org), cls.of_user(org, user), cls.service(org, user, service)
 
-    def holds(self, cluster: Any) -> bool:
-        """Whether ``cluster`` (anything with the tenant key) counts against this quota."""
-        return (
-            cluster.tenant_org_id == self.tenant_org_id
-            and self.user in ("", cluster.user)
-            and self.service_name in ("", cluster.service_name)
-        )
+    @property
+    def key(self) -> tuple[str, str, str]:
+        """Organisation, user, service; empty where the quota is wider."""
+        return (self.tenant_org_id, self.user, self.service_name)
 
     def __str__(self) -> str:
         org = f"organization {self.tenant_org_id}"
@@ -246,6 +243,14 @@ class _Held:
     gpu_count: int
     count: int
 
+    def counted_under(self) -> tuple[tuple[str, str, str], ...]:
+        """The keys (``Subject.key``) of the quotas these clusters count against: the
+        organisation's, the user's, and the service's when it was asked about."""
+        org, user = (self.tenant_org_id, "", ""), (self.tenant_org_id, self.user, "")
+        if not self.service_name:
+            return (org, user)
+        return (org, user, (self.tenant_org_id, self.user, self.service_name))
+
 
 @functools.lru_cache(maxsize=64)
 def _usage_statement(services: int) -> Any:
@@ -311,10 +316,12 @@ async def usage_of(session: AsyncSession, subjects: Iterable[Subject]) -> dict[S
         params.update({f"o{n}": s.tenant_org_id, f"u{n}": s.user, f"s{n}": s.service_name})
     statement = _usage_statement(len(services))
     rows: Any = await session.exec(statement, params=params)  # type: ignore[call-overload]
+    by_key = {subject.key: subject for subject in subjects}
     for row in rows:
         group = _Held(*row)
         usage = QuotaUsage.of_cluster(group).times(group.count)
-        for subject in subjects:
-            if subject.holds(group):
+        for key in group.counted_under():
+            subject = by_key.get(key)
+            if subject is not None:
                 held[subject] += usage
     return held
