@@ -42,8 +42,10 @@ def sandbox(sandbox_cluster: SandboxCluster) -> AsyncSandboxAPI:
 
 @asynccontextmanager
 async def running(informer: NamespaceInformer) -> AsyncIterator[asyncio.Task[None]]:
+    """The informer's loop running, once it is in step (its first list done)."""
     task = asyncio.create_task(informer.run_forever())
     try:
+        await until(lambda: informer.in_step)
         yield task
     finally:
         task.cancel()
@@ -57,6 +59,11 @@ async def until(condition: Callable[[], bool], *, timeout: float = 10.0) -> None
         await asyncio.sleep(0.01)
 
 
+async def make_namespace(sandbox: AsyncSandboxAPI, name: str) -> None:
+    created = await sandbox.request("POST", "/api/v1/namespaces", json={"metadata": {"name": name}})
+    assert created.status_code == 201, created.text
+
+
 async def namespace_gets(sandbox: AsyncSandboxAPI) -> int:
     """How many GETs of namespaces (reads, lists and watches) the sandbox has answered."""
     requests: dict[str, int] = (await sandbox.stats())["requests"]
@@ -68,14 +75,10 @@ async def test_in_step_it_sees_namespaces_come_and_go(
 ) -> None:
     informer = NamespaceInformer(kube, retry=RETRY)
     async with running(informer):
-        await until(lambda: informer.in_step)
         assert informer.seen("default") is True
         assert informer.seen("made-later") is False
 
-        created = await sandbox.request(
-            "POST", "/api/v1/namespaces", json={"metadata": {"name": "made-later"}}
-        )
-        assert created.status_code == 201, created.text
+        await make_namespace(sandbox, "made-later")
         await until(lambda: informer.seen("made-later") is True)
 
         deleted = await sandbox.request("DELETE", namespace_path("made-later"))
@@ -90,7 +93,6 @@ async def test_absent_is_answered_without_a_request_present_is_confirmed(
 ) -> None:
     informer = NamespaceInformer(kube, retry=RETRY)
     async with running(informer):
-        await until(lambda: informer.in_step)
         before = await namespace_gets(sandbox)
         assert await informer.exists("nobody-made-this", timeout=5) is False
         assert await namespace_gets(sandbox) == before
@@ -113,7 +115,7 @@ async def test_out_of_step_it_asks_the_api_server(
     assert await namespace_gets(sandbox) == before + 2
 
     async with running(informer):
-        await until(lambda: informer.in_step)
+        assert informer.seen("default") is True
     assert (informer.in_step, informer.seen("default")) == (False, None)  # stopped
 
 
@@ -122,7 +124,6 @@ async def test_it_stays_out_of_step_while_the_api_server_cannot_be_reached(
 ) -> None:
     informer = NamespaceInformer(kube, retry=RETRY)
     async with running(informer) as task:
-        await until(lambda: informer.in_step)
         await sandbox_cluster.stop()  # ends the watch; every new request is refused
         await until(lambda: not informer.in_step)
         await asyncio.sleep(0.3)  # several attempts to list again
@@ -139,7 +140,6 @@ async def test_history_the_api_server_no_longer_has_is_listed_again(
     caplog.set_level(logging.INFO, logger="app.kube.namespace_informer")
     informer = NamespaceInformer(kube, retry=RETRY, watch_seconds=1)
     async with running(informer):
-        await until(lambda: informer.in_step)
         # Later changes of other kinds, then a compaction: the revision the informer
         # resumes from is gone, and the API server answers its next watch with 410.
         made = await sandbox.request(
@@ -155,8 +155,5 @@ async def test_history_the_api_server_no_longer_has_is_listed_again(
         assert "namespace watch expired" in caplog.text
         assert "namespace watch failed" not in caplog.text
 
-        created = await sandbox.request(
-            "POST", "/api/v1/namespaces", json={"metadata": {"name": "after-resync"}}
-        )
-        assert created.status_code == 201, created.text
+        await make_namespace(sandbox, "after-resync")
         await until(lambda: informer.seen("after-resync") is True)
