@@ -94,8 +94,9 @@ class AuditNote:
         """The operation's "ok" line, about ``target``, for the operation to write in the
         transaction that records its change: a recorded change then always has its line,
         and a create costs one transaction, not two. Should that transaction fail,
-        ``audited`` writes the failure in one of its own, as for any other."""
-        self.target, self.written = target, True
+        ``audited`` writes the failure in one of its own, as for any other, about the
+        target as it was: the refused change's target was never recorded."""
+        self.written = True
         return _entry(
             actor=self.actor,
             action=self.action,

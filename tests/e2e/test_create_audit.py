@@ -1,6 +1,7 @@
 """A create's audit line is written with its records, in the same transaction: one "ok"
 line per recorded cluster, and a create refused at the INSERT (a duplicate, found by the
-unique index) leaves no "ok" line behind, only its refusal."""
+unique index) leaves no "ok" line behind, only its refusal, about the request (the
+namespace it would have had was never recorded)."""
 
 from __future__ import annotations
 
@@ -33,8 +34,13 @@ async def test_a_create_has_one_ok_line_and_a_refused_duplicate_only_its_refusal
         },
     )
     assert "errors" not in created.json(), created.text
-    duplicate = await admin_client.post("/clusters", json=body)
+    # The same tenant in a namespace nobody holds: past the namespace check, refused by
+    # the unique index at the INSERT, with its rows (the audit line's too) rolled back.
+    duplicate = await admin_client.post(
+        "/clusters", json={**body, "namespace": "org-audit-elsewhere"}
+    )
     assert duplicate.status_code == 409, duplicate.text
+    assert "already exists" in duplicate.json()["error"]
 
     assert await _creates_audited(admin_client) == [
         ("createCluster", "org-audit", "/clusters", "error 409 CONFLICT"),
