@@ -8,8 +8,11 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy.exc import StatementError
+from sqlmodel import col, select
 
 from app.store.db import SessionFactory, make_engine, make_session_factory, migrate_async
+from app.store.tables import TenantContainerRow
 from app.tenancy import commands, queries
 from app.tenancy.errors import Forbidden, NotFound
 from app.tenancy.naming import IdSequence
@@ -84,3 +87,18 @@ def test_acting_outside_the_scope_is_forbidden_and_says_where() -> None:
     with pytest.raises(Forbidden, match='may not act in organisation "other"'):
         Scope(tenant_org_id="acme").require_acting(tenant_org_id="other", user="alice")
     Scope.everything().require_acting(tenant_org_id="other", user="anyone")
+
+
+@pytest.mark.parametrize("caller", sorted(SCOPES))
+async def test_a_statement_built_for_a_kind_of_scope_sees_what_that_scope_sees(
+    sessions: SessionFactory, caller: str
+) -> None:
+    scope, visible = SCOPES[caller]
+    kind = Scope.placeholders(org=scope.tenant_org_id is not None, user=scope.user is not None)
+    statement = kind.restrict(select(col(TenantContainerRow.user)))
+    async with sessions() as session:
+        users = (await session.exec(statement, params=scope.parameters())).all()
+        assert set(users) == visible
+        if scope.parameters():  # without its values it fails; it never sees more
+            with pytest.raises(StatementError, match="A value is required for bind parameter"):
+                await session.exec(statement)

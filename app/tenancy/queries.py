@@ -6,6 +6,7 @@ caller asks for them with ``include_deleted``.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -104,6 +105,30 @@ async def listing_counts(
     counted, their counts 0). Organisations outside the scope are simply absent, as if
     empty.
     """
+    statement = _listing_counts_statement(
+        org_scoped=scope.tenant_org_id is not None,
+        user_scoped=scope.user is not None,
+        named=tenant_org_ids is not None,
+        with_events=with_events,
+    )
+    params: dict[str, Any] = scope.parameters()
+    if tenant_org_ids is not None:
+        params["orgs"] = sorted(tenant_org_ids)
+    found: dict[tuple[str, bool], ListingCounts] = {}
+    # sqlmodel types select() for up to four columns; this is plain SQLAlchemy.
+    for org, *numbers in (await session.exec(statement, params=params)).all():  # type: ignore[call-overload]
+        n = [int(v) for v in numbers]
+        found[(org, True)] = ListingCounts(*n[:4])
+        found[(org, False)] = ListingCounts(*n[4:])
+    return found
+
+
+# Built once per kind of scope and question, the values as parameters: building it cost
+# as much as running it (about 1.5 ms), once for every GraphQL operation estimated.
+@functools.lru_cache(maxsize=16)
+def _listing_counts_statement(
+    *, org_scoped: bool, user_scoped: bool, named: bool, with_events: bool
+) -> Any:
     events: Any = (
         select(func.count())
         .where(col(ClusterEventRow.container_id) == col(TenantContainerRow.id))
@@ -111,6 +136,7 @@ async def listing_counts(
         if with_events
         else sa.literal_column("0")
     )
+    scope = Scope.placeholders(org=org_scoped, user=user_scoped)
     clusters = scope.restrict(
         select(
             col(TenantContainerRow.tenant_org_id).label("org"),
@@ -119,11 +145,12 @@ async def listing_counts(
             events.label("events"),
         )
     )
-    if tenant_org_ids is not None:
-        clusters = clusters.where(col(TenantContainerRow.tenant_org_id).in_(sorted(tenant_org_ids)))
+    if named:
+        orgs: Any = sa.bindparam("orgs", expanding=True)
+        clusters = clusters.where(col(TenantContainerRow.tenant_org_id).in_(orgs))
     c = clusters.subquery()
     live = c.c.live == 1
-    statement = sa.select(
+    return sa.select(
         c.c.org,
         func.count(),
         func.count(distinct(c.c.user)),
@@ -134,13 +161,6 @@ async def listing_counts(
         func.coalesce(func.sum(case((live, c.c.events), else_=0)), 0),
         func.coalesce(func.max(case((live, c.c.events), else_=0)), 0),
     ).group_by(c.c.org)
-    found: dict[tuple[str, bool], ListingCounts] = {}
-    # sqlmodel types select() for up to four columns; this is plain SQLAlchemy.
-    for org, *numbers in (await session.exec(statement)).all():  # type: ignore[call-overload]
-        n = [int(v) for v in numbers]
-        found[(org, True)] = ListingCounts(*n[:4])
-        found[(org, False)] = ListingCounts(*n[4:])
-    return found
 
 
 @dataclass(frozen=True)

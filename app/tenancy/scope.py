@@ -10,10 +10,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import bindparam
 from sqlmodel import col
 
 from app.store.tables import TenantContainerRow
 from app.tenancy.errors import Forbidden
+
+# The names of the bound parameters of ``Scope.placeholders``.
+_ORG, _USER = "scope_tenant_org_id", "scope_user"
 
 
 @dataclass(frozen=True)
@@ -30,6 +34,21 @@ class Scope:
 
     def covers_org(self, tenant_org_id: str) -> bool:
         return self.tenant_org_id in (None, tenant_org_id)
+
+    @classmethod
+    def placeholders(cls, *, org: bool, user: bool) -> Scope:
+        """A scope of this kind whose values are bound parameters: a statement it
+        restricts can be built once per kind of scope and run with any scope of that
+        kind's ``parameters()`` (a value left out fails the statement, never widens it)."""
+        return cls(
+            tenant_org_id=bindparam(_ORG) if org else None,  # type: ignore[arg-type]
+            user=bindparam(_USER) if user else None,  # type: ignore[arg-type]
+        )
+
+    def parameters(self) -> dict[str, str]:
+        """The values of the bound parameters of ``placeholders`` of this scope's kind."""
+        named = ((_ORG, self.tenant_org_id), (_USER, self.user))
+        return {name: value for name, value in named if value is not None}
 
     def restrict(self, statement: Any) -> Any:
         if self.tenant_org_id is not None:
