@@ -11,9 +11,10 @@
 * reads: for each of ``--sizes``, an organisation of that many clusters (across 50
   users; the database holds every size's organisation at once) seeded straight through
   ``app.tenancy.commands`` and marked ``created``, then served by a second server: the
-  frontend's GraphQL org tree over HTTP (containers + deployment + details), the REST
-  shim ``GET /tenant/containers/org/{org}`` over HTTP and the floor (one SQL query of
-  the same rows and ``json.dumps`` of them, in this process), interleaved, p50/p95.
+  frontend's GraphQL org tree over HTTP (containers + deployment + details) and in this
+  process (the same schema and limits on a runtime of the same database, no HTTP), the
+  REST shim ``GET /tenant/containers/org/{org}`` over HTTP and the floor (one SQL query
+  of the same rows and ``json.dumps`` of them, in this process), interleaved, p50/p95.
 * each server's peak RSS (``VmHWM`` from ``/proc/PID/status``, Linux only), and its
   sandbox process's; and first a speed probe of this machine (``speed_probe``), to
   compare runs made on different machines.
@@ -52,6 +53,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from pydantic import SecretStr
 from sqlalchemy import text
 
 ROOT = Path(__file__).resolve().parent.parent  # where `python -m app.cli` runs
@@ -60,11 +62,15 @@ ROOT = Path(__file__).resolve().parent.parent  # where `python -m app.cli` runs
 sys.path.insert(0, str(ROOT))
 
 from light_http import LightClient  # noqa: E402
-from org_tree import TREE  # noqa: E402  (the same query the in-process benchmark times)
+from org_tree import TREE, tree  # noqa: E402  (the query the in-process benchmark times)
 from server_process import serve_process  # noqa: E402
 
+from app.api.graphql.cost_limit import CostBudget  # noqa: E402
+from app.api.graphql.schema import make_schema  # noqa: E402
 from app.models.names import ReservedNamespaces  # noqa: E402
-from app.settings import Settings  # noqa: E402
+from app.runtime import open_runtime  # noqa: E402
+from app.secrets import random_token  # noqa: E402
+from app.settings import KubeMode, Settings  # noqa: E402
 from app.store.db import make_engine, make_session_factory, migrate_async  # noqa: E402
 from app.tenancy import commands  # noqa: E402
 from app.tenancy.naming import IdSequence  # noqa: E402
@@ -287,30 +293,66 @@ async def timed(http: httpx.AsyncClient, method: str, path: str, **kwargs: Any) 
     return elapsed
 
 
+# The server's schema as the reads server runs it: the cost check on, its limits raised.
+IN_PROCESS_SCHEMA = make_schema(
+    max_depth=10,
+    max_aliases=30,
+    max_tokens=5000,
+    max_fields=1000,
+    introspection=True,
+    cost=CostBudget(max_cost=int(NO_LIMIT), max_rows=int(NO_LIMIT)),
+)
+
+
 async def measure_reads(sizes: list[int], repeat: int) -> dict[str, Any]:
-    with tempfile.TemporaryDirectory() as data_dir:
+    with tempfile.TemporaryDirectory() as data_dir, tempfile.TemporaryDirectory() as own_dir:
         url = Settings(data_dir=Path(data_dir), database_url="").database_url_resolved
         seeded = await seed(url, sizes)
+        key = random_token()  # the server and this process share its database
         settings = {
             "ESS_RECONCILE_INTERVAL_SECONDS": "1000000",
             "ESS_GRAPHQL_MAX_LIST_ROWS": NO_LIMIT,
             "ESS_GRAPHQL_MAX_COST": NO_LIMIT,
+            "ESS_SECRET_KEY": key,
         }
+        # The tree in this process too, through the schema on a runtime of the same
+        # database (GraphQL without HTTP).
+        in_process = Settings(
+            data_dir=Path(own_dir),
+            database_url=url,
+            secret_key=SecretStr(key),
+            kube_mode=KubeMode.SANDBOX,
+            sandbox_in_process=True,
+            reconcile_interval_seconds=10**6,
+        )
         engine = make_engine(url)
         sessions = make_session_factory(engine)
         results: list[dict[str, Any]] = []
         try:
-            async with serve(Path(data_dir), **settings) as server, server.http() as http:
+            async with (
+                open_runtime(in_process) as runtime,
+                serve(Path(data_dir), **settings) as server,
+                server.http() as http,
+            ):
                 for size in sizes:
                     org = f"tree{size}"
-                    tree = {"query": TREE, "variables": {"id": org}}
-                    timings: dict[str, list[float]] = {"graphql": [], "rest": [], "floor": []}
-                    await timed(http, "POST", "/graphql", json=tree)  # warm up
+                    query = {"query": TREE, "variables": {"id": org}}
+                    timings: dict[str, list[float]] = {
+                        "in_process": [],
+                        "graphql": [],
+                        "rest": [],
+                        "floor": [],
+                    }
+                    await timed(http, "POST", "/graphql", json=query)  # warm up
+                    await tree(runtime, IN_PROCESS_SCHEMA, org)
                     rest = f"/tenant/containers/org/{org}"
                     for _ in range(repeat):
                         with own_collector_paused():
+                            timings["in_process"].append(
+                                await tree(runtime, IN_PROCESS_SCHEMA, org)
+                            )
                             timings["graphql"].append(
-                                await timed(http, "POST", "/graphql", json=tree)
+                                await timed(http, "POST", "/graphql", json=query)
                             )
                             timings["rest"].append(await timed(http, "GET", rest))
                             timings["floor"].append(await floor(sessions, org))
@@ -345,16 +387,19 @@ def print_table(result: dict[str, Any]) -> None:
     reads = result["reads"]
     if reads:
         print(f"reads (seeded in {reads['seed_seconds']} s), p50 / p95 ms:")
-        heads = ("clusters", "GraphQL tree", "REST shim", "floor", "gql/rest")
-        print(f"{heads[0]:>9} {heads[1]:>16} {heads[2]:>16} {heads[3]:>14} {heads[4]:>9}")
+        heads = ("clusters", "GraphQL in-process", "GraphQL tree", "REST shim", "floor")
+        print(f"{heads[0]:>9} {heads[1]:>19} {heads[2]:>16} {heads[3]:>16} {heads[4]:>14}", end="")
+        print(f" {'gql/rest':>9} {'gql/floor':>9}")
         for row in reads["sizes"]:
             cells = [
                 f"{row[f'{what}_p50_ms']:.1f} / {row[f'{what}_p95_ms']:.1f}"
-                for what in ("graphql", "rest", "floor")
+                for what in ("in_process", "graphql", "rest", "floor")
             ]
-            ratio = row["graphql_p50_ms"] / max(row["rest_p50_ms"], 0.001)
+            to_rest = row["graphql_p50_ms"] / max(row["rest_p50_ms"], 0.001)
+            to_floor = row["graphql_p50_ms"] / max(row["floor_p50_ms"], 0.001)
             size = row["clusters"]
-            print(f"{size:>9} {cells[0]:>16} {cells[1]:>16} {cells[2]:>14} {ratio:>8.1f}x")
+            print(f"{size:>9} {cells[0]:>19} {cells[1]:>16} {cells[2]:>16} {cells[3]:>14}", end="")
+            print(f" {to_rest:>8.1f}x {to_floor:>8.1f}x")
         print(f"reads server peak RSS {reads['peak_rss_mb']:.0f} MB")
 
 
