@@ -1,6 +1,7 @@
 """The Prometheus metrics of the control plane, one set per process: request latency,
 how long provisioning work takes and how it ends, Kubernetes API errors; and, read when
-scraped (app/api/metrics.py), clusters by status and the work queue's depth.
+scraped (app/api/metrics.py), clusters by status, the work queue's depth and whether the
+namespace informer is in step.
 
 Labels stay few and bounded (a route's first path segment, never an id), so a scrape
 stays small however many tenants there are.
@@ -40,6 +41,12 @@ CLUSTERS = Gauge(
 WORK_QUEUE = Gauge(
     "ess_work_queue_depth",
     "Clusters this process has work for (working or waiting for a slot)",
+    registry=REGISTRY,
+)
+NAMESPACE_INFORMER = Gauge(
+    "ess_namespace_informer_in_step",
+    "1 while the namespace informer's watch is in step (creates answered from it), "
+    "0 while every create asks the API server",
     registry=REGISTRY,
 )
 

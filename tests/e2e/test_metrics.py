@@ -1,6 +1,6 @@
 """GET /metrics: Prometheus' text format, for the admin's token only: request latency,
 provisioning work and its outcome, Kubernetes API errors, clusters by status, and the
-work queue's depth."""
+work queue's depth, whether the namespace informer is in step."""
 
 from __future__ import annotations
 
@@ -33,6 +33,7 @@ async def test_metrics_for_the_admin(
     assert sample(text, "ess_clusters", status="created") >= 1
     assert sample(text, "ess_clusters", status="failed") == 0
     assert sample(text, "ess_work_queue_depth") == 0
+    assert sample(text, "ess_namespace_informer_in_step") == 1
     assert sample(text, "ess_cluster_work_seconds_count", operation="create", outcome="done") >= 1
     assert (
         sample(
