@@ -32,7 +32,7 @@ from sqlalchemy import event, text
 
 from app.access.principals import Principal
 from app.api.graphql.context import Context
-from app.api.graphql.schema import make_schema, schema
+from app.api.graphql.schema import DEFAULT_LIMITS, make_schema, schema
 from app.runtime import open_runtime
 from app.settings import KubeMode, Settings
 from app.tenancy import commands
@@ -129,14 +129,7 @@ def p95(values: list[float]) -> float:
 
 
 async def main(sizes: list[int], repeat: int, freeze_gc: bool) -> None:
-    standard = make_schema(
-        max_depth=10,
-        max_aliases=30,
-        max_tokens=5000,
-        max_fields=1000,
-        introspection=True,
-        fast_execution=False,
-    )
+    standard = make_schema(**DEFAULT_LIMITS, fast_execution=False)
     with tempfile.TemporaryDirectory() as data_dir:
         settings = Settings(data_dir=Path(data_dir), kube_mode=KubeMode.SANDBOX, database_url="")
         async with open_runtime(settings) as runtime:

@@ -66,7 +66,7 @@ from org_tree import TREE, tree  # noqa: E402  (the query the in-process benchma
 from server_process import serve_process  # noqa: E402
 
 from app.api.graphql.cost_limit import CostBudget  # noqa: E402
-from app.api.graphql.schema import make_schema  # noqa: E402
+from app.api.graphql.schema import DEFAULT_LIMITS, make_schema  # noqa: E402
 from app.models.names import ReservedNamespaces  # noqa: E402
 from app.runtime import open_runtime  # noqa: E402
 from app.secrets import random_token  # noqa: E402
@@ -295,12 +295,7 @@ async def timed(http: httpx.AsyncClient, method: str, path: str, **kwargs: Any) 
 
 # The server's schema as the reads server runs it: the cost check on, its limits raised.
 IN_PROCESS_SCHEMA = make_schema(
-    max_depth=10,
-    max_aliases=30,
-    max_tokens=5000,
-    max_fields=1000,
-    introspection=True,
-    cost=CostBudget(max_cost=int(NO_LIMIT), max_rows=int(NO_LIMIT)),
+    **DEFAULT_LIMITS, cost=CostBudget(max_cost=int(NO_LIMIT), max_rows=int(NO_LIMIT))
 )
 
 

@@ -11,7 +11,7 @@ from sqlalchemy import event
 from app.access.principals import Principal
 from app.api.graphql.context import Context
 from app.api.graphql.cost_limit import CostBudget
-from app.api.graphql.schema import make_schema
+from app.api.graphql.schema import DEFAULT_LIMITS, make_schema
 from app.runtime import Runtime, open_runtime
 from app.settings import KubeMode, Settings
 from app.store.tables import ClusterEventRow, TenantContainerRow, utcnow
@@ -32,14 +32,7 @@ query($id: String!) {
 
 
 def _schema(*, max_cost: int) -> Any:
-    return make_schema(
-        max_depth=10,
-        max_aliases=30,
-        max_tokens=5000,
-        max_fields=1000,
-        introspection=True,
-        cost=CostBudget(max_cost=max_cost, max_rows=5000),
-    )
+    return make_schema(**DEFAULT_LIMITS, cost=CostBudget(max_cost=max_cost, max_rows=5000))
 
 
 async def _org_with(runtime: Runtime, org: str, count: int) -> list[str]:

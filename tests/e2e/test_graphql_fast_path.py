@@ -53,7 +53,7 @@ from app.api.graphql.context import Context
 from app.api.graphql.cost_limit import CostBudget
 from app.api.graphql.fast_execution import FastExecutor
 from app.api.graphql.reading import ALL_COLUMNS
-from app.api.graphql.schema import make_schema
+from app.api.graphql.schema import DEFAULT_LIMITS, make_schema
 from tests.support.clock import ManualClock
 from tests.support.inprocess import (
     InProcessServer,
@@ -516,9 +516,7 @@ async def test_queries_take_the_fast_path(population: Population) -> None:
             executed.append(f"{parent_type.name}.{details[0].node.name.value}")
             return super().execute_field(parent_type, source, details, *rest)
 
-    schema = make_schema(
-        max_depth=10, max_aliases=30, max_tokens=5000, max_fields=1000, introspection=True
-    )
+    schema = make_schema(**DEFAULT_LIMITS)
     assert schema.execution_context_class is FastExecutor  # the server's default
     schema.execution_context_class = Counting
     context = Context(runtime=population.app.runtime, principal=Principal.admin())
@@ -530,14 +528,7 @@ async def test_queries_take_the_fast_path(population: Population) -> None:
 
 
 async def test_the_standard_schema_uses_graphql_cores_executor() -> None:
-    schema = make_schema(
-        max_depth=10,
-        max_aliases=30,
-        max_tokens=5000,
-        max_fields=1000,
-        introspection=True,
-        fast_execution=False,
-    )
+    schema = make_schema(**DEFAULT_LIMITS, fast_execution=False)
     assert issubclass(schema.execution_context_class, Executor)
     assert not issubclass(schema.execution_context_class, FastExecutor)
 

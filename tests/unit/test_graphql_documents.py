@@ -10,7 +10,8 @@ from graphql import ASTValidationRule, FieldNode, GraphQLError, ValidationContex
 from strawberry.extensions import AddValidationRules
 
 from app.api.graphql.documents import DocumentCache, RememberedDocuments
-from app.api.graphql.schema import make_schema
+from app.api.graphql.schema import DEFAULT_LIMITS, make_schema
+from app.settings import Settings
 
 validations: list[str] = []
 
@@ -46,10 +47,7 @@ def counting_schema(cache: DocumentCache) -> strawberry.Schema:
 
 
 def limited_schema(**limits: Any) -> strawberry.Schema:
-    settings: dict[str, Any] = dict(
-        max_depth=10, max_aliases=30, max_tokens=5000, max_fields=1000, introspection=True
-    )
-    return make_schema(**{**settings, **limits})
+    return make_schema(**{**DEFAULT_LIMITS, **limits})
 
 
 async def test_a_valid_text_is_validated_once_whatever_its_variables() -> None:
@@ -126,3 +124,11 @@ async def test_what_one_schema_found_valid_another_refuses_by_its_own_limits() -
         assert not any("depth" in error.message for error in allowed.errors)
         refused = await strict.execute(DEEP)
         assert refused.errors is not None and "depth of 3" in refused.errors[0].message
+
+
+def test_the_default_limits_are_the_settings_defaults() -> None:
+    fields = Settings.model_fields
+    assert {
+        name: fields[f"graphql_{name}"].default
+        for name in ("max_depth", "max_aliases", "max_tokens", "max_fields", "introspection")
+    } == DEFAULT_LIMITS

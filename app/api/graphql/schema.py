@@ -148,11 +148,17 @@ def make_schema(
     )
 
 
+# The default document limits (the settings'), for schemas made alike in process.
+DEFAULT_LIMITS: dict[str, Any] = {
+    "max_depth": 10,
+    "max_aliases": 30,
+    "max_tokens": 5000,
+    "max_fields": 1000,
+    "introspection": True,
+}
 # The schema with default document limits: what the SDL is printed from, and what
 # in-process measurements of resolution use (without the cost check's counting).
-schema = make_schema(
-    max_depth=10, max_aliases=30, max_tokens=5000, max_fields=1000, introspection=True
-)
+schema = make_schema(**DEFAULT_LIMITS)
 
 
 def sdl() -> str:
