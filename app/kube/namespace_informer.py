@@ -106,8 +106,8 @@ class NamespaceInformer:
             self._in_step = False  # stopped: nothing keeps the names up to date any more
 
     async def _list(self) -> None:
-        listed = await self._kube.call_json(self._kube.core.list_namespace)
-        assert listed is not None
+        # An answer without a body fails as a malformed one does (KeyError): listed again.
+        listed = await self._kube.call_json(self._kube.core.list_namespace) or {}
         self._names = {item["metadata"]["name"] for item in listed.get("items") or ()}
         self._resource_version = listed["metadata"]["resourceVersion"]
         self._in_step = True

@@ -31,6 +31,7 @@ from tests.support.http import container_params
 from tests.support.kubectl import Kubectl, kubectl_path
 from tests.support.sandbox import AsyncSandboxAPI
 from tests.support.servers import ADMIN_TOKEN, free_port
+from tests.support.waiting import wait_for
 
 # What ``tests.support.servers.server_env`` gives a subprocess, as Settings fields.
 TEST_SETTINGS: dict[str, Any] = {
@@ -75,10 +76,13 @@ class InProcessServer:
         """Wait until the control plane's namespace informer has seen ``namespace``
         (made outside the platform a moment ago): from then on a create refuses it at
         once instead of the worker refusing it (app/kube/namespace_informer.py)."""
-        deadline = time.monotonic() + timeout
-        while not self.runtime.namespaces.seen(namespace):
-            assert time.monotonic() < deadline, f"the informer never saw {namespace}"
-            await asyncio.sleep(0.01)
+
+        async def seen() -> bool:
+            return bool(self.runtime.namespaces.seen(namespace))
+
+        await wait_for(
+            seen, timeout=timeout, interval=0.01, what=f"the informer to see {namespace}"
+        )
 
     def client(self, *, token: str | None = ADMIN_TOKEN) -> httpx.AsyncClient:
         """A client of the app as the administrator (or with ``token``; None: none)."""

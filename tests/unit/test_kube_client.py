@@ -7,51 +7,20 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
-from pathlib import Path
+from collections.abc import AsyncIterator
 
 import pytest
 
 from app.kube.client import KubeClient, RetryPolicy
-from app.kube.connection import KubeTarget, open_api_client
 from app.kube.errors import TRANSIENT_STATUSES, KubeError
-from app.settings import KubeMode
 from kube_sandbox import SandboxCluster
+from tests.support.kube_clients import Connect
 from tests.support.sandbox import AsyncSandboxAPI
 from tests.support.servers import free_port
 
 # The statuses the API server answers when it is busy or briefly broken.
 TRANSIENT = [429, 500, 502, 503, 504]
 PERMANENT = [400, 403, 404, 409, 410, 422]
-
-Connect = Callable[..., Awaitable[KubeClient]]
-
-
-@pytest.fixture
-async def connect(sandbox_cluster: SandboxCluster, tmp_path: Path) -> AsyncIterator[Connect]:
-    """KubeClients of the sandbox with the policy a test asks for; closed afterwards."""
-    opened: list[KubeClient] = []
-
-    async def make(
-        *, deadline: float = 10.0, max_in_flight: int = 32, server: str | None = None
-    ) -> KubeClient:
-        kubeconfig = sandbox_cluster.write_kubeconfig(tmp_path / f"kubeconfig-{len(opened)}")
-        if server is not None:  # the same kubeconfig, pointed elsewhere
-            kubeconfig.write_text(kubeconfig.read_text().replace(sandbox_cluster.url, server))
-        api = await open_api_client(KubeTarget(KubeMode.KUBECONFIG, kubeconfig))
-        retry = RetryPolicy(deadline=deadline, first_delay=0.05, max_delay=0.5)
-        client = KubeClient(api, retry=retry, max_in_flight=max_in_flight)
-        opened.append(client)
-        return client
-
-    yield make
-    for client in opened:
-        await client.close()
-
-
-@pytest.fixture
-def sandbox(sandbox_cluster: SandboxCluster) -> AsyncSandboxAPI:
-    return AsyncSandboxAPI(sandbox_cluster.url)
 
 
 async def _read_default(kube: KubeClient) -> str:

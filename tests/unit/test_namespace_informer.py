@@ -9,35 +9,24 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from pathlib import Path
 
 import pytest
 
 from app.kube.client import KubeClient, RetryPolicy
-from app.kube.connection import KubeTarget, open_api_client
 from app.kube.namespace_informer import NamespaceInformer
-from app.settings import KubeMode
 from kube_sandbox import SandboxCluster
+from tests.support.kube_clients import Connect
 from tests.support.sandbox import AsyncSandboxAPI, namespace_path
+from tests.support.waiting import wait_for
 
 RETRY = RetryPolicy(deadline=2.0, first_delay=0.05, max_delay=0.2)
 
 
 @pytest.fixture
-async def kube(sandbox_cluster: SandboxCluster, tmp_path: Path) -> AsyncIterator[KubeClient]:
-    kubeconfig = sandbox_cluster.write_kubeconfig(tmp_path / "kubeconfig")
-    api = await open_api_client(KubeTarget(KubeMode.KUBECONFIG, kubeconfig))
-    client = KubeClient(api, retry=RETRY, max_in_flight=8)
-    yield client
-    await client.close()
-
-
-@pytest.fixture
-def sandbox(sandbox_cluster: SandboxCluster) -> AsyncSandboxAPI:
-    return AsyncSandboxAPI(sandbox_cluster.url)
+async def kube(connect: Connect) -> KubeClient:
+    return await connect(deadline=2.0, max_in_flight=8)
 
 
 @asynccontextmanager
@@ -53,10 +42,10 @@ async def running(informer: NamespaceInformer) -> AsyncIterator[asyncio.Task[Non
 
 
 async def until(condition: Callable[[], bool], *, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "condition never held"
-        await asyncio.sleep(0.01)
+    async def holds() -> bool:
+        return condition()
+
+    await wait_for(holds, timeout=timeout, interval=0.01)
 
 
 async def make_namespace(sandbox: AsyncSandboxAPI, name: str) -> None:
